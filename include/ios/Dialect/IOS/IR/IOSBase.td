@@ -1,0 +1,123 @@
+//===- IOSBase.td - IOS dialect definition and enums -------*- tablegen -*-===//
+//
+// The `ios` dialect: CNN graphs as value-semantic ops on NCHW f32 tensors, and
+// the stage/group regions that express an inter-operator schedule.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef IOS_DIALECT_IOS_IR_IOSBASE_TD
+#define IOS_DIALECT_IOS_IR_IOSBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def IOS_Dialect : Dialect {
+  let name = "ios";
+  let cppNamespace = "::mlir::ios";
+  let summary = "Inter-operator scheduling of CNN inference graphs";
+  let description = [{
+    The `ios` dialect has two layers.
+
+    *Graph ops* (`ios.conv2d`, `ios.pool2d`, `ios.activation`, `ios.add`,
+    `ios.mul`, `ios.concat`, `ios.slice`, `ios.flatten`, `ios.linear`,
+    `ios.softmax`) describe a CNN with value semantics on ranked, statically
+    shaped f32 tensors in NCHW layout. The batch size is part of the types:
+    another batch size is another compile.
+
+    *Schedule ops* (`ios.stage`, `ios.group`, `ios.yield`) express an
+    inter-operator schedule in the IR itself: a function body is a sequence of
+    stages run one after the other; a stage holds groups that run concurrently
+    (one stream each); a group holds graph ops run in order. A `merge` stage
+    holds one convolution that replaces several convolutions sharing an input,
+    and the channel slices that give each original consumer its part.
+
+    Discardable attributes of the dialect:
+    * `ios.param = "name"` on a function argument: the argument is a parameter
+      (weight or bias) stored under that name in the weights file.
+    * `ios.input` on a function argument: the argument is a network input.
+    * `ios.unit = "name"` on graph ops: ops with the same unit name form one
+      scheduling unit (IOS's `Sequential`: e.g. relu + depthwise conv +
+      pointwise conv) that the scheduler never splits.
+    * `ios.part = N` on graph ops: an explicit partition hint; the scheduler
+      solves each part on its own (IOS: one part per NasNet cell).
+  }];
+  let hasRegionArgAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Attribute names of the dialect's discardable attributes.
+    static constexpr ::llvm::StringLiteral kParamAttrName = "ios.param";
+    static constexpr ::llvm::StringLiteral kInputAttrName = "ios.input";
+    static constexpr ::llvm::StringLiteral kUnitAttrName = "ios.unit";
+    static constexpr ::llvm::StringLiteral kPartAttrName = "ios.part";
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def IOS_Activation : I32EnumAttr<"Activation", "activation function", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"relu", 1>,
+    I32EnumAttrCase<"sigmoid", 2>,
+    I32EnumAttrCase<"tanh", 3>
+  ]> {
+  let cppNamespace = "::mlir::ios";
+  let genSpecializedAttr = 0;
+}
+def IOS_ActivationAttr : EnumAttr<IOS_Dialect, IOS_Activation, "act"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def IOS_PoolKind : I32EnumAttr<"PoolKind", "pooling kind", [
+    I32EnumAttrCase<"max", 0>,
+    I32EnumAttrCase<"avg", 1>,
+    I32EnumAttrCase<"global_max", 2>,
+    I32EnumAttrCase<"global_avg", 3>
+  ]> {
+  let cppNamespace = "::mlir::ios";
+  let genSpecializedAttr = 0;
+}
+def IOS_PoolKindAttr : EnumAttr<IOS_Dialect, IOS_PoolKind, "pool"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def IOS_Strategy : I32EnumAttr<"Strategy", "stage execution strategy", [
+    I32EnumAttrCase<"concurrent", 0>,
+    I32EnumAttrCase<"merge", 1>
+  ]> {
+  let cppNamespace = "::mlir::ios";
+  let genSpecializedAttr = 0;
+}
+def IOS_StrategyAttr : EnumAttr<IOS_Dialect, IOS_Strategy, "strategy"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
+// Types and base classes
+//===----------------------------------------------------------------------===//
+
+def IOS_Tensor : RankedTensorOf<[F32]>;
+def IOS_NCHWTensor : 4DTensorOf<[F32]>;
+
+// Graph ops are value-semantic, side-effect free and schedulable.
+def IOS_GraphOpTrait : NativeOpTrait<"GraphOp"> {
+  let cppNamespace = "::mlir::ios";
+}
+
+class IOS_Op<string mnemonic, list<Trait> traits = []>
+    : Op<IOS_Dialect, mnemonic, traits>;
+
+class IOS_GraphOp<string mnemonic, list<Trait> traits = []>
+    : IOS_Op<mnemonic, !listconcat(traits, [Pure, IOS_GraphOpTrait,
+        InferTypeOpAdaptor])> {
+  // One function checks operands/attributes and infers the result type; the
+  // verifier reports its diagnostics and compares the declared type.
+  let hasVerifier = 1;
+}
+
+#endif // IOS_DIALECT_IOS_IR_IOSBASE_TD

@@ -1,0 +1,42 @@
+//===- IOSOps.h - IOS dialect ops -------------------------------*- C++ -*-===//
+
+#ifndef IOS_DIALECT_IOS_IR_IOSOPS_H
+#define IOS_DIALECT_IOS_IR_IOSOPS_H
+
+#include "ios/Dialect/IOS/IR/IOSDialect.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <cstdint>
+
+namespace mlir::ios {
+
+/// Default values of the conv2d window attributes (static storage: the
+/// generated accessors hand out ArrayRefs into them).
+inline constexpr int64_t kDefaultOnes[] = {1, 1};
+inline constexpr int64_t kDefaultZeros[] = {0, 0};
+
+/// Marks the graph-level ops: value-semantic, schedulable computations.
+template <typename ConcreteType>
+class GraphOp : public OpTrait::TraitBase<ConcreteType, GraphOp> {};
+
+/// True for ops carrying the GraphOp trait.
+bool isGraphOp(Operation *op);
+
+} // namespace mlir::ios
+
+#include "ios/Dialect/IOS/IR/IOSEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "ios/Dialect/IOS/IR/IOSAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "ios/Dialect/IOS/IR/IOSOps.h.inc"
+
+#endif // IOS_DIALECT_IOS_IR_IOSOPS_H

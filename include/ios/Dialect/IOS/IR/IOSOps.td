@@ -1,0 +1,242 @@
+//===- IOSOps.td - IOS graph and schedule ops --------------*- tablegen -*-===//
+
+#ifndef IOS_DIALECT_IOS_IR_IOSOPS_TD
+#define IOS_DIALECT_IOS_IR_IOSOPS_TD
+
+include "ios/Dialect/IOS/IR/IOSBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Graph ops
+//===----------------------------------------------------------------------===//
+
+def IOS_Conv2dOp : IOS_GraphOp<"conv2d"> {
+  let summary = "2-D convolution with fused bias and activation";
+  let description = [{
+    Cross-correlation of an NCHW `input` with an OIHW `weight`
+    (`O x C/groups x KH x KW`), plus `bias` (`O`), followed by the fused
+    activation `act`. Padding is symmetric (`[pad_h, pad_w]`), as cuDNN's
+    convolution descriptor is; dilation is supported.
+
+    Output size per spatial dimension:
+    `(in + 2 * pad - dilation * (k - 1) - 1) / stride + 1`.
+
+    ```mlir
+    %y = ios.conv2d %x, %w, %b {padding = array<i64: 1, 1>, act = #ios.act<relu>}
+       : (tensor<1x375x15x15xf32>, tensor<375x375x3x3xf32>, tensor<375xf32>)
+       -> tensor<1x375x15x15xf32>
+    ```
+  }];
+  let arguments = (ins IOS_NCHWTensor:$input, IOS_NCHWTensor:$weight,
+                   1DTensorOf<[F32]>:$bias,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "::mlir::ios::kDefaultOnes">:$strides,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "::mlir::ios::kDefaultZeros">:$padding,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "::mlir::ios::kDefaultOnes">:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$groups,
+                   DefaultValuedAttr<IOS_ActivationAttr, "::mlir::ios::Activation::none">:$act);
+  let results = (outs IOS_NCHWTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def IOS_Pool2dOp : IOS_GraphOp<"pool2d"> {
+  let summary = "2-D max or average pooling, windowed or global";
+  let description = [{
+    `max` and `avg` pool over `kernel` windows with `strides` and symmetric
+    `padding` (average counts padding, as IOS's cuDNN runtime does:
+    `CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING`). `global_max` and
+    `global_avg` reduce each channel to `1 x 1` and take no window attributes.
+
+    ```mlir
+    %y = ios.pool2d max %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>}
+       : tensor<1x64x147x147xf32> -> tensor<1x64x73x73xf32>
+    ```
+  }];
+  let arguments = (ins IOS_NCHWTensor:$input, IOS_PoolKindAttr:$kind,
+                   OptionalAttr<DenseI64ArrayAttr>:$kernel,
+                   OptionalAttr<DenseI64ArrayAttr>:$strides,
+                   OptionalAttr<DenseI64ArrayAttr>:$padding);
+  let results = (outs IOS_NCHWTensor:$output);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($kind) $input attr-dict `:` type($input) `->` type($output)
+  }];
+  let extraClassDeclaration = [{
+    bool isGlobal() {
+      return getKind() == PoolKind::global_max || getKind() == PoolKind::global_avg;
+    }
+  }];
+}
+
+def IOS_ActivationOp : IOS_GraphOp<"activation"> {
+  let summary = "element-wise activation function";
+  let description = [{
+    Applies `relu`, `sigmoid` or `tanh` element-wise.
+
+    ```mlir
+    %y = ios.activation relu %x : tensor<1x64x8x8xf32>
+    ```
+  }];
+  let arguments = (ins IOS_Tensor:$input, IOS_ActivationAttr:$kind);
+  let results = (outs IOS_Tensor:$output);
+  let assemblyFormat = "custom<EnumKeyword>($kind) $input attr-dict `:` type($input)";
+}
+
+def IOS_AddOp : IOS_GraphOp<"add", [SameOperandsAndResultType]> {
+  let summary = "n-ary element-wise sum";
+  let description = [{
+    Sums two or more tensors of identical type (IOS: the values of one input
+    term).
+
+    ```mlir
+    %y = ios.add %a, %b, %c : tensor<1x64x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<IOS_Tensor>:$inputs);
+  let results = (outs IOS_Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` type($output)";
+}
+
+def IOS_MulOp : IOS_GraphOp<"mul", [AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "element-wise product of two tensors";
+  let arguments = (ins IOS_Tensor:$lhs, IOS_Tensor:$rhs);
+  let results = (outs IOS_Tensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
+}
+
+def IOS_ConcatOp : IOS_GraphOp<"concat"> {
+  let summary = "concatenation along the channel axis";
+  let description = [{
+    Concatenates two or more NCHW tensors with equal batch and spatial sizes
+    along channels.
+
+    ```mlir
+    %y = ios.concat %a, %b : (tensor<1x64x8x8xf32>, tensor<1x32x8x8xf32>)
+                          -> tensor<1x96x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<IOS_NCHWTensor>:$inputs);
+  let results = (outs IOS_NCHWTensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $output)";
+}
+
+def IOS_SliceOp : IOS_GraphOp<"slice"> {
+  let summary = "channel range [begin, end) of an NCHW tensor";
+  let description = [{
+    Selects channels `[begin, end)`. Merge stages split their merged
+    convolution's result with slices; the runtime makes them views where the
+    layout allows.
+
+    ```mlir
+    %y = ios.slice %x[64:112] : tensor<1x176x35x35xf32> -> tensor<1x48x35x35xf32>
+    ```
+  }];
+  let arguments = (ins IOS_NCHWTensor:$input, I64Attr:$begin, I64Attr:$end);
+  let results = (outs IOS_NCHWTensor:$output);
+  let assemblyFormat = [{
+    $input `[` $begin `:` $end `]` attr-dict `:` type($input) `->` type($output)
+  }];
+}
+
+def IOS_FlattenOp : IOS_GraphOp<"flatten"> {
+  let summary = "NCHW to N x (C*H*W)";
+  let arguments = (ins IOS_NCHWTensor:$input);
+  let results = (outs 2DTensorOf<[F32]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def IOS_LinearOp : IOS_GraphOp<"linear"> {
+  let summary = "fully connected layer: input * weight^T + bias";
+  let description = [{
+    `input` is `N x K`, `weight` is `M x K` (PyTorch's layout), `bias` is `M`;
+    the result is `N x M`.
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$input,
+                   2DTensorOf<[F32]>:$weight,
+                   1DTensorOf<[F32]>:$bias);
+  let results = (outs 2DTensorOf<[F32]>:$output);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def IOS_SoftmaxOp : IOS_GraphOp<"softmax"> {
+  let summary = "softmax over the last axis of an N x M tensor";
+  let arguments = (ins 2DTensorOf<[F32]>:$input);
+  let results = (outs 2DTensorOf<[F32]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Schedule ops
+//===----------------------------------------------------------------------===//
+
+def IOS_StageOp : IOS_Op<"stage", [
+    SingleBlock, RecursiveMemoryEffects, RecursivelySpeculatable]> {
+  let summary = "one stage of a schedule: groups run concurrently or one merged conv";
+  let description = [{
+    A stage runs after every stage before it has finished. Its body holds
+    `ios.group` ops and ends with `ios.yield`, whose operands (results of the
+    stage's groups) become the stage's results.
+
+    * `concurrent`: each group runs on its own stream; groups exchange no
+      values (a group may not use a result of another group of the same
+      stage).
+    * `merge`: a single group holding one `ios.conv2d` (the merged
+      convolution, `groups = 1`) and two or more `ios.slice` ops that split its
+      output channels, disjointly and completely, back into the original
+      convolutions' results.
+
+    `latency_ms` is the profiler's estimate for the stage, when scheduled.
+
+    ```mlir
+    %s:2 = ios.stage concurrent latency_ms = 0.161 {
+      %a = ios.group {
+        %0 = ios.conv2d ...
+        ios.yield %0 : tensor<1x375x15x15xf32>
+      } -> tensor<1x375x15x15xf32>
+      %b = ios.group { ... }
+      ios.yield %a, %b : tensor<1x375x15x15xf32>, tensor<1x375x15x15xf32>
+    } -> tensor<1x375x15x15xf32>, tensor<1x375x15x15xf32>
+    ```
+  }];
+  let arguments = (ins IOS_StrategyAttr:$strategy,
+                   OptionalAttr<F64Attr>:$latency_ms);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($strategy) (`latency_ms` `=` $latency_ms^)?
+    attr-dict-with-keyword $body (`->` type($results)^)?
+  }];
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The stage's groups, in order (group i runs on stream i).
+    auto getGroups() { return getBody().front().getOps<GroupOp>(); }
+  }];
+}
+
+def IOS_GroupOp : IOS_Op<"group", [
+    SingleBlock, HasParent<"StageOp">, RecursiveMemoryEffects,
+    RecursivelySpeculatable]> {
+  let summary = "ops of one stage that run in order on one stream";
+  let description = [{
+    The body holds graph ops run one after the other and ends with
+    `ios.yield`, whose operands become the group's results.
+  }];
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "attr-dict-with-keyword $body (`->` type($results)^)?";
+  let hasRegionVerifier = 1;
+}
+
+def IOS_YieldOp : IOS_Op<"yield", [
+    Pure, Terminator, ReturnLike, ParentOneOf<["StageOp", "GroupOp"]>]> {
+  let summary = "ends a stage or a group and yields its results";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
+#endif // IOS_DIALECT_IOS_IR_IOSOPS_TD

@@ -1,0 +1,509 @@
+//===- IOSOps.cpp - IOS op verifiers, type inference, custom syntax -------===//
+//
+// Each graph op has one `inferResultType` function that both checks its
+// operands/attributes and computes its result type. The op verifier calls it
+// with `emitOpError` (precise, located diagnostics); InferTypeOpInterface
+// calls it so that builders need no result type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ios/Dialect/IOS/IR/IOSOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
+
+using namespace mlir;
+using namespace mlir::ios;
+
+namespace {
+using EmitFn = llvm::function_ref<InFlightDiagnostic()>;
+
+/// Returns the static shape of `type`, or fails with "expects <what> to be a
+/// statically shaped f32 tensor".
+FailureOr<ArrayRef<int64_t>> staticShape(EmitFn emit, Type type,
+                                         StringRef what) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  if (!t || !t.hasStaticShape() || !t.getElementType().isF32()) {
+    emit() << "expects " << what << " to be a statically shaped f32 tensor, got "
+           << type;
+    return failure();
+  }
+  return t.getShape();
+}
+
+RankedTensorType f32Tensor(Type like, ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(shape, Float32Type::get(like.getContext()));
+}
+
+/// Checks a 2-element window attribute (strides, padding, ...).
+LogicalResult checkPair(EmitFn emit, ArrayRef<int64_t> v, StringRef name,
+                        int64_t min) {
+  if (v.size() != 2)
+    return emit() << "expects '" << name << "' to have 2 elements (h, w), got "
+                  << v.size();
+  for (int64_t x : v)
+    if (x < min)
+      return emit() << "expects " << (min == 0 ? "non-negative" : "positive")
+                    << " '" << name << "', got [" << v[0] << ", " << v[1]
+                    << "]";
+  return success();
+}
+
+/// Output size of one spatial dimension of a window op, or failure.
+FailureOr<int64_t> windowOutput(EmitFn emit, int64_t in, int64_t k,
+                                int64_t stride, int64_t pad, int64_t dilation,
+                                StringRef dim) {
+  int64_t effective = dilation * (k - 1) + 1;
+  if (in + 2 * pad < effective) {
+    emit() << "window of " << effective << " along " << dim
+           << " exceeds the padded input size " << in + 2 * pad;
+    return failure();
+  }
+  return (in + 2 * pad - effective) / stride + 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Per-op inference.
+//===----------------------------------------------------------------------===//
+
+FailureOr<Type> inferResultType(Conv2dOp::Adaptor op, EmitFn emit) {
+  auto in = staticShape(emit, op.getInput().getType(), "the input");
+  if (failed(in))
+    return failure();
+  auto w = staticShape(emit, op.getWeight().getType(), "the weight");
+  if (failed(w))
+    return failure();
+  auto b = staticShape(emit, op.getBias().getType(), "the bias");
+  if (failed(b))
+    return failure();
+  if (failed(checkPair(emit, op.getStrides(), "strides", 1)) ||
+      failed(checkPair(emit, op.getPadding(), "padding", 0)) ||
+      failed(checkPair(emit, op.getDilations(), "dilations", 1)))
+    return failure();
+  int64_t n = (*in)[0], c = (*in)[1], h = (*in)[2], wd = (*in)[3];
+  int64_t o = (*w)[0], ci = (*w)[1], kh = (*w)[2], kw = (*w)[3];
+  int64_t g = op.getGroups();
+  if (g < 1) {
+    emit() << "expects a positive group count, got " << g;
+    return failure();
+  }
+  if (c % g != 0 || o % g != 0) {
+    emit() << "group count " << g << " must divide the input channels (" << c
+           << ") and the output channels (" << o << ")";
+    return failure();
+  }
+  if (ci * g != c) {
+    emit() << "weight has " << ci << " input channels per group, expected "
+           << c / g << " (" << c << " input channels / " << g << " groups)";
+    return failure();
+  }
+  if ((*b)[0] != o) {
+    emit() << "bias has " << (*b)[0] << " elements, expected " << o
+           << " (one per output channel)";
+    return failure();
+  }
+  auto s = op.getStrides(), p = op.getPadding(), d = op.getDilations();
+  auto oh = windowOutput(emit, h, kh, s[0], p[0], d[0], "height");
+  if (failed(oh))
+    return failure();
+  auto ow = windowOutput(emit, wd, kw, s[1], p[1], d[1], "width");
+  if (failed(ow))
+    return failure();
+  return Type(f32Tensor(op.getInput().getType(), {n, o, *oh, *ow}));
+}
+
+FailureOr<Type> inferResultType(Pool2dOp::Adaptor op, EmitFn emit) {
+  auto in = staticShape(emit, op.getInput().getType(), "the input");
+  if (failed(in))
+    return failure();
+  int64_t n = (*in)[0], c = (*in)[1], h = (*in)[2], w = (*in)[3];
+  PoolKind kind = op.getKind();
+  if (kind == PoolKind::global_max || kind == PoolKind::global_avg) {
+    if (op.getKernel() || op.getStrides() || op.getPadding()) {
+      emit() << "global pooling takes no kernel, strides or padding";
+      return failure();
+    }
+    return Type(f32Tensor(op.getInput().getType(), {n, c, 1, 1}));
+  }
+  if (!op.getKernel()) {
+    emit() << "expects a 'kernel' for " << stringifyPoolKind(kind)
+           << " pooling";
+    return failure();
+  }
+  ArrayRef<int64_t> k = *op.getKernel();
+  // Strides default to the kernel (PyTorch's convention), padding to zero.
+  ArrayRef<int64_t> s = op.getStrides() ? *op.getStrides() : k;
+  SmallVector<int64_t, 2> zeros = {0, 0};
+  ArrayRef<int64_t> p = op.getPadding() ? *op.getPadding() : zeros;
+  if (failed(checkPair(emit, k, "kernel", 1)) ||
+      failed(checkPair(emit, s, "strides", 1)) ||
+      failed(checkPair(emit, p, "padding", 0)))
+    return failure();
+  if (2 * p[0] > k[0] || 2 * p[1] > k[1]) {
+    emit() << "padding [" << p[0] << ", " << p[1]
+           << "] must be at most half the kernel [" << k[0] << ", " << k[1]
+           << "]";
+    return failure();
+  }
+  auto oh = windowOutput(emit, h, k[0], s[0], p[0], 1, "height");
+  if (failed(oh))
+    return failure();
+  auto ow = windowOutput(emit, w, k[1], s[1], p[1], 1, "width");
+  if (failed(ow))
+    return failure();
+  return Type(f32Tensor(op.getInput().getType(), {n, c, *oh, *ow}));
+}
+
+FailureOr<Type> inferResultType(ActivationOp::Adaptor op, EmitFn emit) {
+  if (failed(staticShape(emit, op.getInput().getType(), "the input")))
+    return failure();
+  if (op.getKind() == Activation::none) {
+    emit() << "expects kind relu, sigmoid or tanh, got none";
+    return failure();
+  }
+  return op.getInput().getType();
+}
+
+/// Operands that must all have one static type (add, mul).
+FailureOr<Type> inferSameType(ValueRange operands, EmitFn emit) {
+  if (operands.size() < 2) {
+    emit() << "expects at least two operands, got " << operands.size();
+    return failure();
+  }
+  Type first = operands.front().getType();
+  if (failed(staticShape(emit, first, "operand #0")))
+    return failure();
+  for (auto [i, v] : llvm::enumerate(operands.drop_front()))
+    if (v.getType() != first) {
+      emit() << "operand #" << i + 1 << " has type " << v.getType()
+             << ", expected " << first << " (the type of operand #0)";
+      return failure();
+    }
+  return first;
+}
+
+FailureOr<Type> inferResultType(AddOp::Adaptor op, EmitFn emit) {
+  return inferSameType(op.getInputs(), emit);
+}
+
+FailureOr<Type> inferResultType(MulOp::Adaptor op, EmitFn emit) {
+  return inferSameType(op.getOperands(), emit);
+}
+
+FailureOr<Type> inferResultType(ConcatOp::Adaptor op, EmitFn emit) {
+  ValueRange inputs = op.getInputs();
+  if (inputs.size() < 2) {
+    emit() << "expects at least two operands, got " << inputs.size();
+    return failure();
+  }
+  auto first = staticShape(emit, inputs.front().getType(), "operand #0");
+  if (failed(first))
+    return failure();
+  int64_t channels = 0;
+  for (auto [i, v] : llvm::enumerate(inputs)) {
+    auto shape = staticShape(emit, v.getType(), "every operand");
+    if (failed(shape))
+      return failure();
+    if ((*shape)[0] != (*first)[0] || (*shape)[2] != (*first)[2] ||
+        (*shape)[3] != (*first)[3]) {
+      emit() << "operand #" << i << " has type " << v.getType()
+             << ", whose batch or spatial size differs from operand #0 ("
+             << inputs.front().getType() << ")";
+      return failure();
+    }
+    channels += (*shape)[1];
+  }
+  return Type(f32Tensor(inputs.front().getType(),
+                        {(*first)[0], channels, (*first)[2], (*first)[3]}));
+}
+
+FailureOr<Type> inferResultType(SliceOp::Adaptor op, EmitFn emit) {
+  auto in = staticShape(emit, op.getInput().getType(), "the input");
+  if (failed(in))
+    return failure();
+  int64_t b = op.getBegin(), e = op.getEnd(), c = (*in)[1];
+  if (b < 0 || e > c || b >= e) {
+    emit() << "channel range [" << b << ", " << e
+           << ") is empty or out of bounds for " << c << " channels";
+    return failure();
+  }
+  return Type(
+      f32Tensor(op.getInput().getType(), {(*in)[0], e - b, (*in)[2], (*in)[3]}));
+}
+
+FailureOr<Type> inferResultType(FlattenOp::Adaptor op, EmitFn emit) {
+  auto in = staticShape(emit, op.getInput().getType(), "the input");
+  if (failed(in))
+    return failure();
+  return Type(f32Tensor(op.getInput().getType(),
+                        {(*in)[0], (*in)[1] * (*in)[2] * (*in)[3]}));
+}
+
+FailureOr<Type> inferResultType(LinearOp::Adaptor op, EmitFn emit) {
+  auto in = staticShape(emit, op.getInput().getType(), "the input");
+  if (failed(in))
+    return failure();
+  auto w = staticShape(emit, op.getWeight().getType(), "the weight");
+  if (failed(w))
+    return failure();
+  auto b = staticShape(emit, op.getBias().getType(), "the bias");
+  if (failed(b))
+    return failure();
+  if ((*w)[1] != (*in)[1]) {
+    emit() << "weight has " << (*w)[1] << " input features, expected "
+           << (*in)[1] << " (the input's)";
+    return failure();
+  }
+  if ((*b)[0] != (*w)[0]) {
+    emit() << "bias has " << (*b)[0] << " elements, expected " << (*w)[0]
+           << " (one per output feature)";
+    return failure();
+  }
+  return Type(f32Tensor(op.getInput().getType(), {(*in)[0], (*w)[0]}));
+}
+
+FailureOr<Type> inferResultType(SoftmaxOp::Adaptor op, EmitFn emit) {
+  if (failed(staticShape(emit, op.getInput().getType(), "the input")))
+    return failure();
+  return op.getInput().getType();
+}
+
+/// The verifier of every graph op: the checks of inference, then the
+/// declared result type against the inferred one.
+template <typename OpTy>
+LogicalResult verifyGraphOp(OpTy op) {
+  auto emit = [&]() { return op.emitOpError(); };
+  FailureOr<Type> inferred =
+      inferResultType(typename OpTy::Adaptor(op), emit);
+  if (failed(inferred))
+    return failure();
+  if (op.getType() != *inferred)
+    return op.emitOpError() << "result type " << op.getType()
+                            << " does not match the inferred type "
+                            << *inferred;
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult inferGraphOp(MLIRContext *ctx, std::optional<Location> loc,
+                           typename OpTy::Adaptor adaptor,
+                           SmallVectorImpl<Type> &inferred) {
+  auto emit = [&]() {
+    return mlir::emitError(loc.value_or(UnknownLoc::get(ctx)))
+           << "'" << OpTy::getOperationName() << "' op ";
+  };
+  FailureOr<Type> t = inferResultType(adaptor, emit);
+  if (failed(t))
+    return failure();
+  inferred.push_back(*t);
+  return success();
+}
+} // namespace
+
+#define IOS_GRAPH_OP_IMPL(OpTy)                                                \
+  LogicalResult OpTy::verify() { return verifyGraphOp(*this); }                \
+  LogicalResult OpTy::inferReturnTypes(MLIRContext *ctx,                       \
+                                       std::optional<Location> loc,            \
+                                       Adaptor adaptor,                        \
+                                       SmallVectorImpl<Type> &inferred) {      \
+    return inferGraphOp<OpTy>(ctx, loc, adaptor, inferred);                    \
+  }
+
+IOS_GRAPH_OP_IMPL(Conv2dOp)
+IOS_GRAPH_OP_IMPL(Pool2dOp)
+IOS_GRAPH_OP_IMPL(ActivationOp)
+IOS_GRAPH_OP_IMPL(AddOp)
+IOS_GRAPH_OP_IMPL(MulOp)
+IOS_GRAPH_OP_IMPL(ConcatOp)
+IOS_GRAPH_OP_IMPL(SliceOp)
+IOS_GRAPH_OP_IMPL(FlattenOp)
+IOS_GRAPH_OP_IMPL(LinearOp)
+IOS_GRAPH_OP_IMPL(SoftmaxOp)
+#undef IOS_GRAPH_OP_IMPL
+
+//===----------------------------------------------------------------------===//
+// Schedule ops
+//===----------------------------------------------------------------------===//
+
+// `custom<EnumKeyword>`: an enum attribute as a bare keyword
+// (`ios.stage merge`, `ios.pool2d max`, `ios.activation relu`). Parsing it
+// in the format (not the attr-dict) also stores it in the op's properties
+// before result-type inference runs in the parser.
+template <typename AttrTy>
+static ParseResult parseEnumKeyword(OpAsmParser &parser, AttrTy &attr) {
+  using EnumTy = decltype(std::declval<AttrTy>().getValue());
+  StringRef keyword;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<EnumTy> value = symbolizeEnum<EnumTy>(keyword);
+  if (!value) {
+    InFlightDiagnostic diag = parser.emitError(loc) << "expected one of";
+    for (int64_t i = 0;; ++i) {
+      StringRef name = stringifyEnum(static_cast<EnumTy>(i));
+      if (name.empty())
+        break;
+      diag << (i ? ", '" : " '") << name << "'";
+    }
+    return diag << ", got '" << keyword << "'";
+  }
+  attr = AttrTy::get(parser.getContext(), *value);
+  return success();
+}
+
+template <typename AttrTy>
+static void printEnumKeyword(OpAsmPrinter &printer, Operation *, AttrTy attr) {
+  printer << stringifyEnum(attr.getValue());
+}
+
+/// Checks that a stage/group body's terminator yields the op's result types.
+static LogicalResult verifyYieldTypes(Operation *op, Region &body) {
+  auto yield = dyn_cast<YieldOp>(body.front().getTerminator());
+  if (!yield)
+    return op->emitOpError() << "body must end with 'ios.yield'";
+  if (yield.getValues().getTypes() != op->getResultTypes())
+    return op->emitOpError()
+           << "yields " << yield.getValues().size()
+           << " value(s) whose types do not match its "
+           << op->getNumResults() << " result type(s)";
+  return success();
+}
+
+/// Checks the shape of a merge stage: one group with one conv2d (groups = 1,
+/// dilation 1) whose result is split by >= 2 slices covering its channels
+/// exactly once.
+static LogicalResult verifyMergeStage(StageOp stage,
+                                      MutableArrayRef<GroupOp> groups) {
+  if (groups.size() != 1)
+    return stage.emitOpError()
+           << "merge stage must have exactly one group, has " << groups.size();
+  Block &body = groups.front().getBody().front();
+  Conv2dOp conv;
+  SmallVector<SliceOp> slices;
+  for (Operation &op : body.without_terminator()) {
+    if (auto c = dyn_cast<Conv2dOp>(op)) {
+      if (conv)
+        return stage.emitOpError()
+               << "merge stage must hold exactly one 'ios.conv2d' (the merged "
+                  "convolution)";
+      conv = c;
+      continue;
+    }
+    if (auto s = dyn_cast<SliceOp>(op)) {
+      slices.push_back(s);
+      continue;
+    }
+    return stage.emitOpError()
+           << "merge stage may hold only one 'ios.conv2d' and the 'ios.slice' "
+              "ops that split its result, found '"
+           << op.getName() << "'";
+  }
+  if (!conv)
+    return stage.emitOpError() << "merge stage holds no 'ios.conv2d'";
+  if (conv.getGroups() != 1)
+    return conv.emitOpError() << "in a merge stage must have groups = 1, has "
+                              << conv.getGroups();
+  if (llvm::any_of(conv.getDilations(), [](int64_t d) { return d != 1; }))
+    return conv.emitOpError() << "in a merge stage must not be dilated";
+  if (slices.size() < 2)
+    return stage.emitOpError()
+           << "merge stage must split its convolution into at least two "
+              "channel slices, has "
+           << slices.size();
+  int64_t channels = conv.getType().getDimSize(1);
+  SmallVector<std::pair<int64_t, int64_t>> ranges;
+  for (SliceOp s : slices) {
+    if (s.getInput() != conv.getResult())
+      return s.emitOpError()
+             << "in a merge stage must slice the merged convolution's result";
+    ranges.push_back({s.getBegin(), s.getEnd()});
+  }
+  llvm::sort(ranges);
+  int64_t next = 0;
+  for (auto [b, e] : ranges) {
+    if (b != next)
+      return stage.emitOpError()
+             << "merge stage slices must cover channels [0, " << channels
+             << ") exactly once; " << (b < next ? "overlap" : "gap")
+             << " at channel " << std::min(b, next);
+    next = e;
+  }
+  if (next != channels)
+    return stage.emitOpError()
+           << "merge stage slices must cover channels [0, " << channels
+           << ") exactly once; gap at channel " << next;
+  // The merged result itself must not escape: consumers read the slices.
+  for (Operation *user : conv->getUsers())
+    if (!isa<SliceOp>(user))
+      return conv.emitOpError()
+             << "result of a merged convolution may only be used by its "
+                "slices";
+  return success();
+}
+
+LogicalResult StageOp::verifyRegions() {
+  Block &body = getBody().front();
+  SmallVector<GroupOp> groups;
+  for (Operation &op : body.without_terminator()) {
+    auto group = dyn_cast<GroupOp>(op);
+    if (!group)
+      return emitOpError() << "may only contain 'ios.group' ops, found '"
+                           << op.getName() << "'";
+    groups.push_back(group);
+  }
+  if (groups.empty())
+    return emitOpError() << "must contain at least one 'ios.group'";
+  if (failed(verifyYieldTypes(*this, getBody())))
+    return failure();
+
+  // Groups of a stage run concurrently: none may read another's results.
+  for (auto [index, group] : llvm::enumerate(groups)) {
+    WalkResult walk = group.getBody().walk([&](Operation *op) {
+      for (Value operand : op->getOperands()) {
+        auto producer = operand.getDefiningOp<GroupOp>();
+        if (!producer || producer->getParentOp() != getOperation())
+          continue;
+        auto it = llvm::find(groups, producer);
+        InFlightDiagnostic diag =
+            op->emitOpError()
+            << "in group #" << index << " of a stage uses a value of group #"
+            << (it - groups.begin())
+            << " of the same stage; groups of one stage run concurrently and "
+               "exchange no values";
+        diag.attachNote(producer.getLoc()) << "value produced here";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+  }
+
+  auto yield = cast<YieldOp>(body.getTerminator());
+  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
+    auto producer = v.getDefiningOp<GroupOp>();
+    if (!producer || producer->getParentOp() != getOperation())
+      return emitOpError() << "yield operand #" << i
+                           << " must be a result of one of the stage's groups";
+  }
+
+  if (getStrategy() == Strategy::merge)
+    return verifyMergeStage(*this, groups);
+  return success();
+}
+
+LogicalResult GroupOp::verifyRegions() {
+  Block &body = getBody().front();
+  if (body.without_terminator().empty())
+    return emitOpError() << "must contain at least one op";
+  for (Operation &op : body.without_terminator())
+    if (isa<StageOp, GroupOp>(op))
+      return emitOpError() << "must not contain schedule ops, found '"
+                           << op.getName() << "'";
+  return verifyYieldTypes(*this, getBody());
+}
+
+#define GET_OP_CLASSES
+#include "ios/Dialect/IOS/IR/IOSOps.cpp.inc"

@@ -1,0 +1,33 @@
+//===- InitAll.cpp - Register every dialect, pass and translation --------===//
+
+#include "ios/InitAll.h"
+
+#include "ios/Dialect/IOS/IR/IOSDialect.h"
+#include "ios/Target/Dot.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/Tools/mlir-translate/Translation.h"
+#include "mlir/Transforms/Passes.h"
+
+void mlir::ios::registerAllDialects(DialectRegistry &registry) {
+  registry.insert<IOSDialect, arith::ArithDialect, emitc::EmitCDialect,
+                  func::FuncDialect, tensor::TensorDialect,
+                  tosa::TosaDialect>();
+}
+
+void mlir::ios::registerAllPasses() {
+  // Upstream generic passes (canonicalize, cse, print-op-stats, ...).
+  mlir::registerTransformsPasses();
+}
+
+void mlir::ios::registerAllTranslations() {
+  static TranslateFromMLIRRegistration toDot(
+      "ios-to-dot",
+      "Graphviz picture of an ios graph or schedule (stages as clusters)",
+      [](Operation *op, raw_ostream &os) { return translateToDot(op, os); },
+      [](DialectRegistry &registry) { registerAllDialects(registry); });
+}

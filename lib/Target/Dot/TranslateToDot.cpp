@@ -1,0 +1,211 @@
+//===- TranslateToDot.cpp - ios IR to Graphviz ----------------------------===//
+//
+// One digraph per function. Graph ops are boxes labelled with their kind, key
+// attributes and result shape; network inputs are ellipses; parameters are
+// left out (they would drown the picture). In a scheduled function every
+// stage is a cluster and every group a nested cluster filled with the colour
+// of its stream index, so concurrency is visible at a glance.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ios/Target/Dot.h"
+
+#include "ios/Dialect/IOS/IR/IOSOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::ios;
+
+namespace {
+
+/// Stream colours (ColorBrewer Set3): group j of every stage shares one.
+constexpr const char *kGroupColours[] = {
+    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3",
+    "#fdb462", "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd"};
+
+std::string shapeString(Type type) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  if (!t)
+    return "?";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(t.getShape(), os, "x");
+  return s;
+}
+
+std::string pairString(ArrayRef<int64_t> v) {
+  return llvm::formatv("{0}x{1}", v[0], v[1]).str();
+}
+
+/// Escapes a string for a double-quoted Graphviz label.
+std::string escape(StringRef s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string label(Operation *op) {
+  std::string head = llvm::TypeSwitch<Operation *, std::string>(op)
+      .Case([](Conv2dOp c) {
+        auto w = c.getWeight().getType().getShape();
+        std::string s = llvm::formatv("conv {0}x{1}", w[2], w[3]).str();
+        if (c.getStrides() != ArrayRef<int64_t>{1, 1})
+          s += "/" + pairString(c.getStrides());
+        if (c.getGroups() != 1)
+          s += llvm::formatv(" g{0}", c.getGroups()).str();
+        if (c.getAct() != Activation::none)
+          s += " " + stringifyActivation(c.getAct()).str();
+        return s;
+      })
+      .Case([](Pool2dOp p) {
+        std::string s = stringifyPoolKind(p.getKind()).str() + " pool";
+        if (p.getKernel())
+          s += " " + pairString(*p.getKernel());
+        if (p.getStrides())
+          s += "/" + pairString(*p.getStrides());
+        return s;
+      })
+      .Case([](ActivationOp a) {
+        return stringifyActivation(a.getKind()).str();
+      })
+      .Case([](SliceOp s) {
+        return llvm::formatv("slice [{0}:{1}]", s.getBegin(), s.getEnd()).str();
+      })
+      .Default([](Operation *op) {
+        StringRef name = op->getName().getStringRef();
+        return name.starts_with("ios.") ? name.drop_front(4).str()
+                                        : name.str();
+      });
+  if (op->getNumResults() == 1)
+    head += "\\n" + shapeString(op->getResult(0).getType());
+  return head;
+}
+
+class DotPrinter {
+public:
+  explicit DotPrinter(raw_ostream &os) : os(os) {}
+
+  LogicalResult print(func::FuncOp func) {
+    os << "digraph \"" << escape(func.getSymName()) << "\" {\n"
+       << "  rankdir=TB;\n  compound=true;\n"
+       << "  node [shape=box, style=\"rounded,filled\", fillcolor=white, "
+          "fontname=\"Helvetica\", fontsize=10];\n"
+       << "  edge [color=\"#555555\"];\n";
+    for (BlockArgument arg : func.getArguments()) {
+      if (func.getArgAttr(arg.getArgNumber(), IOSDialect::kParamAttrName))
+        continue;
+      std::string id = newId();
+      ids[arg] = id;
+      os << "  " << id << " [shape=ellipse, label=\"input "
+         << arg.getArgNumber() << "\\n" << shapeString(arg.getType())
+         << "\"];\n";
+    }
+    printBlock(func.getBody().front(), "  ");
+    os << edges;
+    os << "}\n";
+    return success();
+  }
+
+private:
+  std::string newId() { return "n" + std::to_string(counter++); }
+
+  /// The node that stands for `v`: ops map to themselves; results of groups
+  /// and stages are traced back through their yields.
+  std::optional<std::string> nodeOf(Value v) {
+    while (true) {
+      if (auto it = ids.find(v); it != ids.end())
+        return it->second;
+      Operation *def = v.getDefiningOp();
+      if (!def || !isa<StageOp, GroupOp>(def))
+        return std::nullopt;
+      auto result = cast<OpResult>(v);
+      Operation *term = def->getRegion(0).front().getTerminator();
+      v = term->getOperand(result.getResultNumber());
+    }
+  }
+
+  void printOp(Operation *op, StringRef indent) {
+    std::string id = newId();
+    for (Value r : op->getResults())
+      ids[r] = id;
+    bool isReturn = isa<func::ReturnOp>(op);
+    os << indent << id << " [label=\""
+       << escape(isReturn ? "output" : label(op)) << "\""
+       << (isReturn ? ", shape=ellipse" : "") << "];\n";
+    for (Value operand : op->getOperands())
+      if (auto src = nodeOf(operand))
+        edges += "  " + *src + " -> " + id + ";\n";
+  }
+
+  void printBlock(Block &block, StringRef indent) {
+    unsigned stageIndex = 0;
+    for (Operation &op : block) {
+      if (auto stage = dyn_cast<StageOp>(op)) {
+        printStage(stage, stageIndex++, indent);
+        continue;
+      }
+      // Constants are parameters: leave them out like parameter arguments.
+      if (op.hasTrait<OpTrait::ConstantLike>())
+        continue;
+      printOp(&op, indent);
+    }
+  }
+
+  void printStage(StageOp stage, unsigned index, StringRef indent) {
+    std::string title = llvm::formatv("stage {0}: {1}", index,
+                                      stringifyStrategy(stage.getStrategy()))
+                            .str();
+    if (auto latency = stage.getLatencyMs())
+      title += llvm::formatv(", {0:F3} ms", latency->convertToDouble()).str();
+    os << indent << "subgraph cluster_s" << index << " {\n"
+       << indent << "  label=\"" << escape(title) << "\";\n"
+       << indent << "  style=dashed; color=\"#333333\"; fontname=\"Helvetica\";\n";
+    std::string inner = (indent + "    ").str();
+    unsigned g = 0;
+    for (GroupOp group : stage.getGroups()) {
+      os << indent << "  subgraph cluster_s" << index << "_g" << g << " {\n"
+         << inner << "label=\"group " << g << "\"; style=filled; color=\""
+         << kGroupColours[g % std::size(kGroupColours)] << "\";\n";
+      for (Operation &op : group.getBody().front().without_terminator())
+        printOp(&op, inner);
+      os << indent << "  }\n";
+      ++g;
+    }
+    os << indent << "}\n";
+  }
+
+  raw_ostream &os;
+  std::string edges;
+  llvm::DenseMap<Value, std::string> ids;
+  unsigned counter = 0;
+};
+
+} // namespace
+
+LogicalResult mlir::ios::translateToDot(Operation *op, raw_ostream &os) {
+  SmallVector<func::FuncOp> funcs;
+  if (auto func = dyn_cast<func::FuncOp>(op))
+    funcs.push_back(func);
+  else
+    op->walk([&](func::FuncOp f) { funcs.push_back(f); });
+  if (funcs.empty())
+    return op->emitError() << "--ios-to-dot found no function to draw";
+  for (func::FuncOp func : funcs) {
+    if (func.isExternal())
+      continue;
+    DotPrinter printer(os);
+    if (failed(printer.print(func)))
+      return failure();
+  }
+  return success();
+}

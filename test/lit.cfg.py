@@ -1,0 +1,33 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "IOS"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.ios_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%ios_src_root", config.ios_src_root))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# Debian's /usr/bin only has versioned LLVM tool names: prefer the unversioned
+# ones in the LLVM tools dir, then our own tools.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+tool_dirs = [config.ios_tools_dir, config.llvm_tools_dir]
+tools = ["ios-opt", "ios-translate", ToolSubst("ios-sched-bench", unresolved="ignore")]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The python package (model zoo, reference) runs from the source tree.
+config.environment["PYTHONPATH"] = os.path.join(config.ios_src_root, "python")
+
+if os.path.exists("/usr/bin/dot"):
+    config.available_features.add("graphviz")
