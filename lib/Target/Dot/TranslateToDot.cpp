@@ -43,10 +43,15 @@ std::string pairString(ArrayRef<int64_t> v) {
   return llvm::formatv("{0}x{1}", v[0], v[1]).str();
 }
 
-/// Escapes a string for a double-quoted Graphviz label.
+/// Escapes a string for a double-quoted Graphviz label (newlines become
+/// Graphviz line breaks).
 std::string escape(StringRef s) {
   std::string out;
   for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\')
       out += '\\';
     out += c;
@@ -87,7 +92,7 @@ std::string label(Operation *op) {
                                         : name.str();
       });
   if (op->getNumResults() == 1)
-    head += "\\n" + shapeString(op->getResult(0).getType());
+    head += "\n" + shapeString(op->getResult(0).getType());
   return head;
 }
 
@@ -106,8 +111,10 @@ public:
         continue;
       std::string id = newId();
       ids[arg] = id;
-      os << "  " << id << " [shape=ellipse, label=\"input "
-         << arg.getArgNumber() << "\\n" << shapeString(arg.getType())
+      os << "  " << id << " [shape=ellipse, label=\""
+         << escape(llvm::formatv("input {0}\n{1}", arg.getArgNumber(),
+                                 shapeString(arg.getType()))
+                       .str())
          << "\"];\n";
     }
     printBlock(func.getBody().front(), "  ");

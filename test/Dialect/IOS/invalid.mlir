@@ -1,0 +1,300 @@
+// RUN: ios-opt %s -split-input-file -verify-diagnostics
+
+// Every verifier message of the ios dialect, one case each.
+
+func.func @conv_dynamic(%x: tensor<?x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op expects the input to be a statically shaped f32 tensor, got 'tensor<?x8x9x9xf32>'}}
+  %0 = ios.conv2d %x, %w, %b : (tensor<?x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x7x7xf32>
+  return
+}
+
+// -----
+
+func.func @conv_strides_rank(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op expects 'strides' to have 2 elements (h, w), got 3}}
+  %0 = ios.conv2d %x, %w, %b {strides = array<i64: 1, 1, 1>} : (tensor<1x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x7x7xf32>
+  return
+}
+
+// -----
+
+func.func @conv_zero_stride(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op expects positive 'strides', got [0, 1]}}
+  %0 = ios.conv2d %x, %w, %b {strides = array<i64: 0, 1>} : (tensor<1x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x7x7xf32>
+  return
+}
+
+// -----
+
+func.func @conv_negative_padding(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op expects non-negative 'padding', got [-1, 1]}}
+  %0 = ios.conv2d %x, %w, %b {padding = array<i64: -1, 1>} : (tensor<1x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x7x7xf32>
+  return
+}
+
+// -----
+
+func.func @conv_zero_dilation(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op expects positive 'dilations', got [1, 0]}}
+  %0 = ios.conv2d %x, %w, %b {dilations = array<i64: 1, 0>} : (tensor<1x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x7x7xf32>
+  return
+}
+
+// -----
+
+func.func @conv_window_too_big(%x: tensor<1x8x4x4xf32>, %w: tensor<16x8x5x5xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op window of 5 along height exceeds the padded input size 4}}
+  %0 = ios.conv2d %x, %w, %b : (tensor<1x8x4x4xf32>, tensor<16x8x5x5xf32>, tensor<16xf32>) -> tensor<1x16x1x1xf32>
+  return
+}
+
+// -----
+
+func.func @conv_zero_groups(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op expects a positive group count, got 0}}
+  %0 = ios.conv2d %x, %w, %b {groups = 0 : i64} : (tensor<1x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x7x7xf32>
+  return
+}
+
+// -----
+
+func.func @conv_bad_groups(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op group count 3 must divide the input channels (8) and the output channels (16)}}
+  %0 = ios.conv2d %x, %w, %b {groups = 3 : i64} : (tensor<1x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x7x7xf32>
+  return
+}
+
+// -----
+
+func.func @conv_weight_channels(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op weight has 8 input channels per group, expected 4 (8 input channels / 2 groups)}}
+  %0 = ios.conv2d %x, %w, %b {groups = 2 : i64} : (tensor<1x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x7x7xf32>
+  return
+}
+
+// -----
+
+func.func @conv_bias(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<10xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op bias has 10 elements, expected 16 (one per output channel)}}
+  %0 = ios.conv2d %x, %w, %b : (tensor<1x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<10xf32>) -> tensor<1x16x7x7xf32>
+  return
+}
+
+// -----
+
+func.func @conv_wrong_result(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'ios.conv2d' op result type 'tensor<1x16x9x9xf32>' does not match the inferred type 'tensor<1x16x7x7xf32>'}}
+  %0 = ios.conv2d %x, %w, %b : (tensor<1x8x9x9xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x16x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @pool_global_window(%x: tensor<1x8x9x9xf32>) {
+  // expected-error @+1 {{'ios.pool2d' op global pooling takes no kernel, strides or padding}}
+  %0 = ios.pool2d global_avg %x {kernel = array<i64: 9, 9>} : tensor<1x8x9x9xf32> -> tensor<1x8x1x1xf32>
+  return
+}
+
+// -----
+
+func.func @pool_no_kernel(%x: tensor<1x8x9x9xf32>) {
+  // expected-error @+1 {{'ios.pool2d' op expects a 'kernel' for max pooling}}
+  %0 = ios.pool2d max %x : tensor<1x8x9x9xf32> -> tensor<1x8x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @pool_padding(%x: tensor<1x8x9x9xf32>) {
+  // expected-error @+1 {{'ios.pool2d' op padding [2, 2] must be at most half the kernel [3, 3]}}
+  %0 = ios.pool2d avg %x {kernel = array<i64: 3, 3>, padding = array<i64: 2, 2>} : tensor<1x8x9x9xf32> -> tensor<1x8x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @pool_kind(%x: tensor<1x8x9x9xf32>) {
+  // expected-error @+1 {{expected one of 'max', 'avg', 'global_max', 'global_avg', got 'min'}}
+  %0 = ios.pool2d min %x {kernel = array<i64: 3, 3>} : tensor<1x8x9x9xf32> -> tensor<1x8x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @activation_none(%x: tensor<1x8x9x9xf32>) {
+  // expected-error @+1 {{'ios.activation' op expects kind relu, sigmoid or tanh, got none}}
+  %0 = ios.activation none %x : tensor<1x8x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @add_one_operand(%x: tensor<1x8x9x9xf32>) {
+  // expected-error @+1 {{'ios.add' op expects at least two operands, got 1}}
+  %0 = ios.add %x : tensor<1x8x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @add_types(%x: tensor<1x8x9x9xf32>, %y: tensor<1x4x9x9xf32>) {
+  // expected-error @+1 {{'ios.add' op requires the same type for all operands and results}}
+  %0 = "ios.add"(%x, %y) : (tensor<1x8x9x9xf32>, tensor<1x4x9x9xf32>) -> tensor<1x8x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @mul_types(%x: tensor<1x8x9x9xf32>, %y: tensor<1x4x9x9xf32>) {
+  // expected-error @+1 {{'ios.mul' op failed to verify that all of {lhs, rhs} have same type}}
+  %0 = "ios.mul"(%x, %y) : (tensor<1x8x9x9xf32>, tensor<1x4x9x9xf32>) -> tensor<1x8x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @concat_one(%x: tensor<1x8x9x9xf32>) {
+  // expected-error @+1 {{'ios.concat' op expects at least two operands, got 1}}
+  %0 = ios.concat %x : (tensor<1x8x9x9xf32>) -> tensor<1x8x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @concat_spatial(%x: tensor<1x8x9x9xf32>, %y: tensor<1x8x7x7xf32>) {
+  // expected-error @+1 {{'ios.concat' op operand #1 has type 'tensor<1x8x7x7xf32>', whose batch or spatial size differs from operand #0 ('tensor<1x8x9x9xf32>')}}
+  %0 = ios.concat %x, %y : (tensor<1x8x9x9xf32>, tensor<1x8x7x7xf32>) -> tensor<1x16x9x9xf32>
+  return
+}
+
+// -----
+
+func.func @slice_bounds(%x: tensor<1x16x4x4xf32>) {
+  // expected-error @+1 {{'ios.slice' op channel range [8, 20) is empty or out of bounds for 16 channels}}
+  %0 = ios.slice %x[8:20] : tensor<1x16x4x4xf32> -> tensor<1x12x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_empty(%x: tensor<1x16x4x4xf32>) {
+  // expected-error @+1 {{'ios.slice' op channel range [8, 8) is empty or out of bounds for 16 channels}}
+  %0 = ios.slice %x[8:8] : tensor<1x16x4x4xf32> -> tensor<1x0x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @flatten_dynamic(%x: tensor<1x16x?x4xf32>) {
+  // expected-error @+1 {{'ios.flatten' op expects the input to be a statically shaped f32 tensor}}
+  %0 = ios.flatten %x : tensor<1x16x?x4xf32> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_features(%x: tensor<1x20xf32>, %w: tensor<5x10xf32>, %b: tensor<5xf32>) {
+  // expected-error @+1 {{'ios.linear' op weight has 10 input features, expected 20 (the input's)}}
+  %0 = ios.linear %x, %w, %b : (tensor<1x20xf32>, tensor<5x10xf32>, tensor<5xf32>) -> tensor<1x5xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<1x10xf32>, %w: tensor<5x10xf32>, %b: tensor<6xf32>) {
+  // expected-error @+1 {{'ios.linear' op bias has 6 elements, expected 5 (one per output feature)}}
+  %0 = ios.linear %x, %w, %b : (tensor<1x10xf32>, tensor<5x10xf32>, tensor<6xf32>) -> tensor<1x5xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_dynamic(%x: tensor<?x10xf32>) {
+  // expected-error @+1 {{'ios.softmax' op expects the input to be a statically shaped f32 tensor}}
+  %0 = ios.softmax %x : tensor<?x10xf32>
+  return
+}
+
+// -----
+
+// Dialect attributes.
+
+// expected-error @+1 {{unknown ios argument attribute 'ios.weights'}}
+func.func @arg_unknown(%x: tensor<4xf32> {ios.weights = "w"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'ios.param' on argument #0 must be a non-empty string}}
+func.func @param_empty(%x: tensor<4xf32> {ios.param = ""}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{parameter 'w' must be a statically shaped f32 tensor, got 'tensor<?xf32>'}}
+func.func @param_dynamic(%x: tensor<?xf32> {ios.param = "w"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{parameter name 'w' is used by arguments #0 and #1}}
+func.func @param_twice(%x: tensor<4xf32> {ios.param = "w"}, %y: tensor<4xf32> {ios.param = "w"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'ios.input' must be a unit attribute}}
+func.func @input_value(%x: tensor<4xf32> {ios.input = 1 : i64}) {
+  return
+}
+
+// -----
+
+func.func @unit_empty(%x: tensor<1x4x2x2xf32>) {
+  // expected-error @+1 {{'ios.unit' must be a non-empty string}}
+  %0 = ios.activation relu %x {ios.unit = ""} : tensor<1x4x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @unit_not_graph_op() {
+  // expected-error @+1 {{'ios.unit' is only valid on graph ops}}
+  return {ios.unit = "u"}
+}
+
+// -----
+
+func.func @part_negative(%x: tensor<1x4x2x2xf32>) {
+  // expected-error @+1 {{'ios.part' must be a non-negative integer}}
+  %0 = ios.activation relu %x {ios.part = -1 : i64} : tensor<1x4x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @part_not_graph_op() {
+  // expected-error @+1 {{'ios.part' is only valid on graph ops}}
+  return {ios.part = 1 : i64}
+}
+
+// -----
+
+func.func @param_on_op(%x: tensor<1x4x2x2xf32>) {
+  // expected-error @+1 {{'ios.param' is only valid on function arguments}}
+  %0 = ios.activation relu %x {ios.param = "w"} : tensor<1x4x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @unknown_op_attr(%x: tensor<1x4x2x2xf32>) {
+  // expected-error @+1 {{unknown ios attribute 'ios.colour'}}
+  %0 = ios.activation relu %x {ios.colour = "red"} : tensor<1x4x2x2xf32>
+  return
+}

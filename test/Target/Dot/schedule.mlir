@@ -1,0 +1,66 @@
+// RUN: ios-translate --ios-to-dot %S/../../Dialect/IOS/sample-schedule.mlir | FileCheck %s
+// RUN: ios-translate --ios-to-dot %S/../../Dialect/IOS/sample-schedule.mlir | dot -Tsvg | FileCheck %s --check-prefix=SVG
+// RUN: ios-translate --ios-to-dot %s | FileCheck %s --check-prefix=GRAPH
+// RUN: ios-translate --ios-to-dot %s | dot -Tsvg -o /dev/null
+
+// The scheduled sample: stages are clusters, groups nested clusters coloured
+// by stream index, edges traced through group/stage results.
+// CHECK-LABEL: digraph "sample" {
+// CHECK:         [[IN:n[0-9]+]] [shape=ellipse, label="input 0\n1x375x15x15"];
+// CHECK:         subgraph cluster_s0 {
+// CHECK-NEXT:      label="stage 0: concurrent, 0.161 ms";
+// CHECK:           subgraph cluster_s0_g0 {
+// CHECK-NEXT:        label="group 0"; style=filled; color="#8dd3c7";
+// CHECK-NEXT:        [[C1:n[0-9]+]] [label="conv 3x3 relu\n1x375x15x15"];
+// CHECK:           subgraph cluster_s0_g1 {
+// CHECK-NEXT:        label="group 1"; style=filled; color="#ffffb3";
+// CHECK-NEXT:        [[C2:n[0-9]+]] [label="conv 3x3 relu\n1x375x15x15"];
+// CHECK:         subgraph cluster_s1 {
+// CHECK-NEXT:      label="stage 1: concurrent, 0.154 ms";
+// CHECK:             [[C3:n[0-9]+]] [label="conv 3x3 relu
+// CHECK:             [[C4:n[0-9]+]] [label="conv 3x3 relu
+// CHECK:         subgraph cluster_s2 {
+// CHECK:             [[CAT:n[0-9]+]] [label="concat\n1x1125x15x15"];
+// CHECK:         [[OUT:n[0-9]+]] [label="output", shape=ellipse];
+// CHECK-DAG:     [[IN]] -> [[C1]];
+// CHECK-DAG:     [[IN]] -> [[C2]];
+// CHECK-DAG:     [[C1]] -> [[C3]];
+// CHECK-DAG:     [[C1]] -> [[C4]];
+// CHECK-DAG:     [[C2]] -> [[CAT]];
+// CHECK-DAG:     [[C3]] -> [[CAT]];
+// CHECK-DAG:     [[C4]] -> [[CAT]];
+// CHECK-DAG:     [[CAT]] -> [[OUT]];
+// CHECK:       }
+
+// SVG: <svg
+// SVG: stage 0: concurrent, 0.161 ms
+
+// An unscheduled graph: plain nodes, parameters left out, one digraph per
+// function.
+// GRAPH-LABEL: digraph "graph" {
+// GRAPH:         [[X:n[0-9]+]] [shape=ellipse, label="input 0\n1x8x9x9"];
+// GRAPH-NEXT:    [[C:n[0-9]+]] [label="conv 3x3/2x2 g2 sigmoid\n1x8x4x4"];
+// GRAPH-NEXT:    [[P:n[0-9]+]] [label="max pool 3x3/2x2\n1x8x4x4"];
+// GRAPH-NEXT:    [[S:n[0-9]+]] [label="slice [0:4]\n1x4x4x4"];
+// GRAPH-NEXT:    [[A:n[0-9]+]] [label="add\n1x8x4x4"];
+// GRAPH-NOT:     param
+// GRAPH-DAG:     [[X]] -> [[C]];
+// GRAPH-DAG:     [[X]] -> [[P]];
+// GRAPH-DAG:     [[C]] -> [[S]];
+// GRAPH-DAG:     [[C]] -> [[A]];
+// GRAPH-DAG:     [[P]] -> [[A]];
+// GRAPH-LABEL: digraph "second" {
+func.func @graph(%x: tensor<1x8x9x9xf32> {ios.input},
+                 %w: tensor<8x4x3x3xf32> {ios.param = "c.weight"},
+                 %b: tensor<8xf32> {ios.param = "c.bias"}) -> tensor<1x8x4x4xf32> {
+  %0 = ios.conv2d %x, %w, %b {strides = array<i64: 2, 2>, groups = 2 : i64, act = #ios.act<sigmoid>}
+     : (tensor<1x8x9x9xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
+  %1 = ios.pool2d max %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>} : tensor<1x8x9x9xf32> -> tensor<1x8x4x4xf32>
+  %2 = ios.slice %0[0:4] : tensor<1x8x4x4xf32> -> tensor<1x4x4x4xf32>
+  %3 = ios.add %0, %1 : tensor<1x8x4x4xf32>
+  return %3 : tensor<1x8x4x4xf32>
+}
+
+func.func @second(%x: tensor<1x8x9x9xf32>) -> tensor<1x8x9x9xf32> {
+  return %x : tensor<1x8x9x9xf32>
+}
