@@ -4,6 +4,7 @@
 
 #include "ios/Dialect/IOS/IR/IOSDialect.h"
 #include "ios/Target/Dot.h"
+#include "ios/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
@@ -22,6 +23,7 @@ void mlir::ios::registerAllDialects(DialectRegistry &registry) {
 void mlir::ios::registerAllPasses() {
   // Upstream generic passes (canonicalize, cse, print-op-stats, ...).
   mlir::registerTransformsPasses();
+  registerIOSPasses();
 }
 
 void mlir::ios::registerAllTranslations() {

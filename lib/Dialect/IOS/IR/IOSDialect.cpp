@@ -92,6 +92,14 @@ LogicalResult IOSDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' is only valid on graph ops";
     return success();
   }
+  if (name == kScheduleAttrName) {
+    if (!isa<ScheduleAttr>(attr.getValue()))
+      return op->emitError() << "'" << name
+                             << "' must be an #ios.schedule attribute";
+    if (!isa<FunctionOpInterface>(op))
+      return op->emitError() << "'" << name << "' is only valid on functions";
+    return success();
+  }
   if (name == kParamAttrName || name == kInputAttrName)
     return op->emitError() << "'" << name
                            << "' is only valid on function arguments";

@@ -43,6 +43,9 @@ def IOS_Dialect : Dialect {
       pointwise conv) that the scheduler never splits.
     * `ios.part = N` on graph ops: an explicit partition hint; the scheduler
       solves each part on its own (IOS: one part per NasNet cell).
+    * `ios.schedule = #ios.schedule<...>` on a scheduled function: what the
+      schedule was made for (device, batch, profiler, r, s, strategy) and its
+      estimated latency.
   }];
   let hasRegionArgAttrVerify = 1;
   let hasOperationAttrVerify = 1;
@@ -53,6 +56,7 @@ def IOS_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kInputAttrName = "ios.input";
     static constexpr ::llvm::StringLiteral kUnitAttrName = "ios.unit";
     static constexpr ::llvm::StringLiteral kPartAttrName = "ios.part";
+    static constexpr ::llvm::StringLiteral kScheduleAttrName = "ios.schedule";
   }];
 }
 
@@ -95,6 +99,40 @@ def IOS_Strategy : I32EnumAttr<"Strategy", "stage execution strategy", [
 }
 def IOS_StrategyAttr : EnumAttr<IOS_Dialect, IOS_Strategy, "strategy"> {
   let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+def IOS_ScheduleAttr : AttrDef<IOS_Dialect, "Schedule"> {
+  let mnemonic = "schedule";
+  let summary = "what a function's schedule was made for, and its estimate";
+  let description = [{
+    Attached as `ios.schedule` to a function by `--ios-schedule`. A schedule
+    is specific to a device, a batch size (also visible in the tensor types)
+    and the profiler that costed it; tools that consume a scheduled function
+    check it against what they are asked to do, so a schedule made for one
+    GPU or batch is never silently used for another.
+
+    ```mlir
+    func.func @net(...) attributes {ios.schedule = #ios.schedule<
+        device = "v100", batch = 1, profiler = "analytic:v100",
+        strategy = "both", enumeration = "ios", max_group_size = 3,
+        max_groups = 8, latency_ms = 4.03 : f64, sequential_ms = 6.51 : f64>}
+    ```
+  }];
+  let parameters = (ins
+    StringRefParameter<"device name or file">:$device,
+    "int64_t":$batch,
+    StringRefParameter<"profiler that costed the stages">:$profiler,
+    StringRefParameter<"both | concurrent | merge | sequential | greedy">:$strategy,
+    StringRefParameter<"ios | full">:$enumeration,
+    "int64_t":$max_group_size,
+    "int64_t":$max_groups,
+    "::mlir::FloatAttr":$latency_ms,
+    "::mlir::FloatAttr":$sequential_ms);
+  let assemblyFormat = "`<` struct(params) `>`";
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,85 @@
+//===- AnalyticProfiler.h - A deterministic model of a GPU ------*- C++ -*-===//
+//
+// Predicts stage latencies on a GPU that runs kernels from several streams at
+// once, without a GPU. Each op becomes the kernels IOS's cuDNN runtime would
+// launch; each kernel has work (FLOPs and bytes, at an efficiency that
+// depends on its kind) and a thread-block count that bounds the fraction of
+// the SMs it can occupy. A stage is simulated event by event: the host
+// launches kernels one after another (group by group, as IOS does), streams
+// run their kernels in order, and running kernels share the SMs in
+// proportion to what they can occupy. Multi-group stages end with a
+// device-wide join. docs/Profilers.md describes the model and its fitted
+// constants.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef IOS_PROFILER_ANALYTICPROFILER_H
+#define IOS_PROFILER_ANALYTICPROFILER_H
+
+#include "ios/Profiler/Profiler.h"
+
+namespace ios::prof {
+
+/// A GPU and the model's constants for it. Built-ins: v100, a100, h100;
+/// others from a JSON file with the same field names.
+struct DeviceSpec {
+  std::string name;
+  // Hardware.
+  unsigned sms = 80;
+  double peakTflops = 15.7;  ///< fp32, at the clock the numbers are for
+  double memGBps = 900;      ///< DRAM bandwidth
+  unsigned blocksPerSm = 2;  ///< resident thread blocks of a conv kernel
+  // Fitted constants (docs/Profilers.md).
+  double convEfficiency = 0.6;     ///< of peak, large implicit-GEMM convs
+  double winogradSpeedup = 1.8;    ///< 3x3 stride-1 convs (cuDNN Winograd)
+  double memEfficiency = 0.7;      ///< of bandwidth, memory-bound kernels
+  double depthwiseEfficiency = 0.3; ///< of bandwidth, depthwise convs
+  unsigned tileM = 64, tileN = 64; ///< conv output tile (pixels x channels)
+  unsigned elementsPerBlock = 2048; ///< memory-bound kernels
+  double kernelLatencyUs = 3.0;    ///< fixed GPU time of every kernel
+  double launchUs = 5.0;           ///< host time to launch one kernel
+  double convLaunchUs = 8.0;       ///< host time of one cuDNN conv call
+  double joinUs = 15.0;            ///< device-wide join after a multi-group stage
+
+  /// A built-in device, or a JSON file (name field optional).
+  static llvm::Expected<DeviceSpec> get(llvm::StringRef nameOrFile);
+  static llvm::ArrayRef<llvm::StringLiteral> builtinNames();
+  llvm::json::Value toJSON() const;
+};
+bool fromJSON(const llvm::json::Value &v, DeviceSpec &spec,
+              llvm::json::Path path);
+
+/// One kernel launch as the model sees it.
+struct Kernel {
+  double workUs = 0;   ///< time on the whole device, excluding fixed latency
+  double fraction = 1; ///< max fraction of the device it can occupy (0, 1]
+  double launchUs = 0; ///< host time to launch it
+  std::string what;    ///< e.g. "conv", "bias", "copy" (for explanations)
+};
+
+/// The kernels an op launches (in order) at the signature's batch size.
+std::vector<Kernel> kernelsFor(const sched::OpSignature &sig,
+                               const DeviceSpec &device);
+
+/// Simulated latency in ms of groups of kernels run as one stage.
+double simulateStage(llvm::ArrayRef<std::vector<Kernel>> groups,
+                     const DeviceSpec &device);
+
+class AnalyticProfiler final : public Profiler {
+public:
+  explicit AnalyticProfiler(DeviceSpec device) : device(std::move(device)) {}
+  llvm::Expected<double> measure(const sched::Graph &g,
+                                 const sched::Stage &stage) override;
+  /// The same model applied to an already described stage (the exec example
+  /// server and the tests use it).
+  double latency(const StageDescription &stage) const;
+  std::string describe() const override { return "analytic:" + device.name; }
+  const DeviceSpec &getDevice() const { return device; }
+
+private:
+  DeviceSpec device;
+};
+
+} // namespace ios::prof
+
+#endif // IOS_PROFILER_ANALYTICPROFILER_H

@@ -1,0 +1,51 @@
+//===- ExecProfiler.h - Stage costs from an external process ----*- C++ -*-===//
+//
+// Runs COMMAND (through /bin/sh) once and talks JSON lines with it: one
+// request per distinct stage on its stdin, one reply per request on its
+// stdout. docs/ExecProtocol.md specifies the protocol;
+// python/ios/cost_server.py is an example server.
+//
+//   request: {"id": 7, "device": "v100", "stage": {"strategy": "concurrent",
+//             "batch": 1, "groups": [[{op}, ...], ...], "edges": [...]}}
+//   reply:   {"id": 7, "latency_ms": 0.161}   or   {"id": 7, "error": "..."}
+//
+// A server that exits, answers with anything else, or stays silent longer
+// than the timeout makes the search fail with a message naming it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef IOS_PROFILER_EXECPROFILER_H
+#define IOS_PROFILER_EXECPROFILER_H
+
+#include "ios/Profiler/Profiler.h"
+
+namespace ios::prof {
+
+class ExecProfiler final : public Profiler {
+public:
+  static llvm::Expected<std::unique_ptr<Profiler>>
+  start(llvm::StringRef command, double timeoutSeconds,
+        llvm::StringRef device = "v100");
+  ~ExecProfiler() override;
+
+  llvm::Expected<double> measure(const sched::Graph &g,
+                                 const sched::Stage &stage) override;
+  std::string describe() const override { return "exec:" + command; }
+
+private:
+  ExecProfiler() = default;
+  llvm::Error fail(const llvm::Twine &why);
+  /// Reads one line from the server, or fails (exit, timeout).
+  llvm::Expected<std::string> readLine();
+
+  std::string command, device;
+  double timeoutSeconds = 120;
+  int pid = -1, toChild = -1, fromChild = -1;
+  std::string pending; ///< bytes read past the last newline
+  uint64_t nextId = 0;
+  bool dead = false;
+};
+
+} // namespace ios::prof
+
+#endif // IOS_PROFILER_EXECPROFILER_H

@@ -1,0 +1,110 @@
+//===- Profiler.h - Stage latency profilers ---------------------*- C++ -*-===//
+//
+// A profiler answers "how long does this stage take?" for the scheduler. All
+// profilers see the same self-contained description of a stage (op
+// signatures, groups, strategy, batch) so a stage can be costed by a model,
+// read from a database, sent to another process, or measured.
+//
+// Profilers may fail (a dead cost server, a missing table entry): `measure`
+// returns an Expected. ProfilerCost adapts a Profiler to the scheduler's
+// StageCost, keeping the first error so the caller can report it instead of
+// a generic "bad cost".
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef IOS_PROFILER_PROFILER_H
+#define IOS_PROFILER_PROFILER_H
+
+#include "ios/Scheduler/StageCost.h"
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <memory>
+#include <string>
+
+namespace ios::prof {
+
+class Profiler {
+public:
+  virtual ~Profiler();
+  /// Latency of `stage` in milliseconds.
+  virtual llvm::Expected<double> measure(const sched::Graph &g,
+                                         const sched::Stage &stage) = 0;
+  /// A short description, recorded in the scheduled IR ("analytic:v100").
+  virtual std::string describe() const = 0;
+  /// Whether equal canonical stage signatures always cost the same. False
+  /// for profilers that key on op names (table:), so the scheduler must not
+  /// share their costs between different ops.
+  virtual bool isSignatureDeterministic() const { return true; }
+};
+
+/// The options the profiler factory understands (ios-schedule's `profiler`,
+/// `device` and `record` options).
+struct ProfilerOptions {
+  /// analytic | table:FILE | exec:COMMAND | db:FILE
+  std::string spec = "analytic";
+  /// Device name (v100, a100, h100) or a JSON device file, for analytic and
+  /// as the database key.
+  std::string device = "v100";
+  /// For db:FILE: the profiler that answers misses (e.g. "analytic" or
+  /// "exec:..."); empty = a miss is an error.
+  std::string record;
+  /// For exec:COMMAND: seconds to wait for one reply.
+  double execTimeoutSeconds = 120;
+};
+
+/// Creates the profiler `opts.spec` names, or an error saying what is wrong.
+llvm::Expected<std::unique_ptr<Profiler>>
+createProfiler(const ProfilerOptions &opts);
+
+/// The StageCost the scheduler calls. On a profiler error it stores the
+/// error and returns NaN, which makes the scheduler stop; takeError() then
+/// gives the real cause.
+class ProfilerCost final : public sched::StageCost {
+public:
+  explicit ProfilerCost(Profiler &profiler) : profiler(profiler) {}
+  double getCost(const sched::Graph &g, const sched::Stage &stage) override;
+  /// The first profiler error, if any.
+  llvm::Error takeError();
+  uint64_t numCalls() const { return calls; }
+
+private:
+  Profiler &profiler;
+  std::string firstError;
+  uint64_t calls = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Stage descriptions
+//===----------------------------------------------------------------------===//
+
+/// The single convolution a merge stage runs: output channels summed, kernel
+/// and padding the maxima (smaller kernels are zero-padded), stride,
+/// activation and input of the first conv, groups = 1. Fails if the stage is
+/// not a merge of >= 2 convs.
+llvm::Expected<sched::OpSignature> mergedConvSignature(const sched::Graph &g,
+                                                       const sched::Stage &s);
+
+/// What a stage runs, as groups of op signatures in execution order (a merge
+/// stage: one group holding the merged conv). This is what a profiler costs.
+struct StageDescription {
+  sched::Strategy strategy = sched::Strategy::Concurrent;
+  std::vector<std::vector<sched::OpSignature>> groups;
+  /// Producer -> consumer edges inside each group, as (from, to) positions.
+  std::vector<std::vector<std::pair<unsigned, unsigned>>> edges;
+  int64_t batch = 1;
+};
+llvm::Expected<StageDescription> describeStage(const sched::Graph &g,
+                                               const sched::Stage &stage);
+
+/// JSON form of a signature / stage (the exec protocol's request body and
+/// the database's record), and back.
+llvm::json::Value toJSON(const sched::OpSignature &sig);
+llvm::json::Value toJSON(const StageDescription &stage);
+bool fromJSON(const llvm::json::Value &v, sched::OpSignature &sig,
+              llvm::json::Path path);
+
+} // namespace ios::prof
+
+#endif // IOS_PROFILER_PROFILER_H

@@ -1,0 +1,440 @@
+//===- AnalyticProfiler.cpp - A deterministic model of a GPU --------------===//
+
+#include "ios/Profiler/AnalyticProfiler.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+using namespace ios;
+using namespace ios::prof;
+using llvm::ArrayRef;
+using llvm::Expected;
+using llvm::StringRef;
+
+//===----------------------------------------------------------------------===//
+// Devices
+//===----------------------------------------------------------------------===//
+
+static const llvm::StringLiteral kBuiltins[] = {"v100", "a100", "h100"};
+
+ArrayRef<llvm::StringLiteral> DeviceSpec::builtinNames() { return kBuiltins; }
+
+/// The fitted constants (docs/Profilers.md) are V100's; newer GPUs scale the
+/// hardware numbers and keep the per-call host and kernel overheads.
+static DeviceSpec v100() {
+  DeviceSpec d;
+  d.name = "v100";
+  d.sms = 80;
+  d.peakTflops = 15.67; // 80 SMs x 64 FP32 lanes x 2 x 1530 MHz
+  d.memGBps = 900;
+  return d;
+}
+
+Expected<DeviceSpec> DeviceSpec::get(StringRef nameOrFile) {
+  if (nameOrFile == "v100")
+    return v100();
+  if (nameOrFile == "a100") {
+    DeviceSpec d = v100();
+    d.name = "a100";
+    d.sms = 108;
+    d.peakTflops = 19.5;
+    d.memGBps = 1555;
+    return d;
+  }
+  if (nameOrFile == "h100") {
+    DeviceSpec d = v100();
+    d.name = "h100";
+    d.sms = 132;
+    d.peakTflops = 66.9;
+    d.memGBps = 3350;
+    return d;
+  }
+  auto buffer = llvm::MemoryBuffer::getFile(nameOrFile);
+  if (!buffer)
+    return llvm::createStringError(
+        llvm::formatv("unknown device '{0}': not one of v100, a100, h100 and "
+                      "not a readable JSON device file ({1})",
+                      nameOrFile, buffer.getError().message())
+            .str());
+  Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return llvm::createStringError(
+        llvm::formatv("device file '{0}': {1}", nameOrFile,
+                      llvm::toString(json.takeError()))
+            .str());
+  DeviceSpec spec = v100();
+  spec.name = llvm::sys::path::stem(nameOrFile).str();
+  llvm::json::Path::Root root("device");
+  if (!fromJSON(*json, spec, root))
+    return llvm::createStringError(
+        llvm::formatv("device file '{0}': {1}", nameOrFile,
+                      llvm::toString(root.getError()))
+            .str());
+  return spec;
+}
+
+bool ios::prof::fromJSON(const llvm::json::Value &v, DeviceSpec &spec,
+                         llvm::json::Path path) {
+  const llvm::json::Object *o = v.getAsObject();
+  if (!o) {
+    path.report("expected an object");
+    return false;
+  }
+  static const llvm::StringLiteral known[] = {
+      "name", "sms", "peakTflops", "memGBps", "blocksPerSm", "convEfficiency",
+      "winogradSpeedup", "memEfficiency", "depthwiseEfficiency", "tileM",
+      "tileN", "elementsPerBlock", "kernelLatencyUs", "launchUs",
+      "convLaunchUs", "joinUs"};
+  for (const auto &kv : *o)
+    if (!llvm::is_contained(known, kv.first.str())) {
+      path.field(kv.first).report("unknown device field");
+      return false;
+    }
+  llvm::json::ObjectMapper m(v, path);
+  auto opt = [&](llvm::StringLiteral key, auto &field) {
+    if (!o->get(key))
+      return true;
+    return m.map(key, field);
+  };
+  bool ok = opt("name", spec.name) && opt("sms", spec.sms) &&
+            opt("peakTflops", spec.peakTflops) &&
+            opt("memGBps", spec.memGBps) &&
+            opt("blocksPerSm", spec.blocksPerSm) &&
+            opt("convEfficiency", spec.convEfficiency) &&
+            opt("winogradSpeedup", spec.winogradSpeedup) &&
+            opt("memEfficiency", spec.memEfficiency) &&
+            opt("depthwiseEfficiency", spec.depthwiseEfficiency) &&
+            opt("tileM", spec.tileM) && opt("tileN", spec.tileN) &&
+            opt("elementsPerBlock", spec.elementsPerBlock) &&
+            opt("kernelLatencyUs", spec.kernelLatencyUs) &&
+            opt("launchUs", spec.launchUs) &&
+            opt("convLaunchUs", spec.convLaunchUs) &&
+            opt("joinUs", spec.joinUs);
+  if (!ok)
+    return false;
+  auto positive = [&](StringRef key, double value) {
+    if (value > 0 && std::isfinite(value))
+      return true;
+    path.field(key).report("must be positive");
+    return false;
+  };
+  return positive("sms", spec.sms) && positive("peakTflops", spec.peakTflops) &&
+         positive("memGBps", spec.memGBps) &&
+         positive("blocksPerSm", spec.blocksPerSm) &&
+         positive("convEfficiency", spec.convEfficiency) &&
+         positive("winogradSpeedup", spec.winogradSpeedup) &&
+         positive("memEfficiency", spec.memEfficiency) &&
+         positive("depthwiseEfficiency", spec.depthwiseEfficiency) &&
+         positive("tileM", spec.tileM) && positive("tileN", spec.tileN) &&
+         positive("elementsPerBlock", spec.elementsPerBlock);
+}
+
+llvm::json::Value DeviceSpec::toJSON() const {
+  return llvm::json::Object{
+      {"name", name},
+      {"sms", sms},
+      {"peakTflops", peakTflops},
+      {"memGBps", memGBps},
+      {"blocksPerSm", blocksPerSm},
+      {"convEfficiency", convEfficiency},
+      {"winogradSpeedup", winogradSpeedup},
+      {"memEfficiency", memEfficiency},
+      {"depthwiseEfficiency", depthwiseEfficiency},
+      {"tileM", tileM},
+      {"tileN", tileN},
+      {"elementsPerBlock", elementsPerBlock},
+      {"kernelLatencyUs", kernelLatencyUs},
+      {"launchUs", launchUs},
+      {"convLaunchUs", convLaunchUs},
+      {"joinUs", joinUs}};
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels of an op
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+double product(ArrayRef<int64_t> shape) {
+  double p = 1;
+  for (int64_t d : shape)
+    p *= double(d);
+  return p;
+}
+
+class KernelBuilder {
+public:
+  KernelBuilder(const DeviceSpec &d) : d(d) {}
+
+  /// A kernel bounded by bytes moved (pool, add, copies, ...).
+  Kernel memory(StringRef what, double bytes, double elements) const {
+    Kernel k;
+    k.what = what.str();
+    k.workUs = bytes / (d.memGBps * 1e9 * d.memEfficiency) * 1e6;
+    k.fraction = occupancy(std::ceil(elements / d.elementsPerBlock));
+    k.launchUs = d.launchUs;
+    return k;
+  }
+
+  /// A kernel bounded by the larger of compute and memory time.
+  Kernel compute(StringRef what, double flops, double flopEfficiency,
+                 double bytes, double bwEfficiency, double blocks,
+                 double launchUs) const {
+    Kernel k;
+    k.what = what.str();
+    double computeUs = flops / (d.peakTflops * 1e12 * flopEfficiency) * 1e6;
+    double memoryUs = bytes / (d.memGBps * 1e9 * bwEfficiency) * 1e6;
+    k.workUs = std::max(computeUs, memoryUs);
+    k.fraction = occupancy(blocks);
+    k.launchUs = launchUs;
+    return k;
+  }
+
+  double occupancy(double blocks) const {
+    return std::clamp(blocks / double(d.sms * d.blocksPerSm), 1e-3, 1.0);
+  }
+
+  const DeviceSpec &d;
+};
+
+ArrayRef<int64_t> pairOr(const sched::OpSignature &sig, StringRef key,
+                         ArrayRef<int64_t> fallback) {
+  if (auto v = sig.getInts(key); v && v->size() == 2)
+    return *v;
+  return fallback;
+}
+
+} // namespace
+
+std::vector<Kernel> ios::prof::kernelsFor(const sched::OpSignature &sig,
+                                          const DeviceSpec &device) {
+  KernelBuilder kb(device);
+  std::vector<Kernel> kernels;
+  double n = double(std::max<int64_t>(sig.batch, 1));
+  double outElems = n * product(sig.outputShape);
+  double inElems = 0;
+  for (const auto &shape : sig.inputShapes)
+    inElems += n * product(shape);
+  StringRef kind = sig.kind;
+
+  if (kind == "conv") {
+    static const int64_t ones[] = {1, 1};
+    ArrayRef<int64_t> in = sig.inputShapes.empty()
+                               ? ArrayRef<int64_t>()
+                               : ArrayRef<int64_t>(sig.inputShapes.front());
+    double cin = in.empty() ? 1 : double(in[0]);
+    ArrayRef<int64_t> k = pairOr(sig, "kernel", ones);
+    ArrayRef<int64_t> s = pairOr(sig, "stride", ones);
+    double groups = double(sig.getInt("groups").value_or(1));
+    double cout = sig.outputShape.empty() ? 1 : double(sig.outputShape[0]);
+    double pixels = outElems / std::max(cout, 1.0); // N * Ho * Wo
+    double macs = outElems * (cin / groups) * double(k[0] * k[1]);
+    double bytes =
+        4 * (inElems + cout * (cin / groups) * double(k[0] * k[1]) + outElems);
+    bool depthwise = groups > 1 && groups == cin;
+    if (depthwise) {
+      kernels.push_back(kb.compute(
+          "dwconv", 2 * macs, device.convEfficiency, bytes,
+          device.depthwiseEfficiency,
+          std::ceil(outElems / device.elementsPerBlock), device.convLaunchUs));
+    } else {
+      double flops = 2 * macs;
+      if (k[0] == 3 && k[1] == 3 && s[0] == 1 && s[1] == 1 && groups == 1)
+        flops /= device.winogradSpeedup;
+      double perGroup = cout / groups;
+      double blocks = groups * std::ceil(pixels / device.tileM) *
+                      std::ceil(perGroup / device.tileN);
+      kernels.push_back(kb.compute("conv", flops, device.convEfficiency, bytes,
+                                   device.memEfficiency, blocks,
+                                   device.convLaunchUs));
+    }
+    // IOS fuses bias + activation into the conv call; without an activation
+    // the bias is a separate cudnnAddTensor.
+    StringRef act = sig.getStr("act").value_or("identity");
+    if (act == "identity" || act == "none")
+      kernels.push_back(kb.memory("bias", 8 * outElems, outElems));
+    return kernels;
+  }
+  if (kind == "pool") {
+    StringRef type = sig.getStr("pool_type").value_or("max");
+    Kernel kernel = kb.memory("pool", 4 * (inElems + outElems), outElems);
+    // Global pools reduce whole planes: one block per (n, c) plane.
+    if (type.starts_with("global"))
+      kernel.fraction = kb.occupancy(outElems / 32);
+    kernels.push_back(kernel);
+    return kernels;
+  }
+  if (kind == "concat") {
+    // IOS materialises a concat with one strided copy per operand.
+    for (const auto &shape : sig.inputShapes) {
+      double e = n * product(shape);
+      kernels.push_back(kb.memory("copy", 8 * e, e));
+    }
+    return kernels;
+  }
+  if (kind == "slice") {
+    // A channel slice is a view at batch 1 (contiguous in NCHW), a copy
+    // otherwise.
+    if (n == 1)
+      return kernels;
+    kernels.push_back(kb.memory("copy", 8 * outElems, outElems));
+    return kernels;
+  }
+  if (kind == "flatten")
+    return kernels; // a view
+  if (kind == "linear") {
+    double k = sig.inputShapes.empty() || sig.inputShapes[0].empty()
+                   ? 1
+                   : double(sig.inputShapes[0].back());
+    double m = sig.outputShape.empty() ? 1 : double(sig.outputShape.back());
+    double flops = 2 * n * k * m;
+    double bytes = 4 * (n * k + k * m + n * m);
+    kernels.push_back(kb.compute("gemm", flops, device.convEfficiency, bytes,
+                                 device.memEfficiency,
+                                 std::ceil(n / device.tileM) *
+                                     std::ceil(m / device.tileN),
+                                 device.convLaunchUs));
+    kernels.push_back(kb.memory("bias", 8 * outElems, outElems));
+    return kernels;
+  }
+  // add (n-ary sum), mul, activation, softmax, and any op the model does not
+  // know: one memory-bound pass over inputs and output.
+  kernels.push_back(kb.memory(kind, 4 * (inElems + outElems), outElems));
+  return kernels;
+}
+
+//===----------------------------------------------------------------------===//
+// Stage simulation
+//===----------------------------------------------------------------------===//
+
+double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
+                                const DeviceSpec &device) {
+  const double latency = device.kernelLatencyUs;
+  size_t nonEmpty = llvm::count_if(
+      groups, [](const std::vector<Kernel> &g) { return !g.empty(); });
+  if (nonEmpty == 0)
+    return 0;
+  if (nonEmpty == 1) {
+    // One stream, no join: back-to-back executions overlap host launches
+    // with GPU work, so the slower of the two bounds a run.
+    double gpu = 0, host = 0;
+    for (const auto &g : groups)
+      for (const Kernel &k : g) {
+        gpu += latency + k.workUs / k.fraction;
+        host += k.launchUs;
+      }
+    return std::max(gpu, host) / 1000.0;
+  }
+
+  // Host issue times: IOS launches group 0's kernels, then group 1's, ...
+  struct Stream {
+    const std::vector<Kernel> *kernels;
+    std::vector<double> issue;
+    size_t next = 0;       // next kernel to start
+    bool running = false;  // a kernel of this stream is in flight
+    double latencyEnd = 0; // end of its fixed-latency phase
+    double remaining = 0;  // its work left (device-us)
+    double fraction = 1;
+  };
+  std::vector<Stream> streams;
+  double host = 0;
+  for (const auto &g : groups) {
+    if (g.empty())
+      continue;
+    Stream s;
+    s.kernels = &g;
+    for (const Kernel &k : g) {
+      host += k.launchUs;
+      s.issue.push_back(host);
+    }
+    streams.push_back(std::move(s));
+  }
+
+  double now = 0;
+  const double inf = std::numeric_limits<double>::infinity();
+  while (true) {
+    // Start every kernel that is issued and whose stream is free.
+    bool any = false;
+    for (Stream &s : streams) {
+      if (!s.running && s.next < s.kernels->size() && s.issue[s.next] <= now) {
+        const Kernel &k = (*s.kernels)[s.next];
+        s.running = true;
+        s.latencyEnd = now + latency;
+        s.remaining = k.workUs;
+        s.fraction = k.fraction;
+      }
+      any |= s.running || s.next < s.kernels->size();
+    }
+    if (!any)
+      break;
+    // Kernels past their latency phase share the device in proportion to
+    // what they can occupy.
+    double demand = 0;
+    for (const Stream &s : streams)
+      if (s.running && s.latencyEnd <= now)
+        demand += s.fraction;
+    double scale = demand > 1 ? 1 / demand : 1;
+    // Next event: a latency phase ends, a kernel finishes, a kernel issues.
+    double step = inf;
+    for (const Stream &s : streams) {
+      if (s.running) {
+        if (s.latencyEnd > now)
+          step = std::min(step, s.latencyEnd - now);
+        else
+          step = std::min(step, s.remaining / (s.fraction * scale));
+      } else if (s.next < s.kernels->size()) {
+        step = std::min(step, std::max(0.0, s.issue[s.next] - now));
+      }
+    }
+    if (step == inf)
+      break;
+    for (Stream &s : streams) {
+      if (!s.running || s.latencyEnd > now)
+        continue;
+      s.remaining -= step * s.fraction * scale;
+      if (s.remaining <= 1e-9) {
+        s.running = false;
+        ++s.next;
+      }
+    }
+    now += step;
+    // Kernels whose latency phase ended with zero work finish now.
+    for (Stream &s : streams)
+      if (s.running && s.latencyEnd <= now && s.remaining <= 1e-9) {
+        s.running = false;
+        ++s.next;
+      }
+  }
+  return (now + device.joinUs) / 1000.0;
+}
+
+//===----------------------------------------------------------------------===//
+// The profiler
+//===----------------------------------------------------------------------===//
+
+double AnalyticProfiler::latency(const StageDescription &stage) const {
+  std::vector<std::vector<Kernel>> groups;
+  for (const auto &group : stage.groups) {
+    std::vector<Kernel> kernels;
+    for (const sched::OpSignature &sig : group) {
+      std::vector<Kernel> k = kernelsFor(sig, device);
+      kernels.insert(kernels.end(), k.begin(), k.end());
+    }
+    groups.push_back(std::move(kernels));
+  }
+  return simulateStage(groups, device);
+}
+
+Expected<double> AnalyticProfiler::measure(const sched::Graph &g,
+                                           const sched::Stage &stage) {
+  Expected<StageDescription> desc = describeStage(g, stage);
+  if (!desc)
+    return desc.takeError();
+  return latency(*desc);
+}

@@ -1,0 +1,169 @@
+//===- ExecProfiler.cpp - Stage costs from an external process ------------===//
+
+#include "ios/Profiler/ExecProfiler.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace ios;
+using namespace ios::prof;
+using llvm::Expected;
+
+Expected<std::unique_ptr<Profiler>>
+ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
+                    llvm::StringRef device) {
+  // A server that dies must become an error message, not a SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  int in[2], out[2];
+  if (pipe(in) != 0 || pipe(out) != 0)
+    return llvm::createStringError(std::string("cannot create pipes: ") +
+                                   std::strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0)
+    return llvm::createStringError(std::string("cannot fork: ") +
+                                   std::strerror(errno));
+  if (pid == 0) {
+    dup2(in[0], STDIN_FILENO);
+    dup2(out[1], STDOUT_FILENO);
+    close(in[0]);
+    close(in[1]);
+    close(out[0]);
+    close(out[1]);
+    std::string cmd = command.str();
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  fcntl(in[1], F_SETFD, FD_CLOEXEC);
+  fcntl(out[0], F_SETFD, FD_CLOEXEC);
+  auto p = std::unique_ptr<ExecProfiler>(new ExecProfiler());
+  p->command = command.str();
+  p->device = device.str();
+  p->timeoutSeconds = timeoutSeconds;
+  p->pid = pid;
+  p->toChild = in[1];
+  p->fromChild = out[0];
+  return std::unique_ptr<Profiler>(std::move(p));
+}
+
+ExecProfiler::~ExecProfiler() {
+  if (toChild >= 0)
+    close(toChild); // EOF tells the server to finish
+  if (fromChild >= 0)
+    close(fromChild);
+  if (pid > 0) {
+    // Give it a moment to exit on EOF, then make sure it does.
+    for (int i = 0; i < 50; ++i) {
+      if (waitpid(pid, nullptr, WNOHANG) == pid)
+        return;
+      usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+}
+
+llvm::Error ExecProfiler::fail(const llvm::Twine &why) {
+  dead = true;
+  return llvm::createStringError("cost server '" + command + "' " +
+                                 why.str());
+}
+
+Expected<std::string> ExecProfiler::readLine() {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration<double>(timeoutSeconds);
+  while (true) {
+    size_t nl = pending.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = pending.substr(0, nl);
+      pending.erase(0, nl + 1);
+      return line;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0)
+      return fail(llvm::formatv("did not answer within {0} s",
+                                timeoutSeconds));
+    pollfd pfd{fromChild, POLLIN, 0};
+    int ready = poll(&pfd, 1, int(std::min<long long>(left, 1 << 30)));
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready == 0)
+      continue;
+    char buf[4096];
+    ssize_t n = read(fromChild, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int status = 0;
+      std::string how = "exited";
+      if (waitpid(pid, &status, 0) == pid) {
+        pid = -1;
+        if (WIFEXITED(status))
+          how = llvm::formatv("exited with status {0}", WEXITSTATUS(status));
+        else if (WIFSIGNALED(status))
+          how = llvm::formatv("was killed by signal {0}", WTERMSIG(status));
+      }
+      return fail(how + " before answering");
+    }
+    pending.append(buf, size_t(n));
+  }
+}
+
+Expected<double> ExecProfiler::measure(const sched::Graph &g,
+                                       const sched::Stage &stage) {
+  if (dead)
+    return fail("is no longer usable after an earlier failure");
+  Expected<StageDescription> desc = describeStage(g, stage);
+  if (!desc)
+    return desc.takeError();
+  uint64_t id = nextId++;
+  llvm::json::Object request{
+      {"id", int64_t(id)}, {"device", device}, {"stage", toJSON(*desc)}};
+  std::string line;
+  llvm::raw_string_ostream(line) << llvm::json::Value(std::move(request));
+  line += '\n';
+  for (size_t done = 0; done < line.size();) {
+    ssize_t n = write(toChild, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return fail("stopped reading requests (" +
+                  std::string(std::strerror(errno)) + ")");
+    done += size_t(n);
+  }
+  Expected<std::string> reply = readLine();
+  if (!reply)
+    return reply.takeError();
+  Expected<llvm::json::Value> json = llvm::json::parse(*reply);
+  std::string shown = reply->substr(0, 200);
+  if (!json)
+    return fail("answered garbage '" + shown +
+                "': " + llvm::toString(json.takeError()));
+  const llvm::json::Object *o = json->getAsObject();
+  if (!o)
+    return fail("answered '" + shown + "', expected a JSON object");
+  std::optional<int64_t> replyId = o->getInteger("id");
+  if (!replyId || uint64_t(*replyId) != id)
+    return fail(llvm::formatv("answered '{0}' to request {1}: wrong or "
+                              "missing \"id\"",
+                              shown, id));
+  if (std::optional<llvm::StringRef> error = o->getString("error"))
+    return fail("reported an error: " + *error);
+  std::optional<double> ms = o->getNumber("latency_ms");
+  if (!ms || !std::isfinite(*ms) || *ms < 0)
+    return fail("answered '" + shown +
+                "': \"latency_ms\" must be a non-negative number");
+  return *ms;
+}

@@ -1,0 +1,268 @@
+//===- Profiler.cpp - Profiler factory, stage descriptions, JSON ----------===//
+
+#include "ios/Profiler/Profiler.h"
+
+#include "ios/Profiler/AnalyticProfiler.h"
+#include "ios/Profiler/DatabaseProfiler.h"
+#include "ios/Profiler/ExecProfiler.h"
+#include "ios/Profiler/TableProfiler.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <limits>
+#include <utility>
+
+using namespace ios;
+using namespace ios::prof;
+using llvm::Expected;
+using llvm::StringRef;
+
+Profiler::~Profiler() = default;
+
+Expected<std::unique_ptr<Profiler>>
+ios::prof::createProfiler(const ProfilerOptions &opts) {
+  StringRef spec = opts.spec;
+  auto [kind, arg] = spec.split(':');
+  if (kind == "analytic") {
+    if (!arg.empty())
+      return llvm::createStringError(
+          "profiler 'analytic' takes no argument; choose the GPU with "
+          "device=NAME|FILE");
+    Expected<DeviceSpec> device = DeviceSpec::get(opts.device);
+    if (!device)
+      return device.takeError();
+    return std::make_unique<AnalyticProfiler>(std::move(*device));
+  }
+  if (kind == "table") {
+    if (arg.empty())
+      return llvm::createStringError("profiler 'table:FILE' needs a file");
+    return TableProfiler::load(arg);
+  }
+  if (kind == "exec") {
+    if (arg.empty())
+      return llvm::createStringError(
+          "profiler 'exec:COMMAND' needs a command");
+    return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device);
+  }
+  if (kind == "db") {
+    if (arg.empty())
+      return llvm::createStringError("profiler 'db:FILE' needs a file");
+    std::unique_ptr<Profiler> recorder;
+    if (!opts.record.empty()) {
+      ProfilerOptions inner = opts;
+      inner.spec = opts.record;
+      inner.record.clear();
+      if (StringRef(inner.spec).starts_with("db:"))
+        return llvm::createStringError(
+            "record=PROFILER cannot itself be a database");
+      Expected<std::unique_ptr<Profiler>> r = createProfiler(inner);
+      if (!r)
+        return r.takeError();
+      recorder = std::move(*r);
+    }
+    return DatabaseProfiler::open(arg, opts.device, std::move(recorder));
+  }
+  return llvm::createStringError(
+      llvm::formatv("unknown profiler '{0}': expected analytic, table:FILE, "
+                    "exec:COMMAND or db:FILE",
+                    spec)
+          .str());
+}
+
+double ProfilerCost::getCost(const sched::Graph &g, const sched::Stage &stage) {
+  ++calls;
+  Expected<double> ms = profiler.measure(g, stage);
+  if (!ms) {
+    std::string message = llvm::toString(ms.takeError());
+    if (firstError.empty())
+      firstError = std::move(message);
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  if (!std::isfinite(*ms) || *ms < 0) {
+    if (firstError.empty())
+      firstError = llvm::formatv("profiler '{0}' returned an invalid latency "
+                                 "({1}) for a stage",
+                                 profiler.describe(), *ms)
+                       .str();
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return *ms;
+}
+
+llvm::Error ProfilerCost::takeError() {
+  if (firstError.empty())
+    return llvm::Error::success();
+  return llvm::createStringError(std::exchange(firstError, std::string()));
+}
+
+//===----------------------------------------------------------------------===//
+// Stage descriptions
+//===----------------------------------------------------------------------===//
+
+Expected<sched::OpSignature>
+ios::prof::mergedConvSignature(const sched::Graph &g, const sched::Stage &s) {
+  if (s.strategy != sched::Strategy::Merge || s.groups.size() < 2)
+    return llvm::createStringError("not a merge stage of two or more convs");
+  sched::OpSignature merged("conv");
+  int64_t channels = 0, kh = 0, kw = 0, ph = 0, pw = 0;
+  const sched::OpSignature *first = nullptr;
+  for (const auto &group : s.groups) {
+    if (group.size() != 1)
+      return llvm::createStringError("a merge group must hold one conv");
+    const sched::OpSignature &sig = g.nodeById(group.front()).sig;
+    if (sig.kind != "conv" || sig.outputShape.empty())
+      return llvm::createStringError("merge of a non-conv op '" + sig.kind +
+                                     "'");
+    if (!first)
+      first = &sig;
+    channels += sig.outputShape[0];
+    if (auto k = sig.getInts("kernel"); k && k->size() == 2) {
+      kh = std::max(kh, (*k)[0]);
+      kw = std::max(kw, (*k)[1]);
+    }
+    if (auto p = sig.getInts("padding"); p && p->size() == 2) {
+      ph = std::max(ph, (*p)[0]);
+      pw = std::max(pw, (*p)[1]);
+    }
+  }
+  merged = *first;
+  merged.set("kernel", {kh, kw});
+  merged.set("padding", {ph, pw});
+  merged.set("groups", int64_t(1));
+  merged.set("out_channels", channels);
+  merged.outputShape[0] = channels;
+  return merged;
+}
+
+Expected<StageDescription> ios::prof::describeStage(const sched::Graph &g,
+                                                    const sched::Stage &stage) {
+  StageDescription desc;
+  desc.strategy = stage.strategy;
+  if (stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1) {
+    Expected<sched::OpSignature> merged = mergedConvSignature(g, stage);
+    if (!merged)
+      return merged.takeError();
+    desc.batch = merged->batch;
+    desc.groups.push_back({std::move(*merged)});
+    desc.edges.emplace_back();
+    return desc;
+  }
+  desc.strategy = sched::Strategy::Concurrent;
+  for (const auto &group : stage.groups) {
+    std::vector<sched::OpSignature> sigs;
+    std::vector<std::pair<unsigned, unsigned>> edges;
+    llvm::DenseMap<unsigned, unsigned> position;
+    for (sched::NodeId id : group) {
+      std::optional<unsigned> idx = g.indexOf(id);
+      if (!idx)
+        return llvm::createStringError(
+            llvm::formatv("stage names unknown node {0}", id).str());
+      for (unsigned pred : g.preds(*idx))
+        if (auto it = position.find(pred); it != position.end())
+          edges.push_back({it->second, unsigned(sigs.size())});
+      position[*idx] = sigs.size();
+      sigs.push_back(g.node(*idx).sig);
+      desc.batch = sigs.back().batch;
+    }
+    desc.groups.push_back(std::move(sigs));
+    desc.edges.push_back(std::move(edges));
+  }
+  return desc;
+}
+
+//===----------------------------------------------------------------------===//
+// JSON
+//===----------------------------------------------------------------------===//
+
+static llvm::json::Value attrToJSON(const sched::AttrValue &v) {
+  if (v.isInt())
+    return v.getInt();
+  if (v.isStr())
+    return v.getStr();
+  llvm::json::Array a;
+  for (int64_t x : v.getInts())
+    a.push_back(x);
+  return a;
+}
+
+static llvm::json::Array shapeToJSON(llvm::ArrayRef<int64_t> shape) {
+  llvm::json::Array a;
+  for (int64_t d : shape)
+    a.push_back(d);
+  return a;
+}
+
+llvm::json::Value ios::prof::toJSON(const sched::OpSignature &sig) {
+  llvm::json::Object attrs;
+  for (const auto &[key, value] : sig.attrs)
+    attrs[key] = attrToJSON(value);
+  llvm::json::Array inputs;
+  for (const auto &shape : sig.inputShapes)
+    inputs.push_back(shapeToJSON(shape));
+  return llvm::json::Object{{"kind", sig.kind},
+                            {"attrs", std::move(attrs)},
+                            {"inputs", std::move(inputs)},
+                            {"output", shapeToJSON(sig.outputShape)},
+                            {"batch", sig.batch}};
+}
+
+llvm::json::Value ios::prof::toJSON(const StageDescription &stage) {
+  llvm::json::Array groups;
+  for (const auto &group : stage.groups) {
+    llvm::json::Array ops;
+    for (const sched::OpSignature &sig : group)
+      ops.push_back(toJSON(sig));
+    groups.push_back(std::move(ops));
+  }
+  llvm::json::Array edges;
+  for (const auto &group : stage.edges) {
+    llvm::json::Array e;
+    for (auto [from, to] : group)
+      e.push_back(llvm::json::Array{from, to});
+    edges.push_back(std::move(e));
+  }
+  return llvm::json::Object{{"strategy", sched::toString(stage.strategy)},
+                            {"batch", stage.batch},
+                            {"groups", std::move(groups)},
+                            {"edges", std::move(edges)}};
+}
+
+bool ios::prof::fromJSON(const llvm::json::Value &v, sched::OpSignature &sig,
+                         llvm::json::Path path) {
+  llvm::json::ObjectMapper m(v, path);
+  std::vector<std::vector<int64_t>> inputs;
+  std::vector<int64_t> output;
+  if (!m || !m.map("kind", sig.kind) || !m.map("inputs", inputs) ||
+      !m.map("output", output) || !m.map("batch", sig.batch))
+    return false;
+  for (auto &shape : inputs)
+    sig.inputShapes.emplace_back(shape.begin(), shape.end());
+  sig.outputShape.assign(output.begin(), output.end());
+  const llvm::json::Object *attrs = v.getAsObject()->getObject("attrs");
+  if (!attrs)
+    return true;
+  for (const auto &[key, value] : *attrs) {
+    if (auto i = value.getAsInteger()) {
+      sig.set(key, *i);
+    } else if (auto s = value.getAsString()) {
+      sig.set(key, s->str());
+    } else if (const llvm::json::Array *a = value.getAsArray()) {
+      llvm::SmallVector<int64_t, 4> ints;
+      for (const llvm::json::Value &x : *a) {
+        auto i = x.getAsInteger();
+        if (!i) {
+          path.field("attrs").field(key).report("expected integers");
+          return false;
+        }
+        ints.push_back(*i);
+      }
+      sig.set(key, llvm::ArrayRef<int64_t>(ints));
+    } else {
+      path.field("attrs").field(key).report(
+          "expected an integer, a string or a list of integers");
+      return false;
+    }
+  }
+  return true;
+}
