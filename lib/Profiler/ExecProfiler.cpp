@@ -73,6 +73,27 @@ ExecProfiler::~ExecProfiler() {
   }
 }
 
+llvm::Error ExecProfiler::exited() {
+  int status = 0;
+  std::string how = "closed its output";
+  // It closed its end of a pipe: it has exited or is about to. Wait a
+  // little for its status, never forever.
+  bool reaped = false;
+  for (int i = 0; i < 200 && pid > 0 && !reaped; ++i) {
+    reaped = waitpid(pid, &status, WNOHANG) == pid;
+    if (!reaped)
+      usleep(10000);
+  }
+  if (reaped) {
+    pid = -1;
+    if (WIFEXITED(status))
+      how = llvm::formatv("exited with status {0}", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+      how = llvm::formatv("was killed by signal {0}", WTERMSIG(status));
+  }
+  return fail(how + " before answering");
+}
+
 llvm::Error ExecProfiler::fail(const llvm::Twine &why) {
   dead = true;
   return llvm::createStringError("cost server '" + command + "' " +
@@ -105,18 +126,8 @@ Expected<std::string> ExecProfiler::readLine() {
     ssize_t n = read(fromChild, buf, sizeof(buf));
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0) {
-      int status = 0;
-      std::string how = "exited";
-      if (waitpid(pid, &status, 0) == pid) {
-        pid = -1;
-        if (WIFEXITED(status))
-          how = llvm::formatv("exited with status {0}", WEXITSTATUS(status));
-        else if (WIFSIGNALED(status))
-          how = llvm::formatv("was killed by signal {0}", WTERMSIG(status));
-      }
-      return fail(how + " before answering");
-    }
+    if (n <= 0)
+      return exited();
     pending.append(buf, size_t(n));
   }
 }
@@ -139,8 +150,7 @@ Expected<double> ExecProfiler::measure(const sched::Graph &g,
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
-      return fail("stopped reading requests (" +
-                  std::string(std::strerror(errno)) + ")");
+      return exited(); // the only way a pipe write fails: no reader left
     done += size_t(n);
   }
   Expected<std::string> reply = readLine();

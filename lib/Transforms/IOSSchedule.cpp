@@ -11,6 +11,8 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 namespace mlir::ios {
 #define GEN_PASS_DEF_IOSSCHEDULE
 #include "ios/Transforms/Passes.h.inc"
@@ -21,6 +23,10 @@ using namespace mlir::ios;
 
 namespace {
 
+/// Latencies are recorded in the IR to the nanosecond: estimates carry no
+/// more precision, and sums of table costs then print as written.
+double roundToNs(double ms) { return std::round(ms * 1e6) / 1e6; }
+
 struct IOSSchedulePass
     : mlir::ios::impl::IOSScheduleBase<IOSSchedulePass> {
   using Base::Base;
@@ -29,7 +35,9 @@ struct IOSSchedulePass
 
 private:
   /// Schedules one function; appends its report entry.
-  LogicalResult scheduleFunction(func::FuncOp func, prof::Profiler &profiler,
+  LogicalResult scheduleFunction(func::FuncOp func,
+                                 sched::SchedulerOptions opts,
+                                 prof::Profiler &profiler,
                                  sched::StageCostCache &cache,
                                  llvm::json::Object &report);
   FailureOr<sched::SchedulerOptions> schedulerOptions();
@@ -64,7 +72,7 @@ FailureOr<sched::SchedulerOptions> IOSSchedulePass::schedulerOptions() {
   if (maxPartSize == 0 || maxPartSize > 128)
     return module.emitError()
            << "ios-schedule: max-part-size must be in [1, 128], got "
-           << maxPartSize;
+           << unsigned(maxPartSize);
   opts.maxGroupSize = maxGroupSize;
   opts.maxNumGroups = maxGroups;
   opts.decomposition.maxPartSize = maxPartSize;
@@ -73,6 +81,7 @@ FailureOr<sched::SchedulerOptions> IOSSchedulePass::schedulerOptions() {
 }
 
 LogicalResult IOSSchedulePass::scheduleFunction(func::FuncOp func,
+                                                sched::SchedulerOptions opts,
                                                 prof::Profiler &profiler,
                                                 sched::StageCostCache &cache,
                                                 llvm::json::Object &report) {
@@ -85,12 +94,9 @@ LogicalResult IOSSchedulePass::scheduleFunction(func::FuncOp func,
     return success();
   const sched::Graph &g = *graph->graph;
 
-  FailureOr<sched::SchedulerOptions> opts = schedulerOptions();
-  if (failed(opts))
-    return failure();
-  opts->shareCostsAcrossIds = profiler.isSignatureDeterministic();
+  opts.shareCostsAcrossIds = profiler.isSignatureDeterministic();
   sched::StageCostCache *sharedCache =
-      opts->shareCostsAcrossIds ? &cache : nullptr;
+      opts.shareCostsAcrossIds ? &cache : nullptr;
   prof::ProfilerCost cost(profiler);
 
   auto fail = [&](llvm::Error error) {
@@ -107,11 +113,11 @@ LogicalResult IOSSchedulePass::scheduleFunction(func::FuncOp func,
 
   llvm::Expected<sched::ScheduleResult> result =
       strategy == "sequential"
-          ? sched::scheduleSequential(g, cost, opts->decomposition, sharedCache)
+          ? sched::scheduleSequential(g, cost, opts.decomposition, sharedCache)
       : strategy == "greedy"
-          ? sched::scheduleGreedy(g, cost, maxGroups, opts->decomposition,
+          ? sched::scheduleGreedy(g, cost, maxGroups, opts.decomposition,
                                   sharedCache)
-          : sched::scheduleDP(g, cost, *opts, sharedCache);
+          : sched::scheduleDP(g, cost, opts, sharedCache);
   if (!result)
     return fail(result.takeError());
   for (const std::string &warning : result->stats.warnings)
@@ -119,7 +125,7 @@ LogicalResult IOSSchedulePass::scheduleFunction(func::FuncOp func,
 
   // The sequential baseline under the same profiler, for the record.
   llvm::Expected<sched::ScheduleResult> sequential =
-      sched::scheduleSequential(g, cost, opts->decomposition, sharedCache);
+      sched::scheduleSequential(g, cost, opts.decomposition, sharedCache);
   if (!sequential)
     return fail(sequential.takeError());
 
@@ -129,14 +135,15 @@ LogicalResult IOSSchedulePass::scheduleFunction(func::FuncOp func,
   for (const sched::Stage &stage : result->schedule.stages) {
     sched::Schedule one;
     one.stages.push_back(stage);
-    latencies.push_back(sched::evaluateSchedule(g, one, cost, sharedCache));
+    latencies.push_back(
+        roundToNs(sched::evaluateSchedule(g, one, cost, sharedCache)));
   }
   if (llvm::Error error = cost.takeError())
     return func.emitOpError() << "ios-schedule failed: "
                               << llvm::toString(std::move(error));
 
-  double total = result->schedule.cost;
-  double seqTotal = sequential->schedule.cost;
+  double total = roundToNs(result->schedule.cost);
+  double seqTotal = roundToNs(sequential->schedule.cost);
   if (failed(applySchedule(func, *graph, result->schedule, latencies)))
     return failure();
 
@@ -171,7 +178,8 @@ LogicalResult IOSSchedulePass::scheduleFunction(func::FuncOp func,
 
 void IOSSchedulePass::runOnOperation() {
   ModuleOp module = getOperation();
-  if (failed(schedulerOptions()))
+  FailureOr<sched::SchedulerOptions> opts = schedulerOptions();
+  if (failed(opts))
     return signalPassFailure();
   prof::ProfilerOptions popts;
   popts.spec = profiler;
@@ -193,7 +201,7 @@ void IOSSchedulePass::runOnOperation() {
   for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
     if (func.isExternal())
       continue;
-    if (failed(scheduleFunction(func, **p, cache, functions)))
+    if (failed(scheduleFunction(func, *opts, **p, cache, functions)))
       failedAny = true;
   }
   if (failedAny)

@@ -35,6 +35,8 @@ public:
 private:
   ExecProfiler() = default;
   llvm::Error fail(const llvm::Twine &why);
+  /// The server is gone: reap it and say how it ended.
+  llvm::Error exited();
   /// Reads one line from the server, or fails (exit, timeout).
   llvm::Expected<std::string> readLine();
 

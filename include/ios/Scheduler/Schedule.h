@@ -1,0 +1,110 @@
+//===- Schedule.h - Stages, schedules, merge legality ----------*- C++ -*-===//
+
+#ifndef IOS_SCHEDULER_SCHEDULE_H
+#define IOS_SCHEDULER_SCHEDULE_H
+
+#include "ios/Scheduler/Graph.h"
+
+#include "llvm/Support/JSON.h"
+
+#include <string>
+#include <vector>
+
+namespace ios::sched {
+
+/// How a stage runs.
+enum class Strategy : uint8_t {
+  /// Groups run concurrently (one stream each), ops of a group one after
+  /// another. A stage of a single unit is always Concurrent.
+  Concurrent = 0,
+  /// The stage's convolutions (one per group, >= 2 of them) run as one wider
+  /// convolution.
+  Merge = 1,
+};
+llvm::StringRef toString(Strategy s);
+
+/// One stage. Self-contained together with the Graph (node signatures and
+/// edges), so it can be costed, hashed, stored or replayed.
+struct Stage {
+  Strategy strategy = Strategy::Concurrent;
+  /// Node ids; each group in execution order (units kept whole, units in
+  /// topological order). Groups ordered by their first unit. For Merge every
+  /// group is a single conv node.
+  std::vector<std::vector<NodeId>> groups;
+  /// Where the stage comes from (informative).
+  unsigned block = 0, part = 0;
+
+  size_t numNodes() const;
+};
+
+struct Schedule {
+  std::vector<Stage> stages;
+  /// Sum of the stage costs, accumulated in stage order.
+  double cost = 0;
+};
+
+void print(llvm::raw_ostream &os, const Graph &g, const Stage &stage);
+void print(llvm::raw_ostream &os, const Graph &g, const Schedule &schedule);
+llvm::json::Value toJSON(const Stage &stage);
+llvm::json::Value toJSON(const Schedule &schedule);
+
+//===----------------------------------------------------------------------===//
+// Merge legality (ios-reference.md 2.6)
+//===----------------------------------------------------------------------===//
+
+enum class MergeRejection : uint8_t {
+  None = 0,
+  Empty,
+  MultiNodeUnit,    ///< a node is part of a multi-node unit (a Sequential)
+  NotConv,          ///< kind != "conv"
+  GroupedConv,      ///< groups != 1
+  NoSingleInput,    ///< input is a concat/sum (NodeSpec::input unset)
+  DifferentInput,   ///< not the same producer and channel slice
+  DifferentStride,
+  DifferentInputSpatial,
+  DifferentOutputSpatial,
+  DifferentActivation,
+  DifferentBatch,
+  Dependent, ///< an edge between two of the convs
+};
+llvm::StringRef toString(MergeRejection r);
+
+/// Whether the nodes (indices) may run as one merged conv. A single node is
+/// always mergeable (a one-op stage). Otherwise, for *every* node (IOS exempts
+/// the first from the groups and single-input checks; we do not, see
+/// docs/Scheduler.md): its unit is just itself, kind "conv", groups == 1,
+/// exactly one input value, and, equal across all: the input value (producer
+/// and channel slice), stride, input spatial size, output spatial size, "act",
+/// batch; and no edges among them. Kernel sizes and paddings may differ.
+MergeRejection checkMerge(const Graph &g, llvm::ArrayRef<unsigned> nodeIdxs);
+
+/// The part of checkMerge that does not depend on the other nodes: returns
+/// a key such that single-node units with equal non-empty keys can be merged
+/// (if independent), or "" if the node can never be merged with another.
+std::string mergeClassKey(const Graph &g, unsigned nodeIdx);
+
+//===----------------------------------------------------------------------===//
+// Verification
+//===----------------------------------------------------------------------===//
+
+struct VerifyOptions {
+  /// r: max units per group of a Concurrent stage (0: unchecked).
+  unsigned maxGroupSize = 0;
+  /// s: max groups per Concurrent stage (0: unchecked).
+  unsigned maxNumGroups = 0;
+  /// Every group of a Concurrent stage is one unit plus all of its remaining
+  /// descendants (IOS enumeration), i.e. a group has a single source unit
+  /// from which all its units are reachable inside the group.
+  bool requireSingleSourceGroups = false;
+};
+
+/// Checks that every node appears exactly once, units are not split, every
+/// dependency runs in an earlier stage or earlier in the same group (never in
+/// a concurrent group of the same stage), merge stages pass checkMerge, and
+/// the r/s limits.
+llvm::Error verifySchedule(const Graph &g, const Schedule &schedule,
+                           const VerifyOptions &opts = {});
+
+} // namespace ios::sched
+
+#endif // IOS_SCHEDULER_SCHEDULE_H

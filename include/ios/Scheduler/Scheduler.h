@@ -1,0 +1,126 @@
+//===- Scheduler.h - IOS dynamic program and baselines ---------*- C++ -*-===//
+//
+// The DP of IOS (ios-reference.md section 2) over the parts of a Graph's
+// decomposition, the sequential and greedy baselines, and their statistics.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef IOS_SCHEDULER_SCHEDULER_H
+#define IOS_SCHEDULER_SCHEDULER_H
+
+#include "ios/Scheduler/Graph.h"
+#include "ios/Scheduler/Schedule.h"
+#include "ios/Scheduler/StageCost.h"
+
+namespace ios::sched {
+
+/// Which stage strategies the DP may use (IOS opt_type).
+enum class Variant : uint8_t {
+  Concurrent = 1, ///< IOS-Parallel (dp_parallel)
+  Merge = 2,      ///< IOS-Merge (dp_merge)
+  Both = 3,       ///< IOS-Both (dp_parallel_merge)
+};
+llvm::StringRef toString(Variant v);
+
+/// Which concurrent endings the DP enumerates.
+enum class EnumerationMode : uint8_t {
+  /// Exactly the original's: 1..s pairwise-disjoint groups, each an op plus
+  /// all its remaining descendants, at most r units each.
+  IOS,
+  /// Any legal ending (successor-closed subset of the state), its groups
+  /// being its weakly connected components, at most s groups of at most r
+  /// units. A superset of IOS (so its optimum is never worse).
+  Full,
+};
+llvm::StringRef toString(EnumerationMode m);
+
+struct SchedulerOptions {
+  Variant variant = Variant::Both;
+  EnumerationMode mode = EnumerationMode::IOS;
+  unsigned maxGroupSize = 3; ///< r: max units per group (concurrent stages)
+  unsigned maxNumGroups = 8; ///< s: max groups per concurrent stage
+  DecompositionOptions decomposition;
+  /// Max DP states (down-closed unit sets) per part. A part with more is
+  /// split in two halves (topological order), recursively, and a warning is
+  /// recorded. 0 = unlimited.
+  uint64_t stateBudget = 2000000;
+  /// Share stage costs between stages with equal canonical signatures but
+  /// different nodes (the default); otherwise only per part.
+  bool shareCostsAcrossIds = true;
+};
+
+/// Statistics of one part (or one block for the baselines).
+struct PartStats {
+  unsigned block = 0, part = 0;
+  unsigned numUnits = 0;
+  /// DP states: non-empty down-closed unit sets memoized (IOS '#states').
+  uint64_t states = 0;
+  /// Endings evaluated, summed over states (IOS '#transitions': merge
+  /// candidates incl. singletons + concurrent endings).
+  uint64_t transitions = 0;
+  /// Distinct (strategy, unit set) stages of this part (IOS's per-part
+  /// latency dicts, i.e. its profiler calls).
+  uint64_t partStages = 0;
+  /// StageCost callback invocations (after canonical dedup, this run).
+  uint64_t costCalls = 0;
+  /// partStages answered by the canonical cache without a callback.
+  uint64_t cacheHits = 0;
+  unsigned width = 0; ///< max groups of any enumerated concurrent ending
+  double seconds = 0;     ///< wall time of this part's search
+  double costSeconds = 0; ///< of which inside the StageCost callback
+  double optimum = 0;     ///< this part's cost
+  unsigned numStages = 0;
+  bool fallback = false; ///< produced by the state-budget fallback
+};
+
+struct ScheduleStats {
+  std::vector<PartStats> parts;
+  std::vector<std::string> warnings;
+  unsigned numBlocks = 0;
+
+  PartStats total() const; ///< sums (width = max; block/part = counts)
+  void print(llvm::raw_ostream &os) const;
+};
+llvm::json::Value toJSON(const PartStats &p);
+llvm::json::Value toJSON(const ScheduleStats &s);
+
+struct ScheduleResult {
+  Schedule schedule;
+  ScheduleStats stats;
+  Decomposition decomposition;
+};
+
+/// The IOS DP. Errors: bad options (r or s = 0, part size > 128), invalid
+/// hints, NaN/negative stage costs.
+llvm::Expected<ScheduleResult>
+scheduleDP(const Graph &g, StageCost &cost, const SchedulerOptions &opts = {},
+           StageCostCache *cache = nullptr);
+
+/// Baseline: one unit per stage, topological order.
+llvm::Expected<ScheduleResult>
+scheduleSequential(const Graph &g, StageCost &cost,
+                   const DecompositionOptions &opts = {},
+                   StageCostCache *cache = nullptr);
+
+/// Baseline: IOS's greedy wavefront per block: all ready units (ascending
+/// index) form one stage, one unit per group, at most maxNumGroups groups;
+/// overflow waits for the next stage.
+llvm::Expected<ScheduleResult>
+scheduleGreedy(const Graph &g, StageCost &cost, unsigned maxNumGroups = 10,
+               const DecompositionOptions &opts = {},
+               StageCostCache *cache = nullptr);
+
+/// Re-costs a schedule stage by stage (through the cache if given).
+double evaluateSchedule(const Graph &g, const Schedule &schedule,
+                        StageCost &cost, StageCostCache *cache = nullptr);
+
+/// Number of down-closed subsets (including the empty set) of the given
+/// units (ascending unit indices, at most 128) under the graph's unit order;
+/// std::nullopt if more than `cap`.
+std::optional<uint64_t> countDownClosedSets(const Graph &g,
+                                            llvm::ArrayRef<unsigned> units,
+                                            uint64_t cap);
+
+} // namespace ios::sched
+
+#endif // IOS_SCHEDULER_SCHEDULER_H

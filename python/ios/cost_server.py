@@ -1,0 +1,84 @@
+"""An example cost server for ``ios-opt --ios-schedule="profiler=exec:..."``.
+
+It speaks the exec profiler protocol (docs/ExecProtocol.md): one JSON request
+per line on stdin, one JSON reply per line on stdout, until stdin closes.
+
+    request: {"id": 7, "device": "v100",
+              "stage": {"strategy": "concurrent" | "merge", "batch": 1,
+                        "groups": [[op, ...], ...], "edges": [[[from, to], ...], ...]}}
+    op:      {"kind": "conv", "attrs": {...}, "inputs": [[C, H, W], ...],
+              "output": [C, H, W], "batch": 1}
+    reply:   {"id": 7, "latency_ms": 0.123}   or   {"id": 7, "error": "why"}
+
+The model here is deliberately simple (a stand-in for a real measurement
+harness, e.g. one that builds the stage in PyTorch and times it on a GPU):
+an op costs ``--op-us`` plus its multiply-accumulates at ``--gmacs``; a group
+costs the sum of its ops; a stage costs its slowest group plus ``--join-us``
+when it has several groups. Run ``python3 -m ios.cost_server --help``.
+"""
+
+import argparse
+import json
+import math
+import sys
+
+
+def op_macs(op):
+    """Multiply-accumulates of one op (elements touched for non-convs)."""
+    out = op.get("output") or [1]
+    batch = op.get("batch", 1)
+    out_elems = batch * math.prod(out)
+    if op.get("kind") == "conv":
+        attrs = op.get("attrs", {})
+        kh, kw = attrs.get("kernel", [1, 1])
+        groups = attrs.get("groups", 1)
+        cin = op["inputs"][0][0] if op.get("inputs") else 1
+        return out_elems * (cin // groups) * kh * kw
+    return out_elems
+
+
+def stage_latency_ms(stage, args):
+    groups = stage.get("groups")
+    if not isinstance(groups, list) or not groups:
+        raise ValueError("stage has no groups")
+    group_us = []
+    for group in groups:
+        us = 0.0
+        for op in group:
+            us += args.op_us + op_macs(op) / (args.gmacs * 1e3)
+        group_us.append(us)
+    join = args.join_us if len(groups) > 1 else 0.0
+    return (max(group_us) + join) / 1000.0
+
+
+def serve(args, stdin=sys.stdin, stdout=sys.stdout):
+    for line in stdin:
+        if not line.strip():
+            continue
+        request_id = None
+        try:
+            request = json.loads(line)
+            request_id = request["id"]
+            reply = {"id": request_id,
+                     "latency_ms": stage_latency_ms(request["stage"], args)}
+        except Exception as e:  # report, keep serving
+            reply = {"id": request_id, "error": f"{type(e).__name__}: {e}"}
+        stdout.write(json.dumps(reply) + "\n")
+        stdout.flush()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python3 -m ios.cost_server",
+        description="Example stage-cost server for ios-opt's exec: profiler.")
+    parser.add_argument("--op-us", type=float, default=5.0,
+                        help="fixed cost of every op in microseconds")
+    parser.add_argument("--gmacs", type=float, default=5000.0,
+                        help="throughput in giga multiply-accumulates per second")
+    parser.add_argument("--join-us", type=float, default=10.0,
+                        help="cost of joining a stage of several groups")
+    serve(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

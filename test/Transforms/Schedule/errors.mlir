@@ -1,0 +1,56 @@
+// Bad options, bad profilers and unschedulable IR: each is one clear error
+// and a non-zero exit.
+
+// RUN: not ios-opt %s --ios-schedule="profiler=magic" 2>&1 | FileCheck %s --check-prefix=PROFILER
+// PROFILER: error: ios-schedule: unknown profiler 'magic': expected analytic, table:FILE, exec:COMMAND or db:FILE
+
+// RUN: not ios-opt %s --ios-schedule="strategy=fastest" 2>&1 | FileCheck %s --check-prefix=STRATEGY
+// STRATEGY: error: ios-schedule: unknown strategy 'fastest'; expected both, concurrent, merge, sequential or greedy
+
+// RUN: not ios-opt %s --ios-schedule="enumeration=all" 2>&1 | FileCheck %s --check-prefix=ENUM
+// ENUM: error: ios-schedule: unknown enumeration 'all'; expected ios or full
+
+// RUN: not ios-opt %s --ios-schedule="max-part-size=200" 2>&1 | FileCheck %s --check-prefix=PART
+// PART: error: ios-schedule: max-part-size must be in [1, 128], got 200
+
+// RUN: not ios-opt %s --ios-schedule="max-groups=0" 2>&1 | FileCheck %s --check-prefix=GROUPS
+// GROUPS: error: ios-schedule: max-group-size and max-groups must be positive
+
+// RUN: not ios-opt %s --ios-schedule="device=tpu" 2>&1 | FileCheck %s --check-prefix=DEVICE
+// DEVICE: error: ios-schedule: unknown device 'tpu': not one of v100, a100, h100 and not a readable JSON device file
+
+// RUN: not ios-opt %s --ios-schedule="profiler=table:%S/Inputs/does-not-exist.json" 2>&1 | FileCheck %s --check-prefix=NOTABLE
+// NOTABLE: error: ios-schedule: cost table '{{.*}}does-not-exist.json': cannot read
+
+// RUN: not ios-opt %s --ios-schedule="profiler=table:%S/Inputs/sample-table.json" 2>&1 | FileCheck %s --check-prefix=NOOP
+// NOOP: errors.mlir:[[# @LINE + 26]]:1: error: 'func.func' op ios-schedule failed: cost table '{{.*}}sample-table.json': no cost for op 'ios.conv2d#0' (stage {{\[\[}}ios.conv2d#0{{\]\]}})
+
+// RUN: not ios-opt %s --ios-schedule="profiler=db:%t.missing.jsonl" 2>&1 | FileCheck %s --check-prefix=NODB
+// NODB: error: ios-schedule: stage database '{{.*}}missing.jsonl' does not exist; create it with record=PROFILER
+
+// RUN: not ios-opt %s --ios-schedule="profiler='exec:exit 3'" 2>&1 | FileCheck %s --check-prefix=EXIT
+// EXIT: error: 'func.func' op ios-schedule failed: cost server 'exit 3' exited with status 3 before answering
+
+// RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh garbage'" 2>&1 | FileCheck %s --check-prefix=GARBAGE
+// GARBAGE: error: 'func.func' op ios-schedule failed: cost server 'sh {{.*}}fake-server.sh garbage' answered garbage 'not-json':
+
+// RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh error'" 2>&1 | FileCheck %s --check-prefix=REPLYERR
+// REPLYERR: error: 'func.func' op ios-schedule failed: cost server '{{.*}}' reported an error: no GPU here
+
+// RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh badid'" 2>&1 | FileCheck %s --check-prefix=BADID
+// BADID: error: 'func.func' op ios-schedule failed: cost server '{{.*}}' answered '{"id": 9, "latency_ms": 1}' to request 0: wrong or missing "id"
+
+// RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh negative'" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// NEGATIVE: error: 'func.func' op ios-schedule failed: cost server '{{.*}}' answered '{{.*}}': "latency_ms" must be a non-negative number
+
+// RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh silent' exec-timeout=0.3" 2>&1 | FileCheck %s --check-prefix=TIMEOUT
+// TIMEOUT: error: 'func.func' op ios-schedule failed: cost server 'sh {{.*}}fake-server.sh silent' did not answer within 0.30 s
+
+!t = tensor<1x16x8x8xf32>
+!w = tensor<16x16x1x1xf32>
+!b = tensor<16xf32>
+func.func @pair(%x: !t {ios.input}, %wa: !w {ios.param = "a.w"}, %ba: !b {ios.param = "a.b"}) -> !t {
+  %a = ios.conv2d %x, %wa, %ba : (!t, !w, !b) -> !t
+  %r = ios.activation relu %a : !t
+  return %r : !t
+}
