@@ -1,0 +1,250 @@
+"""Numerical reference: evaluate a built graph with PyTorch on the CPU.
+
+One interpreter for every network: :func:`run` walks the ops of an
+:class:`ios.builder.Graph` in order and evaluates each with
+``torch.nn.functional`` (conv with bias and fused activation; max pooling pads
+with -inf; average pooling counts padding, like cuDNN's
+``AVERAGE_COUNT_INCLUDE_PADDING``). Parameters come from a ``{name: ndarray}``
+map, usually read from the safetensors file ``python3 -m ios.zoo MODEL
+--weights FILE`` wrote.
+
+Command line::
+
+    python3 -m ios.reference MODEL [--batch N] [--weights W.safetensors]
+        [--seed S] [--input X.safetensors | --save-input X.safetensors]
+        [--output Y.safetensors] [--threads T] [--stats]
+
+Without ``--weights`` the parameters are generated from ``--seed`` (the same
+values ``ios.zoo --weights`` writes for that seed); without ``--input`` the
+input is standard normal from ``--seed``. Input and output files are
+safetensors with the tensors ``input`` / ``output`` (``output0``, ``output1``...
+for several results).
+"""
+
+import argparse
+import os
+import sys
+import time
+import zlib
+
+import numpy as np
+
+from ios import safetensors
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - depends on the machine
+        raise SystemExit("ios.reference needs PyTorch: apt-get install python3-torch")
+    return torch
+
+
+class ReferenceError(ValueError):
+    """Weights or inputs do not match the graph."""
+
+
+def check_params(graph, params):
+    """Raise :class:`ReferenceError` unless ``params`` holds exactly the graph's
+    parameters with the right shapes."""
+    missing, wrong = [], []
+    names = set()
+    for a in graph.params:
+        names.add(a.name)
+        t = params.get(a.name)
+        if t is None:
+            missing.append(a.name)
+        elif tuple(t.shape) != a.shape:
+            wrong.append(f"{a.name}: file {list(t.shape)}, graph {list(a.shape)}")
+    extra = sorted(set(params) - names)
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
+    if wrong:
+        problems.append(f"{len(wrong)} with wrong shapes (e.g. {wrong[0]})")
+    if extra:
+        problems.append(f"{len(extra)} unknown (e.g. {extra[0]})")
+    if problems:
+        raise ReferenceError(f"weights do not match graph {graph.name!r}: " + "; ".join(problems))
+
+
+def random_input(graph, seed=0):
+    """Standard-normal float32 input for ``graph`` from ``seed``."""
+    shape = graph.input_arg.shape
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(b"input")])
+    return rng.standard_normal(shape, dtype=np.float32)
+
+
+def _act(torch, x, act):
+    if act == "none":
+        return x
+    if act == "relu":
+        return torch.relu(x)
+    if act == "sigmoid":
+        return torch.sigmoid(x)
+    if act == "tanh":
+        return torch.tanh(x)
+    raise ReferenceError(f"unknown activation {act!r}")
+
+
+def eval_op(op, args, params):
+    """Evaluate one op on torch tensors ``args`` (its non-parameter operands)."""
+    torch = _torch()
+    F = torch.nn.functional
+    a = op.attrs
+    k = op.kind
+    if k == "conv2d":
+        w, b = (params[p.name] for p in op.params)
+        y = F.conv2d(args[0], w, b, stride=a["strides"], padding=a["padding"],
+                     dilation=a["dilations"], groups=a["groups"])
+        return _act(torch, y, a["act"])
+    if k == "pool2d":
+        kind = a["kind"]
+        x = args[0]
+        if kind == "max":
+            return F.max_pool2d(x, a["kernel"], a["strides"], a["padding"])
+        if kind == "avg":
+            return F.avg_pool2d(x, a["kernel"], a["strides"], a["padding"],
+                                count_include_pad=True)
+        if kind == "global_avg":
+            return x.mean(dim=(2, 3), keepdim=True)
+        if kind == "global_max":
+            return x.amax(dim=(2, 3), keepdim=True)
+    if k == "activation":
+        return _act(torch, args[0], a["kind"])
+    if k == "add":
+        y = args[0] + args[1]
+        for t in args[2:]:
+            y = y + t
+        return y
+    if k == "mul":
+        return args[0] * args[1]
+    if k == "concat":
+        return torch.cat(args, dim=1)
+    if k == "slice":
+        return args[0][:, a["begin"]:a["end"]]
+    if k == "flatten":
+        return args[0].reshape(args[0].shape[0], -1)
+    if k == "linear":
+        w, b = (params[p.name] for p in op.params)
+        return F.linear(args[0], w, b)
+    if k == "softmax":
+        return torch.softmax(args[0], dim=-1)
+    raise ReferenceError(f"cannot evaluate {op.mnemonic}")
+
+
+def run(graph, params, x, observe=None):
+    """Evaluate ``graph`` on input ``x`` (ndarray or tensor) with ``params``.
+
+    Returns the list of output tensors (float32 torch tensors). ``observe``, if
+    given, is called as ``observe(op, result)`` after every op. Intermediate
+    results are freed after their last use.
+    """
+    torch = _torch()
+    check_params(graph, params)
+    inp = graph.input_arg
+    x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    if tuple(x.shape) != inp.shape:
+        raise ReferenceError(f"input has shape {list(x.shape)}, graph {graph.name!r} "
+                             f"expects {list(inp.shape)}")
+    tparams = {a.name: torch.as_tensor(np.asarray(params[a.name], dtype=np.float32))
+               for a in graph.params}
+    last_use = {}
+    for i, op in enumerate(graph.ops):
+        for v in op.inputs:
+            last_use[id(v)] = i
+    keep = {id(v) for v in graph.outputs}
+    env = {id(inp.value): x}
+    with torch.no_grad():
+        for i, op in enumerate(graph.ops):
+            args = [env[id(v)] for v in op.inputs]
+            y = eval_op(op, args, tparams)
+            if tuple(y.shape) != op.result.shape:  # the builder's shape rules disagree
+                raise ReferenceError(f"{op.name}: torch gives {list(y.shape)}, "
+                                     f"graph says {list(op.result.shape)}")
+            env[id(op.result)] = y
+            if observe is not None:
+                observe(op, y)
+            for v in op.inputs:
+                if last_use.get(id(v)) == i and id(v) not in keep:
+                    env.pop(id(v), None)
+    return [env[id(v)] if id(v) in env else x for v in graph.outputs]
+
+
+def _positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: must be a positive integer")
+    return v
+
+
+def main(argv=None):
+    from ios import zoo
+
+    p = argparse.ArgumentParser(
+        prog="python3 -m ios.reference",
+        description="Evaluate a zoo network with PyTorch (CPU) from safetensors weights.")
+    p.add_argument("model", choices=list(zoo.MODELS), metavar="MODEL",
+                   help="one of: " + ", ".join(zoo.MODELS))
+    p.add_argument("--batch", type=_positive_int, default=1, help="batch size (default 1)")
+    p.add_argument("--weights", metavar="FILE",
+                   help="safetensors parameters (default: generated from --seed)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of generated weights / input (default 0)")
+    p.add_argument("--input", metavar="FILE", help="safetensors file with the input tensor")
+    p.add_argument("--save-input", metavar="FILE", help="write the (generated) input here")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the outputs here (safetensors)")
+    p.add_argument("--threads", type=_positive_int, default=os.cpu_count() or 1,
+                   help="torch CPU threads (default: all CPUs)")
+    p.add_argument("--stats", action="store_true",
+                   help="print the RMS of every op's result (activation scales)")
+    args = p.parse_args(argv)
+
+    torch = _torch()
+    torch.set_num_threads(args.threads)
+    graph = zoo.build(args.model, batch=args.batch)
+    try:
+        if args.weights:
+            params, _ = safetensors.load(args.weights)
+        else:
+            params = graph.random_params(args.seed)
+        if args.input:
+            tensors, _ = safetensors.load(args.input)
+            x = tensors.get("input")
+            if x is None:
+                if len(tensors) != 1:
+                    raise ReferenceError(f"{args.input}: expected a tensor named 'input'")
+                x = next(iter(tensors.values()))
+        else:
+            x = random_input(graph, args.seed)
+        if args.save_input:
+            safetensors.save(args.save_input, {"input": x},
+                             {"model": args.model, "batch": str(args.batch)})
+        observe = None
+        if args.stats:
+            def observe(op, y):
+                rms = float(torch.sqrt(torch.mean(y.double() ** 2)))
+                print(f"rms {rms:12.5g}  {op.mnemonic:15s} {op.name}")
+        t0 = time.perf_counter()
+        outs = run(graph, params, x, observe)
+        dt = time.perf_counter() - t0
+    except (ReferenceError, safetensors.SafetensorsError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    for i, y in enumerate(outs):
+        a = y.numpy()
+        print(f"output{i}: shape {list(a.shape)} mean {a.mean():.6g} std {a.std():.6g} "
+              f"min {a.min():.6g} max {a.max():.6g} finite {bool(np.isfinite(a).all())}")
+    print(f"time: {dt:.3f} s ({torch.get_num_threads()} threads)")
+    if args.output:
+        names = ["output"] if len(outs) == 1 else [f"output{i}" for i in range(len(outs))]
+        safetensors.save(args.output, {n: y.numpy() for n, y in zip(names, outs)},
+                         {"model": args.model, "batch": str(args.batch)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
