@@ -90,7 +90,7 @@ bool ios::prof::fromJSON(const llvm::json::Value &v, DeviceSpec &spec,
       "name", "sms", "peakTflops", "memGBps", "blocksPerSm", "convEfficiency",
       "winogradSpeedup", "memEfficiency", "depthwiseEfficiency", "tileM",
       "tileN", "elementsPerBlock", "kernelLatencyUs", "launchUs",
-      "convLaunchUs", "joinUs"};
+      "convLaunchUs", "joinUs", "contentionPenalty"};
   for (const auto &kv : *o)
     if (!llvm::is_contained(known, kv.first.str())) {
       path.field(kv.first).report("unknown device field");
@@ -115,7 +115,8 @@ bool ios::prof::fromJSON(const llvm::json::Value &v, DeviceSpec &spec,
             opt("kernelLatencyUs", spec.kernelLatencyUs) &&
             opt("launchUs", spec.launchUs) &&
             opt("convLaunchUs", spec.convLaunchUs) &&
-            opt("joinUs", spec.joinUs);
+            opt("joinUs", spec.joinUs) &&
+            opt("contentionPenalty", spec.contentionPenalty);
   if (!ok)
     return false;
   auto positive = [&](StringRef key, double value) {
@@ -124,6 +125,10 @@ bool ios::prof::fromJSON(const llvm::json::Value &v, DeviceSpec &spec,
     path.field(key).report("must be positive");
     return false;
   };
+  if (spec.contentionPenalty < 0 || !std::isfinite(spec.contentionPenalty)) {
+    path.field("contentionPenalty").report("must be non-negative");
+    return false;
+  }
   return positive("sms", spec.sms) && positive("peakTflops", spec.peakTflops) &&
          positive("memGBps", spec.memGBps) &&
          positive("blocksPerSm", spec.blocksPerSm) &&
@@ -152,7 +157,8 @@ llvm::json::Value DeviceSpec::toJSON() const {
       {"kernelLatencyUs", kernelLatencyUs},
       {"launchUs", launchUs},
       {"convLaunchUs", convLaunchUs},
-      {"joinUs", joinUs}};
+      {"joinUs", joinUs},
+      {"contentionPenalty", contentionPenalty}};
 }
 
 //===----------------------------------------------------------------------===//
@@ -376,10 +382,14 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
     // Kernels past their latency phase share the device in proportion to
     // what they can occupy.
     double demand = 0;
+    unsigned active = 0;
     for (const Stream &s : streams)
-      if (s.running && s.latencyEnd <= now)
+      if (s.running && s.latencyEnd <= now) {
         demand += s.fraction;
-    double scale = demand > 1 ? 1 / demand : 1;
+        ++active;
+      }
+    double scale = (demand > 1 ? 1 / demand : 1) /
+                   (1 + device.contentionPenalty * (active ? active - 1 : 0));
     // Next event: a latency phase ends, a kernel finishes, a kernel issues.
     double step = inf;
     for (const Stream &s : streams) {

@@ -40,6 +40,10 @@ struct DeviceSpec {
   double launchUs = 5.0;           ///< host time to launch one kernel
   double convLaunchUs = 8.0;       ///< host time of one cuDNN conv call
   double joinUs = 15.0;            ///< device-wide join after a multi-group stage
+  /// Slowdown of co-running kernels (shared caches, bandwidth, scheduler):
+  /// n kernels in flight each run 1 + penalty * (n - 1) times slower than
+  /// their share of the SMs alone would allow.
+  double contentionPenalty = 0.0;
 
   /// A built-in device, or a JSON file (name field optional).
   static llvm::Expected<DeviceSpec> get(llvm::StringRef nameOrFile);

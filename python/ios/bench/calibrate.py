@@ -30,14 +30,16 @@ from ios.bench.schedules import PAPER, default_build_dir, schedule
 
 FREE = ("convEfficiency", "winogradSpeedup", "memEfficiency",
         "depthwiseEfficiency", "tileM", "kernelLatencyUs", "launchUs",
-        "convLaunchUs", "joinUs")
+        "convLaunchUs", "joinUs", "contentionPenalty")
 START = {"convEfficiency": 0.6, "winogradSpeedup": 1.8, "memEfficiency": 0.7,
          "depthwiseEfficiency": 0.3, "tileM": 64, "kernelLatencyUs": 3.0,
-         "launchUs": 5.0, "convLaunchUs": 8.0, "joinUs": 15.0}
+         "launchUs": 5.0, "convLaunchUs": 8.0, "joinUs": 15.0,
+         "contentionPenalty": 0.1}
 BOUNDS = {"convEfficiency": (0.05, 1.0), "winogradSpeedup": (1.0, 4.0),
           "memEfficiency": (0.05, 1.0), "depthwiseEfficiency": (0.02, 1.0),
           "tileM": (8, 256), "kernelLatencyUs": (0.5, 20),
-          "launchUs": (1, 20), "convLaunchUs": (1, 30), "joinUs": (1, 100)}
+          "launchUs": (1, 20), "convLaunchUs": (1, 30), "joinUs": (1, 100),
+          "contentionPenalty": (0.001, 2.0)}
 
 
 def device_json(params):

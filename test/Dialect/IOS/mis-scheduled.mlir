@@ -1,8 +1,8 @@
 // RUN: not ios-opt %s 2>&1 | FileCheck %s
 // RUN: not ios-translate --ios-to-dot %s 2>&1 | FileCheck %s
 
-// The sample network scheduled wrongly: conv3 (which reads conv1) was put in
-// conv1's stage. Both tools refuse it with an error located at conv3, and
+// The sample network scheduled wrongly: conv4 (which reads conv1) was put in
+// conv1's stage. Both tools refuse it with an error located at conv4, and
 // exit non-zero before producing anything.
 
 !act = tensor<1x375x15x15xf32>
@@ -14,15 +14,15 @@
 // CHECK-NOT: digraph
 func.func @sample(%x: !act {ios.input},
                   %w1: !w {ios.param = "conv1.weight"}, %b1: !b {ios.param = "conv1.bias"},
-                  %w3: !w {ios.param = "conv3.weight"}, %b3: !b {ios.param = "conv3.bias"}) -> !act {
+                  %w4: !w {ios.param = "conv4.weight"}, %b4: !b {ios.param = "conv4.bias"}) -> !act {
   %s0:2 = ios.stage concurrent {
     %g0 = ios.group {
       %c1 = ios.conv2d %x, %w1, %b1 {padding = array<i64: 1, 1>, act = #ios.act<relu>} : (!act, !w, !b) -> !act
       ios.yield %c1 : !act
     } -> !act
     %g1 = ios.group {
-      %c3 = ios.conv2d %g0, %w3, %b3 {padding = array<i64: 1, 1>, act = #ios.act<relu>} : (!act, !w, !b) -> !act
-      ios.yield %c3 : !act
+      %c4 = ios.conv2d %g0, %w4, %b4 {padding = array<i64: 1, 1>, act = #ios.act<relu>} : (!act, !w, !b) -> !act
+      ios.yield %c4 : !act
     } -> !act
     ios.yield %g0, %g1 : !act, !act
   } -> !act, !act

@@ -14,17 +14,18 @@
 // CHECK-NEXT:        [[C1:n[0-9]+]] [label="conv 3x3 relu\n1x375x15x15"];
 // CHECK:           subgraph cluster_s0_g1 {
 // CHECK-NEXT:        label="group 1"; style=filled; color="#ffffb3";
-// CHECK-NEXT:        [[C2:n[0-9]+]] [label="conv 3x3 relu\n1x375x15x15"];
+// CHECK-NEXT:        [[C2:n[0-9]+]] [label="conv 3x3 relu\n1x750x15x15"];
 // CHECK:         subgraph cluster_s1 {
 // CHECK-NEXT:      label="stage 1: concurrent, 0.154 ms";
-// CHECK:             [[C3:n[0-9]+]] [label="conv 3x3 relu
-// CHECK:             [[C4:n[0-9]+]] [label="conv 3x3 relu
+// CHECK:             [[C4:n[0-9]+]] [label="conv 3x3 relu\n1x750x15x15"];
+// CHECK:             [[C3:n[0-9]+]] [label="conv 3x3 relu\n1x375x15x15"];
 // CHECK:         subgraph cluster_s2 {
-// CHECK:             [[CAT:n[0-9]+]] [label="concat\n1x1125x15x15"];
+// CHECK-NEXT:      label="stage 2: concurrent, 0.017 ms";
+// CHECK:             [[CAT:n[0-9]+]] [label="concat\n1x1875x15x15"];
 // CHECK:         [[OUT:n[0-9]+]] [label="output", shape=ellipse];
 // CHECK-DAG:     [[IN]] -> [[C1]];
 // CHECK-DAG:     [[IN]] -> [[C2]];
-// CHECK-DAG:     [[C1]] -> [[C3]];
+// CHECK-DAG:     [[IN]] -> [[C3]];
 // CHECK-DAG:     [[C1]] -> [[C4]];
 // CHECK-DAG:     [[C2]] -> [[CAT]];
 // CHECK-DAG:     [[C3]] -> [[CAT]];

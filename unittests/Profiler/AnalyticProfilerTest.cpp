@@ -1,0 +1,161 @@
+//===- AnalyticProfilerTest.cpp - the analytic GPU model ------------------===//
+
+#include "ios/Profiler/AnalyticProfiler.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <gtest/gtest.h>
+
+using namespace ios;
+using namespace ios::prof;
+
+namespace {
+
+DeviceSpec plainDevice() {
+  DeviceSpec d = cantFail(DeviceSpec::get("v100"));
+  d.kernelLatencyUs = 0;
+  d.launchUs = 0;
+  d.convLaunchUs = 0;
+  d.joinUs = 0;
+  d.contentionPenalty = 0;
+  return d;
+}
+
+Kernel kernel(double workUs, double fraction, double launchUs = 0) {
+  Kernel k;
+  k.workUs = workUs;
+  k.fraction = fraction;
+  k.launchUs = launchUs;
+  return k;
+}
+
+sched::OpSignature conv(int64_t cin, int64_t cout, int64_t hw, int64_t k,
+                        int64_t batch = 1) {
+  sched::OpSignature sig("conv");
+  sig.inputShapes = {{cin, hw, hw}};
+  sig.outputShape = {cout, hw, hw};
+  sig.batch = batch;
+  sig.set("kernel", {k, k});
+  sig.set("stride", {1, 1});
+  sig.set("padding", {k / 2, k / 2});
+  sig.set("groups", int64_t(1));
+  sig.set("act", "relu");
+  sig.set("out_channels", cout);
+  return sig;
+}
+
+TEST(AnalyticProfiler, SingleStreamAddsKernelTimes) {
+  DeviceSpec d = plainDevice();
+  // One stream: each kernel runs alone at its own occupancy.
+  double ms = simulateStage({{kernel(10, 0.5), kernel(20, 1.0)}}, d);
+  EXPECT_NEAR(ms, (10 / 0.5 + 20 / 1.0) / 1000, 1e-12);
+}
+
+TEST(AnalyticProfiler, SmallKernelsOverlapPerfectly) {
+  DeviceSpec d = plainDevice();
+  // Two streams that each fill half the SMs run side by side.
+  double ms = simulateStage({{kernel(10, 0.5)}, {kernel(10, 0.5)}}, d);
+  EXPECT_NEAR(ms, 20.0 / 1000, 1e-9);
+}
+
+TEST(AnalyticProfiler, FullKernelsShareTheDevice) {
+  DeviceSpec d = plainDevice();
+  // Two kernels that each fill the device take as long as both in a row.
+  double ms = simulateStage({{kernel(10, 1.0)}, {kernel(10, 1.0)}}, d);
+  EXPECT_NEAR(ms, 20.0 / 1000, 1e-9);
+}
+
+TEST(AnalyticProfiler, JoinAndLaunchOverheads) {
+  DeviceSpec d = plainDevice();
+  d.joinUs = 7;
+  d.kernelLatencyUs = 2;
+  // Host launches group 0 then group 1: the second kernel starts 5 us late.
+  double ms =
+      simulateStage({{kernel(10, 0.25, 5)}, {kernel(10, 0.25, 5)}}, d);
+  EXPECT_NEAR(ms, (5 + 5 + 2 + 40 + 7) / 1000.0, 1e-9);
+  // A single group pays no join; host and GPU overlap across runs.
+  double one = simulateStage({{kernel(10, 1, 50)}}, d);
+  EXPECT_NEAR(one, 50 / 1000.0, 1e-12);
+}
+
+TEST(AnalyticProfiler, ContentionSlowsCoRunningKernels) {
+  DeviceSpec d = plainDevice();
+  double free = simulateStage({{kernel(10, 0.5)}, {kernel(10, 0.5)}}, d);
+  d.contentionPenalty = 0.5;
+  double contended =
+      simulateStage({{kernel(10, 0.5)}, {kernel(10, 0.5)}}, d);
+  EXPECT_NEAR(contended, free * 1.5, 1e-9);
+}
+
+TEST(AnalyticProfiler, ConvCostGrowsWithWorkAndBatch) {
+  DeviceSpec d = cantFail(DeviceSpec::get("v100"));
+  AnalyticProfiler p(d);
+  auto stage = [](std::vector<sched::OpSignature> ops) {
+    StageDescription s;
+    for (auto &op : ops)
+      s.groups.push_back({op});
+    return s;
+  };
+  double small = p.latency(stage({conv(64, 64, 8, 3)}));
+  double wide = p.latency(stage({conv(512, 512, 8, 3)}));
+  double batched = p.latency(stage({conv(512, 512, 8, 3, 32)}));
+  EXPECT_LT(small, wide);
+  EXPECT_LT(wide, batched);
+  // Two small convs side by side are faster than one after the other.
+  double side = p.latency(stage({conv(64, 64, 8, 3), conv(64, 64, 8, 3)}));
+  StageDescription seq;
+  seq.groups.push_back({conv(64, 64, 8, 3), conv(64, 64, 8, 3)});
+  EXPECT_LT(side, p.latency(seq));
+}
+
+TEST(AnalyticProfiler, IdentityConvLaunchesABiasKernel) {
+  DeviceSpec d = cantFail(DeviceSpec::get("v100"));
+  sched::OpSignature c = conv(16, 16, 8, 1);
+  EXPECT_EQ(kernelsFor(c, d).size(), 1u);
+  c.set("act", "identity");
+  auto kernels = kernelsFor(c, d);
+  ASSERT_EQ(kernels.size(), 2u);
+  EXPECT_EQ(kernels[1].what, "bias");
+}
+
+TEST(DeviceSpec, BuiltinsAndFiles) {
+  EXPECT_EQ(cantFail(DeviceSpec::get("a100")).sms, 108u);
+  EXPECT_EQ(cantFail(DeviceSpec::get("h100")).sms, 132u);
+  llvm::SmallString<64> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("dev", "json", path));
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << R"({"name": "t4", "sms": 40, "peakTflops": 8.1, "memGBps": 320})";
+  }
+  DeviceSpec t4 = cantFail(DeviceSpec::get(path));
+  EXPECT_EQ(t4.name, "t4");
+  EXPECT_EQ(t4.sms, 40u);
+  EXPECT_DOUBLE_EQ(t4.memGBps, 320);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << R"({"sms": 40, "bogus": 1})";
+  }
+  llvm::Expected<DeviceSpec> bad = DeviceSpec::get(path);
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("unknown device field"),
+            std::string::npos);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << R"({"sms": 0})";
+  }
+  bad = DeviceSpec::get(path);
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("must be positive"),
+            std::string::npos);
+  llvm::sys::fs::remove(path);
+  bad = DeviceSpec::get("no-such-gpu");
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("unknown device 'no-such-gpu'"),
+            std::string::npos);
+}
+
+} // namespace

@@ -1,0 +1,192 @@
+//===- ProfilerTest.cpp - profiler factory, table, stage descriptions -----===//
+
+#include "ios/Profiler/Profiler.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <gtest/gtest.h>
+
+using namespace ios;
+using namespace ios::prof;
+
+namespace {
+
+sched::OpSignature conv(int64_t cout, int64_t k, int64_t pad) {
+  sched::OpSignature sig("conv");
+  sig.inputShapes = {{8, 16, 16}};
+  sig.outputShape = {cout, 16, 16};
+  sig.set("kernel", {k, k});
+  sig.set("stride", {1, 1});
+  sig.set("padding", {pad, pad});
+  sig.set("groups", int64_t(1));
+  sig.set("act", "relu");
+  sig.set("out_channels", cout);
+  return sig;
+}
+
+/// x -> a (1x1, 4 ch), x -> b (3x3, 6 ch), add(a-slice, ...) is not needed:
+/// two independent convs reading the same value, plus a consumer c of a.
+sched::Graph twoConvs() {
+  std::vector<sched::NodeSpec> nodes(3);
+  nodes[0].id = 0;
+  nodes[0].name = "a";
+  nodes[0].sig = conv(4, 1, 0);
+  nodes[1].id = 1;
+  nodes[1].name = "b";
+  nodes[1].sig = conv(6, 3, 1);
+  sched::ValueRef x;
+  x.producer = -1;
+  x.begin = 0;
+  x.end = 8;
+  nodes[0].input = x;
+  nodes[1].input = x;
+  nodes[2].id = 2;
+  nodes[2].name = "c";
+  nodes[2].sig = sched::OpSignature("activation");
+  nodes[2].sig.inputShapes = {{4, 16, 16}};
+  nodes[2].sig.outputShape = {4, 16, 16};
+  return cantFail(sched::Graph::build(std::move(nodes), {{0, 2}}));
+}
+
+std::string writeTemp(llvm::StringRef text) {
+  llvm::SmallString<64> path;
+  EXPECT_FALSE(llvm::sys::fs::createTemporaryFile("table", "json", path));
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  os << text;
+  return path.str().str();
+}
+
+sched::Stage stage(sched::Strategy s,
+                   std::vector<std::vector<sched::NodeId>> groups) {
+  sched::Stage st;
+  st.strategy = s;
+  st.groups = std::move(groups);
+  return st;
+}
+
+TEST(Profiler, MergedConvSignature) {
+  sched::Graph g = twoConvs();
+  sched::OpSignature m = cantFail(
+      mergedConvSignature(g, stage(sched::Strategy::Merge, {{0}, {1}})));
+  EXPECT_EQ(m.kind, "conv");
+  EXPECT_EQ(m.outputShape[0], 10);
+  EXPECT_EQ(*m.getInt("out_channels"), 10);
+  EXPECT_EQ(m.getInts("kernel")->vec(), (std::vector<int64_t>{3, 3}));
+  EXPECT_EQ(m.getInts("padding")->vec(), (std::vector<int64_t>{1, 1}));
+  llvm::Expected<sched::OpSignature> bad =
+      mergedConvSignature(g, stage(sched::Strategy::Merge, {{0}, {2}}));
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("non-conv"),
+            std::string::npos);
+}
+
+TEST(Profiler, StageDescriptionJSONRoundTrip) {
+  sched::Graph g = twoConvs();
+  StageDescription d = cantFail(
+      describeStage(g, stage(sched::Strategy::Concurrent, {{0, 2}, {1}})));
+  ASSERT_EQ(d.groups.size(), 2u);
+  ASSERT_EQ(d.edges[0].size(), 1u);
+  EXPECT_EQ(d.edges[0][0], (std::pair<unsigned, unsigned>{0, 1}));
+  llvm::json::Value v = toJSON(d.groups[1][0]);
+  sched::OpSignature back;
+  llvm::json::Path::Root root;
+  ASSERT_TRUE(fromJSON(v, back, root));
+  EXPECT_EQ(back.str(), d.groups[1][0].str());
+}
+
+TEST(Profiler, TableDerivesAndLooksUpStages) {
+  std::string path = writeTemp(R"({
+    "ops": {"a": 0.1, "b": 0.2, "c": 0.05},
+    "join_ms": 0.01,
+    "stages": [{"strategy": "merge", "groups": [["b"], ["a"]], "ms": 0.15}]
+  })");
+  ProfilerOptions opts;
+  opts.spec = "table:" + path;
+  std::unique_ptr<Profiler> p = cantFail(createProfiler(opts));
+  EXPECT_FALSE(p->isSignatureDeterministic());
+  sched::Graph g = twoConvs();
+  // Explicit entry, group order does not matter.
+  EXPECT_DOUBLE_EQ(cantFail(p->measure(
+                       g, stage(sched::Strategy::Merge, {{0}, {1}}))),
+                   0.15);
+  // Derived: slowest group plus the join.
+  EXPECT_DOUBLE_EQ(cantFail(p->measure(
+                       g, stage(sched::Strategy::Concurrent, {{0, 2}, {1}}))),
+                   0.2 + 0.01);
+  EXPECT_DOUBLE_EQ(
+      cantFail(p->measure(g, stage(sched::Strategy::Concurrent, {{2}}))),
+      0.05);
+  llvm::sys::fs::remove(path);
+
+  // No merge entry and no merge_factor: an error naming the stage.
+  path = writeTemp(R"({"ops": {"a": 0.1, "b": 0.2}})");
+  opts.spec = "table:" + path;
+  p = cantFail(createProfiler(opts));
+  llvm::Expected<double> miss =
+      p->measure(g, stage(sched::Strategy::Merge, {{0}, {1}}));
+  ASSERT_FALSE(bool(miss));
+  EXPECT_NE(llvm::toString(miss.takeError()).find("no entry for merge stage"),
+            std::string::npos);
+  llvm::sys::fs::remove(path);
+}
+
+TEST(Profiler, TableRejectsMalformedFiles) {
+  for (const char *text :
+       {R"({"ops": {"a": -1}})", R"({"opz": {}})",
+        R"({"stages": [{"strategy": "parallel", "groups": [], "ms": 1}]})",
+        "not json"}) {
+    std::string path = writeTemp(text);
+    ProfilerOptions opts;
+    opts.spec = "table:" + path;
+    llvm::Expected<std::unique_ptr<Profiler>> p = createProfiler(opts);
+    EXPECT_FALSE(bool(p)) << text;
+    if (!p)
+      EXPECT_NE(llvm::toString(p.takeError()).find("cost table"),
+                std::string::npos);
+    llvm::sys::fs::remove(path);
+  }
+}
+
+TEST(Profiler, CostAdapterKeepsTheFirstError) {
+  std::string path = writeTemp(R"({"ops": {"a": 0.1}})");
+  ProfilerOptions opts;
+  opts.spec = "table:" + path;
+  std::unique_ptr<Profiler> p = cantFail(createProfiler(opts));
+  ProfilerCost cost(*p);
+  sched::Graph g = twoConvs();
+  EXPECT_DOUBLE_EQ(cost.getCost(g, stage(sched::Strategy::Concurrent, {{0}})),
+                   0.1);
+  EXPECT_TRUE(std::isnan(
+      cost.getCost(g, stage(sched::Strategy::Concurrent, {{1}}))));
+  llvm::Error e = cost.takeError();
+  ASSERT_TRUE(bool(e));
+  EXPECT_NE(llvm::toString(std::move(e)).find("no cost for op 'b'"),
+            std::string::npos);
+  EXPECT_FALSE(bool(cost.takeError()));
+  EXPECT_EQ(cost.numCalls(), 2u);
+  llvm::sys::fs::remove(path);
+}
+
+TEST(Profiler, FactoryErrors) {
+  ProfilerOptions opts;
+  opts.spec = "gpu";
+  llvm::Expected<std::unique_ptr<Profiler>> p = createProfiler(opts);
+  ASSERT_FALSE(bool(p));
+  EXPECT_NE(llvm::toString(p.takeError()).find("unknown profiler 'gpu'"),
+            std::string::npos);
+  opts.spec = "analytic:fast";
+  p = createProfiler(opts);
+  ASSERT_FALSE(bool(p));
+  llvm::consumeError(p.takeError());
+  opts.spec = "db:/nonexistent/dir/x.jsonl";
+  opts.record = "db:other";
+  p = createProfiler(opts);
+  ASSERT_FALSE(bool(p));
+  EXPECT_NE(llvm::toString(p.takeError()).find("cannot itself be a database"),
+            std::string::npos);
+}
+
+} // namespace
