@@ -161,7 +161,7 @@ private:
     uint64_t a = f(P - UnitSet::bit(x));
     uint64_t b = f(P - (pg.reach[x] & P));
     uint64_t r = a + b;
-    if (r > cap || memo.size() > 2 * cap + 1024)
+    if (r > cap || memo.size() > cap)
       over = true;
     memo.insert(P, r);
     return r;
@@ -216,6 +216,20 @@ private:
     UnitSet set;
     Strategy strategy;
   };
+  /// Growable array with an inlined append (the DP's hottest push).
+  struct EndingBuf {
+    std::vector<Ending> data;
+    size_t n = 0;
+    void clear() { n = 0; }
+    void push(UnitSet set, Strategy st) {
+      if (n == data.size())
+        data.resize(2 * n + 64);
+      data[n++] = {set, st};
+    }
+    const Ending *begin() const { return data.data(); }
+    const Ending *end() const { return data.data() + n; }
+    size_t size() const { return n; }
+  };
 
   double dp(UnitSet S) {
     if (S.empty())
@@ -223,7 +237,7 @@ private:
     if (const uint32_t *idx = memo.find(S))
       return entries[*idx].cost;
     unsigned d = S.count();
-    std::vector<Ending> &buf = endings[d];
+    EndingBuf &buf = endings[d];
     buf.clear();
 
     // tc[u] = u plus its descendants inside S; sinks of S.
@@ -244,9 +258,12 @@ private:
       enumerateConcurrent(S, buf);
 
     double best = std::numeric_limits<double>::infinity();
-    Ending bestE = buf.front();
+    Ending bestE = *buf.begin();
     for (const Ending &e : buf) {
-      double v = dp(S - e.set) + stageCost(e);
+      UnitSet rest = S - e.set;
+      const uint32_t *idx = memo.find(rest);
+      double prefix = rest.empty() ? 0.0 : idx ? entries[*idx].cost : dp(rest);
+      double v = prefix + stageCost(e);
       if (v < best) {
         best = v;
         bestE = e;
@@ -261,10 +278,10 @@ private:
   /// Merge endings: every sink alone, and every subset (>= 2) of the sinks
   /// of one merge class (ios-reference.md 2.6; merge sets are independent
   /// convs reading the same value, hence always sinks).
-  void enumerateMerge(UnitSet sinks, std::vector<Ending> &buf) {
+  void enumerateMerge(UnitSet sinks, EndingBuf &buf) {
     llvm::SmallVector<std::pair<int, unsigned>, 16> classed;
     sinks.forEach([&](unsigned u) {
-      buf.push_back({UnitSet::bit(u), Strategy::Merge});
+      buf.push(UnitSet::bit(u), Strategy::Merge);
       if (unitClass[u] >= 0)
         classed.push_back({unitClass[u], u});
     });
@@ -283,13 +300,13 @@ private:
         for (size_t b = 0; b < k; ++b)
           if (mask >> b & 1)
             e.set(classed[i + b].second);
-        buf.push_back({e, Strategy::Merge});
+        buf.push(e, Strategy::Merge);
       }
       i = j;
     }
   }
 
-  void enumerateConcurrent(UnitSet S, std::vector<Ending> &buf) {
+  void enumerateConcurrent(UnitSet S, EndingBuf &buf) {
     cand.clear();
     S.forEach([&](unsigned u) {
       if (tc[u].count() <= r)
@@ -310,7 +327,7 @@ private:
       if (t.intersects(U))
         continue;
       UnitSet U2 = U | t;
-      out->push_back({U2, Strategy::Concurrent});
+      out->push(U2, Strategy::Concurrent);
       ps.width = std::max(ps.width, k + 1);
       if (k + 1 < s)
         dfsIOS(j + 1, U2, k + 1);
@@ -341,7 +358,7 @@ private:
       compStack[nb + nk++] = merged;
       UnitSet U2 = U | tc[m];
       if (nk <= s) {
-        out->push_back({U2, Strategy::Concurrent});
+        out->push(U2, Strategy::Concurrent);
         ps.width = std::max(ps.width, nk);
       }
       dfsFull(j + 1, U2, nb, nk);
@@ -406,11 +423,11 @@ private:
 
   UnitSetMap<uint32_t> memo;
   std::vector<Entry> entries;
-  std::vector<std::vector<Ending>> endings; // per depth |S|
+  std::vector<EndingBuf> endings; // per depth |S|
   std::vector<UnitSet> tc;
   std::vector<UnitSet> compStack;
   llvm::SmallVector<unsigned, 0> cand;
-  std::vector<Ending> *out = nullptr;
+  EndingBuf *out = nullptr;
   UnitSetMap<double> concCost, mergeCost;
 };
 
@@ -558,7 +575,8 @@ void addStages(const Graph &g, CostContext &cc,
 llvm::Expected<ScheduleResult>
 ios::sched::scheduleSequential(const Graph &g, StageCost &cost,
                                const DecompositionOptions &opts,
-                               StageCostCache *cache) {
+                               StageCostCache *cache,
+                               std::optional<bool> share) {
   ScheduleResult res;
   auto d = decompose(g, opts);
   if (!d)
@@ -566,7 +584,8 @@ ios::sched::scheduleSequential(const Graph &g, StageCost &cost,
   res.decomposition = std::move(*d);
   res.stats.numBlocks = res.decomposition.blocks.size();
   StageCostCache localCache;
-  CostContext cc(g, cost, cache ? *cache : localCache, false);
+  CostContext cc(g, cost, cache ? *cache : localCache,
+                 !share.value_or(cache != nullptr));
   for (unsigned bi = 0; bi < res.decomposition.blocks.size(); ++bi) {
     std::vector<llvm::SmallVector<unsigned, 8>> stages;
     for (const Part &p : res.decomposition.blocks[bi].parts)
@@ -583,7 +602,8 @@ llvm::Expected<ScheduleResult>
 ios::sched::scheduleGreedy(const Graph &g, StageCost &cost,
                            unsigned maxNumGroups,
                            const DecompositionOptions &opts,
-                           StageCostCache *cache) {
+                           StageCostCache *cache,
+                           std::optional<bool> share) {
   if (maxNumGroups == 0)
     return createStringError(inconvertibleErrorCode(),
                              "greedy: max number of groups must be >= 1");
@@ -594,7 +614,8 @@ ios::sched::scheduleGreedy(const Graph &g, StageCost &cost,
   res.decomposition = std::move(*d);
   res.stats.numBlocks = res.decomposition.blocks.size();
   StageCostCache localCache;
-  CostContext cc(g, cost, cache ? *cache : localCache, false);
+  CostContext cc(g, cost, cache ? *cache : localCache,
+                 !share.value_or(cache != nullptr));
   for (unsigned bi = 0; bi < res.decomposition.blocks.size(); ++bi) {
     const Block &b = res.decomposition.blocks[bi];
     llvm::DenseMap<unsigned, unsigned> indeg;

@@ -3,6 +3,7 @@
 #include "ios/Scheduler/StageCost.h"
 
 #include <algorithm>
+#include <cstring>
 
 using namespace ios::sched;
 
@@ -72,41 +73,58 @@ void StageCostCache::packKey(
     const Graph &g, Strategy strategy,
     llvm::ArrayRef<llvm::SmallVector<unsigned, 8>> groups,
     llvm::ArrayRef<unsigned> sigIds, bool withIds, std::string &out) {
-  // Each group: [numNodes, sig..., numEdges, (i, j)...], groups sorted.
-  llvm::SmallVector<llvm::SmallVector<uint32_t, 16>, 8> enc(groups.size());
-  llvm::SmallVector<std::pair<uint32_t, uint32_t>, 8> edges;
+  // Each group: [numNodes, sig..., numEdges, (i, j)... sorted, ids...];
+  // groups sorted lexicographically by their encodings.
+  llvm::SmallVector<uint32_t, 128> enc;
+  llvm::SmallVector<std::pair<uint32_t, uint32_t>, 16> range(groups.size());
   for (size_t gi = 0; gi < groups.size(); ++gi) {
-    auto &e = enc[gi];
     const auto &grp = groups[gi];
-    e.push_back(grp.size());
+    uint32_t begin = enc.size();
+    enc.push_back(grp.size());
     for (unsigned v : grp)
-      e.push_back(sigIds[v]);
-    groupEdges(g, grp, edges);
-    e.push_back(edges.size());
-    for (auto [a, b] : edges) {
-      e.push_back(a);
-      e.push_back(b);
+      enc.push_back(sigIds[v]);
+    size_t countPos = enc.size();
+    enc.push_back(0);
+    uint32_t numEdges = 0;
+    for (uint32_t i = 0; i < grp.size(); ++i) {
+      size_t first = enc.size();
+      for (unsigned sx : g.succs(grp[i]))
+        for (uint32_t j = 0; j < grp.size(); ++j)
+          if (grp[j] == sx) {
+            enc.push_back(i);
+            enc.push_back(j);
+            ++numEdges;
+            break;
+          }
+      // Sort this node's (i, j) pairs by j (insertion sort, few entries).
+      for (size_t x = first + 3; x < enc.size(); x += 2)
+        for (size_t y = x; y > first + 1 && enc[y - 2] > enc[y]; y -= 2)
+          std::swap(enc[y - 2], enc[y]);
     }
+    enc[countPos] = numEdges;
     if (withIds)
       for (unsigned v : grp)
-        e.push_back(v);
+        enc.push_back(v);
+    range[gi] = {begin, uint32_t(enc.size())};
   }
-  llvm::SmallVector<unsigned, 8> order(groups.size());
-  for (unsigned i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
-    return std::lexicographical_compare(enc[a].begin(), enc[a].end(),
-                                        enc[b].begin(), enc[b].end());
-  });
-  out.clear();
+  if (range.size() > 1)
+    std::sort(range.begin(), range.end(), [&](auto a, auto b) {
+      return std::lexicographical_compare(enc.begin() + a.first,
+                                          enc.begin() + a.second,
+                                          enc.begin() + b.first,
+                                          enc.begin() + b.second);
+    });
+  out.resize(4 * (2 + enc.size()));
+  char *p = &out[0];
   auto put = [&](uint32_t x) {
-    out.append(reinterpret_cast<const char *>(&x), sizeof(x));
+    std::memcpy(p, &x, 4);
+    p += 4;
   };
   put(uint32_t(normalize(strategy, groups.size())));
   put(groups.size());
-  for (unsigned i : order)
-    for (uint32_t x : enc[i])
-      put(x);
+  for (auto [b, e] : range)
+    for (uint32_t k = b; k < e; ++k)
+      put(enc[k]);
 }
 
 std::string StageCostCache::canonicalKey(const Graph &g, const Stage &stage,

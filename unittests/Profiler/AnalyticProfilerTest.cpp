@@ -102,11 +102,19 @@ TEST(AnalyticProfiler, ConvCostGrowsWithWorkAndBatch) {
   double batched = p.latency(stage({conv(512, 512, 8, 3, 32)}));
   EXPECT_LT(small, wide);
   EXPECT_LT(wide, batched);
-  // Two small convs side by side are faster than one after the other.
-  double side = p.latency(stage({conv(64, 64, 8, 3), conv(64, 64, 8, 3)}));
+  // Two convs that each fill a fifth of the SMs run faster side by side
+  // than one after the other...
+  double side = p.latency(stage({conv(256, 256, 14, 3), conv(256, 256, 14, 3)}));
   StageDescription seq;
-  seq.groups.push_back({conv(64, 64, 8, 3), conv(64, 64, 8, 3)});
+  seq.groups.push_back({conv(256, 256, 14, 3), conv(256, 256, 14, 3)});
   EXPECT_LT(side, p.latency(seq));
+  // ... but tiny ones are bound by the host's launches, and the join makes
+  // running them side by side slower (why IOS's greedy schedule loses on
+  // SqueezeNet).
+  double tinySide = p.latency(stage({conv(16, 16, 8, 1), conv(16, 16, 8, 1)}));
+  StageDescription tinySeq;
+  tinySeq.groups.push_back({conv(16, 16, 8, 1), conv(16, 16, 8, 1)});
+  EXPECT_GT(tinySide, p.latency(tinySeq));
 }
 
 TEST(AnalyticProfiler, IdentityConvLaunchesABiasKernel) {

@@ -29,21 +29,22 @@ struct DeviceSpec {
   double peakTflops = 15.7;  ///< fp32, at the clock the numbers are for
   double memGBps = 900;      ///< DRAM bandwidth
   unsigned blocksPerSm = 2;  ///< resident thread blocks of a conv kernel
-  // Fitted constants (docs/Profilers.md).
-  double convEfficiency = 0.6;     ///< of peak, large implicit-GEMM convs
-  double winogradSpeedup = 1.8;    ///< 3x3 stride-1 convs (cuDNN Winograd)
-  double memEfficiency = 0.7;      ///< of bandwidth, memory-bound kernels
-  double depthwiseEfficiency = 0.3; ///< of bandwidth, depthwise convs
-  unsigned tileM = 64, tileN = 64; ///< conv output tile (pixels x channels)
+  // Constants fitted to IOS's V100 measurements by
+  // `python3 -m ios.bench.calibrate` (docs/Profilers.md).
+  unsigned tileM = 48, tileN = 48;  ///< conv output tile (pixels x channels)
+  double convEfficiency = 0.573;    ///< of peak, implicit-GEMM convs
+  double winogradSpeedup = 2.18;    ///< 3x3 stride-1 convs (cuDNN Winograd)
+  double memEfficiency = 0.696;     ///< of bandwidth, memory-bound kernels
+  double depthwiseEfficiency = 0.796; ///< of bandwidth, depthwise convs
   unsigned elementsPerBlock = 2048; ///< memory-bound kernels
-  double kernelLatencyUs = 3.0;    ///< fixed GPU time of every kernel
-  double launchUs = 5.0;           ///< host time to launch one kernel
-  double convLaunchUs = 8.0;       ///< host time of one cuDNN conv call
-  double joinUs = 15.0;            ///< device-wide join after a multi-group stage
+  double kernelLatencyUs = 3.60;    ///< fixed GPU time of every kernel
+  double launchUs = 2.21;           ///< host time to launch one kernel
+  double convLaunchUs = 12.9;       ///< host time of one cuDNN conv call
+  double joinUs = 7.82;             ///< device-wide join after a multi-group stage
   /// Slowdown of co-running kernels (shared caches, bandwidth, scheduler):
   /// n kernels in flight each run 1 + penalty * (n - 1) times slower than
   /// their share of the SMs alone would allow.
-  double contentionPenalty = 0.0;
+  double contentionPenalty = 0.123;
 
   /// A built-in device, or a JSON file (name field optional).
   static llvm::Expected<DeviceSpec> get(llvm::StringRef nameOrFile);

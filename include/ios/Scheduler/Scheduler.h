@@ -97,26 +97,32 @@ scheduleDP(const Graph &g, StageCost &cost, const SchedulerOptions &opts = {},
            StageCostCache *cache = nullptr);
 
 /// Baseline: one unit per stage, topological order.
+/// Stage costs: with `shareCostsAcrossIds` (default: iff a cache is given)
+/// stages are looked up by canonical signature, so equal ops with different
+/// ids share one callback; otherwise the key includes node ids.
 llvm::Expected<ScheduleResult>
 scheduleSequential(const Graph &g, StageCost &cost,
                    const DecompositionOptions &opts = {},
-                   StageCostCache *cache = nullptr);
+                   StageCostCache *cache = nullptr,
+                   std::optional<bool> shareCostsAcrossIds = std::nullopt);
 
-/// Baseline: IOS's greedy wavefront per block: all ready units (ascending
-/// index) form one stage, one unit per group, at most maxNumGroups groups;
-/// overflow waits for the next stage.
+/// Baseline: IOS's greedy wavefront per block: a FIFO of ready units; each
+/// stage takes the first maxNumGroups of them, one unit per group; overflow
+/// waits for the next stage. Cost sharing as for scheduleSequential.
 llvm::Expected<ScheduleResult>
 scheduleGreedy(const Graph &g, StageCost &cost, unsigned maxNumGroups = 10,
                const DecompositionOptions &opts = {},
-               StageCostCache *cache = nullptr);
+               StageCostCache *cache = nullptr,
+               std::optional<bool> shareCostsAcrossIds = std::nullopt);
 
 /// Re-costs a schedule stage by stage (through the cache if given).
 double evaluateSchedule(const Graph &g, const Schedule &schedule,
                         StageCost &cost, StageCostCache *cache = nullptr);
 
 /// Number of down-closed subsets (including the empty set) of the given
-/// units (ascending unit indices, at most 128) under the graph's unit order;
-/// std::nullopt if more than `cap`.
+/// units (ascending unit indices, at most 128) under the in-set unit edges;
+/// std::nullopt if more than `cap` (or if the counter's own memo, which is
+/// usually far smaller than the count, grows past `cap`). Cost: O(memo).
 std::optional<uint64_t> countDownClosedSets(const Graph &g,
                                             llvm::ArrayRef<unsigned> units,
                                             uint64_t cap);

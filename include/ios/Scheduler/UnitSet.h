@@ -166,18 +166,19 @@ public:
     size_t cap = 64;
     while (cap < 2 * n)
       cap <<= 1;
-    if (cap > keys.size())
+    if (cap > slots.size())
       rehash(cap);
   }
 
   /// Pointer to the value of k, or null.
   const V *find(UnitSet k) const {
-    size_t mask = keys.size() - 1;
+    size_t mask = slots.size() - 1;
     for (size_t i = k.hash() & mask;; i = (i + 1) & mask) {
-      if (!used[i])
+      const Slot &sl = slots[i];
+      if (!sl.used)
         return nullptr;
-      if (keys[i] == k)
-        return &vals[i];
+      if (sl.key == k)
+        return &sl.val;
     }
   }
   V *find(UnitSet k) {
@@ -187,56 +188,51 @@ public:
   /// Inserts (k, v) if k is absent. Returns {pointer to the value, inserted}.
   /// The pointer is invalidated by the next insertion.
   std::pair<V *, bool> insert(UnitSet k, V v) {
-    if (2 * (numEntries + 1) > keys.size())
-      rehash(keys.size() * 2);
-    size_t mask = keys.size() - 1;
+    if (2 * (numEntries + 1) > slots.size())
+      rehash(slots.size() * 2);
+    size_t mask = slots.size() - 1;
     size_t i = k.hash() & mask;
-    for (; used[i]; i = (i + 1) & mask)
-      if (keys[i] == k)
-        return {&vals[i], false};
-    used[i] = 1;
-    keys[i] = k;
-    vals[i] = std::move(v);
+    for (; slots[i].used; i = (i + 1) & mask)
+      if (slots[i].key == k)
+        return {&slots[i].val, false};
+    slots[i].used = true;
+    slots[i].key = k;
+    slots[i].val = std::move(v);
     ++numEntries;
-    return {&vals[i], true};
+    return {&slots[i].val, true};
   }
 
   /// Approximate heap bytes held.
-  size_t memoryBytes() const {
-    return keys.capacity() * sizeof(UnitSet) + vals.capacity() * sizeof(V) +
-           used.capacity();
-  }
+  size_t memoryBytes() const { return slots.capacity() * sizeof(Slot); }
 
   template <typename Fn> void forEach(Fn &&fn) const {
-    for (size_t i = 0; i < keys.size(); ++i)
-      if (used[i])
-        fn(keys[i], vals[i]);
+    for (const Slot &sl : slots)
+      if (sl.used)
+        fn(sl.key, sl.val);
   }
 
 private:
+  struct Slot {
+    UnitSet key;
+    V val{};
+    bool used = false;
+  };
+
   void rehash(size_t cap) {
-    std::vector<UnitSet> oldKeys = std::move(keys);
-    std::vector<V> oldVals = std::move(vals);
-    std::vector<uint8_t> oldUsed = std::move(used);
-    keys.assign(cap, UnitSet());
-    vals.assign(cap, V());
-    used.assign(cap, 0);
+    std::vector<Slot> old = std::move(slots);
+    slots.assign(cap, Slot());
     size_t mask = cap - 1;
-    for (size_t j = 0; j < oldKeys.size(); ++j) {
-      if (!oldUsed[j])
+    for (Slot &sl : old) {
+      if (!sl.used)
         continue;
-      size_t i = oldKeys[j].hash() & mask;
-      while (used[i])
+      size_t i = sl.key.hash() & mask;
+      while (slots[i].used)
         i = (i + 1) & mask;
-      used[i] = 1;
-      keys[i] = oldKeys[j];
-      vals[i] = std::move(oldVals[j]);
+      slots[i] = std::move(sl);
     }
   }
 
-  std::vector<UnitSet> keys;
-  std::vector<V> vals;
-  std::vector<uint8_t> used;
+  std::vector<Slot> slots;
   size_t numEntries = 0;
 };
 

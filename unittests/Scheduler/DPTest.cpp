@@ -1,0 +1,417 @@
+//===- DPTest.cpp - The DP against an exhaustive oracle --------------------===//
+
+#include "TestUtil.h"
+
+#include "ios/Scheduler/Scheduler.h"
+#include "ios/Scheduler/SyntheticGraphs.h"
+
+#include "gtest/gtest.h"
+
+using namespace ios::sched;
+using namespace ios::sched::testutil;
+
+namespace {
+
+Graph buildGraph(const RandomDag &d) {
+  auto g = Graph::build(d.specs, d.edges);
+  EXPECT_TRUE(bool(g)) << llvm::toString(g.takeError());
+  return std::move(*g);
+}
+
+/// One part, no block splitting: the DP sees the whole DAG.
+SchedulerOptions onePart(Variant v, EnumerationMode m, unsigned r,
+                         unsigned s) {
+  SchedulerOptions o;
+  o.variant = v;
+  o.mode = m;
+  o.maxGroupSize = r;
+  o.maxNumGroups = s;
+  o.decomposition.detectBlocks = false;
+  o.decomposition.maxPartSize = 128;
+  return o;
+}
+
+/// Independent re-check of a returned schedule at unit level: every
+/// concurrent stage's groups within r units, at most s groups; in IOS mode
+/// every group has one source unit.
+void checkLimits(const RandomDag &d, const Schedule &sch, unsigned r,
+                 unsigned s, bool iosMode) {
+  for (const Stage &st : sch.stages) {
+    if (st.strategy == Strategy::Merge) {
+      for (const auto &grp : st.groups)
+        EXPECT_EQ(grp.size(), 1u);
+      continue;
+    }
+    EXPECT_LE(st.groups.size(), s);
+    for (const auto &grp : st.groups) {
+      unsigned mask = 0;
+      for (NodeId id : grp)
+        mask |= 1u << d.unitOfNode.at(id);
+      EXPECT_LE(unsigned(__builtin_popcount(mask)), r);
+      if (iosMode) {
+        unsigned sources = 0;
+        for (unsigned u = 0; u < d.n; ++u)
+          if ((mask >> u & 1) && (d.predMask(u) & mask) == 0)
+            ++sources;
+        EXPECT_EQ(sources, 1u);
+      }
+    }
+  }
+}
+
+struct Case {
+  Variant variant;
+  EnumerationMode mode;
+  unsigned r, s;
+};
+
+void runAgainstOracle(unsigned trials, unsigned maxN, bool exhaustive,
+                      uint32_t seed0) {
+  std::mt19937 rng(seed0);
+  const Case cases[] = {
+      {Variant::Both, EnumerationMode::IOS, 3, 8},
+      {Variant::Both, EnumerationMode::Full, 3, 8},
+      {Variant::Concurrent, EnumerationMode::IOS, 2, 2},
+      {Variant::Concurrent, EnumerationMode::Full, 3, 2},
+      {Variant::Merge, EnumerationMode::IOS, 3, 8},
+      {Variant::Both, EnumerationMode::Full, 1, 3},
+      {Variant::Both, EnumerationMode::IOS, 4, 3},
+  };
+  for (unsigned t = 0; t < trials; ++t) {
+    unsigned n = 1 + rng() % maxN;
+    double p = std::uniform_real_distribution<double>(0.05, 0.6)(rng);
+    RandomDag d = makeRandomDag(rng, n, p);
+    Graph g = buildGraph(d);
+    uint64_t bruteStates = bruteForceIdeals(d);
+    for (const Case &c : cases) {
+      uint64_t seed = rng();
+      RandomCost rc{d, seed};
+      FunctionStageCost cost(
+          [&](const Graph &, const Stage &st) { return rc(st); });
+      SchedulerOptions o = onePart(c.variant, c.mode, c.r, c.s);
+      auto res = scheduleDP(g, cost, o);
+      ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
+
+      OracleConfig oc;
+      oc.concurrent = c.variant != Variant::Merge;
+      oc.merge = c.variant != Variant::Concurrent;
+      oc.iosMode = c.mode == EnumerationMode::IOS;
+      oc.r = c.r;
+      oc.s = c.s;
+      Oracle oracle(d, oc, seed);
+      double expected = exhaustive ? oracle.exhaustive() : oracle.memoized();
+      SCOPED_TRACE(testing::Message()
+                   << "trial " << t << " n=" << n << " variant "
+                   << toString(c.variant).str() << " mode "
+                   << toString(c.mode).str() << " r=" << c.r << " s=" << c.s);
+      EXPECT_EQ(res->schedule.cost, expected);
+
+      // The schedule is legal and re-sums to the optimum.
+      VerifyOptions vo;
+      vo.maxGroupSize = c.r;
+      vo.maxNumGroups = c.s;
+      vo.requireSingleSourceGroups = c.mode == EnumerationMode::IOS;
+      llvm::Error err = verifySchedule(g, res->schedule, vo);
+      EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+      checkLimits(d, res->schedule, c.r, c.s,
+                  c.mode == EnumerationMode::IOS);
+      double resum = 0;
+      for (const Stage &st : res->schedule.stages) {
+        if (c.variant == Variant::Merge) {
+          EXPECT_TRUE(st.groups.size() == 1 ||
+                      st.strategy == Strategy::Merge);
+        }
+        if (c.variant == Variant::Concurrent) {
+          EXPECT_NE(st.strategy, Strategy::Merge);
+        }
+        resum += rc(st);
+      }
+      EXPECT_EQ(resum, res->schedule.cost);
+
+      // States = non-empty down-closed subsets.
+      ASSERT_EQ(res->stats.parts.size(), 1u);
+      EXPECT_EQ(res->stats.parts[0].states, bruteStates);
+      auto counted = countDownClosedSets(
+          g, res->decomposition.blocks[0].parts[0].units, 1u << 20);
+      ASSERT_TRUE(counted.has_value());
+      EXPECT_EQ(*counted, bruteStates + 1);
+    }
+  }
+}
+
+TEST(DPTest, MatchesExhaustiveSequenceEnumeration) {
+  runAgainstOracle(/*trials=*/60, /*maxN=*/7, /*exhaustive=*/true, 1234);
+}
+
+TEST(DPTest, MatchesForwardOracleUpToTenUnits) {
+  runAgainstOracle(/*trials=*/80, /*maxN=*/10, /*exhaustive=*/false, 98765);
+}
+
+TEST(DPTest, OracleSeesManySchedules) {
+  // Guards the oracle itself: an antichain of 4 single units with s=8 has
+  // Fubini(4) = 75 ordered set partitions, all legal in full mode.
+  RandomDag d;
+  std::mt19937 rng(7);
+  d = makeRandomDag(rng, 4, 0.0, false);
+  OracleConfig oc;
+  oc.merge = false;
+  oc.iosMode = false;
+  oc.r = 4;
+  Oracle oracle(d, oc, 1);
+  oracle.exhaustive();
+  EXPECT_EQ(oracle.numSchedules, 75u);
+}
+
+TEST(DPTest, FullModeAtLeastAsGoodAsIOS) {
+  std::mt19937 rng(4242);
+  unsigned strictlyBetter = 0;
+  for (unsigned t = 0; t < 60; ++t) {
+    RandomDag d = makeRandomDag(rng, 3 + rng() % 7, 0.35);
+    Graph g = buildGraph(d);
+    uint64_t seed = rng();
+    RandomCost rc{d, seed};
+    FunctionStageCost cost(
+        [&](const Graph &, const Stage &st) { return rc(st); });
+    auto ios = scheduleDP(
+        g, cost, onePart(Variant::Both, EnumerationMode::IOS, 3, 8));
+    auto full = scheduleDP(
+        g, cost, onePart(Variant::Both, EnumerationMode::Full, 3, 8));
+    ASSERT_TRUE(ios && full);
+    EXPECT_LE(full->schedule.cost, ios->schedule.cost);
+    EXPECT_GE(full->stats.total().transitions, ios->stats.total().transitions);
+    strictlyBetter += full->schedule.cost < ios->schedule.cost;
+  }
+  EXPECT_GT(strictlyBetter, 0u);
+}
+
+/// a -> c <- b: the ending {a, b, c} (one group with two sources) exists
+/// only in full mode.
+TEST(DPTest, FullModeStrictlyBetterOnTwoSourceGroup) {
+  std::vector<NodeSpec> specs(3);
+  const char *names[] = {"a", "b", "c"};
+  for (int i = 0; i < 3; ++i) {
+    specs[i].id = i;
+    specs[i].name = names[i];
+    specs[i].sig = OpSignature("op");
+    specs[i].sig.set("uid", i);
+  }
+  auto g = Graph::build(specs, {{0, 2}, {1, 2}});
+  ASSERT_TRUE(bool(g));
+  FunctionStageCost cost([](const Graph &, const Stage &st) {
+    // One group holding all three: 5. Anything else: 10 per unit.
+    if (st.groups.size() == 1 && st.groups[0].size() == 3)
+      return 5.0;
+    return 10.0 * double(st.numNodes());
+  });
+  auto ios = scheduleDP(
+      *g, cost, onePart(Variant::Both, EnumerationMode::IOS, 3, 8));
+  auto full = scheduleDP(
+      *g, cost, onePart(Variant::Both, EnumerationMode::Full, 3, 8));
+  ASSERT_TRUE(ios && full);
+  EXPECT_EQ(full->schedule.cost, 5.0);
+  ASSERT_EQ(full->schedule.stages.size(), 1u);
+  EXPECT_EQ(full->schedule.stages[0].groups,
+            (std::vector<std::vector<NodeId>>{{0, 1, 2}}));
+  EXPECT_EQ(ios->schedule.cost, 30.0);
+  // r = 2 forbids the 3-unit group in full mode too.
+  auto fullR2 = scheduleDP(
+      *g, cost, onePart(Variant::Both, EnumerationMode::Full, 2, 8));
+  ASSERT_TRUE(bool(fullR2));
+  EXPECT_EQ(fullR2->schedule.cost, 30.0);
+}
+
+TEST(DPTest, GroupsAndStagesRespectRAndS) {
+  // A source feeding 6 independent chains of length 2: with r=1, s=2 every
+  // concurrent stage has <= 2 single-unit groups.
+  std::vector<NodeSpec> specs;
+  std::vector<std::pair<NodeId, NodeId>> edges;
+  specs.push_back({0, "src", OpSignature("op"), {}, {}, {}, {}});
+  for (int c = 0; c < 6; ++c) {
+    NodeId a = 1 + 2 * c, b = 2 + 2 * c;
+    specs.push_back({a, "", OpSignature("op"), {}, {}, {}, {}});
+    specs.push_back({b, "", OpSignature("op"), {}, {}, {}, {}});
+    edges.push_back({0, a});
+    edges.push_back({a, b});
+  }
+  for (size_t i = 0; i < specs.size(); ++i)
+    specs[i].sig.set("uid", int64_t(i));
+  auto g = Graph::build(specs, edges);
+  ASSERT_TRUE(bool(g));
+  // Concurrency pays: a stage costs 10 + its number of nodes.
+  FunctionStageCost cost([](const Graph &, const Stage &st) {
+    return 10.0 + double(st.numNodes());
+  });
+  struct LimitCase {
+    unsigned r, s, stages, minGroups;
+  };
+  // Every stage costs 10 + its nodes, so the optimum has as few stages as
+  // the limits allow: (r=1, s=2): src + 6 stages of 2 units; (2, 3): a
+  // stage holds <= 6 units -> 3 stages, one of them with 3 groups; (3, 8):
+  // 2 stages, the second holding >= 10 units in >= 5 groups.
+  for (LimitCase lc : {LimitCase{1, 2, 7, 2}, {2, 3, 3, 3}, {3, 8, 2, 5}}) {
+    for (EnumerationMode m : {EnumerationMode::IOS, EnumerationMode::Full}) {
+      auto res =
+          scheduleDP(*g, cost, onePart(Variant::Both, m, lc.r, lc.s));
+      ASSERT_TRUE(bool(res));
+      VerifyOptions vo{lc.r, lc.s, m == EnumerationMode::IOS};
+      llvm::Error err = verifySchedule(*g, res->schedule, vo);
+      EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+      unsigned maxGroups = 0, maxGroupSize = 0;
+      for (const Stage &st : res->schedule.stages) {
+        maxGroups = std::max<unsigned>(maxGroups, st.groups.size());
+        for (const auto &grp : st.groups)
+          maxGroupSize = std::max<unsigned>(maxGroupSize, grp.size());
+      }
+      EXPECT_LE(maxGroups, lc.s);
+      EXPECT_LE(maxGroupSize, lc.r);
+      EXPECT_GE(maxGroups, lc.minGroups);
+      EXPECT_EQ(res->schedule.stages.size(), lc.stages);
+      EXPECT_EQ(res->schedule.cost, 10.0 * lc.stages + 13.0);
+    }
+  }
+}
+
+TEST(DPTest, StateBudgetFallsBackToHalves) {
+  // 20 independent units: 2^20 down-closed sets.
+  std::vector<NodeSpec> specs;
+  for (int i = 0; i < 20; ++i) {
+    specs.push_back({i, "", OpSignature("op"), {}, {}, {}, {}});
+    specs.back().sig.set("uid", i);
+  }
+  auto g = Graph::build(specs, {});
+  ASSERT_TRUE(bool(g));
+  unsigned calls = 0;
+  FunctionStageCost cost([&](const Graph &, const Stage &st) {
+    ++calls;
+    return 5.0 + double(st.numNodes());
+  });
+  SchedulerOptions o = onePart(Variant::Both, EnumerationMode::IOS, 3, 8);
+  o.stateBudget = 1000;
+  auto res = scheduleDP(*g, cost, o);
+  ASSERT_TRUE(bool(res));
+  EXPECT_FALSE(res->stats.warnings.empty());
+  EXPECT_NE(res->stats.warnings[0].find("split into halves"),
+            std::string::npos);
+  // 20 -> 10 + 10 -> (5 + 5) x 2: parts of 5 units (31 states each).
+  ASSERT_EQ(res->stats.parts.size(), 4u);
+  for (const PartStats &p : res->stats.parts) {
+    EXPECT_TRUE(p.fallback);
+    EXPECT_LE(p.states, o.stateBudget);
+    EXPECT_EQ(p.numUnits, 5u);
+    EXPECT_EQ(p.states, 31u);
+  }
+  llvm::Error err = verifySchedule(*g, res->schedule, {3, 8, true});
+  EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  EXPECT_EQ(evaluateSchedule(*g, res->schedule, cost), res->schedule.cost);
+
+  // A budget that fits: no fallback, one part with 2^20 - 1 states would be
+  // too slow for a unit test, so use 12 units (4095 states).
+  specs.resize(12);
+  auto g12 = Graph::build(specs, {});
+  ASSERT_TRUE(bool(g12));
+  o.stateBudget = 4095;
+  auto fits = scheduleDP(*g12, cost, o);
+  ASSERT_TRUE(bool(fits));
+  EXPECT_TRUE(fits->stats.warnings.empty());
+  ASSERT_EQ(fits->stats.parts.size(), 1u);
+  EXPECT_EQ(fits->stats.parts[0].states, 4095u);
+  EXPECT_FALSE(fits->stats.parts[0].fallback);
+  o.stateBudget = 4094;
+  auto over = scheduleDP(*g12, cost, o);
+  ASSERT_TRUE(bool(over));
+  EXPECT_EQ(over->stats.parts.size(), 2u);
+}
+
+TEST(DPTest, PartOf128UnitsAndRejectsLarger) {
+  std::vector<NodeSpec> specs;
+  std::vector<std::pair<NodeId, NodeId>> edges;
+  for (int i = 0; i < 130; ++i) {
+    specs.push_back({i, "", OpSignature("op"), {}, {}, {}, {}});
+    specs.back().sig.set("uid", i);
+    if (i)
+      edges.push_back({i - 1, i});
+  }
+  auto g = Graph::build(specs, edges);
+  ASSERT_TRUE(bool(g));
+  // Every stage costs 1: the optimum packs the chain into groups of r = 3.
+  FunctionStageCost cost([](const Graph &, const Stage &) { return 1.0; });
+  SchedulerOptions o = onePart(Variant::Both, EnumerationMode::IOS, 3, 8);
+  auto res = scheduleDP(*g, cost, o);
+  ASSERT_TRUE(bool(res));
+  ASSERT_EQ(res->stats.parts.size(), 2u);
+  EXPECT_EQ(res->stats.parts[0].numUnits, 128u);
+  EXPECT_EQ(res->stats.parts[0].states, 128u);
+  EXPECT_EQ(res->stats.parts[1].numUnits, 2u);
+  // 128 = 42 * 3 + 2: 43 stages; the last part (2 units) needs one.
+  EXPECT_EQ(res->stats.parts[0].optimum, 43.0);
+  EXPECT_EQ(res->stats.parts[1].optimum, 1.0);
+  EXPECT_EQ(res->schedule.stages.size(), 44u);
+  o.decomposition.maxPartSize = 129;
+  auto bad = scheduleDP(*g, cost, o);
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("max part size"),
+            std::string::npos);
+}
+
+TEST(DPTest, RejectsBadOptionsAndCosts) {
+  std::vector<NodeSpec> specs(2);
+  specs[0].id = 1;
+  specs[1].id = 2;
+  auto g = Graph::build(specs, {{1, 2}});
+  ASSERT_TRUE(bool(g));
+  FunctionStageCost ok([](const Graph &, const Stage &) { return 1.0; });
+  SchedulerOptions o;
+  o.maxGroupSize = 0;
+  EXPECT_FALSE(bool(scheduleDP(*g, ok, o)));
+  FunctionStageCost nan([](const Graph &, const Stage &) { return -1.0; });
+  auto res = scheduleDP(*g, nan, {});
+  ASSERT_FALSE(bool(res));
+  EXPECT_NE(llvm::toString(res.takeError()).find("returned"),
+            std::string::npos);
+}
+
+/// Fidelity with the reference (ios-reference.md 2.3 and 7): same graphs,
+/// same search space => same state / transition / stage counts.
+TEST(DPTest, ReferenceCountsInceptionV3) {
+  auto g = synthetic::inceptionV3();
+  ASSERT_TRUE(bool(g));
+  synthetic::SimpleAnalyticCost cost;
+  SchedulerOptions o;
+  o.decomposition.maxPartSize = 50;
+  auto res = scheduleDP(*g, cost, o);
+  ASSERT_TRUE(bool(res));
+  std::vector<uint64_t> perBlock;
+  for (const PartStats &p : res->stats.parts)
+    perBlock.push_back(p.states);
+  EXPECT_EQ(perBlock, (std::vector<uint64_t>{7, 72, 72, 72, 16, 144, 144, 144,
+                                             144, 30, 180, 180, 1}));
+  PartStats t = res->stats.total();
+  EXPECT_EQ(t.states, 1206u);
+  EXPECT_EQ(t.transitions, 28874u);
+  EXPECT_EQ(t.partStages, 5479u);
+  // Identical stages in different blocks are costed once.
+  EXPECT_LT(t.costCalls, t.partStages);
+  EXPECT_EQ(t.costCalls + t.cacheHits, t.partStages);
+  EXPECT_FALSE(bool(verifySchedule(*g, res->schedule, {3, 8, true})));
+}
+
+TEST(DPTest, ReferenceCountsRandWire) {
+  auto g = synthetic::randWire(synthetic::randWireLargeStages());
+  ASSERT_TRUE(bool(g));
+  synthetic::SimpleAnalyticCost cost;
+  SchedulerOptions o;
+  o.decomposition.maxPartSize = 50;
+  auto res = scheduleDP(*g, cost, o);
+  ASSERT_TRUE(bool(res));
+  std::vector<uint64_t> perBlock;
+  for (const PartStats &p : res->stats.parts)
+    perBlock.push_back(p.states);
+  EXPECT_EQ(perBlock,
+            (std::vector<uint64_t>{1, 235, 4276, 5420, 4799, 3}));
+  PartStats t = res->stats.total();
+  EXPECT_EQ(t.states, 14734u);
+  EXPECT_EQ(t.transitions, 1843444u);
+  EXPECT_EQ(t.partStages, 212895u);
+}
+
+} // namespace

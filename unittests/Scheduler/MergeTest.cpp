@@ -1,0 +1,258 @@
+//===- MergeTest.cpp - Merge legality (ios-reference.md 2.6) ---------------===//
+
+#include "ios/Scheduler/Scheduler.h"
+
+#include "gtest/gtest.h"
+
+#include <functional>
+
+using namespace ios::sched;
+
+namespace {
+
+/// A reference conv reading [P, 0, 64): stride 1, 64x8x8 -> 32x8x8, relu,
+/// groups 1, kernel 1x1.
+NodeSpec conv(NodeId id) {
+  NodeSpec n;
+  n.id = id;
+  n.name = "c" + std::to_string(id);
+  n.sig = OpSignature("conv");
+  n.sig.set("kernel", {1, 1})
+      .set("padding", {0, 0})
+      .set("stride", {1, 1})
+      .set("groups", 1)
+      .set("act", "relu")
+      .set("out_channels", 32);
+  n.sig.inputShapes = {{64, 8, 8}};
+  n.sig.outputShape = {32, 8, 8};
+  n.input = ValueRef{0, 0, 64};
+  return n;
+}
+
+struct Built {
+  Graph g;
+  unsigned a, b; ///< indices of the two convs
+};
+
+/// Producer 0 (and 9) -> conv 1 and a modified conv 2.
+Built build(const std::function<void(NodeSpec &)> &modify,
+            bool twoNodeUnit = false, bool dependent = false) {
+  NodeSpec p;
+  p.id = 0;
+  p.sig = OpSignature("relu");
+  NodeSpec p2;
+  p2.id = 9;
+  p2.sig = OpSignature("relu");
+  NodeSpec c1 = conv(1), c2 = conv(2);
+  modify(c2);
+  std::vector<NodeSpec> specs = {p, p2, c1, c2};
+  std::vector<std::pair<NodeId, NodeId>> edges = {{0, 1}, {0, 2}, {9, 2}};
+  if (twoNodeUnit) {
+    NodeSpec r;
+    r.id = 3;
+    r.sig = OpSignature("relu");
+    r.unit = 77;
+    specs[3].unit = 77;
+    specs.push_back(r);
+    edges.push_back({2, 3});
+  }
+  if (dependent)
+    edges.push_back({1, 2});
+  auto g = Graph::build(specs, edges);
+  EXPECT_TRUE(bool(g)) << llvm::toString(g.takeError());
+  unsigned a = *g->indexOf(1), b = *g->indexOf(2);
+  return {std::move(*g), a, b};
+}
+
+MergeRejection check(const Built &b) { return checkMerge(b.g, {b.a, b.b}); }
+
+TEST(MergeTest, BaselinePairAndKernelPaddingMayDiffer) {
+  Built same = build([](NodeSpec &) {});
+  EXPECT_EQ(check(same), MergeRejection::None);
+  Built k3 = build([](NodeSpec &n) {
+    n.sig.set("kernel", {3, 3}).set("padding", {1, 1}).set("out_channels", 48);
+    n.sig.outputShape = {48, 8, 8};
+  });
+  EXPECT_EQ(check(k3), MergeRejection::None);
+  EXPECT_FALSE(mergeClassKey(k3.g, k3.a).empty());
+  EXPECT_EQ(mergeClassKey(k3.g, k3.a), mergeClassKey(k3.g, k3.b));
+  // A single op is always a legal (trivial) merge; the empty set is not.
+  Built pool = build([](NodeSpec &n) { n.sig.kind = "pool"; });
+  EXPECT_EQ(checkMerge(pool.g, {pool.b}), MergeRejection::None);
+  EXPECT_EQ(checkMerge(pool.g, {}), MergeRejection::Empty);
+}
+
+struct Rule {
+  const char *name;
+  MergeRejection expected;
+  std::function<void(NodeSpec &)> breakIt, fixIt;
+};
+
+TEST(MergeTest, EachRuleFailsAndPasses) {
+  const Rule rules[] = {
+      {"not conv", MergeRejection::NotConv,
+       [](NodeSpec &n) { n.sig.kind = "pool"; }, [](NodeSpec &) {}},
+      {"grouped", MergeRejection::GroupedConv,
+       [](NodeSpec &n) { n.sig.set("groups", 2); },
+       [](NodeSpec &n) { n.sig.set("groups", 1); }},
+      {"concat input", MergeRejection::NoSingleInput,
+       [](NodeSpec &n) { n.input.reset(); },
+       [](NodeSpec &n) { n.input = ValueRef{0, 0, 64}; }},
+      {"other producer", MergeRejection::DifferentInput,
+       [](NodeSpec &n) { n.input = ValueRef{9, 0, 64}; },
+       [](NodeSpec &n) { n.input = ValueRef{0, 0, 64}; }},
+      {"other slice", MergeRejection::DifferentInput,
+       [](NodeSpec &n) { n.input = ValueRef{0, 0, 32}; },
+       [](NodeSpec &n) { n.input = ValueRef{0, 0, 64}; }},
+      {"stride", MergeRejection::DifferentStride,
+       [](NodeSpec &n) {
+         n.sig.set("stride", {2, 2});
+         n.sig.outputShape = {32, 4, 4};
+       },
+       [](NodeSpec &n) {
+         n.sig.set("stride", {1, 1});
+         n.sig.outputShape = {32, 8, 8};
+       }},
+      {"input spatial", MergeRejection::DifferentInputSpatial,
+       [](NodeSpec &n) { n.sig.inputShapes = {{64, 16, 16}}; },
+       [](NodeSpec &n) { n.sig.inputShapes = {{64, 8, 8}}; }},
+      {"output spatial", MergeRejection::DifferentOutputSpatial,
+       [](NodeSpec &n) {
+         n.sig.set("kernel", {3, 3});
+         n.sig.outputShape = {32, 6, 6};
+       },
+       [](NodeSpec &n) {
+         n.sig.set("padding", {1, 1});
+         n.sig.outputShape = {32, 8, 8};
+       }},
+      {"activation", MergeRejection::DifferentActivation,
+       [](NodeSpec &n) { n.sig.set("act", "sigmoid"); },
+       [](NodeSpec &n) { n.sig.set("act", "relu"); }},
+      {"batch", MergeRejection::DifferentBatch,
+       [](NodeSpec &n) { n.sig.batch = 4; },
+       [](NodeSpec &n) { n.sig.batch = 1; }},
+  };
+  for (const Rule &r : rules) {
+    SCOPED_TRACE(r.name);
+    Built broken = build(r.breakIt);
+    EXPECT_EQ(check(broken), r.expected)
+        << toString(check(broken)).str();
+    bool perNode = r.expected == MergeRejection::NotConv ||
+                   r.expected == MergeRejection::GroupedConv ||
+                   r.expected == MergeRejection::NoSingleInput;
+    if (perNode) {
+      EXPECT_TRUE(mergeClassKey(broken.g, broken.b).empty());
+    } else {
+      EXPECT_NE(mergeClassKey(broken.g, broken.a),
+                mergeClassKey(broken.g, broken.b));
+    }
+    Built fixed = build([&](NodeSpec &n) {
+      r.breakIt(n);
+      r.fixIt(n);
+    });
+    if (r.expected == MergeRejection::NotConv) {
+      EXPECT_EQ(check(fixed), MergeRejection::NotConv); // not fixable
+    } else {
+      EXPECT_EQ(check(fixed), MergeRejection::None)
+          << toString(check(fixed)).str();
+    }
+  }
+  // A conv that is part of a multi-node unit (a Sequential).
+  Built seq = build([](NodeSpec &) {}, /*twoNodeUnit=*/true);
+  EXPECT_EQ(check(seq), MergeRejection::MultiNodeUnit);
+  EXPECT_EQ(check(build([](NodeSpec &) {}, false)), MergeRejection::None);
+  // Convs that depend on each other.
+  Built dep = build([](NodeSpec &) {}, false, /*dependent=*/true);
+  EXPECT_EQ(check(dep), MergeRejection::Dependent);
+}
+
+TEST(MergeTest, FirstOpIsCheckedToo) {
+  // Deviation from the reference (which exempts the first op from the
+  // groups and single-input checks): order does not matter here.
+  Built grouped = build([](NodeSpec &n) { n.sig.set("groups", 2); });
+  EXPECT_EQ(checkMerge(grouped.g, {grouped.b, grouped.a}),
+            MergeRejection::GroupedConv);
+  EXPECT_EQ(checkMerge(grouped.g, {grouped.a, grouped.b}),
+            MergeRejection::GroupedConv);
+}
+
+/// Three 1x1 convs on one input, one 3x3 conv with stride 2 on it.
+Graph fourConvs() {
+  NodeSpec p;
+  p.id = 0;
+  p.sig = OpSignature("relu");
+  p.sig.outputShape = {64, 8, 8};
+  std::vector<NodeSpec> specs = {p};
+  std::vector<std::pair<NodeId, NodeId>> edges;
+  for (int i = 1; i <= 3; ++i) {
+    specs.push_back(conv(i));
+    specs.back().sig.set("out_channels", 16 * i);
+    specs.back().sig.outputShape = {16 * i, 8, 8};
+    edges.push_back({0, i});
+  }
+  NodeSpec s2 = conv(4);
+  s2.sig.set("stride", {2, 2});
+  s2.sig.outputShape = {32, 4, 4};
+  specs.push_back(s2);
+  edges.push_back({0, 4});
+  auto g = Graph::build(specs, edges);
+  EXPECT_TRUE(bool(g));
+  return std::move(*g);
+}
+
+TEST(MergeTest, DPMergesWhenCheaper) {
+  Graph g = fourConvs();
+  // A merged conv costs 6, any other stage 5 per node plus 1 per group.
+  FunctionStageCost cost([](const Graph &, const Stage &st) {
+    if (st.strategy == Strategy::Merge)
+      return 6.0;
+    return 5.0 * double(st.numNodes()) + double(st.groups.size());
+  });
+  for (EnumerationMode m : {EnumerationMode::IOS, EnumerationMode::Full}) {
+    SchedulerOptions o;
+    o.mode = m;
+    auto res = scheduleDP(g, cost, o);
+    ASSERT_TRUE(bool(res));
+    // relu (6) + merge of the three (6) + stride-2 conv (6) = 18.
+    EXPECT_EQ(res->schedule.cost, 18.0);
+    unsigned merges = 0;
+    for (const Stage &st : res->schedule.stages)
+      if (st.strategy == Strategy::Merge) {
+        ++merges;
+        EXPECT_EQ(st.groups,
+                  (std::vector<std::vector<NodeId>>{{1}, {2}, {3}}));
+      }
+    EXPECT_EQ(merges, 1u);
+    EXPECT_FALSE(bool(verifySchedule(g, res->schedule, {3, 8, true})));
+    // Without the merge strategy: no merge stage, higher cost.
+    o.variant = Variant::Concurrent;
+    auto conc = scheduleDP(g, cost, o);
+    ASSERT_TRUE(bool(conc));
+    for (const Stage &st : conc->schedule.stages)
+      EXPECT_NE(st.strategy, Strategy::Merge);
+    EXPECT_GT(conc->schedule.cost, 18.0);
+  }
+  // r and s do not limit merges: s = 1 still merges three convs.
+  SchedulerOptions o;
+  o.maxNumGroups = 1;
+  o.maxGroupSize = 1;
+  auto res = scheduleDP(g, cost, o);
+  ASSERT_TRUE(bool(res));
+  EXPECT_EQ(res->schedule.cost, 18.0);
+}
+
+TEST(MergeTest, VerifierRejectsIllegalMergeStage) {
+  Graph g = fourConvs();
+  Schedule s;
+  s.stages.push_back({Strategy::Concurrent, {{0}}, 0, 0});
+  s.stages.push_back({Strategy::Merge, {{1}, {4}}, 0, 0}); // stride differs
+  s.stages.push_back({Strategy::Concurrent, {{2}, {3}}, 0, 0});
+  llvm::Error err = verifySchedule(g, s);
+  ASSERT_TRUE(bool(err));
+  EXPECT_NE(llvm::toString(std::move(err)).find("stride"), std::string::npos);
+  s.stages[1].groups = {{1}, {2}};
+  s.stages[2].groups = {{3}, {4}};
+  EXPECT_FALSE(bool(verifySchedule(g, s)));
+}
+
+} // namespace
