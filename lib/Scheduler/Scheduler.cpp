@@ -95,6 +95,7 @@ public:
       for (unsigned v : grp)
         stage.groups.back().push_back(g.node(v).id);
     }
+    canonicalizeGroupOrder(g, stage);
     return stage;
   }
 

@@ -28,26 +28,45 @@ void groupEdges(const Graph &g, llvm::ArrayRef<unsigned> grp,
 }
 } // namespace
 
+/// The canonical text of one group: its nodes' signatures in execution order
+/// and its internal edges.
+static std::string groupSignature(const Graph &g,
+                                  const std::vector<NodeId> &group) {
+  llvm::SmallVector<unsigned, 8> idxs;
+  for (NodeId id : group)
+    idxs.push_back(*g.indexOf(id));
+  llvm::SmallVector<std::pair<uint32_t, uint32_t>, 8> edges;
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "(";
+  for (size_t i = 0; i < idxs.size(); ++i)
+    os << (i ? ";" : "") << g.node(idxs[i]).sig.str();
+  os << "|";
+  groupEdges(g, idxs, edges);
+  for (size_t i = 0; i < edges.size(); ++i)
+    os << (i ? "," : "") << edges[i].first << ">" << edges[i].second;
+  os << ")";
+  return s;
+}
+
+void ios::sched::canonicalizeGroupOrder(const Graph &g, Stage &stage) {
+  if (stage.groups.size() < 2)
+    return;
+  std::vector<std::pair<std::string, std::vector<NodeId>>> keyed;
+  for (auto &grp : stage.groups)
+    keyed.emplace_back(groupSignature(g, grp), std::move(grp));
+  // Stable: equal groups keep their order (by first unit).
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto &a, const auto &b) { return a.first < b.first; });
+  for (size_t i = 0; i < keyed.size(); ++i)
+    stage.groups[i] = std::move(keyed[i].second);
+}
+
 std::string ios::sched::canonicalStageSignature(const Graph &g,
                                                 const Stage &stage) {
   std::vector<std::string> groups;
-  llvm::SmallVector<std::pair<uint32_t, uint32_t>, 8> edges;
-  for (const auto &grp : stage.groups) {
-    llvm::SmallVector<unsigned, 8> idxs;
-    for (NodeId id : grp)
-      idxs.push_back(*g.indexOf(id));
-    std::string s;
-    llvm::raw_string_ostream os(s);
-    os << "(";
-    for (size_t i = 0; i < idxs.size(); ++i)
-      os << (i ? ";" : "") << g.node(idxs[i]).sig.str();
-    os << "|";
-    groupEdges(g, idxs, edges);
-    for (size_t i = 0; i < edges.size(); ++i)
-      os << (i ? "," : "") << edges[i].first << ">" << edges[i].second;
-    os << ")";
-    groups.push_back(std::move(s));
-  }
+  for (const auto &grp : stage.groups)
+    groups.push_back(groupSignature(g, grp));
   std::sort(groups.begin(), groups.end());
   std::string out =
       toString(normalize(stage.strategy, stage.groups.size())).str();
