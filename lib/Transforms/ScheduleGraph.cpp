@@ -229,6 +229,14 @@ mlir::ios::buildScheduleGraph(func::FuncOp func,
     result.batch = node.sig.batch;
     nodes.push_back(std::move(node));
   }
+  // When every op carries a part hint, the hinted parts are also the blocks:
+  // automatic cut detection must not split a part the IR asked for (IOS's
+  // own blocks and parts nest that way).
+  if (llvm::all_of(nodes, [](const sched::NodeSpec &n) {
+        return n.partHint.has_value();
+      }))
+    for (sched::NodeSpec &n : nodes)
+      n.blockHint = n.partHint;
   llvm::Expected<sched::Graph> graph =
       sched::Graph::build(std::move(nodes), edges);
   if (!graph)
