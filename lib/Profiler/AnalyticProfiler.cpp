@@ -179,9 +179,9 @@ public:
   KernelBuilder(const DeviceSpec &d) : d(d) {}
 
   /// A kernel bounded by bytes moved (pool, add, copies, ...).
-  Kernel memory(StringRef what, double bytes, double elements) const {
+  Kernel memory(const char *what, double bytes, double elements) const {
     Kernel k;
-    k.what = what.str();
+    k.what = what;
     k.workUs = bytes / (d.memGBps * 1e9 * d.memEfficiency) * 1e6;
     k.fraction = occupancy(std::ceil(elements / d.elementsPerBlock));
     k.launchUs = d.launchUs;
@@ -189,11 +189,11 @@ public:
   }
 
   /// A kernel bounded by the larger of compute and memory time.
-  Kernel compute(StringRef what, double flops, double flopEfficiency,
+  Kernel compute(const char *what, double flops, double flopEfficiency,
                  double bytes, double bwEfficiency, double blocks,
                  double launchUs) const {
     Kernel k;
-    k.what = what.str();
+    k.what = what;
     double computeUs = flops / (d.peakTflops * 1e12 * flopEfficiency) * 1e6;
     double memoryUs = bytes / (d.memGBps * 1e9 * bwEfficiency) * 1e6;
     k.workUs = std::max(computeUs, memoryUs);
@@ -311,7 +311,8 @@ std::vector<Kernel> ios::prof::kernelsFor(const sched::OpSignature &sig,
   }
   // add (n-ary sum), mul, activation, softmax, and any op the model does not
   // know: one memory-bound pass over inputs and output.
-  kernels.push_back(kb.memory(kind, 4 * (inElems + outElems), outElems));
+  kernels.push_back(kb.memory("elementwise", 4 * (inElems + outElems),
+                              outElems));
   return kernels;
 }
 
@@ -338,7 +339,22 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
     return std::max(gpu, host) / 1000.0;
   }
 
-  // Host issue times: IOS launches group 0's kernels, then group 1's, ...
+  // The host launches one group's kernels after the other. The model
+  // assumes the runtime launches the longest group first (a longest-job-first
+  // list schedule), which also makes a stage's cost independent of the
+  // order its groups are listed in.
+  std::vector<std::pair<double, const std::vector<Kernel> *>> order;
+  for (const auto &g : groups) {
+    double alone = 0;
+    for (const Kernel &k : g)
+      alone += latency + k.workUs / k.fraction;
+    order.push_back({alone, &g});
+  }
+  std::stable_sort(order.begin(), order.end(), [](const auto &a,
+                                                  const auto &b) {
+    return a.first > b.first;
+  });
+
   struct Stream {
     const std::vector<Kernel> *kernels;
     std::vector<double> issue;
@@ -350,7 +366,8 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
   };
   std::vector<Stream> streams;
   double host = 0;
-  for (const auto &g : groups) {
+  for (const auto &entry : order) {
+    const std::vector<Kernel> &g = *entry.second;
     if (g.empty())
       continue;
     Stream s;
@@ -443,8 +460,18 @@ double AnalyticProfiler::latency(const StageDescription &stage) const {
 
 Expected<double> AnalyticProfiler::measure(const sched::Graph &g,
                                            const sched::Stage &stage) {
-  Expected<StageDescription> desc = describeStage(g, stage);
-  if (!desc)
-    return desc.takeError();
-  return latency(*desc);
+  if (stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1) {
+    Expected<sched::OpSignature> merged = mergedConvSignature(g, stage);
+    if (!merged)
+      return merged.takeError();
+    return simulateStage({kernelsFor(*merged, device)}, device);
+  }
+  // The hot path of a search: read the graph's signatures in place.
+  std::vector<std::vector<Kernel>> groups(stage.groups.size());
+  for (auto [group, kernels] : llvm::zip(stage.groups, groups))
+    for (sched::NodeId id : group) {
+      std::vector<Kernel> k = kernelsFor(g.nodeById(id).sig, device);
+      kernels.insert(kernels.end(), k.begin(), k.end());
+    }
+  return simulateStage(groups, device);
 }

@@ -90,12 +90,34 @@ public:
     stage.strategy = groups.size() <= 1 ? Strategy::Concurrent : st;
     stage.block = block;
     stage.part = part;
-    for (const auto &grp : groups) {
-      stage.groups.emplace_back();
+    // Groups in canonical order (their interned signatures, then internal
+    // edges; equal groups by first unit), so that every stage with one cache
+    // key reaches the callback, and runs, in one order.
+    llvm::SmallVector<std::pair<llvm::SmallVector<uint32_t, 16>, unsigned>, 8>
+        order;
+    for (auto [gi, grp] : llvm::enumerate(groups)) {
+      llvm::SmallVector<uint32_t, 16> enc;
+      enc.push_back(grp.size());
       for (unsigned v : grp)
+        enc.push_back(sigIds[v]);
+      for (uint32_t i = 0; i < grp.size(); ++i)
+        for (unsigned sx : g.succs(grp[i]))
+          for (uint32_t j = 0; j < grp.size(); ++j)
+            if (grp[j] == sx) {
+              enc.push_back(i);
+              enc.push_back(j);
+            }
+      order.push_back({std::move(enc), unsigned(gi)});
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto &a,
+                                                    const auto &b) {
+      return a.first < b.first;
+    });
+    for (const auto &entry : order) {
+      stage.groups.emplace_back();
+      for (unsigned v : groups[entry.second])
         stage.groups.back().push_back(g.node(v).id);
     }
-    canonicalizeGroupOrder(g, stage);
     return stage;
   }
 
@@ -530,10 +552,14 @@ ios::sched::scheduleDP(const Graph &g, StageCost &cost,
   CostContext cc(g, cost, cache ? *cache : localCache,
                  !opts.shareCostsAcrossIds);
   DPDriver driver(g, opts, cc, res);
+  unsigned done = 0, total = res.decomposition.numParts();
   for (unsigned bi = 0; bi < res.decomposition.blocks.size(); ++bi) {
     const Block &b = res.decomposition.blocks[bi];
-    for (unsigned pi = 0; pi < b.parts.size(); ++pi)
+    for (unsigned pi = 0; pi < b.parts.size(); ++pi) {
       driver.solveUnits(b.parts[pi].units, bi, pi, false);
+      if (opts.onPartSolved)
+        opts.onPartSolved(res.stats.parts.back(), ++done, total);
+    }
   }
   if (!cc.error.empty())
     return createStringError(inconvertibleErrorCode(), cc.error);

@@ -49,19 +49,6 @@ static std::string groupSignature(const Graph &g,
   return s;
 }
 
-void ios::sched::canonicalizeGroupOrder(const Graph &g, Stage &stage) {
-  if (stage.groups.size() < 2)
-    return;
-  std::vector<std::pair<std::string, std::vector<NodeId>>> keyed;
-  for (auto &grp : stage.groups)
-    keyed.emplace_back(groupSignature(g, grp), std::move(grp));
-  // Stable: equal groups keep their order (by first unit).
-  std::stable_sort(keyed.begin(), keyed.end(),
-                   [](const auto &a, const auto &b) { return a.first < b.first; });
-  for (size_t i = 0; i < keyed.size(); ++i)
-    stage.groups[i] = std::move(keyed[i].second);
-}
-
 std::string ios::sched::canonicalStageSignature(const Graph &g,
                                                 const Stage &stage) {
   std::vector<std::string> groups;

@@ -11,6 +11,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cmath>
 
 namespace mlir::ios {
@@ -109,6 +110,21 @@ LogicalResult IOSSchedulePass::scheduleFunction(func::FuncOp func,
     else
       llvm::consumeError(std::move(error));
     return func.emitOpError() << "ios-schedule failed: " << message;
+  };
+
+  // Long searches say how far they are, on stderr, once they pass 2 s.
+  auto searchStart = std::chrono::steady_clock::now();
+  uint64_t statesSoFar = 0;
+  opts.onPartSolved = [&](const sched::PartStats &part, unsigned done,
+                          unsigned total) {
+    statesSoFar += part.states;
+    double elapsed = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - searchStart)
+                         .count();
+    if (elapsed >= 2.0)
+      llvm::errs() << llvm::formatv(
+          "ios-schedule: @{0}: part {1}/{2} solved, {3} states, {4:F1} s\n",
+          func.getSymName(), done, total, statesSoFar, elapsed);
   };
 
   llvm::Expected<sched::ScheduleResult> result =

@@ -124,7 +124,7 @@ TEST(AnalyticProfiler, IdentityConvLaunchesABiasKernel) {
   c.set("act", "identity");
   auto kernels = kernelsFor(c, d);
   ASSERT_EQ(kernels.size(), 2u);
-  EXPECT_EQ(kernels[1].what, "bias");
+  EXPECT_STREQ(kernels[1].what, "bias");
 }
 
 TEST(DeviceSpec, BuiltinsAndFiles) {

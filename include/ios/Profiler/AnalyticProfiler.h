@@ -5,7 +5,8 @@
 // launch; each kernel has work (FLOPs and bytes, at an efficiency that
 // depends on its kind) and a thread-block count that bounds the fraction of
 // the SMs it can occupy. A stage is simulated event by event: the host
-// launches kernels one after another (group by group, as IOS does), streams
+// launches kernels one after another, group by group with the longest group
+// first (so a stage's cost does not depend on how its groups are listed), streams
 // run their kernels in order, and running kernels share the SMs in
 // proportion to what they can occupy. Multi-group stages end with a
 // device-wide join. docs/Profilers.md describes the model and its fitted
@@ -32,19 +33,19 @@ struct DeviceSpec {
   // Constants fitted to IOS's V100 measurements by
   // `python3 -m ios.bench.calibrate` (docs/Profilers.md).
   unsigned tileM = 48, tileN = 48;  ///< conv output tile (pixels x channels)
-  double convEfficiency = 0.573;    ///< of peak, implicit-GEMM convs
-  double winogradSpeedup = 2.18;    ///< 3x3 stride-1 convs (cuDNN Winograd)
-  double memEfficiency = 0.696;     ///< of bandwidth, memory-bound kernels
-  double depthwiseEfficiency = 0.796; ///< of bandwidth, depthwise convs
+  double convEfficiency = 0.572;    ///< of peak, implicit-GEMM convs
+  double winogradSpeedup = 2.21;    ///< 3x3 stride-1 convs (cuDNN Winograd)
+  double memEfficiency = 0.727;     ///< of bandwidth, memory-bound kernels
+  double depthwiseEfficiency = 1.0; ///< of bandwidth, depthwise convs
   unsigned elementsPerBlock = 2048; ///< memory-bound kernels
-  double kernelLatencyUs = 3.60;    ///< fixed GPU time of every kernel
-  double launchUs = 2.21;           ///< host time to launch one kernel
-  double convLaunchUs = 12.9;       ///< host time of one cuDNN conv call
-  double joinUs = 7.82;             ///< device-wide join after a multi-group stage
+  double kernelLatencyUs = 3.81;    ///< fixed GPU time of every kernel
+  double launchUs = 2.16;           ///< host time to launch one kernel
+  double convLaunchUs = 13.0;       ///< host time of one cuDNN conv call
+  double joinUs = 5.80;             ///< device-wide join after a multi-group stage
   /// Slowdown of co-running kernels (shared caches, bandwidth, scheduler):
   /// n kernels in flight each run 1 + penalty * (n - 1) times slower than
   /// their share of the SMs alone would allow.
-  double contentionPenalty = 0.123;
+  double contentionPenalty = 0.173;
 
   /// A built-in device, or a JSON file (name field optional).
   static llvm::Expected<DeviceSpec> get(llvm::StringRef nameOrFile);
@@ -59,7 +60,7 @@ struct Kernel {
   double workUs = 0;   ///< time on the whole device, excluding fixed latency
   double fraction = 1; ///< max fraction of the device it can occupy (0, 1]
   double launchUs = 0; ///< host time to launch it
-  std::string what;    ///< e.g. "conv", "bias", "copy" (for explanations)
+  const char *what = ""; ///< "conv", "bias", "copy", ... (for explanations)
 };
 
 /// The kernels an op launches (in order) at the signature's batch size.

@@ -28,8 +28,11 @@ llvm::StringRef toString(Strategy s);
 struct Stage {
   Strategy strategy = Strategy::Concurrent;
   /// Node ids; each group in execution order (units kept whole, units in
-  /// topological order). Groups in canonical order (canonicalizeGroupOrder):
-  /// group i runs on stream i. For Merge every group is a single conv node.
+  /// topological order). Groups in canonical order: sorted by their op
+  /// signatures and internal edges (equal groups by first unit), so every
+  /// stage with one cost-cache key is costed, and runs, in one order (the
+  /// analytic model launches group 0 first). Group i runs on stream i. For
+  /// Merge every group is a single conv node.
   std::vector<std::vector<NodeId>> groups;
   /// Where the stage comes from (informative).
   unsigned block = 0, part = 0;

@@ -12,6 +12,8 @@
 #include "ios/Scheduler/Schedule.h"
 #include "ios/Scheduler/StageCost.h"
 
+#include <functional>
+
 namespace ios::sched {
 
 /// Which stage strategies the DP may use (IOS opt_type).
@@ -34,6 +36,8 @@ enum class EnumerationMode : uint8_t {
 };
 llvm::StringRef toString(EnumerationMode m);
 
+struct PartStats;
+
 struct SchedulerOptions {
   Variant variant = Variant::Both;
   EnumerationMode mode = EnumerationMode::IOS;
@@ -47,6 +51,10 @@ struct SchedulerOptions {
   /// Share stage costs between stages with equal canonical signatures but
   /// different nodes (the default); otherwise only per part.
   bool shareCostsAcrossIds = true;
+  /// Called after each part is solved, with its statistics and the number of
+  /// parts solved so far and in all (progress reporting).
+  std::function<void(const PartStats &, unsigned done, unsigned total)>
+      onPartSolved;
 };
 
 /// Statistics of one part (or one block for the baselines).

@@ -41,14 +41,6 @@ private:
   Fn fn;
 };
 
-/// Sorts a stage's groups into canonical order (by their signatures, as in
-/// canonicalStageSignature; equal groups keep their order). The scheduler
-/// hands every stage to the cost callback in this order and returns its
-/// schedules in it: a profiler whose cost depends on the group order (the
-/// analytic model launches group 0 first) then costs every occurrence of a
-/// canonical stage alike, and the order it costed is the order that runs.
-void canonicalizeGroupOrder(const Graph &g, Stage &stage);
-
 /// Human-readable canonical signature of a stage, stable across processes
 /// (usable as a database key): strategy, then the groups sorted, each group
 /// as its nodes' OpSignature::str() in execution order plus its internal

@@ -14,7 +14,9 @@ def IOSSchedule : Pass<"ios-schedule", "::mlir::ModuleOp"> {
 
     The function's ops become the scheduler's nodes (op signatures: kind,
     attributes, per-sample shapes, batch); ops sharing an `ios.unit` form one
-    unit, `ios.part` gives part hints; blocks are found automatically. Any
+    unit, `ios.part` gives part hints; blocks (single-entry single-exit
+    regions) are found automatically, or are the hinted parts when every op
+    has one. Long searches print a progress line per part on stderr. Any
     other op (not an `ios` graph op, not a constant) is scheduled as a
     single-op unit and costed by the profiler. Stage latencies come from the
     `profiler`:

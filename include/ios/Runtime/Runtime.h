@@ -1,0 +1,122 @@
+//===- Runtime.h - The API emitted IOS programs call ------------*- C++ -*-===//
+//
+// Programs printed by `ios-translate --ios-to-cpp` / `--ios-to-cuda` call only
+// this API. It has two backends with the same semantics:
+//
+//  * CPU (libIOSRuntimeCPU): plain C++ kernels, one worker thread per stream,
+//    events as real cross-thread synchronisation (so a missing join is a data
+//    race ThreadSanitizer reports);
+//  * CUDA (libIOSRuntimeCUDA, built when the CUDA toolkit and cuDNN are found):
+//    one cudaStream_t and one cudnnHandle_t per stream, cudaEvent_t events,
+//    cuDNN convolutions whose algorithm is chosen once at load.
+//
+// Memory: the program allocates one arena (its size and every tensor's offset
+// come from the compiler's memory plan) and refers to tensors as Views into
+// it. Weights live in the context, loaded by name from a safetensors file.
+//
+// Errors: every function that can fail returns false (or nullptr) and leaves
+// a message in the context (lastError). Kernel launches record the first
+// failure (with the op's name) and report it at the next synchronize().
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef IOS_RUNTIME_RUNTIME_H
+#define IOS_RUNTIME_RUNTIME_H
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ios::rt {
+
+enum Act : int32_t { ActNone = 0, ActRelu = 1, ActSigmoid = 2, ActTanh = 3 };
+enum PoolKind : int32_t {
+  PoolMax = 0,
+  PoolAvg = 1, // counts padding (cuDNN AVERAGE_COUNT_INCLUDE_PADDING)
+  PoolGlobalMax = 2,
+  PoolGlobalAvg = 3
+};
+
+/// An NCHW tensor view: `data` is image 0, channel 0; consecutive images are
+/// `batchStride` floats apart (c*h*w for a whole tensor, more for a channel
+/// slice of a wider one). Rank-2 tensors (N x F) are views with h = w = 1.
+struct View {
+  float *data;
+  int64_t n, c, h, w;
+  int64_t batchStride;
+};
+
+/// A whole tensor at `base + offset` (floats).
+View view(float *base, int64_t offset, int64_t n, int64_t c, int64_t h,
+          int64_t w);
+/// Channels [begin, end) of `v` (no copy).
+View channels(View v, int64_t begin, int64_t end);
+
+class Context;
+
+/// A context with `numStreams` streams (>= 1), `numEvents` events and an
+/// arena of `arenaFloats` floats. Returns nullptr and sets *error (if given)
+/// on failure, e.g. "no CUDA device" on a machine without a GPU.
+Context *createContext(int32_t numStreams, int32_t numEvents,
+                       int64_t arenaFloats, const char **error);
+void destroyContext(Context *ctx);
+/// The arena's base (device memory for CUDA).
+float *arena(Context *ctx);
+/// The last error message ("" if none).
+const char *lastError(Context *ctx);
+
+/// Loads every tensor of a safetensors file (F32 only) into the context.
+bool loadWeights(Context *ctx, const char *path);
+/// A loaded (or packed) weight by name, checked against the expected element
+/// count; nullptr (and lastError set) if missing or of another size.
+float *weight(Context *ctx, const char *name, int64_t elements);
+/// Packs the weights of merged convolutions: each source OIHW tensor
+/// (o_i x c x kh_i x kw_i) is zero-padded, centred, to kh x kw and the results
+/// concatenated along O under `name`. Runs once, at load.
+bool packConvWeights(Context *ctx, const char *name, int32_t count,
+                     const char *const *sources, const int64_t *outChannels,
+                     const int64_t *kernelH, const int64_t *kernelW,
+                     int64_t inChannels, int64_t kh, int64_t kw);
+/// Concatenates 1-D tensors (merged biases) under `name`.
+bool packBiases(Context *ctx, const char *name, int32_t count,
+                const char *const *sources, const int64_t *sizes);
+
+// Leaf ops, enqueued on `stream` in order. `opName` names the op in errors.
+void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
+            View out, const float *weight, const float *bias, int64_t kh,
+            int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+            int64_t dh, int64_t dw, int64_t groups, Act act);
+void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
+            View out, PoolKind kind, int64_t kh, int64_t kw, int64_t sh,
+            int64_t sw, int64_t ph, int64_t pw);
+void activation(Context *ctx, int32_t stream, const char *opName, View in,
+                View out, Act act);
+/// out = in[0] + ... + in[count-1]
+void add(Context *ctx, int32_t stream, const char *opName, View out,
+         int32_t count, const View *in);
+void mul(Context *ctx, int32_t stream, const char *opName, View a, View b,
+         View out);
+/// out = in (same shape); materialises a concat operand or a strided slice.
+void copy(Context *ctx, int32_t stream, const char *opName, View in, View out);
+/// out[n, m] = sum_k in[n, k] * weight[m, k] + bias[m]
+void linear(Context *ctx, int32_t stream, const char *opName, View in,
+            View out, const float *weight, const float *bias);
+/// Softmax over the feature axis of an N x F view.
+void softmax(Context *ctx, int32_t stream, const char *opName, View in,
+             View out);
+
+// Synchronisation between streams: never a device-wide barrier inside an
+// inference.
+/// `event` completes when the work enqueued on `stream` so far has finished.
+void record(Context *ctx, int32_t event, int32_t stream);
+/// Work enqueued on `stream` after this waits for `event`.
+void wait(Context *ctx, int32_t stream, int32_t event);
+/// The host waits for all streams; returns false if any op failed.
+bool synchronize(Context *ctx);
+
+/// Host <-> arena copies (count floats), ordered after stream 0's work.
+bool upload(Context *ctx, float *dst, const float *src, int64_t count);
+bool download(Context *ctx, float *dst, const float *src, int64_t count);
+
+} // namespace ios::rt
+
+#endif // IOS_RUNTIME_RUNTIME_H
