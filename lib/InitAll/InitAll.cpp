@@ -3,6 +3,8 @@
 #include "ios/InitAll.h"
 
 #include "ios/Dialect/IOS/IR/IOSDialect.h"
+#include "ios/Conversion/Passes.h"
+#include "ios/Target/Cpp.h"
 #include "ios/Target/Dot.h"
 #include "ios/Transforms/Passes.h"
 
@@ -24,6 +26,7 @@ void mlir::ios::registerAllPasses() {
   // Upstream generic passes (canonicalize, cse, print-op-stats, ...).
   mlir::registerTransformsPasses();
   registerIOSPasses();
+  registerIOSConversionPasses();
 }
 
 void mlir::ios::registerAllTranslations() {
@@ -31,5 +34,19 @@ void mlir::ios::registerAllTranslations() {
       "ios-to-dot",
       "Graphviz picture of an ios graph or schedule (stages as clusters)",
       [](Operation *op, raw_ostream &os) { return translateToDot(op, os); },
+      [](DialectRegistry &registry) { registerAllDialects(registry); });
+  static TranslateFromMLIRRegistration toCpp(
+      "ios-to-cpp",
+      "C++ program of a scheduled ios module (IOS runtime, CPU backend)",
+      [](Operation *op, raw_ostream &os) {
+        return translateToProgram(op, os, ProgramKind::Cpp);
+      },
+      [](DialectRegistry &registry) { registerAllDialects(registry); });
+  static TranslateFromMLIRRegistration toCuda(
+      "ios-to-cuda",
+      "CUDA program of a scheduled ios module (IOS runtime, CUDA backend)",
+      [](Operation *op, raw_ostream &os) {
+        return translateToProgram(op, os, ProgramKind::Cuda);
+      },
       [](DialectRegistry &registry) { registerAllDialects(registry); });
 }

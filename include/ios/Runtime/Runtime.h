@@ -51,6 +51,11 @@ View view(float *base, int64_t offset, int64_t n, int64_t c, int64_t h,
 /// Channels [begin, end) of `v` (no copy).
 View channels(View v, int64_t begin, int64_t end);
 
+/// The same memory seen as another shape of equal size (a whole tensor).
+inline View reshape(View v, int64_t n, int64_t c, int64_t h, int64_t w) {
+  return View{v.data, n, c, h, w, c * h * w};
+}
+
 class Context;
 
 /// A context with `numStreams` streams (>= 1), `numEvents` events and an
@@ -69,16 +74,19 @@ bool loadWeights(Context *ctx, const char *path);
 /// A loaded (or packed) weight by name, checked against the expected element
 /// count; nullptr (and lastError set) if missing or of another size.
 float *weight(Context *ctx, const char *name, int64_t elements);
-/// Packs the weights of merged convolutions: each source OIHW tensor
-/// (o_i x c x kh_i x kw_i) is zero-padded, centred, to kh x kw and the results
-/// concatenated along O under `name`. Runs once, at load.
-bool packConvWeights(Context *ctx, const char *name, int32_t count,
-                     const char *const *sources, const int64_t *outChannels,
-                     const int64_t *kernelH, const int64_t *kernelW,
-                     int64_t inChannels, int64_t kh, int64_t kw);
-/// Concatenates 1-D tensors (merged biases) under `name`.
-bool packBiases(Context *ctx, const char *name, int32_t count,
-                const char *const *sources, const int64_t *sizes);
+/// Packs one source of a merged convolution's weight, at load: `name`
+/// (created zero-filled on first use) is a `totalOut x inChannels x kh x kw`
+/// OIHW tensor; the source (`out x inChannels x srcKh x srcKw`) is copied to
+/// output channels [outOffset, outOffset + out), centred in the kh x kw
+/// window (smaller kernels zero-padded).
+bool packConvWeight(Context *ctx, const char *name, int64_t totalOut,
+                    int64_t inChannels, int64_t kh, int64_t kw,
+                    const char *source, int64_t outOffset, int64_t out,
+                    int64_t srcKh, int64_t srcKw);
+/// Packs one source bias (`size` floats) into `name` (`total` floats,
+/// created zero-filled on first use) at `offset`.
+bool packBias(Context *ctx, const char *name, int64_t total,
+              const char *source, int64_t offset, int64_t size);
 
 // Leaf ops, enqueued on `stream` in order. `opName` names the op in errors.
 void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
@@ -93,6 +101,13 @@ void activation(Context *ctx, int32_t stream, const char *opName, View in,
 /// out = in[0] + ... + in[count-1]
 void add(Context *ctx, int32_t stream, const char *opName, View out,
          int32_t count, const View *in);
+/// add() with the operands as arguments (what emitted code calls).
+template <typename... Views>
+void addN(Context *ctx, int32_t stream, const char *opName, View out,
+          Views... in) {
+  const View views[] = {in...};
+  add(ctx, stream, opName, out, int32_t(sizeof...(in)), views);
+}
 void mul(Context *ctx, int32_t stream, const char *opName, View a, View b,
          View out);
 /// out = in (same shape); materialises a concat operand or a strided slice.
@@ -116,6 +131,18 @@ bool synchronize(Context *ctx);
 /// Host <-> arena copies (count floats), ordered after stream 0's work.
 bool upload(Context *ctx, float *dst, const float *src, int64_t count);
 bool download(Context *ctx, float *dst, const float *src, int64_t count);
+
+/// The `main` of emitted programs compiled with -DIOS_MAIN:
+///   PROGRAM WEIGHTS.safetensors [--input IN.safetensors] [--output
+///   OUT.safetensors] [--runs N] [--warmup N] [--seed S]
+/// loads the weights, reads the input (tensor "input"; default: seeded
+/// uniform [-1, 1)), runs N timed inferences, prints the latencies and
+/// writes the output (tensor "output"). Returns the process exit code.
+int runMain(int argc, char **argv, const char *name,
+            void *(*create)(const char *),
+            int32_t (*run)(void *, const float *, float *),
+            void (*destroy)(void *), int64_t inputElements,
+            int64_t outputElements);
 
 } // namespace ios::rt
 

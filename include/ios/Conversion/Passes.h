@@ -1,0 +1,20 @@
+//===- Passes.h - IOS conversion passes -------------------------*- C++ -*-===//
+
+#ifndef IOS_CONVERSION_PASSES_H
+#define IOS_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::ios {
+
+#define GEN_PASS_DECL
+#include "ios/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "ios/Conversion/Passes.h.inc"
+
+} // namespace mlir::ios
+
+#endif // IOS_CONVERSION_PASSES_H
