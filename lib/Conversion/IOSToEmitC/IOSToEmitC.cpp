@@ -12,6 +12,9 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <map>
+#include <tuple>
+
 namespace mlir::ios {
 #define GEN_PASS_DEF_CONVERTIOSTOEMITC
 #include "ios/Conversion/Passes.h.inc"
@@ -111,6 +114,8 @@ private:
   // Per function being built.
   Value context, arenaBase;
   llvm::DenseMap<Value, Value> views;
+  /// Whole-buffer views by (arena offset, channels, height, width).
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, Value> rootViews;
   llvm::DenseMap<Operation *, unsigned> opIndex;
   /// Merged weights/biases (top-level tensor.concat results) -> packed name.
   llvm::DenseMap<Value, std::string> packed;
@@ -129,9 +134,12 @@ Value Lowering::viewOf(Value v) {
   int64_t w = shape.size() == 4 ? shape[3] : 1;
   const Storage &s = plan.storageOf(v);
   const Buffer &buf = plan.buffer(s.buffer);
-  Value view = call(viewType, "ios::rt::view", {arenaBase},
-                    {operand(0), i64(buf.offset), i64(n), i64(s.rootChannels),
-                     i64(h), i64(w)});
+  Value &root = rootViews[{buf.offset, s.rootChannels, h, w}];
+  if (!root)
+    root = call(viewType, "ios::rt::view", {arenaBase},
+                {operand(0), i64(buf.offset), i64(n), i64(s.rootChannels),
+                 i64(h), i64(w)});
+  Value view = root;
   if (s.channelOffset != 0 || s.rootChannels != c)
     view = call(viewType, "ios::rt::channels", {view},
                 {operand(0), i64(s.channelOffset), i64(s.channelOffset + c)});
@@ -271,12 +279,12 @@ LogicalResult Lowering::lowerOp(Operation *op, int32_t stream) {
       })
       .Case([&](ConcatOp c) -> LogicalResult {
         // Operands not written in place are copied into their channels.
-        Value out = viewOf(c.getResult());
         int64_t offset = 0;
         for (Value in : c.getInputs()) {
           int64_t channels = cast<RankedTensorType>(in.getType()).getDimSize(1);
           if (!plan.isInPlace(plan.resolve(in), c)) {
-            Value slot = call(viewType, "ios::rt::channels", {out},
+            Value slot = call(viewType, "ios::rt::channels",
+                              {viewOf(c.getResult())},
                               {operand(0), i64(offset), i64(offset + channels)});
             callVoid("ios::rt::copy", {context, viewOf(in), slot},
                      {operand(0), s, n, operand(1), operand(2)});
@@ -398,6 +406,7 @@ LogicalResult Lowering::emitRun() {
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
   views.clear();
+  rootViews.clear();
   context = emitc::CastOp::create(b, loc, contextPtr, entry->getArgument(0));
   arenaBase = call(floatPtr, "ios::rt::arena", {context}, {operand(0)});
 
