@@ -533,6 +533,18 @@ ios::sched::countDownClosedSets(const Graph &g, llvm::ArrayRef<unsigned> units,
   return IdealCounter(pg, cap).run();
 }
 
+/// Decomposes g into res (blocks and parts), as every scheduler starts.
+static llvm::Error decomposeInto(const Graph &g,
+                                 const DecompositionOptions &opts,
+                                 ScheduleResult &res) {
+  auto d = decompose(g, opts);
+  if (!d)
+    return d.takeError();
+  res.decomposition = std::move(*d);
+  res.stats.numBlocks = res.decomposition.blocks.size();
+  return llvm::Error::success();
+}
+
 llvm::Expected<ScheduleResult>
 ios::sched::scheduleDP(const Graph &g, StageCost &cost,
                        const SchedulerOptions &opts, StageCostCache *cache) {
@@ -543,11 +555,8 @@ ios::sched::scheduleDP(const Graph &g, StageCost &cost,
   if (unsigned(opts.variant) == 0 || unsigned(opts.variant) > 3)
     return createStringError(inconvertibleErrorCode(), "invalid variant");
   ScheduleResult res;
-  auto d = decompose(g, opts.decomposition);
-  if (!d)
-    return d.takeError();
-  res.decomposition = std::move(*d);
-  res.stats.numBlocks = res.decomposition.blocks.size();
+  if (llvm::Error e = decomposeInto(g, opts.decomposition, res))
+    return std::move(e);
   StageCostCache localCache;
   CostContext cc(g, cost, cache ? *cache : localCache,
                  !opts.shareCostsAcrossIds);
@@ -605,11 +614,8 @@ ios::sched::scheduleSequential(const Graph &g, StageCost &cost,
                                StageCostCache *cache,
                                std::optional<bool> share) {
   ScheduleResult res;
-  auto d = decompose(g, opts);
-  if (!d)
-    return d.takeError();
-  res.decomposition = std::move(*d);
-  res.stats.numBlocks = res.decomposition.blocks.size();
+  if (llvm::Error e = decomposeInto(g, opts, res))
+    return std::move(e);
   StageCostCache localCache;
   CostContext cc(g, cost, cache ? *cache : localCache,
                  !share.value_or(cache != nullptr));
@@ -635,11 +641,8 @@ ios::sched::scheduleGreedy(const Graph &g, StageCost &cost,
     return createStringError(inconvertibleErrorCode(),
                              "greedy: max number of groups must be >= 1");
   ScheduleResult res;
-  auto d = decompose(g, opts);
-  if (!d)
-    return d.takeError();
-  res.decomposition = std::move(*d);
-  res.stats.numBlocks = res.decomposition.blocks.size();
+  if (llvm::Error e = decomposeInto(g, opts, res))
+    return std::move(e);
   StageCostCache localCache;
   CostContext cc(g, cost, cache ? *cache : localCache,
                  !share.value_or(cache != nullptr));

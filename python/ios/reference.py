@@ -171,13 +171,15 @@ def run(graph, params, x, observe=None):
     return [env[id(v)] if id(v) in env else x for v in graph.outputs]
 
 
-def _positive_int(text):
+def positive_int(text):
+    """argparse type: a positive integer (batch sizes, thread counts)."""
     try:
         v = int(text)
     except ValueError:
         v = 0
     if v < 1:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: must be a positive integer")
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: must be a positive integer")
     return v
 
 
@@ -189,7 +191,7 @@ def main(argv=None):
         description="Evaluate a zoo network with PyTorch (CPU) from safetensors weights.")
     p.add_argument("model", choices=list(zoo.MODELS), metavar="MODEL",
                    help="one of: " + ", ".join(zoo.MODELS))
-    p.add_argument("--batch", type=_positive_int, default=1, help="batch size (default 1)")
+    p.add_argument("--batch", type=positive_int, default=1, help="batch size (default 1)")
     p.add_argument("--weights", metavar="FILE",
                    help="safetensors parameters (default: generated from --seed)")
     p.add_argument("--seed", type=int, default=0,
@@ -197,7 +199,7 @@ def main(argv=None):
     p.add_argument("--input", metavar="FILE", help="safetensors file with the input tensor")
     p.add_argument("--save-input", metavar="FILE", help="write the (generated) input here")
     p.add_argument("--output", "-o", metavar="FILE", help="write the outputs here (safetensors)")
-    p.add_argument("--threads", type=_positive_int, default=os.cpu_count() or 1,
+    p.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1,
                    help="torch CPU threads (default: all CPUs)")
     p.add_argument("--stats", action="store_true",
                    help="print the RMS of every op's result (activation scales)")

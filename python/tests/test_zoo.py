@@ -280,8 +280,8 @@ class CommandLineTest(unittest.TestCase):
 
     def test_errors(self):
         for args, msg in [(["vgg"], "unknown model 'vgg'"),
-                          (["sample", "--batch", "0"], "invalid batch size '0'"),
-                          (["sample", "--batch", "two"], "invalid batch size 'two'"),
+                          (["sample", "--batch", "0"], "argument --batch: invalid value '0'"),
+                          (["sample", "--batch", "two"], "argument --batch: invalid value 'two'"),
                           ([], "a MODEL (or --list) is required")]:
             with self.subTest(args=args):
                 r = self.run_cli(*args)

@@ -14,17 +14,7 @@ import sys
 import time
 
 from ios import safetensors, zoo
-
-
-def _batch(text):
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(
-            f"invalid batch size {text!r}: must be a positive integer")
-    return v
+from ios.reference import positive_int
 
 
 def _model(text):
@@ -55,7 +45,7 @@ def main(argv=None):
     p.add_argument("model", nargs="?", type=_model, metavar="MODEL",
                    help="one of: " + ", ".join(zoo.MODELS))
     p.add_argument("--list", action="store_true", help="list the models and exit")
-    p.add_argument("--batch", type=_batch, default=1, metavar="N",
+    p.add_argument("--batch", type=positive_int, default=1, metavar="N",
                    help="batch size (default 1)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the MLIR here (default stdout)")
     p.add_argument("--weights", metavar="FILE",

@@ -68,7 +68,12 @@ FailureOr<int64_t> windowOutput(EmitFn emit, int64_t in, int64_t k,
 // Per-op inference.
 //===----------------------------------------------------------------------===//
 
-FailureOr<Type> inferResultType(Conv2dOp::Adaptor op, EmitFn emit) {
+/// The static shapes of an (input, weight, bias) op: conv2d and linear.
+struct WeightedShapes {
+  ArrayRef<int64_t> in, weight, bias;
+};
+template <typename AdaptorTy>
+FailureOr<WeightedShapes> weightedShapes(AdaptorTy op, EmitFn emit) {
   auto in = staticShape(emit, op.getInput().getType(), "the input");
   if (failed(in))
     return failure();
@@ -78,6 +83,14 @@ FailureOr<Type> inferResultType(Conv2dOp::Adaptor op, EmitFn emit) {
   auto b = staticShape(emit, op.getBias().getType(), "the bias");
   if (failed(b))
     return failure();
+  return WeightedShapes{*in, *w, *b};
+}
+
+FailureOr<Type> inferResultType(Conv2dOp::Adaptor op, EmitFn emit) {
+  auto shapes = weightedShapes(op, emit);
+  if (failed(shapes))
+    return failure();
+  auto in = &shapes->in, w = &shapes->weight, b = &shapes->bias;
   if (failed(checkPair(emit, op.getStrides(), "strides", 1)) ||
       failed(checkPair(emit, op.getPadding(), "padding", 0)) ||
       failed(checkPair(emit, op.getDilations(), "dilations", 1)))
@@ -242,15 +255,10 @@ FailureOr<Type> inferResultType(FlattenOp::Adaptor op, EmitFn emit) {
 }
 
 FailureOr<Type> inferResultType(LinearOp::Adaptor op, EmitFn emit) {
-  auto in = staticShape(emit, op.getInput().getType(), "the input");
-  if (failed(in))
+  auto shapes = weightedShapes(op, emit);
+  if (failed(shapes))
     return failure();
-  auto w = staticShape(emit, op.getWeight().getType(), "the weight");
-  if (failed(w))
-    return failure();
-  auto b = staticShape(emit, op.getBias().getType(), "the bias");
-  if (failed(b))
-    return failure();
+  auto in = &shapes->in, w = &shapes->weight, b = &shapes->bias;
   if ((*w)[1] != (*in)[1]) {
     emit() << "weight has " << (*w)[1] << " input features, expected "
            << (*in)[1] << " (the input's)";
