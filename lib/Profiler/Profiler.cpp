@@ -7,7 +7,9 @@
 #include "ios/Profiler/ExecProfiler.h"
 #include "ios/Profiler/TableProfiler.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 
 #include <cmath>
 #include <limits>
@@ -45,6 +47,27 @@ ios::prof::createProfiler(const ProfilerOptions &opts) {
           "profiler 'exec:COMMAND' needs a command");
     return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device);
   }
+  if (kind == "cpu" || kind == "cuda") {
+    // Measured on the runtime by the stage server next to this tool: a
+    // separate process, so ios-opt never links a runtime backend and the
+    // CUDA one can fail alone on a machine without a GPU.
+    std::string self = llvm::sys::fs::getMainExecutable(
+        nullptr, reinterpret_cast<void *>(&createProfiler));
+    llvm::SmallString<256> server(llvm::sys::path::parent_path(self));
+    llvm::sys::path::append(server, ("ios-stage-server-" + kind).str());
+    if (!llvm::sys::fs::can_execute(server))
+      return llvm::createStringError(
+          llvm::formatv("profiler '{0}' needs '{1}', which was not built{2}",
+                        kind, server,
+                        kind == "cuda" ? " (no CUDA toolkit and cuDNN found "
+                                         "at configure time)"
+                                       : "")
+              .str());
+    std::string command = ("'" + server + "'").str();
+    if (!arg.empty())
+      command += " " + arg.str();
+    return ExecProfiler::start(command, opts.execTimeoutSeconds, opts.device);
+  }
   if (kind == "db") {
     if (arg.empty())
       return llvm::createStringError("profiler 'db:FILE' needs a file");
@@ -65,7 +88,7 @@ ios::prof::createProfiler(const ProfilerOptions &opts) {
   }
   return llvm::createStringError(
       llvm::formatv("unknown profiler '{0}': expected analytic, table:FILE, "
-                    "exec:COMMAND or db:FILE",
+                    "exec:COMMAND, db:FILE, cpu or cuda",
                     spec)
           .str());
 }

@@ -101,7 +101,8 @@ Value padWeight(OpBuilder &b, Location loc, Value weight, int64_t kh,
 /// slices of its result; returns the ops of the stage's single group.
 FailureOr<SmallVector<Operation *>> buildMerge(OpBuilder &b,
                                                ArrayRef<Conv2dOp> convs) {
-  Conv2dOp first = convs.front();
+  assert(convs.size() >= 2 && "a merge of fewer than two convs");
+  Conv2dOp first = convs[0];
   int64_t kh = 0, kw = 0, ph = 0, pw = 0;
   for (Conv2dOp c : convs) {
     auto w = c.getWeight().getType().getShape();
@@ -172,7 +173,7 @@ LogicalResult mlir::ios::applySchedule(func::FuncOp func,
     double latency = index < latencies.size() ? latencies[index] : 0.0;
     Location loc = graph.ops[stage.groups.front().front()]->getLoc();
     if (stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1) {
-      SmallVector<Conv2dOp> convs;
+      SmallVector<Conv2dOp, 0> convs; // no inline storage: g++ 12 misreads it
       for (const auto &group : stage.groups) {
         auto conv = dyn_cast<Conv2dOp>(graph.ops[group.front()]);
         if (!conv || group.size() != 1)

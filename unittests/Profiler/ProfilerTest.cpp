@@ -142,10 +142,9 @@ TEST(Profiler, TableRejectsMalformedFiles) {
     ProfilerOptions opts;
     opts.spec = "table:" + path;
     llvm::Expected<std::unique_ptr<Profiler>> p = createProfiler(opts);
-    EXPECT_FALSE(bool(p)) << text;
-    if (!p)
-      EXPECT_NE(llvm::toString(p.takeError()).find("cost table"),
-                std::string::npos);
+    ASSERT_FALSE(bool(p)) << text;
+    EXPECT_NE(llvm::toString(p.takeError()).find("cost table"),
+              std::string::npos);
     llvm::sys::fs::remove(path);
   }
 }

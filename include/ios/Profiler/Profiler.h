@@ -42,7 +42,9 @@ public:
 /// The options the profiler factory understands (ios-schedule's `profiler`,
 /// `device` and `record` options).
 struct ProfilerOptions {
-  /// analytic | table:FILE | exec:COMMAND | db:FILE
+  /// analytic | table:FILE | exec:COMMAND | db:FILE | cpu[:ARGS] |
+  /// cuda[:ARGS] (measured by ios-stage-server-cpu/-cuda; ARGS go to it,
+  /// e.g. "cpu:--repeats=9")
   std::string spec = "analytic";
   /// Device name (v100, a100, h100) or a JSON device file, for analytic and
   /// as the database key.

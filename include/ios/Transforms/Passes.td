@@ -26,7 +26,9 @@ def IOSSchedule : Pass<"ios-schedule", "::mlir::ModuleOp"> {
     * `table:FILE`: costs per op name (`loc("name")`) and per stage, from JSON;
     * `exec:COMMAND`: an external process speaking JSON lines;
     * `db:FILE`: a database of measured stages; with `record=PROFILER`
-      misses are measured by that profiler and appended.
+      misses are measured by that profiler and appended;
+    * `cpu` / `cuda`: stages measured on the IOS runtime's CPU / CUDA backend
+      (warm-up, repeats, median) by `ios-stage-server-cpu|cuda`.
 
     Merge stages really merge: the convolutions' weights are zero-padded to
     the largest kernel (`tensor.pad`) and concatenated (`tensor.concat`)
@@ -53,7 +55,7 @@ def IOSSchedule : Pass<"ios-schedule", "::mlir::ModuleOp"> {
     Option<"units", "units", "std::string", /*default=*/"\"op\"",
            "op: every op (or ios.unit) is a unit; chain: also fuse maximal single-input/single-user chains">,
     Option<"profiler", "profiler", "std::string", /*default=*/"\"analytic\"",
-           "analytic | table:FILE | exec:COMMAND | db:FILE">,
+           "analytic | table:FILE | exec:COMMAND | db:FILE | cpu | cuda">,
     Option<"device", "device", "std::string", /*default=*/"\"v100\"",
            "GPU for the analytic profiler and the database key: v100 | a100 | h100 | FILE.json">,
     Option<"record", "record", "std::string", /*default=*/"\"\"",

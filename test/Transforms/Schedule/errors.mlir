@@ -2,7 +2,7 @@
 // and a non-zero exit.
 
 // RUN: not ios-opt %s --ios-schedule="profiler=magic" 2>&1 | FileCheck %s --check-prefix=PROFILER
-// PROFILER: error: ios-schedule: unknown profiler 'magic': expected analytic, table:FILE, exec:COMMAND or db:FILE
+// PROFILER: error: ios-schedule: unknown profiler 'magic': expected analytic, table:FILE, exec:COMMAND, db:FILE, cpu or cuda
 
 // RUN: not ios-opt %s --ios-schedule="strategy=fastest" 2>&1 | FileCheck %s --check-prefix=STRATEGY
 // STRATEGY: error: ios-schedule: unknown strategy 'fastest'; expected both, concurrent, merge, sequential or greedy
