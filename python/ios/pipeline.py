@@ -109,12 +109,12 @@ class Pipeline:
         flags = ["-O2", "-g"] if not self.args.sanitize else \
             ["-O1", "-g", f"-fsanitize={self.args.sanitize}"]
         cxx = os.environ.get("CXX", "c++")
+        suffix = "-" + self.args.sanitize if self.args.sanitize else ""
         _, t = _run([cxx, "-std=c++17", *flags, "-DIOS_MAIN", source,
                      "-I", os.path.join(self.root, "include"),
                      "-L", os.path.join(self.build, "lib"),
-                     "-lIOSRuntimeDriver",
-                     "-lIOSRuntimeCPU" + ("-" + self.args.sanitize
-                                          if self.args.sanitize else ""),
+                     "-lIOSRuntimeDriver" + suffix,
+                     "-lIOSRuntimeCPU" + suffix,
                      "-lpthread", "-o", binary])
         with open(source) as f:
             lines = f.read().count("\n")
