@@ -20,7 +20,7 @@ using llvm::Expected;
 
 Expected<std::unique_ptr<Profiler>>
 ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
-                    llvm::StringRef device) {
+                    llvm::StringRef device, llvm::StringRef name) {
   // A server that dies must become an error message, not a SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   int in[2], out[2];
@@ -49,6 +49,7 @@ ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
   auto p = std::unique_ptr<ExecProfiler>(new ExecProfiler());
   p->command = command.str();
   p->device = device.str();
+  p->name = name.str();
   p->timeoutSeconds = timeoutSeconds;
   p->pid = pid;
   p->toChild = in[1];

@@ -66,7 +66,8 @@ ios::prof::createProfiler(const ProfilerOptions &opts) {
     std::string command = ("'" + server + "'").str();
     if (!arg.empty())
       command += " " + arg.str();
-    return ExecProfiler::start(command, opts.execTimeoutSeconds, opts.device);
+    return ExecProfiler::start(command, opts.execTimeoutSeconds, opts.device,
+                               spec);
   }
   if (kind == "db") {
     if (arg.empty())

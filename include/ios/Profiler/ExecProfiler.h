@@ -23,14 +23,17 @@ namespace ios::prof {
 
 class ExecProfiler final : public Profiler {
 public:
+  /// `name` is what describe() reports (default "exec:COMMAND").
   static llvm::Expected<std::unique_ptr<Profiler>>
   start(llvm::StringRef command, double timeoutSeconds,
-        llvm::StringRef device = "v100");
+        llvm::StringRef device = "v100", llvm::StringRef name = "");
   ~ExecProfiler() override;
 
   llvm::Expected<double> measure(const sched::Graph &g,
                                  const sched::Stage &stage) override;
-  std::string describe() const override { return "exec:" + command; }
+  std::string describe() const override {
+    return name.empty() ? "exec:" + command : name;
+  }
 
 private:
   ExecProfiler() = default;
@@ -40,7 +43,7 @@ private:
   /// Reads one line from the server, or fails (exit, timeout).
   llvm::Expected<std::string> readLine();
 
-  std::string command, device;
+  std::string command, device, name;
   double timeoutSeconds = 120;
   int pid = -1, toChild = -1, fromChild = -1;
   std::string pending; ///< bytes read past the last newline

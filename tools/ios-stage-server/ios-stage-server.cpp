@@ -1,0 +1,66 @@
+//===- ios-stage-server.cpp - Measure stages on the IOS runtime -----------===//
+//
+// An exec-protocol cost server (docs/ExecProtocol.md) that times every stage
+// it is asked about on the runtime backend it was linked with: built as
+// ios-stage-server-cpu (CPU backend) and, when CUDA is available,
+// ios-stage-server-cuda (cuDNN backend). ios-opt's `profiler=cpu` and
+// `profiler=cuda` start it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ios/Profiler/StageExecutor.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <iostream>
+#include <string>
+
+using namespace llvm;
+
+static cl::opt<int> warmup("warmup", cl::desc("untimed runs per stage"),
+                           cl::init(1));
+static cl::opt<int> repeats("repeats",
+                            cl::desc("timed runs per stage (median)"),
+                            cl::init(5));
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "IOS stage server: times stages on the IOS runtime (exec protocol)\n");
+  ios::prof::TimingOptions opts;
+  opts.warmup = std::max(0, int(warmup));
+  opts.repeats = std::max(1, int(repeats));
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty())
+      continue;
+    json::Object reply;
+    Expected<json::Value> request = json::parse(line);
+    if (!request) {
+      reply["id"] = nullptr;
+      reply["error"] = "bad request: " + toString(request.takeError());
+    } else {
+      const json::Object *o = request->getAsObject();
+      reply["id"] = o && o->get("id") ? *o->get("id") : json::Value(nullptr);
+      const json::Value *stage = o ? o->get("stage") : nullptr;
+      Expected<ios::prof::StageDescription> desc =
+          stage ? ios::prof::stageFromJSON(*stage)
+                : Expected<ios::prof::StageDescription>(
+                      createStringError("request has no \"stage\""));
+      Expected<double> ms =
+          desc ? ios::prof::timeStage(*desc, opts)
+               : Expected<double>(desc.takeError());
+      if (ms)
+        reply["latency_ms"] = *ms;
+      else
+        reply["error"] = toString(ms.takeError());
+    }
+    outs() << json::Value(std::move(reply)) << "\n";
+    outs().flush();
+  }
+  return 0;
+}
