@@ -29,5 +29,12 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 # The python package (model zoo, reference) runs from the source tree.
 config.environment["PYTHONPATH"] = os.path.join(config.ios_src_root, "python")
 
-if os.path.exists("/usr/bin/dot"):
-    config.available_features.add("graphviz")
+config.substitutions.append(("%ios_build", config.ios_obj_root))
+config.substitutions.append(("%ios_include", os.path.join(config.ios_src_root, "include")))
+config.environment["IOS_BUILD_DIR"] = config.ios_obj_root
+
+# The CUDA backend of the runtime is built when the toolkit and cuDNN are
+# found; tests that compile and link CUDA programs need it.
+if config.ios_runtime_cuda in ("ON", "1", "TRUE"):
+    config.available_features.add("cuda")
+    config.substitutions.append(("%nvcc", config.cuda_nvcc))

@@ -97,8 +97,9 @@ llvm::Error ExecProfiler::exited() {
 
 llvm::Error ExecProfiler::fail(const llvm::Twine &why) {
   dead = true;
-  return llvm::createStringError("cost server '" + command + "' " +
-                                 why.str());
+  std::string who = name.empty() ? "cost server '" + command + "'"
+                                 : "profiler '" + name + "'";
+  return llvm::createStringError(who + " " + why.str());
 }
 
 Expected<std::string> ExecProfiler::readLine() {
