@@ -1,5 +1,7 @@
 // RUN: not ios-opt %s 2>&1 | FileCheck %s
 // RUN: not ios-translate --ios-to-dot %s 2>&1 | FileCheck %s
+// RUN: not ios-translate --ios-to-cpp %s 2>&1 | FileCheck %s
+// RUN: not ios-translate --ios-to-cuda %s 2>&1 | FileCheck %s
 
 // The sample network scheduled wrongly: conv4 (which reads conv1) was put in
 // conv1's stage. Both tools refuse it with an error located at conv4, and
@@ -12,6 +14,7 @@
 // CHECK: mis-scheduled.mlir:[[# @LINE + 12]]:13: error: 'ios.conv2d' op in group #1 of a stage uses a value of group #0 of the same stage
 // CHECK: mis-scheduled.mlir:[[# @LINE + 6]]:11: note: value produced here
 // CHECK-NOT: digraph
+// CHECK-NOT: #include
 func.func @sample(%x: !act {ios.input},
                   %w1: !w {ios.param = "conv1.weight"}, %b1: !b {ios.param = "conv1.bias"},
                   %w4: !w {ios.param = "conv4.weight"}, %b4: !b {ios.param = "conv4.bias"}) -> !act {
