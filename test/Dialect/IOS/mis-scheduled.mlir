@@ -4,15 +4,15 @@
 // RUN: not ios-translate --ios-to-cuda %s 2>&1 | FileCheck %s
 
 // The sample network scheduled wrongly: conv4 (which reads conv1) was put in
-// conv1's stage. Both tools refuse it with an error located at conv4, and
+// conv1's stage. All tools refuse it with an error located at conv4, and
 // exit non-zero before producing anything.
 
 !act = tensor<1x375x15x15xf32>
 !w = tensor<375x375x3x3xf32>
 !b = tensor<375xf32>
 
-// CHECK: mis-scheduled.mlir:[[# @LINE + 12]]:13: error: 'ios.conv2d' op in group #1 of a stage uses a value of group #0 of the same stage
-// CHECK: mis-scheduled.mlir:[[# @LINE + 6]]:11: note: value produced here
+// CHECK: mis-scheduled.mlir:[[# @LINE + 13]]:13: error: 'ios.conv2d' op in group #1 of a stage uses a value of group #0 of the same stage
+// CHECK: mis-scheduled.mlir:[[# @LINE + 7]]:11: note: value produced here
 // CHECK-NOT: digraph
 // CHECK-NOT: #include
 func.func @sample(%x: !act {ios.input},
