@@ -7,12 +7,15 @@
 
 #include "ios/Runtime/Runtime.h"
 
+#include "Safetensors.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -28,24 +31,29 @@ int usage(const char *prog) {
   return 2;
 }
 
-/// Reads tensor "input" of a safetensors file through a scratch context.
+/// Reads tensor "input" of a safetensors file (on the host: no device
+/// needed, whichever backend the program links).
 bool readInput(const char *path, std::vector<float> &input) {
-  const char *error = nullptr;
-  ios::rt::Context *ctx = ios::rt::createContext(1, 1, 0, &error);
-  if (!ctx) {
-    std::fprintf(stderr, "ios: %s\n", error ? error : "cannot create context");
+  std::map<std::string, ios::rt::detail::HostTensor> tensors;
+  std::string error;
+  if (!ios::rt::detail::readSafetensors(path, tensors, error)) {
+    std::fprintf(stderr, "ios: input: %s\n", error.c_str());
     return false;
   }
-  bool ok = ios::rt::loadWeights(ctx, path);
-  float *data = ok ? ios::rt::weight(ctx, "input", int64_t(input.size()))
-                   : nullptr;
-  ok = data && ios::rt::download(ctx, input.data(), data,
-                                 int64_t(input.size()));
-  if (!ok)
-    std::fprintf(stderr, "ios: input '%s': %s\n", path,
-                 ios::rt::lastError(ctx));
-  ios::rt::destroyContext(ctx);
-  return ok;
+  auto it = tensors.find("input");
+  if (it == tensors.end()) {
+    std::fprintf(stderr, "ios: input '%s' has no tensor \"input\"\n", path);
+    return false;
+  }
+  if (it->second.data.size() != input.size()) {
+    std::fprintf(stderr,
+                 "ios: input '%s': tensor \"input\" has %zu values, the "
+                 "program expects %zu\n",
+                 path, it->second.data.size(), input.size());
+    return false;
+  }
+  input = std::move(it->second.data);
+  return true;
 }
 
 /// Writes one F32 tensor named "output" (shape: a flat vector) as
@@ -114,18 +122,19 @@ int ios::rt::runMain(int argc, char **argv, const char *name,
   void *model = create(weights);
   if (!model)
     return 1; // create() printed why
+  auto failed = [&](int i) {
+    std::fprintf(stderr, "ios: %s: inference %d failed\n", name, i);
+    destroy(model);
+    return 1;
+  };
   for (int i = 0; i < warmup; ++i)
-    if (!run(model, input.data(), output.data())) {
-      destroy(model);
-      return 1;
-    }
+    if (!run(model, input.data(), output.data()))
+      return failed(i);
   std::vector<double> ms;
   for (int i = 0; i < runs; ++i) {
     auto t0 = std::chrono::steady_clock::now();
-    if (!run(model, input.data(), output.data())) {
-      destroy(model);
-      return 1;
-    }
+    if (!run(model, input.data(), output.data()))
+      return failed(warmup + i);
     ms.push_back(std::chrono::duration<double, std::milli>(
                      std::chrono::steady_clock::now() - t0)
                      .count());

@@ -2,210 +2,283 @@
 //
 // Format: 8-byte little-endian header size N, N bytes of JSON
 // {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
-//  "__metadata__": {...}}, then the data (offsets relative to its start).
+//  "__metadata__": {"key": "value", ...}}, then the data (offsets relative to
+// its start). The JSON parser is strict and knows exactly this subset:
+// objects, strings (with escapes), arrays of non-negative integers.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Safetensors.h"
 
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <cstdio>
+#include <memory>
 
 using namespace ios::rt::detail;
 
 namespace {
 
-/// A strict parser for the JSON subset a safetensors header uses.
+struct Entry {
+  std::string name, dtype;
+  std::vector<uint64_t> shape, offsets;
+  bool haveDtype = false, haveShape = false, haveOffsets = false;
+};
+
+/// A strict parser for the JSON subset of a safetensors header.
 class HeaderParser {
 public:
   explicit HeaderParser(const std::string &text) : s(text) {}
 
-  bool parse(std::map<std::string, HostTensor> &tensors,
-             std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>>
-                 &ranges,
-             std::string &error) {
-    if (!expect('{', error))
-      return false;
+  /// Parses the whole header; on failure `error` says where and why.
+  bool parse(std::vector<Entry> &entries, std::string &error) {
+    std::vector<std::string> seen;
+    bool ok = expect('{') && object([&](const std::string &key) {
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        return fail("duplicate key '" + key + "'");
+      seen.push_back(key);
+      if (key == "__metadata__")
+        return metadata();
+      Entry e;
+      e.name = key;
+      if (!tensor(e))
+        return false;
+      entries.push_back(std::move(e));
+      return true;
+    });
+    if (ok) {
+      skipSpace();
+      if (i != s.size())
+        ok = fail("trailing characters after the header object");
+    }
+    if (!ok)
+      error = "bad header: " + why;
+    return ok;
+  }
+
+private:
+  bool fail(const std::string &what) {
+    if (why.empty())
+      why = what + " (at byte " + std::to_string(i) + " of the header)";
+    return false;
+  }
+  void skipSpace() {
+    while (i < s.size() &&
+           (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
+      ++i;
+  }
+  char peek() {
     skipSpace();
+    return i < s.size() ? s[i] : '\0';
+  }
+  bool expect(char c) {
+    if (peek() != c)
+      return fail(std::string("expected '") + c + "'" +
+                  (i < s.size() ? std::string(", found '") + s[i] + "'"
+                                : std::string(", found the end")));
+    ++i;
+    return true;
+  }
+
+  /// The members of an object whose '{' was consumed: `member(key)` parses
+  /// each value.
+  template <typename Fn> bool object(Fn member) {
     if (peek() == '}')
       return ++i, true;
     while (true) {
-      std::string name;
-      if (!string(name, error) || !expect(':', error))
+      std::string key;
+      if (!string(key) || !expect(':') || !member(key))
         return false;
-      if (name == "__metadata__") {
-        if (!skipValue(error))
-          return false;
-      } else {
-        HostTensor t;
-        std::string dtype;
-        uint64_t begin = 0, end = 0;
-        bool haveOffsets = false;
-        if (!expect('{', error))
-          return false;
-        while (true) {
-          std::string key;
-          if (!string(key, error) || !expect(':', error))
-            return false;
-          if (key == "dtype") {
-            if (!string(dtype, error))
-              return false;
-          } else if (key == "shape") {
-            std::vector<uint64_t> dims;
-            if (!intArray(dims, error))
-              return false;
-            for (uint64_t d : dims)
-              t.shape.push_back(int64_t(d));
-          } else if (key == "data_offsets") {
-            std::vector<uint64_t> off;
-            if (!intArray(off, error))
-              return false;
-            if (off.size() != 2)
-              return fail("tensor '" + name +
-                              "': data_offsets must have two entries",
-                          error);
-            begin = off[0];
-            end = off[1];
-            haveOffsets = true;
-          } else if (!skipValue(error)) {
-            return false;
-          }
-          skipSpace();
-          if (peek() == ',') {
-            ++i;
-            continue;
-          }
-          if (!expect('}', error))
-            return false;
-          break;
-        }
-        if (dtype != "F32")
-          return fail("tensor '" + name + "' has dtype '" + dtype +
-                          "'; only F32 is supported",
-                      error);
-        if (!haveOffsets)
-          return fail("tensor '" + name + "' has no data_offsets", error);
-        ranges.push_back({name, {begin, end}});
-        tensors[name] = std::move(t);
-      }
-      skipSpace();
       if (peek() == ',') {
         ++i;
         continue;
       }
-      if (!expect('}', error))
-        return false;
-      return true;
+      return expect('}');
     }
   }
 
-private:
-  bool fail(const std::string &why, std::string &error) {
-    error = "bad header: " + why;
-    return false;
-  }
-  void skipSpace() {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' ||
-                            s[i] == '\t'))
-      ++i;
-  }
-  char peek() { return i < s.size() ? s[i] : '\0'; }
-  bool expect(char c, std::string &error) {
-    skipSpace();
-    if (peek() != c)
-      return fail(std::string("expected '") + c + "' at byte " +
-                      std::to_string(i),
-                  error);
-    ++i;
-    return true;
-  }
-  bool string(std::string &out, std::string &error) {
-    skipSpace();
-    if (peek() != '"')
-      return fail("expected a string at byte " + std::to_string(i), error);
-    ++i;
-    while (i < s.size() && s[i] != '"') {
-      if (s[i] == '\\' && i + 1 < s.size())
-        ++i;
-      out += s[i++];
-    }
-    if (i >= s.size())
-      return fail("unterminated string", error);
-    ++i;
-    return true;
-  }
-  bool integer(uint64_t &out, std::string &error) {
-    skipSpace();
-    if (!(peek() >= '0' && peek() <= '9'))
-      return fail("expected a non-negative integer at byte " +
-                      std::to_string(i),
-                  error);
-    out = 0;
-    while (peek() >= '0' && peek() <= '9')
-      out = out * 10 + uint64_t(s[i++] - '0');
-    return true;
-  }
-  bool intArray(std::vector<uint64_t> &out, std::string &error) {
-    if (!expect('[', error))
+  bool tensor(Entry &e) {
+    if (!expect('{'))
       return false;
-    skipSpace();
+    return object([&](const std::string &key) {
+      if (key == "dtype") {
+        if (e.haveDtype)
+          return fail("tensor '" + e.name + "': duplicate \"dtype\"");
+        e.haveDtype = true;
+        return string(e.dtype);
+      }
+      if (key == "shape") {
+        if (e.haveShape)
+          return fail("tensor '" + e.name + "': duplicate \"shape\"");
+        e.haveShape = true;
+        return intArray(e.shape);
+      }
+      if (key == "data_offsets") {
+        if (e.haveOffsets)
+          return fail("tensor '" + e.name + "': duplicate \"data_offsets\"");
+        e.haveOffsets = true;
+        if (!intArray(e.offsets))
+          return false;
+        if (e.offsets.size() != 2)
+          return fail("tensor '" + e.name +
+                      "': data_offsets must have two entries");
+        return true;
+      }
+      return fail("tensor '" + e.name + "': unexpected key '" + key + "'");
+    });
+  }
+
+  /// "__metadata__": an object of strings.
+  bool metadata() {
+    if (!expect('{'))
+      return false;
+    return object([&](const std::string &) {
+      std::string value;
+      return string(value);
+    });
+  }
+
+  bool string(std::string &out) {
+    if (peek() != '"')
+      return fail("expected a string");
+    ++i;
+    out.clear();
+    while (true) {
+      if (i >= s.size())
+        return fail("unterminated string");
+      unsigned char c = static_cast<unsigned char>(s[i++]);
+      if (c == '"')
+        return true;
+      if (c < 0x20)
+        return fail("control character in a string");
+      if (c != '\\') {
+        out += char(c);
+        continue;
+      }
+      if (i >= s.size())
+        return fail("unterminated string");
+      char esc = s[i++];
+      switch (esc) {
+      case '"':
+      case '\\':
+      case '/':
+        out += esc;
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'u': {
+        uint32_t cp;
+        if (!hex4(cp))
+          return false;
+        if (cp >= 0xD800 && cp < 0xDC00) { // a surrogate pair
+          uint32_t low;
+          if (i + 1 >= s.size() || s[i] != '\\' || s[i + 1] != 'u')
+            return fail("unpaired surrogate in a string");
+          i += 2;
+          if (!hex4(low))
+            return false;
+          if (low < 0xDC00 || low >= 0xE000)
+            return fail("unpaired surrogate in a string");
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        } else if (cp >= 0xDC00 && cp < 0xE000) {
+          return fail("unpaired surrogate in a string");
+        }
+        appendUtf8(out, cp);
+        break;
+      }
+      default:
+        return fail(std::string("bad escape '\\") + esc + "' in a string");
+      }
+    }
+  }
+  bool hex4(uint32_t &cp) {
+    cp = 0;
+    for (int k = 0; k < 4; ++k, ++i) {
+      if (i >= s.size())
+        return fail("unterminated string");
+      char c = s[i];
+      int d = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                     : -1;
+      if (d < 0)
+        return fail("bad \\u escape in a string");
+      cp = cp * 16 + uint32_t(d);
+    }
+    return true;
+  }
+  static void appendUtf8(std::string &out, uint32_t cp) {
+    if (cp < 0x80) {
+      out += char(cp);
+    } else if (cp < 0x800) {
+      out += char(0xC0 | (cp >> 6));
+      out += char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += char(0xE0 | (cp >> 12));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+      out += char(0x80 | (cp & 0x3F));
+    } else {
+      out += char(0xF0 | (cp >> 18));
+      out += char(0x80 | ((cp >> 12) & 0x3F));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+      out += char(0x80 | (cp & 0x3F));
+    }
+  }
+
+  bool integer(uint64_t &out) {
+    char c = peek();
+    if (c < '0' || c > '9')
+      return fail("expected a non-negative integer");
+    if (c == '0' && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9')
+      return fail("leading zero in an integer");
+    out = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      uint64_t d = uint64_t(s[i++] - '0');
+      if (out > (UINT64_MAX - d) / 10 || out * 10 + d > (uint64_t(1) << 62))
+        return fail("integer too large");
+      out = out * 10 + d;
+    }
+    if (i < s.size() && (s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
+      return fail("expected an integer, found a fraction or exponent");
+    return true;
+  }
+  bool intArray(std::vector<uint64_t> &out) {
+    if (!expect('['))
+      return false;
     if (peek() == ']')
       return ++i, true;
     while (true) {
       uint64_t v;
-      if (!integer(v, error))
+      if (!integer(v))
         return false;
       out.push_back(v);
-      skipSpace();
       if (peek() == ',') {
         ++i;
         continue;
       }
-      return expect(']', error);
+      return expect(']');
     }
-  }
-  /// Skips any JSON value (metadata).
-  bool skipValue(std::string &error) {
-    skipSpace();
-    char c = peek();
-    if (c == '"') {
-      std::string ignored;
-      return string(ignored, error);
-    }
-    if (c == '{' || c == '[') {
-      char close = c == '{' ? '}' : ']';
-      ++i;
-      skipSpace();
-      if (peek() == close)
-        return ++i, true;
-      while (true) {
-        if (c == '{') {
-          std::string key;
-          if (!string(key, error) || !expect(':', error))
-            return false;
-        }
-        if (!skipValue(error))
-          return false;
-        skipSpace();
-        if (peek() == ',') {
-          ++i;
-          continue;
-        }
-        return expect(close, error);
-      }
-    }
-    // Numbers, true, false, null.
-    size_t start = i;
-    while (i < s.size() && std::strchr("+-.0123456789eEtruefalsn", s[i]))
-      ++i;
-    if (i == start)
-      return fail("unexpected character at byte " + std::to_string(i), error);
-    return true;
   }
 
   const std::string &s;
   size_t i = 0;
+  std::string why;
+};
+
+struct FileCloser {
+  void operator()(std::FILE *f) const { std::fclose(f); }
 };
 
 } // namespace
@@ -213,52 +286,106 @@ private:
 bool ios::rt::detail::readSafetensors(
     const std::string &path, std::map<std::string, HostTensor> &tensors,
     std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open '" + path + "'";
-    return false;
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string bytes = buffer.str();
   auto fail = [&](const std::string &why) {
     error = "'" + path + "': " + why;
     return false;
   };
-  if (bytes.size() < 8)
-    return fail("truncated (no header size)");
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    error = "cannot open '" + path + "'";
+    return false;
+  }
+  std::FILE *f = file.get();
+  if (std::fseek(f, 0, SEEK_END) != 0)
+    return fail("cannot seek");
+  long endPos = std::ftell(f);
+  if (endPos < 0 || std::fseek(f, 0, SEEK_SET) != 0)
+    return fail("cannot seek");
+  uint64_t fileSize = uint64_t(endPos);
+  unsigned char sizeBytes[8];
+  if (fileSize < 8 || std::fread(sizeBytes, 1, 8, f) != 8)
+    return fail("truncated: " + std::to_string(fileSize) +
+                " bytes, less than the 8-byte header size");
   uint64_t headerSize = 0;
   for (int b = 7; b >= 0; --b)
-    headerSize = (headerSize << 8) | uint8_t(bytes[b]);
-  if (headerSize > bytes.size() - 8)
-    return fail("truncated (header of " + std::to_string(headerSize) +
-                " bytes)");
-  std::string header = bytes.substr(8, headerSize);
-  std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> ranges;
+    headerSize = (headerSize << 8) | sizeBytes[b];
+  if (headerSize > fileSize - 8)
+    return fail("truncated: the header size says " +
+                std::to_string(headerSize) + " bytes but only " +
+                std::to_string(fileSize - 8) + " follow");
+  if (headerSize > 100000000)
+    return fail("bad header: " + std::to_string(headerSize) +
+                " bytes, over the format's 100 MB limit");
+  if (headerSize < 2)
+    return fail("bad header: " + std::to_string(headerSize) + " bytes");
+  std::string header(size_t(headerSize), '\0');
+  if (std::fread(&header[0], 1, header.size(), f) != header.size())
+    return fail("cannot read the header");
+
+  std::vector<Entry> entries;
   std::string why;
-  std::map<std::string, HostTensor> parsed;
-  if (!HeaderParser(header).parse(parsed, ranges, why))
+  if (!HeaderParser(header).parse(entries, why))
     return fail(why);
-  uint64_t dataSize = bytes.size() - 8 - headerSize;
-  const char *data = bytes.data() + 8 + headerSize;
-  for (auto &[name, range] : ranges) {
-    HostTensor &t = parsed[name];
-    uint64_t elements = 1;
-    for (int64_t d : t.shape)
-      elements *= uint64_t(d);
-    auto [begin, end] = range;
+
+  const uint64_t dataSize = fileSize - 8 - headerSize;
+  for (const Entry &e : entries) {
+    if (!e.haveDtype || !e.haveShape || !e.haveOffsets)
+      return fail("bad header: tensor '" + e.name + "' lacks \"" +
+                  (!e.haveDtype   ? "dtype"
+                   : !e.haveShape ? "shape"
+                                  : "data_offsets") +
+                  "\"");
+    if (e.dtype != "F32")
+      return fail("tensor '" + e.name + "' has dtype '" + e.dtype +
+                  "'; only F32 is supported");
+    uint64_t begin = e.offsets[0], end = e.offsets[1];
     if (begin > end || end > dataSize)
-      return fail("tensor '" + name + "' has data_offsets [" +
+      return fail("tensor '" + e.name + "' has data_offsets [" +
                   std::to_string(begin) + ", " + std::to_string(end) +
                   ") outside the " + std::to_string(dataSize) +
                   " data bytes");
+    uint64_t elements = 1;
+    for (uint64_t d : e.shape) {
+      if (d != 0 && elements > (UINT64_MAX / 8) / d)
+        return fail("tensor '" + e.name + "' has an absurd shape");
+      elements *= d;
+    }
     if (end - begin != elements * sizeof(float))
-      return fail("tensor '" + name + "' has " + std::to_string(end - begin) +
-                  " bytes for " + std::to_string(elements) + " F32 values");
-    t.data.resize(elements);
-    std::memcpy(t.data.data(), data + begin, end - begin);
+      return fail("tensor '" + e.name + "' has " +
+                  std::to_string(end - begin) + " bytes for " +
+                  std::to_string(elements) + " F32 values");
   }
-  for (auto &[name, t] : parsed)
+  // No two tensors share a byte.
+  std::vector<const Entry *> order;
+  for (const Entry &e : entries)
+    order.push_back(&e);
+  std::sort(order.begin(), order.end(), [](const Entry *a, const Entry *b) {
+    return a->offsets[0] < b->offsets[0];
+  });
+  for (size_t k = 1; k < order.size(); ++k)
+    if (order[k]->offsets[0] < order[k - 1]->offsets[1])
+      return fail("tensors '" + order[k - 1]->name + "' and '" +
+                  order[k]->name + "' overlap (data_offsets [" +
+                  std::to_string(order[k - 1]->offsets[0]) + ", " +
+                  std::to_string(order[k - 1]->offsets[1]) + ") and [" +
+                  std::to_string(order[k]->offsets[0]) + ", " +
+                  std::to_string(order[k]->offsets[1]) + "))");
+
+  // Read the data in file order straight into the tensors.
+  std::map<std::string, HostTensor> loaded;
+  for (const Entry *e : order) {
+    HostTensor &t = loaded[e->name];
+    for (uint64_t d : e->shape)
+      t.shape.push_back(int64_t(d));
+    uint64_t bytes = e->offsets[1] - e->offsets[0];
+    t.data.resize(size_t(bytes / sizeof(float)));
+    if (bytes == 0)
+      continue;
+    if (std::fseek(f, long(8 + headerSize + e->offsets[0]), SEEK_SET) != 0 ||
+        std::fread(t.data.data(), 1, size_t(bytes), f) != bytes)
+      return fail("cannot read tensor '" + e->name + "'");
+  }
+  for (auto &[name, t] : loaded)
     tensors[name] = std::move(t);
   return true;
 }

@@ -463,6 +463,9 @@ LogicalResult Lowering::emitRun() {
                            i64(count(output))});
   Value synced = call(b.getI1Type(), "ios::rt::synchronize", {context},
                       {operand(0)});
+  verbatim("if (!{}) std::fprintf(stderr, \"ios: %s\\n\", "
+           "ios::rt::lastError({}));",
+           {synced, context});
   Value both =
       emitc::LogicalAndOp::create(b, loc, b.getI1Type(), downloaded, synced);
   Value result = emitc::CastOp::create(b, loc, b.getI32Type(), both);

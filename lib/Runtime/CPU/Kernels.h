@@ -1,21 +1,22 @@
 //===- Kernels.h - CPU kernels of the IOS runtime ---------------*- C++ -*-===//
 //
-// Plain C++ kernels on NCHW views (any batch stride). Each returns an error
-// message, or an empty string on success.
+// Plain C++ kernels on NCHW views (any batch stride). Each checks its
+// arguments (the rules of ../Checks.h) and returns an error message, or an
+// empty string on success. They run on the calling thread.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef IOS_LIB_RUNTIME_CPU_KERNELS_H
 #define IOS_LIB_RUNTIME_CPU_KERNELS_H
 
+#include "../Checks.h"
 #include "ios/Runtime/Runtime.h"
 
 #include <string>
 
 namespace ios::rt::cpu {
 
-struct ConvParams {
-  int64_t kh, kw, sh, sw, ph, pw, dh, dw, groups;
+struct ConvParams : detail::ConvShape {
   Act act;
 };
 

@@ -1,0 +1,699 @@
+//===- CUDARuntime.cpp - The IOS runtime's CUDA backend -------------------===//
+//
+// One cudaStream_t (non-blocking) and one cudnnHandle_t per stream,
+// cudaEvent_t events (record = cudaEventRecord, wait = cudaStreamWaitEvent:
+// nothing synchronises the whole device inside an inference), the arena and
+// the weights in device memory.
+//
+//  * Convolutions: cuDNN on strided descriptors (channel slices in place).
+//    Each distinct configuration gets a plan at its first use: descriptors,
+//    the algorithm (cudnnGetConvolutionForwardAlgorithm_v7, FP32 FMA math)
+//    and its workspace size, cached for the context's life. ReLU (and the
+//    identity, where the algorithm allows it) is fused with the bias through
+//    cudnnConvolutionBiasActivationForward; sigmoid/tanh are a separate
+//    cudnnActivationForward. Workspaces are per stream, grown stream-ordered
+//    (cudaFreeAsync/cudaMallocAsync).
+//  * Pooling: cudnnPoolingForward (max; average counting the padding).
+//  * Activation, softmax: cuDNN; add, mul, copy, linear: Kernels.cu.
+//
+// Every op is checked on the host first (../Checks.h, the CPU backend's
+// rules), and every CUDA/cuDNN status is checked and reported with the op's
+// name. Faults inside a running kernel surface at the next synchronize()
+// (cudaStreamSynchronize's status), without an op name: CUDA reports them
+// per stream, not per launch.
+//
+// Hosts without a GPU: createContext fails with "no CUDA device: ...".
+//
+//===----------------------------------------------------------------------===//
+
+#include "ios/Runtime/Runtime.h"
+
+#include "../Checks.h"
+#include "../Safetensors.h"
+#include "Descriptors.h"
+#include "Kernels.h"
+
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace ios::rt {
+
+namespace {
+
+std::string cudaMessage(cudaError_t e) {
+  return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
+}
+
+/// A convolution configuration's cached plan.
+struct ConvPlan {
+  cuda::ConvDescs descs;
+  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  size_t workspaceBytes = 0;
+  bool fused = false; // bias + activation in cudnnConvolutionBiasActivationForward
+};
+
+struct DeviceWeight {
+  float *device = nullptr;
+  std::vector<float> host; // for packing merged weights at load
+};
+
+} // namespace
+
+class Context {
+public:
+  ~Context() {
+    for (cudaStream_t s : streams)
+      cudaStreamSynchronize(s);
+    for (auto &[name, w] : weights)
+      cudaFree(w.device);
+    for (void *w : workspaces)
+      cudaFree(w);
+    for (cudaEvent_t e : events)
+      cudaEventDestroy(e);
+    plans.clear();
+    for (cudnnHandle_t h : handles)
+      cudnnDestroy(h);
+    for (cudaStream_t s : streams)
+      cudaStreamDestroy(s);
+    if (arena)
+      cudaFree(arena);
+  }
+
+  bool error(const std::string &text) {
+    std::lock_guard<std::mutex> lock(errorMutex);
+    message = text;
+    return false;
+  }
+  void fail(const std::string &text) {
+    std::lock_guard<std::mutex> lock(errorMutex);
+    if (!opFailed) {
+      opFailed = true;
+      message = text;
+    }
+  }
+  /// Fails the op `op` if `e` is not "".
+  bool ok(const std::string &op, const std::string &e) {
+    if (e.empty())
+      return true;
+    fail(op + ": " + e);
+    return false;
+  }
+  bool ok(const std::string &op, cudaError_t e, const char *what) {
+    return ok(op, e == cudaSuccess ? std::string()
+                                   : std::string(what) + ": " + cudaMessage(e));
+  }
+  bool ok(const std::string &op, cudnnStatus_t s, const char *what) {
+    return ok(op, cuda::cudnnMessage(s, what));
+  }
+
+  /// "NAME: kind" after checking the stream; "" if the stream is bad.
+  std::string opName(const char *name, const char *kind, int32_t stream) {
+    std::string op = std::string(name ? name : "<unnamed op>") + ": " + kind;
+    if (stream < 0 || size_t(stream) >= streams.size()) {
+      fail(op + ": no stream " + std::to_string(stream) + " (the context has " +
+           std::to_string(streams.size()) + ")");
+      return {};
+    }
+    return op;
+  }
+
+  std::string inArena(std::initializer_list<std::pair<const char *, View>> vs) {
+    for (auto &[role, v] : vs) {
+      std::string e = detail::checkInArena(role, v, arena, size);
+      if (!e.empty())
+        return e;
+    }
+    return {};
+  }
+
+  /// A workspace of at least `bytes` for `stream`, grown in stream order.
+  void *workspace(int32_t stream, size_t bytes, const std::string &op) {
+    if (bytes <= workspaceBytes[stream])
+      return workspaces[stream];
+    cudaStream_t s = streams[stream];
+    if (workspaces[stream] &&
+        !ok(op, cudaFreeAsync(workspaces[stream], s), "cudaFreeAsync"))
+      return nullptr;
+    workspaces[stream] = nullptr;
+    workspaceBytes[stream] = 0;
+    if (!ok(op, cudaMallocAsync(&workspaces[stream], bytes, s),
+            "cudaMallocAsync (workspace)"))
+      return nullptr;
+    workspaceBytes[stream] = bytes;
+    return workspaces[stream];
+  }
+
+  std::vector<cudaStream_t> streams;
+  std::vector<cudnnHandle_t> handles;
+  std::vector<cudaEvent_t> events;
+  std::vector<void *> workspaces;
+  std::vector<size_t> workspaceBytes;
+  float *arena = nullptr;
+  int64_t size = 0;
+  std::map<std::string, DeviceWeight> weights;
+  std::map<std::vector<int64_t>, std::unique_ptr<ConvPlan>> plans;
+
+  std::mutex errorMutex;
+  bool opFailed = false;
+  std::string message, returned;
+};
+
+View view(float *base, int64_t offset, int64_t n, int64_t c, int64_t h,
+          int64_t w) {
+  return View{base + offset, n, c, h, w, c * h * w};
+}
+
+View channels(View v, int64_t begin, int64_t end) {
+  return View{v.data + begin * v.h * v.w, v.n, end - begin, v.h, v.w,
+              v.batchStride};
+}
+
+Context *createContext(int32_t numStreams, int32_t numEvents,
+                       int64_t arenaFloats, const char **error) {
+  thread_local std::string message;
+  auto fail = [&](const std::string &text) -> Context * {
+    message = text;
+    if (error)
+      *error = message.c_str();
+    return nullptr;
+  };
+  int devices = 0;
+  cudaError_t e = cudaGetDeviceCount(&devices);
+  if (e != cudaSuccess)
+    return fail("no CUDA device: cudaGetDeviceCount: " + cudaMessage(e));
+  if (devices == 0)
+    return fail("no CUDA device: cudaGetDeviceCount found none");
+  if (numStreams < 1 || numEvents < 0 || arenaFloats < 0)
+    return fail("createContext: needs at least one stream and non-negative "
+                "event and arena sizes");
+  auto ctx = std::make_unique<Context>();
+  const std::string op = "createContext";
+  for (int32_t i = 0; i < numStreams; ++i) {
+    cudaStream_t s = nullptr;
+    cudnnHandle_t h = nullptr;
+    if (!ctx->ok(op, cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking),
+                 "cudaStreamCreateWithFlags"))
+      return fail(ctx->message);
+    ctx->streams.push_back(s);
+    if (!ctx->ok(op, cudnnCreate(&h), "cudnnCreate"))
+      return fail(ctx->message);
+    ctx->handles.push_back(h);
+    if (!ctx->ok(op, cudnnSetStream(h, s), "cudnnSetStream"))
+      return fail(ctx->message);
+    ctx->workspaces.push_back(nullptr);
+    ctx->workspaceBytes.push_back(0);
+  }
+  for (int32_t i = 0; i < numEvents; ++i) {
+    cudaEvent_t ev = nullptr;
+    if (!ctx->ok(op, cudaEventCreateWithFlags(&ev, cudaEventDisableTiming),
+                 "cudaEventCreateWithFlags"))
+      return fail(ctx->message);
+    ctx->events.push_back(ev);
+  }
+  size_t bytes = size_t(std::max<int64_t>(arenaFloats, 1)) * sizeof(float);
+  if (!ctx->ok(op, cudaMalloc(&ctx->arena, bytes), "cudaMalloc (arena)") ||
+      !ctx->ok(op, cudaMemset(ctx->arena, 0, bytes), "cudaMemset (arena)"))
+    return fail(ctx->message);
+  ctx->size = arenaFloats;
+  return ctx.release();
+}
+
+void destroyContext(Context *ctx) { delete ctx; }
+
+float *arena(Context *ctx) { return ctx->arena; }
+
+const char *lastError(Context *ctx) {
+  std::lock_guard<std::mutex> lock(ctx->errorMutex);
+  ctx->returned = ctx->message;
+  return ctx->returned.c_str();
+}
+
+static bool storeWeight(Context *ctx, const std::string &name,
+                        std::vector<float> host, const char *what) {
+  DeviceWeight &w = ctx->weights[name];
+  size_t bytes = std::max<size_t>(host.size(), 1) * sizeof(float);
+  if (!w.device || w.host.size() != host.size()) {
+    cudaFree(w.device);
+    w.device = nullptr;
+    if (cudaError_t e = cudaMalloc(&w.device, bytes); e != cudaSuccess)
+      return ctx->error(std::string(what) + ": weight '" + name +
+                        "': cudaMalloc: " + cudaMessage(e));
+  }
+  if (cudaError_t e = cudaMemcpy(w.device, host.data(),
+                                 host.size() * sizeof(float),
+                                 cudaMemcpyHostToDevice);
+      e != cudaSuccess)
+    return ctx->error(std::string(what) + ": weight '" + name +
+                      "': cudaMemcpy: " + cudaMessage(e));
+  w.host = std::move(host);
+  return true;
+}
+
+bool loadWeights(Context *ctx, const char *path) {
+  std::map<std::string, detail::HostTensor> tensors;
+  std::string error;
+  if (!path || !detail::readSafetensors(path, tensors, error))
+    return ctx->error("loadWeights: " + (path ? error : "no path"));
+  for (auto &[name, t] : tensors)
+    if (!storeWeight(ctx, name, std::move(t.data), "loadWeights"))
+      return false;
+  return true;
+}
+
+static DeviceWeight *findWeight(Context *ctx, const char *name,
+                                int64_t elements) {
+  auto it = ctx->weights.find(name ? name : "");
+  if (it == ctx->weights.end()) {
+    ctx->error(std::string("weight '") + (name ? name : "") +
+               "' is not loaded");
+    return nullptr;
+  }
+  if (int64_t(it->second.host.size()) != elements) {
+    ctx->error(std::string("weight '") + name + "' has " +
+               std::to_string(it->second.host.size()) + " values, expected " +
+               std::to_string(elements));
+    return nullptr;
+  }
+  return &it->second;
+}
+
+float *weight(Context *ctx, const char *name, int64_t elements) {
+  DeviceWeight *w = findWeight(ctx, name, elements);
+  return w ? w->device : nullptr;
+}
+
+/// The packed tensor's current host values (zeros if new), or false.
+static bool packTarget(Context *ctx, const std::string &what,
+                       const char *name, int64_t size,
+                       std::vector<float> &values) {
+  auto it = ctx->weights.find(name);
+  if (it == ctx->weights.end()) {
+    values.assign(size_t(size), 0.0f);
+    return true;
+  }
+  if (int64_t(it->second.host.size()) != size)
+    return ctx->error(what + ": exists with " +
+                      std::to_string(it->second.host.size()) +
+                      " values, expected " + std::to_string(size));
+  values = it->second.host;
+  return true;
+}
+
+bool packConvWeight(Context *ctx, const char *name, int64_t totalOut,
+                    int64_t inChannels, int64_t kh, int64_t kw,
+                    const char *source, int64_t outOffset, int64_t out,
+                    int64_t srcKh, int64_t srcKw) {
+  std::string what = std::string("packConvWeight '") + name + "' <- '" +
+                     source + "'";
+  if (totalOut < 1 || inChannels < 1 || kh < 1 || kw < 1 || out < 1 ||
+      srcKh < 1 || srcKw < 1 || srcKh > kh || srcKw > kw ||
+      (kh - srcKh) % 2 || (kw - srcKw) % 2 || outOffset < 0 ||
+      outOffset + out > totalOut)
+    return ctx->error(what + ": a " + std::to_string(out) + "x" +
+                      std::to_string(inChannels) + "x" +
+                      std::to_string(srcKh) + "x" + std::to_string(srcKw) +
+                      " source at output channel " +
+                      std::to_string(outOffset) + " does not fit a " +
+                      std::to_string(totalOut) + "x" +
+                      std::to_string(inChannels) + "x" + std::to_string(kh) +
+                      "x" + std::to_string(kw) + " weight");
+  DeviceWeight *src = findWeight(ctx, source, out * inChannels * srcKh * srcKw);
+  if (!src)
+    return ctx->error(what + ": " + lastError(ctx));
+  std::vector<float> packed;
+  if (!packTarget(ctx, what, name, totalOut * inChannels * kh * kw, packed))
+    return false;
+  int64_t top = (kh - srcKh) / 2, left = (kw - srcKw) / 2;
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t c = 0; c < inChannels; ++c)
+      for (int64_t i = 0; i < srcKh; ++i)
+        for (int64_t j = 0; j < srcKw; ++j)
+          packed[size_t((((outOffset + o) * inChannels + c) * kh + top + i) *
+                            kw +
+                        left + j)] =
+              src->host[size_t(((o * inChannels + c) * srcKh + i) * srcKw + j)];
+  return storeWeight(ctx, name, std::move(packed), "packConvWeight");
+}
+
+bool packBias(Context *ctx, const char *name, int64_t total,
+              const char *source, int64_t offset, int64_t size) {
+  std::string what = std::string("packBias '") + name + "' <- '" + source + "'";
+  if (total < 1 || size < 1 || offset < 0 || offset + size > total)
+    return ctx->error(what + ": " + std::to_string(size) +
+                      " values at offset " + std::to_string(offset) +
+                      " do not fit " + std::to_string(total));
+  DeviceWeight *src = findWeight(ctx, source, size);
+  if (!src)
+    return ctx->error(what + ": " + lastError(ctx));
+  std::vector<float> packed;
+  if (!packTarget(ctx, what, name, total, packed))
+    return false;
+  std::copy(src->host.begin(), src->host.end(), packed.begin() + offset);
+  return storeWeight(ctx, name, std::move(packed), "packBias");
+}
+
+/// The plan of a convolution configuration, made at its first use.
+static ConvPlan *convPlan(Context *ctx, int32_t stream, const std::string &op,
+                          View in, View out, const detail::ConvShape &s,
+                          Act act, bool hasBias) {
+  std::vector<int64_t> key = {in.n,   in.c,   in.h,     in.w,     in.batchStride,
+                              out.c,  out.h,  out.w,    out.batchStride,
+                              s.kh,   s.kw,   s.sh,     s.sw,     s.ph,
+                              s.pw,   s.dh,   s.dw,     s.groups, int64_t(act),
+                              hasBias};
+  auto it = ctx->plans.find(key);
+  if (it != ctx->plans.end())
+    return it->second.get();
+  auto plan = std::make_unique<ConvPlan>();
+  if (!ctx->ok(op, cuda::makeConvDescs(plan->descs, in, out, s, act)))
+    return nullptr;
+  int dims[4];
+  if (!ctx->ok(op, cuda::convOutputDims(plan->descs, dims)))
+    return nullptr;
+  if (dims[0] != out.n || dims[1] != out.c || dims[2] != out.h ||
+      dims[3] != out.w) {
+    ctx->fail(op + ": cuDNN's output shape " + std::to_string(dims[0]) + "x" +
+              std::to_string(dims[1]) + "x" + std::to_string(dims[2]) + "x" +
+              std::to_string(dims[3]) + " differs from the output " +
+              detail::describe(out));
+    return nullptr;
+  }
+  cudnnHandle_t h = ctx->handles[stream];
+  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+  int found = 0;
+  if (!ctx->ok(op,
+               cudnnGetConvolutionForwardAlgorithm_v7(
+                   h, plan->descs.x, plan->descs.w, plan->descs.conv,
+                   plan->descs.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found,
+                   perf),
+               "cudnnGetConvolutionForwardAlgorithm_v7"))
+    return nullptr;
+  // The heuristics' best supported FP32 (non tensor-core) algorithm.
+  const cudnnConvolutionFwdAlgoPerf_t *best = nullptr;
+  for (int i = 0; i < found && !best; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS &&
+        perf[i].mathType != CUDNN_TENSOR_OP_MATH)
+      best = &perf[i];
+  if (!best) {
+    ctx->fail(op + ": cuDNN offers no FP32 algorithm for this convolution");
+    return nullptr;
+  }
+  plan->algo = best->algo;
+  if (!ctx->ok(op,
+               cudnnGetConvolutionForwardWorkspaceSize(
+                   h, plan->descs.x, plan->descs.w, plan->descs.conv,
+                   plan->descs.y, plan->algo, &plan->workspaceBytes),
+               "cudnnGetConvolutionForwardWorkspaceSize"))
+    return nullptr;
+  // cudnnConvolutionBiasActivationForward: ReLU with any algorithm; the
+  // identity only with IMPLICIT_PRECOMP_GEMM (cuDNN's rule).
+  plan->fused = hasBias &&
+                (act == ActRelu ||
+                 (act == ActNone &&
+                  plan->algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM));
+  return ctx->plans.emplace(key, std::move(plan)).first->second.get();
+}
+
+void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
+            View out, const float *weight, const float *bias, int64_t kh,
+            int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+            int64_t dh, int64_t dw, int64_t groups, Act act) {
+  std::string op = ctx->opName(opName, "conv2d", stream);
+  if (op.empty())
+    return;
+  detail::ConvShape s{kh, kw, sh, sw, ph, pw, dh, dw, groups};
+  std::string check = detail::checkConv(in, out, s);
+  if (check.empty() && !weight)
+    check = "missing weight";
+  if (check.empty() && (act < ActNone || act > ActTanh))
+    check = "unknown activation " + std::to_string(int(act));
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  if (!ctx->ok(op, check))
+    return;
+  ConvPlan *plan = convPlan(ctx, stream, op, in, out, s, act, bias != nullptr);
+  if (!plan)
+    return;
+  void *ws = nullptr;
+  if (plan->workspaceBytes &&
+      !(ws = ctx->workspace(stream, plan->workspaceBytes, op)))
+    return;
+  cudnnHandle_t h = ctx->handles[stream];
+  const cuda::ConvDescs &d = plan->descs;
+  float one = 1.0f, zero = 0.0f;
+  if (plan->fused) {
+    // y = act(conv(x) + 0 * z + bias), z = y.
+    ctx->ok(op,
+            cudnnConvolutionBiasActivationForward(
+                h, &one, d.x, in.data, d.w, weight, d.conv, plan->algo, ws,
+                plan->workspaceBytes, &zero, d.y, out.data, d.bias, bias,
+                d.act, d.y, out.data),
+            "cudnnConvolutionBiasActivationForward");
+    return;
+  }
+  if (!ctx->ok(op,
+               cudnnConvolutionForward(h, &one, d.x, in.data, d.w, weight,
+                                       d.conv, plan->algo, ws,
+                                       plan->workspaceBytes, &zero, d.y,
+                                       out.data),
+               "cudnnConvolutionForward"))
+    return;
+  if (bias && !ctx->ok(op,
+                       cudnnAddTensor(h, &one, d.bias, bias, &one, d.y,
+                                      out.data),
+                       "cudnnAddTensor (bias)"))
+    return;
+  if (act != ActNone)
+    ctx->ok(op,
+            cudnnActivationForward(h, d.act, &one, d.y, out.data, &zero, d.y,
+                                   out.data),
+            "cudnnActivationForward");
+}
+
+void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
+            View out, PoolKind kind, int64_t kh, int64_t kw, int64_t sh,
+            int64_t sw, int64_t ph, int64_t pw) {
+  std::string op = ctx->opName(opName, "pool2d", stream);
+  if (op.empty())
+    return;
+  std::string check = detail::checkPool(in, out, kind, kh, kw, sh, sw, ph, pw);
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  if (!ctx->ok(op, check))
+    return;
+  cuda::PoolDescs d;
+  if (!ctx->ok(op, cuda::makePoolDescs(d, in, out, kind, kh, kw, sh, sw, ph,
+                                       pw)))
+    return;
+  float one = 1.0f, zero = 0.0f;
+  ctx->ok(op,
+          cudnnPoolingForward(ctx->handles[stream], d.pool, &one, d.x, in.data,
+                              &zero, d.y, out.data),
+          "cudnnPoolingForward");
+}
+
+void copy(Context *ctx, int32_t stream, const char *opName, View in,
+          View out) {
+  std::string op = ctx->opName(opName, "copy", stream);
+  if (op.empty())
+    return;
+  std::string check = detail::checkElementwise(out, 1, &in);
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  if (!ctx->ok(op, check) || detail::sameElements(in, out))
+    return;
+  ctx->ok(op, cuda::launchCopy(ctx->streams[stream], in, out), "copy kernel");
+}
+
+void activation(Context *ctx, int32_t stream, const char *opName, View in,
+                View out, Act act) {
+  std::string op = ctx->opName(opName, "activation", stream);
+  if (op.empty())
+    return;
+  std::string check = detail::checkElementwise(out, 1, &in);
+  if (check.empty() && (act < ActNone || act > ActTanh))
+    check = "unknown activation " + std::to_string(int(act));
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  if (!ctx->ok(op, check))
+    return;
+  if (act == ActNone) {
+    if (!detail::sameElements(in, out))
+      ctx->ok(op, cuda::launchCopy(ctx->streams[stream], in, out),
+              "copy kernel");
+    return;
+  }
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnActivationDescriptor_t a = nullptr;
+  float one = 1.0f, zero = 0.0f;
+  bool good =
+      ctx->ok(op, cudnnCreateTensorDescriptor(&x), "input descriptor") &&
+      ctx->ok(op, cuda::setTensor(x, in, "input")) &&
+      ctx->ok(op, cudnnCreateTensorDescriptor(&y), "output descriptor") &&
+      ctx->ok(op, cuda::setTensor(y, out, "output")) &&
+      ctx->ok(op, cudnnCreateActivationDescriptor(&a),
+              "activation descriptor") &&
+      ctx->ok(op,
+              cudnnSetActivationDescriptor(a, cuda::activationMode(act),
+                                           CUDNN_NOT_PROPAGATE_NAN, 0.0),
+              "activation descriptor");
+  if (good)
+    ctx->ok(op,
+            cudnnActivationForward(ctx->handles[stream], a, &one, x, in.data,
+                                   &zero, y, out.data),
+            "cudnnActivationForward");
+  if (a)
+    cudnnDestroyActivationDescriptor(a);
+  if (x)
+    cudnnDestroyTensorDescriptor(x);
+  if (y)
+    cudnnDestroyTensorDescriptor(y);
+}
+
+void add(Context *ctx, int32_t stream, const char *opName, View out,
+         int32_t count, const View *in) {
+  std::string op = ctx->opName(opName, "add", stream);
+  if (op.empty())
+    return;
+  std::string check = detail::checkElementwise(out, count, in);
+  if (check.empty())
+    check = ctx->inArena({{"output", out}});
+  for (int32_t k = 0; check.empty() && k < count; ++k)
+    check = ctx->inArena({{"an operand", in[k]}});
+  if (!ctx->ok(op, check))
+    return;
+  ctx->ok(op, cuda::launchAdd(ctx->streams[stream], out, count, in),
+          "add kernel");
+}
+
+void mul(Context *ctx, int32_t stream, const char *opName, View a, View b,
+         View out) {
+  std::string op = ctx->opName(opName, "mul", stream);
+  if (op.empty())
+    return;
+  const View ins[] = {a, b};
+  std::string check = detail::checkElementwise(out, 2, ins);
+  if (check.empty())
+    check = ctx->inArena({{"lhs", a}, {"rhs", b}, {"output", out}});
+  if (!ctx->ok(op, check))
+    return;
+  ctx->ok(op, cuda::launchMul(ctx->streams[stream], a, b, out), "mul kernel");
+}
+
+void linear(Context *ctx, int32_t stream, const char *opName, View in,
+            View out, const float *weight, const float *bias) {
+  std::string op = ctx->opName(opName, "linear", stream);
+  if (op.empty())
+    return;
+  std::string check = detail::checkLinear(in, out);
+  if (check.empty() && !weight)
+    check = "missing weight";
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  if (!ctx->ok(op, check))
+    return;
+  ctx->ok(op, cuda::launchLinear(ctx->streams[stream], in, out, weight, bias),
+          "linear kernel");
+}
+
+void softmax(Context *ctx, int32_t stream, const char *opName, View in,
+             View out) {
+  std::string op = ctx->opName(opName, "softmax", stream);
+  if (op.empty())
+    return;
+  std::string check = detail::checkSoftmax(in, out);
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  if (!ctx->ok(op, check))
+    return;
+  // N x F x 1 x 1: the softmax runs over each image's features.
+  View flatIn{in.data, in.n, in.c * in.h * in.w, 1, 1, in.batchStride};
+  View flatOut{out.data, out.n, out.c * out.h * out.w, 1, 1, out.batchStride};
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  float one = 1.0f, zero = 0.0f;
+  if (ctx->ok(op, cudnnCreateTensorDescriptor(&x), "input descriptor") &&
+      ctx->ok(op, cuda::setTensor(x, flatIn, "input")) &&
+      ctx->ok(op, cudnnCreateTensorDescriptor(&y), "output descriptor") &&
+      ctx->ok(op, cuda::setTensor(y, flatOut, "output")))
+    ctx->ok(op,
+            cudnnSoftmaxForward(ctx->handles[stream], CUDNN_SOFTMAX_ACCURATE,
+                                CUDNN_SOFTMAX_MODE_INSTANCE, &one, x, in.data,
+                                &zero, y, out.data),
+            "cudnnSoftmaxForward");
+  if (x)
+    cudnnDestroyTensorDescriptor(x);
+  if (y)
+    cudnnDestroyTensorDescriptor(y);
+}
+
+void record(Context *ctx, int32_t event, int32_t stream) {
+  if (event < 0 || size_t(event) >= ctx->events.size() || stream < 0 ||
+      size_t(stream) >= ctx->streams.size())
+    return ctx->fail("record: no event " + std::to_string(event) +
+                     " or no stream " + std::to_string(stream));
+  ctx->ok("record", cudaEventRecord(ctx->events[event], ctx->streams[stream]),
+          "cudaEventRecord");
+}
+
+void wait(Context *ctx, int32_t stream, int32_t event) {
+  if (event < 0 || size_t(event) >= ctx->events.size() || stream < 0 ||
+      size_t(stream) >= ctx->streams.size())
+    return ctx->fail("wait: no event " + std::to_string(event) +
+                     " or no stream " + std::to_string(stream));
+  ctx->ok("wait",
+          cudaStreamWaitEvent(ctx->streams[stream], ctx->events[event], 0),
+          "cudaStreamWaitEvent");
+}
+
+bool synchronize(Context *ctx) {
+  for (size_t i = 0; i < ctx->streams.size(); ++i)
+    if (cudaError_t e = cudaStreamSynchronize(ctx->streams[i]);
+        e != cudaSuccess)
+      ctx->fail("synchronize: stream " + std::to_string(i) + ": " +
+                cudaMessage(e));
+  std::lock_guard<std::mutex> lock(ctx->errorMutex);
+  bool good = !ctx->opFailed;
+  ctx->opFailed = false;
+  return good;
+}
+
+static bool transfer(Context *ctx, const char *what, float *dst,
+                     const float *src, int64_t count, const float *arenaSide,
+                     cudaMemcpyKind kind) {
+  if (!dst || !src || count < 0)
+    return ctx->error(std::string(what) + ": bad arguments");
+  View v{const_cast<float *>(arenaSide), 1, 1, 1, std::max<int64_t>(count, 1),
+         std::max<int64_t>(count, 1)};
+  if (std::string e =
+          detail::checkInArena("the range", v, ctx->arena, ctx->size);
+      !e.empty())
+    return ctx->error(std::string(what) + ": " + e);
+  cudaStream_t s = ctx->streams[0];
+  if (cudaError_t e = cudaMemcpyAsync(dst, src, size_t(count) * sizeof(float),
+                                      kind, s);
+      e != cudaSuccess)
+    return ctx->error(std::string(what) + ": cudaMemcpyAsync: " +
+                      cudaMessage(e));
+  if (cudaError_t e = cudaStreamSynchronize(s); e != cudaSuccess)
+    return ctx->error(std::string(what) + ": cudaStreamSynchronize: " +
+                      cudaMessage(e));
+  return true;
+}
+
+bool upload(Context *ctx, float *dst, const float *src, int64_t count) {
+  return transfer(ctx, "upload", dst, src, count, dst, cudaMemcpyHostToDevice);
+}
+
+bool download(Context *ctx, float *dst, const float *src, int64_t count) {
+  return transfer(ctx, "download", dst, src, count, src,
+                  cudaMemcpyDeviceToHost);
+}
+
+} // namespace ios::rt

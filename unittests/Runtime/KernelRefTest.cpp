@@ -1,0 +1,388 @@
+//===- KernelRefTest.cpp - Every CPU kernel against a naive reference -----===//
+//
+// Inputs and outputs are channel slices of wider tensors (batch stride >
+// c*h*w) at batch 2 unless a test says otherwise; convolutions run with both
+// GEMM micro-kernels (AVX2 where the CPU has it, and the portable one).
+//
+//===----------------------------------------------------------------------===//
+
+#include "CPU/Gemm.h"
+#include "Reference.h"
+#include "ios/Runtime/Runtime.h"
+
+#include <functional>
+#include <gtest/gtest.h>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace ios::rt;
+
+namespace {
+
+class Kernels : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ctx = createContext(1, 0, kArena, nullptr);
+    ASSERT_NE(ctx, nullptr);
+    base = arena(ctx);
+  }
+  void TearDown() override {
+    cpu::gemmForceGeneric(false);
+    destroyContext(ctx);
+  }
+
+  /// Channels [pad, pad + c) of a fresh random n x (c + 2 pad) x h x w
+  /// tensor (a strided view when pad > 0).
+  View slice(int64_t n, int64_t c, int64_t h, int64_t w, int64_t pad = 2) {
+    View whole = view(base, next, n, c + 2 * pad, h, w);
+    next += n * whole.batchStride;
+    EXPECT_LE(next, kArena);
+    for (int64_t i = 0; i < n * whole.batchStride; ++i)
+      whole.data[i] = dist(rng);
+    return channels(whole, pad, pad + c);
+  }
+  std::vector<float> random(int64_t count) {
+    std::vector<float> v(static_cast<size_t>(count));
+    for (float &x : v)
+      x = dist(rng);
+    return v;
+  }
+  /// Floats of the arena outside `v` (which must stay untouched).
+  std::vector<float> outside(View v) {
+    std::vector<float> keep;
+    for (int64_t i = 0; i < next; ++i)
+      if (!inView(v, base + i))
+        keep.push_back(base[i]);
+    return keep;
+  }
+  static bool inView(View v, const float *p) {
+    int64_t off = p - v.data, image = v.c * v.h * v.w;
+    if (off < 0)
+      return false;
+    int64_t n = v.n == 1 ? 0 : off / v.batchStride;
+    return n < v.n && off - n * v.batchStride < image;
+  }
+  void expectSynced() { ASSERT_TRUE(synchronize(ctx)) << lastError(ctx); }
+  std::string failure() {
+    EXPECT_FALSE(synchronize(ctx));
+    return lastError(ctx);
+  }
+
+  static constexpr int64_t kArena = 1 << 21;
+  Context *ctx = nullptr;
+  float *base = nullptr;
+  int64_t next = 0;
+  std::mt19937 rng{7};
+  std::uniform_real_distribution<float> dist{-1.0f, 1.0f};
+};
+
+struct ConvCase {
+  const char *name;
+  int64_t n, cin, cout, h, w, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+  Act act;
+  bool bias;
+};
+
+class Conv : public Kernels,
+             public ::testing::WithParamInterface<std::tuple<ConvCase, bool>> {
+};
+
+TEST_P(Conv, MatchesNaive) {
+  auto [c, generic] = GetParam();
+  cpu::gemmForceGeneric(generic);
+  int64_t oh = (c.h + 2 * c.ph - c.dh * (c.kh - 1) - 1) / c.sh + 1;
+  int64_t ow = (c.w + 2 * c.pw - c.dw * (c.kw - 1) - 1) / c.sw + 1;
+  View in = slice(c.n, c.cin, c.h, c.w, 3);
+  View out = slice(c.n, c.cout, oh, ow, 2);
+  std::vector<float> w = random(c.cout * (c.cin / c.groups) * c.kh * c.kw);
+  std::vector<float> b = random(c.cout);
+  std::vector<float> kept = outside(out);
+  std::vector<double> want =
+      ref::conv(in, c.cout, w.data(), c.bias ? b.data() : nullptr, c.kh, c.kw,
+                c.sh, c.sw, c.ph, c.pw, c.dh, c.dw, c.groups, c.act);
+  conv2d(ctx, 0, c.name, in, out, w.data(), c.bias ? b.data() : nullptr, c.kh,
+         c.kw, c.sh, c.sw, c.ph, c.pw, c.dh, c.dw, c.groups, c.act);
+  expectSynced();
+  EXPECT_LT(ref::maxError(out, want), 2e-5);
+  EXPECT_EQ(outside(out), kept) << "wrote outside its output slice";
+}
+
+const ConvCase convCases[] = {
+    {"k3_s1_p1", 2, 8, 16, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, ActRelu, true},
+    {"k3_s2_p0", 2, 6, 5, 10, 11, 3, 3, 2, 2, 0, 0, 1, 1, 1, ActNone, true},
+    {"pointwise", 2, 24, 13, 7, 9, 1, 1, 1, 1, 0, 0, 1, 1, 1, ActSigmoid,
+     true},
+    {"pointwise_s2", 2, 12, 7, 9, 9, 1, 1, 2, 2, 0, 0, 1, 1, 1, ActNone, true},
+    {"dilated", 2, 5, 6, 11, 10, 3, 3, 1, 1, 2, 2, 2, 2, 1, ActTanh, true},
+    {"groups4", 2, 8, 12, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 4, ActRelu, true},
+    {"depthwise", 2, 6, 6, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 6, ActNone, true},
+    {"depthwise_k5_s2", 2, 5, 5, 11, 12, 5, 5, 2, 2, 2, 2, 1, 1, 5, ActRelu,
+     true},
+    {"depthwise_dilated", 2, 4, 4, 12, 12, 3, 3, 1, 1, 2, 2, 2, 2, 4, ActNone,
+     true},
+    {"depthwise_k7x1", 2, 3, 3, 9, 6, 7, 1, 1, 1, 3, 0, 1, 1, 3, ActRelu,
+     false},
+    {"multiplier", 2, 4, 8, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 4, ActNone, true},
+    {"k1x7", 2, 5, 7, 9, 9, 1, 7, 1, 1, 0, 3, 1, 1, 1, ActRelu, true},
+    {"k7x1_s2", 2, 5, 7, 15, 9, 7, 1, 2, 1, 3, 0, 1, 1, 1, ActNone, true},
+    {"no_bias", 2, 3, 4, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, ActNone, false},
+    // M = 70 (not a multiple of 6), K = 360 (two K blocks), N = 1369 (two
+    // N blocks).
+    {"blocks", 1, 40, 70, 37, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, ActRelu, true},
+    {"stem_k3_s2", 1, 3, 8, 29, 29, 3, 3, 2, 2, 0, 0, 1, 1, 1, ActRelu, true},
+    {"k5_p2_batch3", 3, 4, 6, 8, 7, 5, 5, 1, 1, 2, 2, 1, 1, 1, ActRelu, true},
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, Conv,
+    ::testing::Combine(::testing::ValuesIn(convCases), ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<ConvCase, bool>> &info) {
+      return std::string(std::get<0>(info.param).name) +
+             (std::get<1>(info.param) ? "_portable" : "_dispatched");
+    });
+
+TEST_F(Kernels, GemmKernelIsDispatched) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    EXPECT_TRUE(cpu::gemmUsesAvx2());
+  }
+#endif
+  cpu::gemmForceGeneric(true);
+  EXPECT_FALSE(cpu::gemmUsesAvx2());
+}
+
+struct PoolCase {
+  const char *name;
+  PoolKind kind;
+  int64_t h, w, kh, kw, sh, sw, ph, pw;
+};
+
+class Pool : public Kernels, public ::testing::WithParamInterface<PoolCase> {};
+
+TEST_P(Pool, MatchesNaive) {
+  PoolCase p = GetParam();
+  bool global = p.kind == PoolGlobalMax || p.kind == PoolGlobalAvg;
+  int64_t oh = global ? 1 : (p.h + 2 * p.ph - p.kh) / p.sh + 1;
+  int64_t ow = global ? 1 : (p.w + 2 * p.pw - p.kw) / p.sw + 1;
+  View in = slice(2, 5, p.h, p.w, 1), out = slice(2, 5, oh, ow, 3);
+  std::vector<float> kept = outside(out);
+  std::vector<double> want =
+      ref::pool(in, p.kind, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw);
+  pool2d(ctx, 0, p.name, in, out, p.kind, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw);
+  expectSynced();
+  EXPECT_LT(ref::maxError(out, want), 1e-6);
+  EXPECT_EQ(outside(out), kept);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, Pool,
+    ::testing::Values(
+        PoolCase{"max_k3_s2", PoolMax, 9, 8, 3, 3, 2, 2, 0, 0},
+        PoolCase{"max_k3_s1_p1", PoolMax, 7, 7, 3, 3, 1, 1, 1, 1},
+        PoolCase{"max_k2_s2", PoolMax, 8, 9, 2, 2, 2, 2, 0, 0},
+        PoolCase{"avg_k3_s1_p1", PoolAvg, 7, 6, 3, 3, 1, 1, 1, 1},
+        PoolCase{"avg_k3_s2_p1", PoolAvg, 9, 9, 3, 3, 2, 2, 1, 1},
+        PoolCase{"avg_k5_s3", PoolAvg, 11, 10, 5, 5, 3, 3, 0, 0},
+        PoolCase{"global_max", PoolGlobalMax, 6, 5, 6, 5, 1, 1, 0, 0},
+        PoolCase{"global_avg", PoolGlobalAvg, 7, 7, 7, 7, 1, 1, 0, 0}),
+    [](const ::testing::TestParamInfo<PoolCase> &info) {
+      return std::string(info.param.name);
+    });
+
+TEST_F(Kernels, AddOfOneToNineOperands) {
+  for (int count : {1, 2, 3, 9}) {
+    View out = slice(2, 3, 4, 5);
+    std::vector<View> ins;
+    for (int k = 0; k < count; ++k)
+      ins.push_back(slice(2, 3, 4, 5, k % 3));
+    std::vector<float> kept = outside(out);
+    add(ctx, 0, "add", out, count, ins.data());
+    expectSynced();
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t c = 0; c < 3; ++c)
+        for (int64_t i = 0; i < 20; ++i) {
+          double sum = 0;
+          for (View v : ins)
+            sum += ref::at(v, n, c, i / 5, i % 5);
+          ASSERT_NEAR(ref::at(out, n, c, i / 5, i % 5), sum, 1e-5)
+              << count << " operands";
+        }
+    EXPECT_EQ(outside(out), kept);
+  }
+}
+
+TEST_F(Kernels, InPlaceElementwise) {
+  View a = slice(2, 4, 3, 3), b = slice(2, 4, 3, 3);
+  std::vector<float> a0(a.data, a.data + a.batchStride * 2);
+  // a = a + b, then a = a * b, then a = tanh(a), all in place.
+  addN(ctx, 0, "add", a, a, b);
+  mul(ctx, 0, "mul", a, b, a);
+  activation(ctx, 0, "tanh", a, a, ActTanh);
+  expectSynced();
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t i = 0; i < 36; ++i) {
+      float x = a0[size_t(n * a.batchStride + i)];
+      float y = b.data[n * b.batchStride + i];
+      EXPECT_NEAR(a.data[n * a.batchStride + i], std::tanh((x + y) * y), 1e-6);
+    }
+}
+
+TEST_F(Kernels, ActivationsCopyAndMulOnStridedViews) {
+  View in = slice(2, 3, 5, 4);
+  for (Act act : {ActNone, ActRelu, ActSigmoid, ActTanh}) {
+    View out = slice(2, 3, 5, 4, 1);
+    std::vector<float> kept = outside(out);
+    activation(ctx, 0, "act", in, out, act);
+    expectSynced();
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t i = 0; i < 60; ++i)
+        ASSERT_NEAR(out.data[n * out.batchStride + i],
+                    ref::act(in.data[n * in.batchStride + i], act), 1e-6);
+    EXPECT_EQ(outside(out), kept);
+  }
+  View b = slice(2, 3, 5, 4, 0), prod = slice(2, 3, 5, 4, 3),
+       copied = slice(2, 3, 5, 4, 1);
+  mul(ctx, 0, "mul", in, b, prod);
+  expectSynced();
+  std::vector<float> kept = outside(copied);
+  copy(ctx, 0, "copy", in, copied);
+  expectSynced();
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t i = 0; i < 60; ++i) {
+      float x = in.data[n * in.batchStride + i];
+      EXPECT_FLOAT_EQ(prod.data[n * prod.batchStride + i],
+                      x * b.data[n * b.batchStride + i]);
+      EXPECT_EQ(copied.data[n * copied.batchStride + i], x);
+    }
+  EXPECT_EQ(outside(copied), kept);
+}
+
+TEST_F(Kernels, LinearOnStridedRows) {
+  for (bool withBias : {true, false}) {
+    View in = slice(3, 37, 1, 1, 4), out = slice(3, 11, 1, 1, 2);
+    std::vector<float> w = random(11 * 37), b = random(11);
+    std::vector<float> kept = outside(out);
+    linear(ctx, 0, "fc", in, out, w.data(), withBias ? b.data() : nullptr);
+    expectSynced();
+    for (int64_t n = 0; n < 3; ++n)
+      for (int64_t m = 0; m < 11; ++m) {
+        double acc = withBias ? b[m] : 0;
+        for (int64_t k = 0; k < 37; ++k)
+          acc += double(w[m * 37 + k]) * ref::at(in, n, k, 0, 0);
+        EXPECT_NEAR(ref::at(out, n, m, 0, 0), acc, 1e-5);
+      }
+    EXPECT_EQ(outside(out), kept);
+  }
+}
+
+TEST_F(Kernels, SoftmaxIsStableStridedAndInPlace) {
+  View in = slice(2, 10, 1, 1, 3), out = slice(2, 10, 1, 1, 1);
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t f = 0; f < 10; ++f)
+      ref::at(in, n, f, 0, 0) = 1000.0f + float(f) * (n ? -1 : 1);
+  std::vector<float> kept = outside(out);
+  softmax(ctx, 0, "softmax", in, out);
+  expectSynced();
+  EXPECT_EQ(outside(out), kept);
+  softmax(ctx, 0, "softmax_in_place", in, in);
+  expectSynced();
+  for (int64_t n = 0; n < 2; ++n) {
+    double denom = 0;
+    for (int64_t f = 0; f < 10; ++f)
+      denom += std::exp(double(f) * (n ? -1 : 1));
+    for (int64_t f = 0; f < 10; ++f) {
+      double want = std::exp(double(f) * (n ? -1 : 1)) / denom;
+      EXPECT_NEAR(ref::at(out, n, f, 0, 0), want, 1e-6);
+      EXPECT_NEAR(ref::at(in, n, f, 0, 0), want, 1e-6);
+    }
+  }
+}
+
+TEST_F(Kernels, BadOpsFailWithTheirNameAndTouchNothing) {
+  View in = slice(1, 4, 6, 6), out = slice(1, 8, 6, 6);
+  std::vector<float> w = random(8 * 4 * 9), before(base, base + next);
+  struct Case {
+    std::string expect;
+    std::function<void()> launch;
+  } cases[] = {
+      {"conv_a: conv2d: output 1x8x6x6 (batch stride 432) does not match the "
+       "input 1x4x6x6 (batch stride 288) (expected 1x8x4x4)",
+       [&] {
+         conv2d(ctx, 0, "conv_a", in, out, w.data(), nullptr, 3, 3, 1, 1, 0,
+                0, 1, 1, 1, ActNone);
+       }},
+      {"conv_b: conv2d: group count 3 does not divide",
+       [&] {
+         conv2d(ctx, 0, "conv_b", in, out, w.data(), nullptr, 3, 3, 1, 1, 1,
+                1, 1, 1, 3, ActNone);
+       }},
+      {"conv_c: conv2d: missing weight",
+       [&] {
+         conv2d(ctx, 0, "conv_c", in, out, nullptr, nullptr, 3, 3, 1, 1, 1, 1,
+                1, 1, 1, ActNone);
+       }},
+      {"conv_d: conv2d: the output overlaps the input",
+       [&] {
+         View o = view(in.data + 10, 0, 1, 8, 6, 6);
+         conv2d(ctx, 0, "conv_d", in, o, w.data(), nullptr, 3, 3, 1, 1, 1, 1,
+                1, 1, 1, ActNone);
+       }},
+      {"conv_e: conv2d: output 1x8x6x6 at arena offset 2097000 ends past the "
+       "arena of 2097152 floats",
+       [&] {
+         View o = view(base, kArena - 152, 1, 8, 6, 6);
+         conv2d(ctx, 0, "conv_e", in, o, w.data(), nullptr, 3, 3, 1, 1, 1, 1,
+                1, 1, 1, ActNone);
+       }},
+      {"pool_a: pool2d: output 1x4x6x6 (batch stride 288) does not match",
+       [&] {
+         pool2d(ctx, 0, "pool_a", in, in, PoolMax, 3, 3, 2, 2, 0, 0);
+       }},
+      {"copy_a: copy: operand 0 partially overlaps the output",
+       [&] {
+         View shifted = in;
+         shifted.data += 36; // one channel on
+         copy(ctx, 0, "copy_a", in, shifted);
+       }},
+      {"copy_b: copy: operand 0 partially overlaps the output",
+       [&] {
+         View shifted = in;
+         shifted.data += 1;
+         copy(ctx, 0, "copy_b", in, shifted);
+       }},
+      {"act_a: activation: output is a null view",
+       [&] {
+         activation(ctx, 0, "act_a", in, View{nullptr, 1, 4, 6, 6, 144},
+                    ActRelu);
+       }},
+      {"add_a: add: no operands", [&] { add(ctx, 0, "add_a", in, 0, &in); }},
+      {"fc_a: linear: output 2x3x1x1 does not match the input",
+       [&] {
+         linear(ctx, 0, "fc_a", in, view(base, next, 2, 3, 1, 1), w.data(),
+                nullptr);
+       }},
+      {"sm_a: softmax: no stream 3 (the context has 1)",
+       [&] { softmax(ctx, 3, "sm_a", in, in); }},
+  };
+  for (const Case &c : cases) {
+    c.launch();
+    std::string e = failure();
+    EXPECT_EQ(e.substr(0, c.expect.size()), c.expect);
+    // Reported once: the next synchronize is clean again.
+    EXPECT_TRUE(synchronize(ctx)) << c.expect;
+  }
+  EXPECT_EQ(std::vector<float>(base, base + next), before);
+}
+
+TEST_F(Kernels, FirstFailureIsKept) {
+  View a = slice(1, 2, 2, 2), b = slice(1, 3, 2, 2);
+  copy(ctx, 0, "first", a, b);
+  copy(ctx, 0, "ok", a, a);
+  copy(ctx, 0, "second", b, a);
+  EXPECT_FALSE(synchronize(ctx));
+  EXPECT_EQ(std::string(lastError(ctx)).rfind("first: copy:", 0), 0u)
+      << lastError(ctx);
+}
+
+} // namespace

@@ -1,0 +1,115 @@
+//===- Reference.h - Naive reference kernels for the runtime tests -*- C++ -*-//
+//
+// The definitions, loop by loop, in double precision, on (possibly strided)
+// views.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef IOS_UNITTESTS_RUNTIME_REFERENCE_H
+#define IOS_UNITTESTS_RUNTIME_REFERENCE_H
+
+#include "ios/Runtime/Runtime.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace ios::rt::ref {
+
+inline float &at(View v, int64_t n, int64_t c, int64_t y, int64_t x) {
+  return v.data[n * v.batchStride + (c * v.h + y) * v.w + x];
+}
+
+inline double act(double v, Act a) {
+  switch (a) {
+  case ActRelu:
+    return v > 0 ? v : 0;
+  case ActSigmoid:
+    return 1 / (1 + std::exp(-v));
+  case ActTanh:
+    return std::tanh(v);
+  default:
+    return v;
+  }
+}
+
+/// The expected output of a convolution, as a dense n x oc x oh x ow array.
+inline std::vector<double> conv(View in, int64_t oc, const float *w,
+                                const float *b, int64_t kh, int64_t kw,
+                                int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                                int64_t dh, int64_t dw, int64_t groups, Act a) {
+  int64_t oh = (in.h + 2 * ph - dh * (kh - 1) - 1) / sh + 1;
+  int64_t ow = (in.w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+  int64_t cinG = in.c / groups, coutG = oc / groups;
+  std::vector<double> out(size_t(in.n * oc * oh * ow));
+  for (int64_t n = 0; n < in.n; ++n)
+    for (int64_t o = 0; o < oc; ++o)
+      for (int64_t y = 0; y < oh; ++y)
+        for (int64_t x = 0; x < ow; ++x) {
+          int64_t g = o / coutG;
+          double acc = b ? b[o] : 0.0;
+          for (int64_t ci = 0; ci < cinG; ++ci)
+            for (int64_t i = 0; i < kh; ++i)
+              for (int64_t j = 0; j < kw; ++j) {
+                int64_t iy = y * sh - ph + i * dh, ix = x * sw - pw + j * dw;
+                if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w)
+                  continue;
+                acc += double(w[((o * cinG + ci) * kh + i) * kw + j]) *
+                       at(in, n, g * cinG + ci, iy, ix);
+              }
+          out[size_t(((n * oc + o) * oh + y) * ow + x)] = act(acc, a);
+        }
+  return out;
+}
+
+inline std::vector<double> pool(View in, PoolKind kind, int64_t kh, int64_t kw,
+                                int64_t sh, int64_t sw, int64_t ph,
+                                int64_t pw) {
+  if (kind == PoolGlobalMax || kind == PoolGlobalAvg) {
+    kh = in.h;
+    kw = in.w;
+    sh = sw = 1;
+    ph = pw = 0;
+  }
+  bool isMax = kind == PoolMax || kind == PoolGlobalMax;
+  int64_t oh = (in.h + 2 * ph - kh) / sh + 1, ow = (in.w + 2 * pw - kw) / sw + 1;
+  std::vector<double> out(size_t(in.n * in.c * oh * ow));
+  for (int64_t n = 0; n < in.n; ++n)
+    for (int64_t c = 0; c < in.c; ++c)
+      for (int64_t y = 0; y < oh; ++y)
+        for (int64_t x = 0; x < ow; ++x) {
+          double acc = isMax ? -std::numeric_limits<double>::infinity() : 0;
+          for (int64_t i = 0; i < kh; ++i)
+            for (int64_t j = 0; j < kw; ++j) {
+              int64_t iy = y * sh - ph + i, ix = x * sw - pw + j;
+              if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w)
+                continue;
+              double v = at(in, n, c, iy, ix);
+              acc = isMax ? std::max(acc, v) : acc + v;
+            }
+          out[size_t(((n * in.c + c) * oh + y) * ow + x)] =
+              isMax ? acc : acc / double(kh * kw);
+        }
+  return out;
+}
+
+/// Largest |got - want| / max(1, |want|) over a view and a dense array.
+inline double maxError(View got, const std::vector<double> &want) {
+  double worst = 0;
+  size_t i = 0;
+  for (int64_t n = 0; n < got.n; ++n)
+    for (int64_t c = 0; c < got.c; ++c)
+      for (int64_t y = 0; y < got.h; ++y)
+        for (int64_t x = 0; x < got.w; ++x, ++i) {
+          double w = want[i];
+          double e = std::fabs(double(at(got, n, c, y, x)) - w) /
+                     std::max(1.0, std::fabs(w));
+          worst = std::max(worst, std::isnan(e) ? 1e30 : e);
+        }
+  return worst;
+}
+
+} // namespace ios::rt::ref
+
+#endif // IOS_UNITTESTS_RUNTIME_REFERENCE_H
