@@ -183,3 +183,43 @@ std::string ios::rt::detail::checkSoftmax(View in, View out) {
     return "the output partially overlaps the input";
   return {};
 }
+
+std::string ios::rt::detail::checkPackConv(int64_t totalOut,
+                                           int64_t inChannels, int64_t kh,
+                                           int64_t kw, int64_t outOffset,
+                                           int64_t out, int64_t srcKh,
+                                           int64_t srcKw) {
+  if (totalOut >= 1 && inChannels >= 1 && kh >= 1 && kw >= 1 && out >= 1 &&
+      srcKh >= 1 && srcKw >= 1 && srcKh <= kh && srcKw <= kw &&
+      (kh - srcKh) % 2 == 0 && (kw - srcKw) % 2 == 0 && outOffset >= 0 &&
+      outOffset + out <= totalOut)
+    return {};
+  return "a " + std::to_string(out) + "x" + std::to_string(inChannels) + "x" +
+         std::to_string(srcKh) + "x" + std::to_string(srcKw) +
+         " source at output channel " + std::to_string(outOffset) +
+         " does not fit a " + std::to_string(totalOut) + "x" +
+         std::to_string(inChannels) + "x" + std::to_string(kh) + "x" +
+         std::to_string(kw) + " weight";
+}
+
+void ios::rt::detail::packConvInto(float *packed, const float *src,
+                                   int64_t inChannels, int64_t kh, int64_t kw,
+                                   int64_t outOffset, int64_t out,
+                                   int64_t srcKh, int64_t srcKw) {
+  int64_t top = (kh - srcKh) / 2, left = (kw - srcKw) / 2;
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t c = 0; c < inChannels; ++c)
+      for (int64_t i = 0; i < srcKh; ++i)
+        for (int64_t j = 0; j < srcKw; ++j)
+          packed[(((outOffset + o) * inChannels + c) * kh + top + i) * kw +
+                 left + j] =
+              src[((o * inChannels + c) * srcKh + i) * srcKw + j];
+}
+
+std::string ios::rt::detail::checkPackBias(int64_t total, int64_t offset,
+                                           int64_t size) {
+  if (total >= 1 && size >= 1 && offset >= 0 && offset + size <= total)
+    return {};
+  return std::to_string(size) + " values at offset " + std::to_string(offset) +
+         " do not fit " + std::to_string(total);
+}

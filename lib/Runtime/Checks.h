@@ -49,6 +49,19 @@ std::string checkElementwise(View out, int32_t count, const View *in);
 std::string checkLinear(View in, View out);
 std::string checkSoftmax(View in, View out);
 
+/// Whether an `out x inChannels x srcKh x srcKw` source fits output channels
+/// [outOffset, outOffset + out) of a `totalOut x inChannels x kh x kw`
+/// packed weight, centred ("" if it does, else why).
+std::string checkPackConv(int64_t totalOut, int64_t inChannels, int64_t kh,
+                          int64_t kw, int64_t outOffset, int64_t out,
+                          int64_t srcKh, int64_t srcKw);
+/// Copies that source into the packed weight (zero padding left as is).
+void packConvInto(float *packed, const float *src, int64_t inChannels,
+                  int64_t kh, int64_t kw, int64_t outOffset, int64_t out,
+                  int64_t srcKh, int64_t srcKw);
+/// Whether `size` values fit at `offset` of a `total`-value packed bias.
+std::string checkPackBias(int64_t total, int64_t offset, int64_t size);
+
 } // namespace ios::rt::detail
 
 #endif // IOS_LIB_RUNTIME_CHECKS_H

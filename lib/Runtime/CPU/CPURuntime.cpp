@@ -305,18 +305,10 @@ bool packConvWeight(Context *ctx, const char *name, int64_t totalOut,
                     int64_t srcKh, int64_t srcKw) {
   std::string what = std::string("packConvWeight '") + name + "' <- '" +
                      source + "'";
-  if (totalOut < 1 || inChannels < 1 || kh < 1 || kw < 1 || out < 1 ||
-      srcKh < 1 || srcKw < 1 || srcKh > kh || srcKw > kw ||
-      (kh - srcKh) % 2 || (kw - srcKw) % 2 || outOffset < 0 ||
-      outOffset + out > totalOut)
-    return ctx->error(what + ": a " + std::to_string(out) + "x" +
-                      std::to_string(inChannels) + "x" +
-                      std::to_string(srcKh) + "x" + std::to_string(srcKw) +
-                      " source at output channel " +
-                      std::to_string(outOffset) + " does not fit a " +
-                      std::to_string(totalOut) + "x" +
-                      std::to_string(inChannels) + "x" + std::to_string(kh) +
-                      "x" + std::to_string(kw) + " weight");
+  if (std::string why = detail::checkPackConv(totalOut, inChannels, kh, kw,
+                                              outOffset, out, srcKh, srcKw);
+      !why.empty())
+    return ctx->error(what + ": " + why);
   const float *src = weight(ctx, source, out * inChannels * srcKh * srcKw);
   if (!src)
     return ctx->error(what + ": " + lastError(ctx));
@@ -324,25 +316,17 @@ bool packConvWeight(Context *ctx, const char *name, int64_t totalOut,
       packTarget(ctx, "packConvWeight", name, totalOut * inChannels * kh * kw);
   if (!dst)
     return false;
-  int64_t top = (kh - srcKh) / 2, left = (kw - srcKw) / 2;
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t c = 0; c < inChannels; ++c)
-      for (int64_t i = 0; i < srcKh; ++i)
-        for (int64_t j = 0; j < srcKw; ++j)
-          (*dst)[size_t((((outOffset + o) * inChannels + c) * kh + top + i) *
-                            kw +
-                        left + j)] =
-              src[((o * inChannels + c) * srcKh + i) * srcKw + j];
+  detail::packConvInto(dst->data(), src, inChannels, kh, kw, outOffset, out,
+                       srcKh, srcKw);
   return true;
 }
 
 bool packBias(Context *ctx, const char *name, int64_t total,
               const char *source, int64_t offset, int64_t size) {
   std::string what = std::string("packBias '") + name + "' <- '" + source + "'";
-  if (total < 1 || size < 1 || offset < 0 || offset + size > total)
-    return ctx->error(what + ": " + std::to_string(size) +
-                      " values at offset " + std::to_string(offset) +
-                      " do not fit " + std::to_string(total));
+  if (std::string why = detail::checkPackBias(total, offset, size);
+      !why.empty())
+    return ctx->error(what + ": " + why);
   const float *src = weight(ctx, source, size);
   if (!src)
     return ctx->error(what + ": " + lastError(ctx));
