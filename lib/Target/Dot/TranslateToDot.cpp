@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -107,8 +108,10 @@ public:
           "fontname=\"Helvetica\", fontsize=10];\n"
        << "  edge [color=\"#555555\"];\n";
     for (BlockArgument arg : func.getArguments()) {
-      if (func.getArgAttr(arg.getArgNumber(), IOSDialect::kParamAttrName))
+      if (func.getArgAttr(arg.getArgNumber(), IOSDialect::kParamAttrName)) {
+        parameters.insert(arg);
         continue;
+      }
       std::string id = newId();
       ids[arg] = id;
       os << "  " << id << " [shape=ellipse, label=\""
@@ -161,9 +164,16 @@ private:
         printStage(stage, stageIndex++, indent);
         continue;
       }
-      // Constants are parameters: leave them out like parameter arguments.
-      if (op.hasTrait<OpTrait::ConstantLike>())
+      // Constants and what is computed from parameters alone (the packed
+      // weights of merge stages) are parameters: left out like arguments.
+      bool fromParameters =
+          !isGraphOp(&op) && !op.hasTrait<OpTrait::IsTerminator>() &&
+          llvm::all_of(op.getOperands(),
+                       [&](Value v) { return parameters.contains(v); });
+      if (op.hasTrait<OpTrait::ConstantLike>() || fromParameters) {
+        parameters.insert(op.result_begin(), op.result_end());
         continue;
+      }
       printOp(&op, indent);
     }
   }
@@ -194,6 +204,7 @@ private:
   raw_ostream &os;
   std::string edges;
   llvm::DenseMap<Value, std::string> ids;
+  llvm::DenseSet<Value> parameters;
   unsigned counter = 0;
 };
 

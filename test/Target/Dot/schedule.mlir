@@ -65,3 +65,8 @@ func.func @graph(%x: tensor<1x8x9x9xf32> {ios.input},
 func.func @second(%x: tensor<1x8x9x9xf32>) -> tensor<1x8x9x9xf32> {
   return %x : tensor<1x8x9x9xf32>
 }
+
+// The packed weights of a merge stage are parameters: not drawn.
+// RUN: %python -m ios.zoo sample | ios-opt --ios-schedule="strategy=merge" | ios-translate --ios-to-dot | FileCheck %s --check-prefix=MERGE
+// MERGE: label="stage 0: merge
+// MERGE-NOT: tensor.
