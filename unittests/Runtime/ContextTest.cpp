@@ -171,3 +171,27 @@ TEST(Context, BadArgumentsFail) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Context, PrepareConv2dChecksAtLoad) {
+  Context *ctx = createContext(2, 1, 1024, nullptr);
+  float *a = arena(ctx);
+  View in = view(a, 0, 1, 4, 8, 8), out = view(a, 256, 1, 6, 8, 8);
+  EXPECT_TRUE(prepareConv2d(ctx, 1, "ok", in, out, 3, 3, 1, 1, 1, 1, 1, 1, 1,
+                            ActRelu, true))
+      << lastError(ctx);
+  // 8x8 with a 3x3 window and no padding is 6x6, not 8x8.
+  EXPECT_FALSE(prepareConv2d(ctx, 0, "shape", in, out, 3, 3, 1, 1, 0, 0, 1,
+                             1, 1, ActRelu, true));
+  EXPECT_NE(std::string(lastError(ctx)).find("shape: conv2d:"),
+            std::string::npos)
+      << lastError(ctx);
+  EXPECT_FALSE(prepareConv2d(ctx, 7, "stream", in, out, 3, 3, 1, 1, 1, 1, 1,
+                             1, 1, ActRelu, true));
+  EXPECT_NE(std::string(lastError(ctx)).find("no stream 7"), std::string::npos)
+      << lastError(ctx);
+  destroyContext(ctx);
+}
+
+} // namespace

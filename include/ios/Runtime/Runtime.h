@@ -88,6 +88,17 @@ bool packConvWeight(Context *ctx, const char *name, int64_t totalOut,
 bool packBias(Context *ctx, const char *name, int64_t total,
               const char *source, int64_t offset, int64_t size);
 
+/// Prepares a convolution configuration at load, before any inference: the
+/// CUDA backend builds its descriptors, chooses the algorithm
+/// (cudnnGetConvolutionForwardAlgorithm_v7) and sizes the stream's
+/// workspace; the CPU backend checks the shapes. Emitted create() functions
+/// call it for every convolution. False (and lastError set) if the
+/// configuration is invalid or cannot be planned.
+bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
+                   View out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                   int64_t ph, int64_t pw, int64_t dh, int64_t dw,
+                   int64_t groups, Act act, bool hasBias);
+
 // Leaf ops, enqueued on `stream` in order. `opName` names the op in errors.
 void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
             View out, const float *weight, const float *bias, int64_t kh,

@@ -100,6 +100,9 @@ private:
   FailureOr<std::string> packedName(Value packed, Operation *user);
 
   LogicalResult lowerOp(Operation *op, int32_t stream);
+  /// kh, kw, strides, padding, dilations, groups, activation of a conv, as
+  /// the runtime's conv2d / prepareConv2d take them.
+  SmallVector<Attribute> convWindow(Conv2dOp c);
   LogicalResult emitCreate();
   LogicalResult emitRun();
   void emitDestroy();
@@ -216,6 +219,20 @@ static StringRef actName(Activation a) {
   llvm_unreachable("unknown activation");
 }
 
+SmallVector<Attribute> Lowering::convWindow(Conv2dOp c) {
+  auto ws = c.getWeight().getType().getShape();
+  return {i64(ws[2]),
+          i64(ws[3]),
+          i64(c.getStrides()[0]),
+          i64(c.getStrides()[1]),
+          i64(c.getPadding()[0]),
+          i64(c.getPadding()[1]),
+          i64(c.getDilations()[0]),
+          i64(c.getDilations()[1]),
+          i64(c.getGroups()),
+          opaque(actName(c.getAct()))};
+}
+
 LogicalResult Lowering::lowerOp(Operation *op, int32_t stream) {
   std::string name = nameOf(op);
   Attribute s = i32(stream), n = str(name);
@@ -225,16 +242,14 @@ LogicalResult Lowering::lowerOp(Operation *op, int32_t stream) {
         FailureOr<Value> bias = weightOf(c.getBias(), op);
         if (failed(w) || failed(bias))
           return failure();
-        auto ws = c.getWeight().getType().getShape();
+        SmallVector<Attribute> args = {operand(0), s,          n,
+                                       operand(1), operand(2), operand(3),
+                                       operand(4)};
+        llvm::append_range(args, convWindow(c));
         callVoid("ios::rt::conv2d",
                  {context, viewOf(c.getInput()), viewOf(c.getResult()), *w,
                   *bias},
-                 {operand(0), s, n, operand(1), operand(2), operand(3),
-                  operand(4), i64(ws[2]), i64(ws[3]), i64(c.getStrides()[0]),
-                  i64(c.getStrides()[1]), i64(c.getPadding()[0]),
-                  i64(c.getPadding()[1]), i64(c.getDilations()[0]),
-                  i64(c.getDilations()[1]), i64(c.getGroups()),
-                  opaque(actName(c.getAct()))});
+                 args);
         return success();
       })
       .Case([&](Pool2dOp p) -> LogicalResult {
@@ -391,6 +406,27 @@ LogicalResult Lowering::emitCreate() {
       offset += st[0];
     }
   }
+  // Every convolution is planned now, at load (the CUDA backend chooses its
+  // cuDNN algorithm and sizes the workspace), not at the first inference.
+  arenaBase = call(floatPtr, "ios::rt::arena", {context}, {operand(0)});
+  views.clear();
+  rootViews.clear();
+  for (auto stage : func.getBody().front().getOps<StageOp>())
+    for (auto [s, group] : llvm::enumerate(stage.getGroups()))
+      for (auto conv : group.getBody().front().getOps<Conv2dOp>()) {
+        SmallVector<Attribute> args = {operand(0), i32(s),
+                                       str(nameOf(conv)), operand(1),
+                                       operand(2)};
+        llvm::append_range(args, convWindow(conv));
+        args.push_back(b.getBoolAttr(true));
+        failIfNot(call(b.getI1Type(), "ios::rt::prepareConv2d",
+                       {context, viewOf(conv.getInput()),
+                        viewOf(conv.getResult())},
+                       args));
+      }
+  views.clear();
+  rootViews.clear();
+
   Value handle = emitc::CastOp::create(b, loc, voidPtr, context);
   emitc::ReturnOp::create(b, loc, handle);
   return success();

@@ -354,6 +354,25 @@ void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
               [=] { return cpu::conv2d(in, out, weight, bias, p); });
 }
 
+bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
+                   View out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                   int64_t ph, int64_t pw, int64_t dh, int64_t dw,
+                   int64_t groups, Act act, bool hasBias) {
+  (void)hasBias; // the CPU kernels need no plan: check what conv2d checks
+  std::string check = detail::checkConv(
+      in, out, detail::ConvShape{kh, kw, sh, sw, ph, pw, dh, dw, groups});
+  if (check.empty() && (act < ActNone || act > ActTanh))
+    check = "unknown activation " + std::to_string(int(act));
+  if (check.empty() && (stream < 0 || size_t(stream) >= ctx->streams.size()))
+    check = "no stream " + std::to_string(stream);
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  if (check.empty())
+    return true;
+  return ctx->error(std::string(opName ? opName : "<unnamed op>") +
+                    ": conv2d: " + check);
+}
+
 void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
             View out, PoolKind kind, int64_t kh, int64_t kw, int64_t sh,
             int64_t sw, int64_t ph, int64_t pw) {

@@ -405,6 +405,28 @@ static ConvPlan *convPlan(Context *ctx, int32_t stream, const std::string &op,
   return ctx->plans.emplace(key, std::move(plan)).first->second.get();
 }
 
+bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
+                   View out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                   int64_t ph, int64_t pw, int64_t dh, int64_t dw,
+                   int64_t groups, Act act, bool hasBias) {
+  std::string op = ctx->opName(opName, "conv2d", stream);
+  if (op.empty())
+    return false;
+  detail::ConvShape s{kh, kw, sh, sw, ph, pw, dh, dw, groups};
+  std::string check = detail::checkConv(in, out, s);
+  if (check.empty() && (act < ActNone || act > ActTanh))
+    check = "unknown activation " + std::to_string(int(act));
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  if (!ctx->ok(op, check))
+    return false;
+  // The plan (descriptors, algorithm, workspace size) is made now, at load,
+  // and the stream's workspace grown to it.
+  ConvPlan *plan = convPlan(ctx, stream, op, in, out, s, act, hasBias);
+  return plan && (!plan->workspaceBytes ||
+                  ctx->workspace(stream, plan->workspaceBytes, op));
+}
+
 void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
             View out, const float *weight, const float *bias, int64_t kh,
             int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,

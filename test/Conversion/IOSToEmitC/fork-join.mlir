@@ -15,6 +15,9 @@
 // CHECK-SAME:    specifiers = ["extern \22C\22"]
 // CHECK:         call_opaque "ios::rt::createContext"() {args = [2 : i32, 2 : i32, {{[0-9]+}}, #emitc.opaque<"&ios_error">]}
 // CHECK:         call_opaque "ios::rt::loadWeights"
+// Convolutions are planned at load (cuDNN algorithm, workspace), per stream.
+// CHECK:         call_opaque "ios::rt::prepareConv2d"({{.*}}) {args = [0 : index, 0 : i32, #emitc.opaque<"\22a\22">, 1 : index, 2 : index, 3, 3, 1, 1, 1, 1, 1, 1, 1, #emitc.opaque<"ios::rt::ActRelu">, true]}
+// CHECK:         call_opaque "ios::rt::prepareConv2d"({{.*}}) {args = [0 : index, 1 : i32, #emitc.opaque<"\22b\22">
 // CHECK-LABEL: emitc.func @ios_two_run(
 // CHECK:         call_opaque "ios::rt::upload"
 // CHECK:         verbatim "// stage 0: concurrent, 2 group(s), estimated 0.1000 ms"
