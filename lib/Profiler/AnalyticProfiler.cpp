@@ -350,9 +350,9 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
       alone += latency + k.workUs / k.fraction;
     order.push_back({alone, &g});
   }
-  std::stable_sort(order.begin(), order.end(), [](const auto &a,
-                                                  const auto &b) {
-    return a.first > b.first;
+  // Longest first; equal groups keep their order (the groups are one array).
+  std::sort(order.begin(), order.end(), [](const auto &a, const auto &b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
   });
 
   struct Stream {

@@ -109,10 +109,9 @@ public:
             }
       order.push_back({std::move(enc), unsigned(gi)});
     }
-    std::stable_sort(order.begin(), order.end(), [](const auto &a,
-                                                    const auto &b) {
-      return a.first < b.first;
-    });
+    // By encoding, equal groups by position (std::stable_sort's temporary
+    // buffer is deprecated in libstdc++ 12 under clang).
+    std::sort(order.begin(), order.end());
     for (const auto &entry : order) {
       stage.groups.emplace_back();
       for (unsigned v : groups[entry.second])

@@ -175,8 +175,9 @@ FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func) {
   // overlap a placed buffer whose live range overlaps.
   SmallVector<unsigned> order = llvm::to_vector(
       llvm::seq<unsigned>(0, plan.buffers.size()));
-  llvm::stable_sort(order, [&](unsigned a, unsigned b) {
-    return plan.buffers[a].size > plan.buffers[b].size;
+  llvm::sort(order, [&](unsigned a, unsigned b) {
+    return plan.buffers[a].size > plan.buffers[b].size ||
+           (plan.buffers[a].size == plan.buffers[b].size && a < b);
   });
   SmallVector<unsigned> placed;
   for (unsigned i : order) {
