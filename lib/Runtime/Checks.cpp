@@ -223,3 +223,9 @@ std::string ios::rt::detail::checkPackBias(int64_t total, int64_t offset,
   return std::to_string(size) + " values at offset " + std::to_string(offset) +
          " do not fit " + std::to_string(total);
 }
+
+std::string ios::rt::detail::checkAct(Act act) {
+  if (act < ActNone || act > ActTanh)
+    return "unknown activation " + std::to_string(int(act));
+  return {};
+}

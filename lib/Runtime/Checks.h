@@ -40,6 +40,8 @@ struct ConvShape {
   int64_t kh, kw, sh, sw, ph, pw, dh, dw, groups;
 };
 std::string checkConv(View in, View out, const ConvShape &s);
+/// "" for ActNone..ActTanh, else "unknown activation N".
+std::string checkAct(Act act);
 std::string checkPool(View in, View out, PoolKind kind, int64_t kh,
                       int64_t kw, int64_t sh, int64_t sw, int64_t ph,
                       int64_t pw);

@@ -46,10 +46,15 @@ struct View {
 };
 
 /// A whole tensor at `base + offset` (floats).
-View view(float *base, int64_t offset, int64_t n, int64_t c, int64_t h,
-          int64_t w);
+inline View view(float *base, int64_t offset, int64_t n, int64_t c, int64_t h,
+                 int64_t w) {
+  return View{base + offset, n, c, h, w, c * h * w};
+}
 /// Channels [begin, end) of `v` (no copy).
-View channels(View v, int64_t begin, int64_t end);
+inline View channels(View v, int64_t begin, int64_t end) {
+  return View{v.data + begin * v.h * v.w, v.n, end - begin, v.h, v.w,
+              v.batchStride};
+}
 
 /// The same memory seen as another shape of equal size (a whole tensor).
 inline View reshape(View v, int64_t n, int64_t c, int64_t h, int64_t w) {

@@ -217,16 +217,6 @@ public:
   std::string message, returned;
 };
 
-View view(float *base, int64_t offset, int64_t n, int64_t c, int64_t h,
-          int64_t w) {
-  return View{base + offset, n, c, h, w, c * h * w};
-}
-
-View channels(View v, int64_t begin, int64_t end) {
-  return View{v.data + begin * v.h * v.w, v.n, end - begin, v.h, v.w,
-              v.batchStride};
-}
-
 Context *createContext(int32_t numStreams, int32_t numEvents,
                        int64_t arenaFloats, const char **error) {
   auto fail = [&](const char *text) -> Context * {
@@ -361,8 +351,8 @@ bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
   (void)hasBias; // the CPU kernels need no plan: check what conv2d checks
   std::string check = detail::checkConv(
       in, out, detail::ConvShape{kh, kw, sh, sw, ph, pw, dh, dw, groups});
-  if (check.empty() && (act < ActNone || act > ActTanh))
-    check = "unknown activation " + std::to_string(int(act));
+  if (check.empty())
+    check = detail::checkAct(act);
   if (check.empty() && (stream < 0 || size_t(stream) >= ctx->streams.size()))
     check = "no stream " + std::to_string(stream);
   if (check.empty())

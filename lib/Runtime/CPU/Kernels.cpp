@@ -53,12 +53,6 @@ void applyAct(float *x, int64_t count, Act act) {
   }
 }
 
-std::string checkAct(Act act) {
-  if (act < ActNone || act > ActTanh)
-    return "unknown activation " + std::to_string(int(act));
-  return {};
-}
-
 /// The B operand of a convolution: row k = (c, i, j) of the window, column
 /// p = (y, x) of the output; element = input(c, y*sh - ph + i*dh,
 /// x*sw - pw + j*dw), zero in the padding.
@@ -160,7 +154,7 @@ std::string ios::rt::cpu::conv2d(View in, View out, const float *weight,
                                  const float *bias, const ConvParams &p) {
   if (std::string e = detail::checkConv(in, out, p); !e.empty())
     return e;
-  if (std::string e = checkAct(p.act); !e.empty())
+  if (std::string e = detail::checkAct(p.act); !e.empty())
     return e;
   if (!weight)
     return "no weight";
@@ -257,7 +251,7 @@ std::string ios::rt::cpu::pool2d(View in, View out, PoolKind kind, int64_t kh,
 std::string ios::rt::cpu::activation(View in, View out, Act act) {
   if (std::string e = detail::checkElementwise(out, 1, &in); !e.empty())
     return e;
-  if (std::string e = checkAct(act); !e.empty())
+  if (std::string e = detail::checkAct(act); !e.empty())
     return e;
   const int64_t size = in.c * in.h * in.w;
   for (int64_t n = 0; n < in.n; ++n) {

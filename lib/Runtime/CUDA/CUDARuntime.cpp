@@ -165,16 +165,6 @@ public:
   std::string message, returned;
 };
 
-View view(float *base, int64_t offset, int64_t n, int64_t c, int64_t h,
-          int64_t w) {
-  return View{base + offset, n, c, h, w, c * h * w};
-}
-
-View channels(View v, int64_t begin, int64_t end) {
-  return View{v.data + begin * v.h * v.w, v.n, end - begin, v.h, v.w,
-              v.batchStride};
-}
-
 Context *createContext(int32_t numStreams, int32_t numEvents,
                        int64_t arenaFloats, const char **error) {
   thread_local std::string message;
@@ -414,8 +404,8 @@ bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
     return false;
   detail::ConvShape s{kh, kw, sh, sw, ph, pw, dh, dw, groups};
   std::string check = detail::checkConv(in, out, s);
-  if (check.empty() && (act < ActNone || act > ActTanh))
-    check = "unknown activation " + std::to_string(int(act));
+  if (check.empty())
+    check = detail::checkAct(act);
   if (check.empty())
     check = ctx->inArena({{"input", in}, {"output", out}});
   if (!ctx->ok(op, check))
@@ -438,8 +428,8 @@ void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
   std::string check = detail::checkConv(in, out, s);
   if (check.empty() && !weight)
     check = "missing weight";
-  if (check.empty() && (act < ActNone || act > ActTanh))
-    check = "unknown activation " + std::to_string(int(act));
+  if (check.empty())
+    check = detail::checkAct(act);
   if (check.empty())
     check = ctx->inArena({{"input", in}, {"output", out}});
   if (!ctx->ok(op, check))
@@ -524,8 +514,8 @@ void activation(Context *ctx, int32_t stream, const char *opName, View in,
   if (op.empty())
     return;
   std::string check = detail::checkElementwise(out, 1, &in);
-  if (check.empty() && (act < ActNone || act > ActTanh))
-    check = "unknown activation " + std::to_string(int(act));
+  if (check.empty())
+    check = detail::checkAct(act);
   if (check.empty())
     check = ctx->inArena({{"input", in}, {"output", out}});
   if (!ctx->ok(op, check))
