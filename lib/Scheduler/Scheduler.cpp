@@ -460,7 +460,7 @@ std::vector<int> computeMergeClasses(const Graph &g) {
   for (unsigned u = 0; u < g.numUnits(); ++u) {
     if (g.unit(u).nodes.size() != 1)
       continue;
-    std::string key = mergeClassKey(g, g.unit(u).nodes[0]);
+    llvm::StringRef key = mergeClassKey(g, g.unit(u).nodes[0]);
     if (key.empty())
       continue;
     cls[u] = ids.try_emplace(key, int(ids.size())).first->second;

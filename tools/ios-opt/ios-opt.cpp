@@ -1,5 +1,6 @@
 //===- ios-opt.cpp - IOS optimizer driver ---------------------------------===//
 
+#include "TestPasses.h"
 #include "ios/InitAll.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -7,8 +8,9 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  mlir::ios::registerAllDialects(registry);
-  mlir::ios::registerAllPasses();
+  ios::registerAllDialects(registry);
+  ios::registerAllPasses();
+  ios::test::registerTestPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "IOS optimizer driver\n", registry));
 }

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ios/Scheduler/Scheduler.h"
-#include "ios/Scheduler/SyntheticGraphs.h"
+#include "Scheduler/SyntheticGraphs.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"

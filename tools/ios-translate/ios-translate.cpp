@@ -5,7 +5,7 @@
 #include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
 
 int main(int argc, char **argv) {
-  mlir::ios::registerAllTranslations();
+  ios::registerAllTranslations();
   return mlir::failed(
       mlir::mlirTranslateMain(argc, argv, "IOS translation driver\n"));
 }

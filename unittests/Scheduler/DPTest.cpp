@@ -3,7 +3,7 @@
 #include "TestUtil.h"
 
 #include "ios/Scheduler/Scheduler.h"
-#include "ios/Scheduler/SyntheticGraphs.h"
+#include "Scheduler/SyntheticGraphs.h"
 
 #include "gtest/gtest.h"
 
@@ -13,7 +13,7 @@ using namespace ios::sched::testutil;
 namespace {
 
 Graph buildGraph(const RandomDag &d) {
-  auto g = Graph::build(d.specs, d.edges);
+  auto g = Graph::build(d.specs, d.edges, firstSignature);
   EXPECT_TRUE(bool(g)) << llvm::toString(g.takeError());
   return std::move(*g);
 }

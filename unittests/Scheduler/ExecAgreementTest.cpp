@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Scheduler/SyntheticGraphs.h"
 #include "ios/Scheduler/Scheduler.h"
 
 #include <gtest/gtest.h>
@@ -58,13 +59,14 @@ TEST(ExecAgreement, SameOptimumAsTheCostServer) {
   for (int i = 0; i < 2; ++i) {
     nodes[i].id = i;
     nodes[i].sig = conv1x1();
-    nodes[i].input = ValueRef{-1, 0, 16};
+    nodes[i].mergeKey = synthetic::iosMergeKey(nodes[i].sig, -1, 0, 16);
   }
   nodes[2].id = 2;
   nodes[2].sig = OpSignature("add");
   nodes[2].sig.inputShapes = {{16, 8, 8}, {16, 8, 8}};
   nodes[2].sig.outputShape = {16, 8, 8};
-  Graph g = cantFail(Graph::build(nodes, {{0, 2}, {1, 2}}));
+  Graph g =
+      cantFail(Graph::build(nodes, {{0, 2}, {1, 2}}, synthetic::mergeConvs));
 
   FunctionStageCost cost(serverCostUs);
   ScheduleResult both = cantFail(scheduleDP(g, cost));

@@ -264,7 +264,7 @@ func.func @unit_empty(%x: tensor<1x4x2x2xf32>) {
 // -----
 
 func.func @unit_not_graph_op() {
-  // expected-error @+1 {{'ios.unit' is only valid on graph ops}}
+  // expected-error @+1 {{'ios.unit' is only valid on schedulable ops}}
   return {ios.unit = "u"}
 }
 
@@ -279,7 +279,7 @@ func.func @part_negative(%x: tensor<1x4x2x2xf32>) {
 // -----
 
 func.func @part_not_graph_op() {
-  // expected-error @+1 {{'ios.part' is only valid on graph ops}}
+  // expected-error @+1 {{'ios.part' is only valid on schedulable ops}}
   return {ios.part = 1 : i64}
 }
 

@@ -18,7 +18,7 @@
 // CHECK-SAME:    profiler = "db:{{.*}}.jsonl"
 // CHECK:         ios.stage
 // ROWS: {{[1-9][0-9]*}} rows ['v100'] [1]
-// MISS: error: 'func.func' op ios-schedule failed: stage database '{{.*}}.jsonl' has no measurement for device 'a100', batch 1, stage
+// MISS: error: ios-schedule failed on @{{[a-z_]+}}: stage database '{{.*}}.jsonl' has no measurement for device 'a100', batch 1, stage
 
 !t = tensor<1x16x8x8xf32>
 !w = tensor<16x16x3x3xf32>
