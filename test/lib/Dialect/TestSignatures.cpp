@@ -19,8 +19,7 @@
 using namespace mlir;
 
 namespace {
-struct TestSignaturesPass
-    : PassWrapper<TestSignaturesPass, InterfacePass<FunctionOpInterface>> {
+struct TestSignaturesPass : PassWrapper<TestSignaturesPass, OperationPass<>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TestSignaturesPass)
 
   StringRef getArgument() const final { return "test-ios-signatures"; }
@@ -29,9 +28,13 @@ struct TestSignaturesPass
   }
 
   void runOnOperation() override {
+    getOperation()->walk([&](FunctionOpInterface func) { print(func); });
+  }
+
+  void print(FunctionOpInterface func) {
     llvm::StringMap<unsigned> classes;
-    getOperation().walk([&](ios::SchedulableOpInterface op) {
-      InFlightDiagnostic remark = op->emitRemark()
+    func.walk([&](ios::SchedulableOpInterface op) {
+      InFlightDiagnostic remark = emitRemark(op->getLoc())
                                   << ios::signatureOf(op).str();
       if (std::optional<std::string> key = op.getMergeKey())
         remark << " merge class "
