@@ -2,7 +2,7 @@
 //
 // dp[S] = min over endings E of S (non-empty, no edge from E to S - E) of
 //         dp[S - E] + cost(E),   dp[{}] = 0,
-// over the down-closed unit sets S of one part (ios-reference.md 2.3-2.8).
+// over the down-closed unit sets S of one part (docs/IOS.md, "Search space").
 //
 //===----------------------------------------------------------------------===//
 
@@ -298,7 +298,7 @@ private:
   }
 
   /// Merge endings: every sink alone, and every subset (>= 2) of the sinks
-  /// of one merge class (ios-reference.md 2.6; merge sets are independent
+  /// of one merge class (docs/IOS.md, "Merge rule"; merge sets are independent
   /// convs reading the same value, hence always sinks).
   void enumerateMerge(UnitSet sinks, EndingBuf &buf) {
     llvm::SmallVector<std::pair<int, unsigned>, 16> classed;

@@ -370,7 +370,7 @@ TEST(DPTest, RejectsBadOptionsAndCosts) {
             std::string::npos);
 }
 
-/// Fidelity with the reference (ios-reference.md 2.3 and 7): same graphs,
+/// Fidelity with the reference (docs/IOS.md, "Search space"): same graphs,
 /// same search space => same state / transition / stage counts.
 TEST(DPTest, ReferenceCountsInceptionV3) {
   auto g = synthetic::inceptionV3();

@@ -1,6 +1,6 @@
 """Fits the analytic GPU model's constants to the IOS paper's V100 numbers.
 
-Data fitted (ios-reference.md 6.1 and 6.3, V100, batch 1):
+Data fitted (docs/IOS.md, "Published measurements", V100, batch 1):
   * Sequential and Greedy latency of Inception V3, RandWire, NasNet and
     SqueezeNet (8 numbers);
   * the README sample network: its sequential latency (0.486 ms) and its

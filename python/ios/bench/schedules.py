@@ -20,7 +20,7 @@ import time
 
 from ios import zoo
 
-# ios-reference.md 6.1 (V100, batch 1, ms): Sequential, Greedy, IOS-Merge,
+# docs/IOS.md, "Published measurements" (V100, batch 1, ms): Sequential, Greedy, IOS-Merge,
 # IOS-Parallel, IOS-Both.
 PAPER = {
     "inception_v3": (6.51, 4.62, 5.39, 4.11, 4.03),
@@ -71,7 +71,7 @@ def run(models, device, build_dir, out=sys.stdout):
             rows[model] = {s: schedule(ios_opt, path, s, device)
                            for s in STRATEGIES}
     print(f"Estimated latency (ms) with the analytic profiler, device "
-          f"{device}; paper = IOS's V100 measurements (ios-reference.md 6.1)",
+          f"{device}; paper = IOS's V100 measurements (docs/IOS.md, "Published measurements")",
           file=out)
     header = f"{'model':<13}" + "".join(
         f"{s:>22}" for s in ("Sequential", "Greedy", "IOS-Merge",
