@@ -104,7 +104,7 @@ class CheckTest(unittest.TestCase):
             lambda: g.slice(x, 3, 3),
             lambda: g.linear(x, 3),  # rank
             lambda: g.activation(x, "none"),
-            lambda: g.input((3, 8, 8)),  # second input
+            lambda: g.input((3, 8, 8), full=True),  # full shape without the batch
             lambda: Graph("t2").conv2d(x, 3),  # value of another graph
             lambda: Graph("t", batch=0),
             lambda: Graph("1bad"),
