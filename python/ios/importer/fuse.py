@@ -6,6 +6,8 @@
    the most negative f32), neither in ceil_mode, becomes the consumer's own
    padding where the pool's padding stays within half its kernel (exporters
    write PyTorch's padded average pools as Pad + AveragePool);
+   a concatenation used only as an operand of another concatenation is
+   inlined into it (exporters flatten nested concatenations);
 2. an ``ios.affine`` (an inference batch norm, or a per-channel constant
    scale/shift) whose input is the result of an ``ios.conv2d`` / ``ios.linear``
    without activation, used by nothing else, is folded into its weights:
@@ -84,6 +86,22 @@ def fold_pads(graph):
             graph.erase_op(op)
 
 
+def flatten_concats(graph):
+    for op in list(graph.ops):
+        if op.kind != "concat":
+            continue
+        inner = [v for v in op.operands if v.op is not None and v.op.kind == "concat"
+                 and _single_use(graph, v)]
+        if not inner:
+            continue
+        operands = []
+        for v in op.operands:
+            operands += v.op.operands if v in inner else [v]
+        op.operands = operands
+        for v in inner:
+            graph.erase_op(v.op)
+
+
 def fold_affines(graph, params):
     for op in list(graph.ops):
         if op.kind != "affine":
@@ -145,6 +163,7 @@ def run(graph, params):
     parameters and loses the unused ones."""
     remove_dead_ops(graph)
     fold_pads(graph)
+    flatten_concats(graph)
     fold_affines(graph, params)
     gated_activations(graph)
     fuse_activations(graph)

@@ -33,6 +33,21 @@ class ImporterError(ValueError):
     and op type) and the reason."""
 
 
+class Const:
+    """A constant tensor of the source model; ``name`` keys it as a parameter
+    (initializer / attribute name, or the name of the node that made it)."""
+
+    __slots__ = ("array", "name")
+
+    def __init__(self, array, name):
+        self.array = np.asarray(array)
+        self.name = name
+
+    @property
+    def shape(self):
+        return self.array.shape
+
+
 class Grouped:
     """A 4-D value viewed as (N, G, C/G, H, W): the first reshape of a channel
     shuffle. Only a transpose of axes 1 and 2 or a reshape back may use it."""
@@ -187,6 +202,33 @@ class Lowering:
                                 f"{x.shape[1]} channels")
         return self.g.affine(x, self.param(scale[0] + ".bn_scale", s, unique=True),
                              self.param(bias[0] + ".bn_shift", t, unique=True), name=name)
+
+    def affine_constant(self, x, kind, c, name):
+        """``x + c``, ``x - c``, ``x * c`` or ``x / c`` (``kind`` add / sub / mul
+        / div) for a scalar or per-channel :class:`Const` ``c``: an
+        ``ios.affine`` with parameters ``<c>`` and ``<c>.ones`` / ``.zeros`` /
+        ``.neg`` / ``.reciprocal``."""
+        a = np.asarray(c.array)
+        channels = x.shape[1]
+        shape = a.shape
+        while shape and shape[0] == 1 and len(shape) > x.rank - 1:
+            shape = shape[1:]
+        if a.dtype.kind != "f" or not (
+                a.size == 1 or (x.rank == 4 and shape == (channels, 1, 1))
+                or (x.rank == 2 and shape == (channels,))):
+            raise LoweringError(f"{kind} with a constant of shape {list(a.shape)} is not "
+                                f"supported: only scalars and per-channel constants over "
+                                f"{x.type}")
+        v = np.broadcast_to(a.reshape(-1).astype(np.float64), (channels,))
+        ones, zeros = np.ones(channels), np.zeros(channels)
+        scale, shift = {
+            "add": ((c.name + ".ones", ones), (c.name, v)),
+            "sub": ((c.name + ".ones", ones), (c.name + ".neg", -v)),
+            "mul": ((c.name, v), (c.name + ".zeros", zeros)),
+            "div": ((c.name + ".reciprocal", 1.0 / v), (c.name + ".zeros", zeros)),
+        }[kind]
+        return self.g.affine(x, self.param(*scale, unique=True),
+                             self.param(*shift, unique=True), name=name)
 
     def linear(self, x, weight, bias, name):
         """Fully connected layer; ``weight`` is (name, M x K ndarray), ``bias``

@@ -15,8 +15,8 @@ import re
 import numpy as np
 
 from ios.builder import BuildError, Value
-from ios.importer.lower import (ImporterError, Lowering, LoweringError, clip_activation,
-                                hardsigmoid_activation, shape_of)
+from ios.importer.lower import (Const, ImporterError, Lowering, LoweringError,
+                                clip_activation, hardsigmoid_activation, shape_of)
 
 
 def _onnx():
@@ -26,21 +26,6 @@ def _onnx():
     except ImportError:  # pragma: no cover - depends on the machine
         raise SystemExit("ios.importer needs the onnx package: apt-get install python3-onnx")
     return onnx
-
-
-class Const:
-    """A constant tensor; ``name`` keys it as a parameter (initializer name,
-    or the output name of the node that made it)."""
-
-    __slots__ = ("array", "name")
-
-    def __init__(self, array, name):
-        self.array = np.asarray(array)
-        self.name = name
-
-    @property
-    def shape(self):
-        return self.array.shape
 
 
 class Unavailable:
@@ -314,22 +299,6 @@ def _hard_sigmoid(n):
     return [n.lw.g.activation(n.tensor(0), kind, name=n.name)]
 
 
-def _per_channel(x, c):
-    """A constant that broadcasts per channel over ``x`` as a (C,) vector."""
-    name, a = c
-    a = np.asarray(a)
-    channels = x.shape[1]
-    shape = tuple(d for d in a.shape)
-    while shape and shape[0] == 1 and len(shape) > x.rank - 1:
-        shape = shape[1:]
-    ok = (a.size == 1 or (x.rank == 4 and shape in ((channels, 1, 1),))
-          or (x.rank == 2 and shape == (channels,)))
-    if not ok or a.dtype.kind != "f":
-        raise LoweringError(f"a constant operand of shape {list(a.shape)} is not supported: only "
-                            f"scalars and per-channel constants over {x.type}")
-    return name, np.broadcast_to(a.reshape(-1), (channels,)).astype(np.float64)
-
-
 def _binary(kind):
     def lower(n):
         a, b = n.input(0), n.input(1)
@@ -345,16 +314,7 @@ def _binary(kind):
         if not isinstance(b, Const):
             raise LoweringError(f"{kind} with a constant first operand is not supported")
         x = n.tensor(0 if n.input(0) is a else 1)
-        cname, c = _per_channel(x, (b.name, b.array))
-        ones, zeros = np.ones_like(c), np.zeros_like(c)
-        scale, shift = {
-            "Add": ((cname + ".ones", ones), (cname, c)),
-            "Sub": ((cname + ".ones", ones), (cname + ".neg", -c)),
-            "Mul": ((cname, c), (cname + ".zeros", zeros)),
-            "Div": ((cname + ".reciprocal", 1.0 / c), (cname + ".zeros", zeros)),
-        }[kind]
-        return [n.lw.g.affine(x, n.lw.param(*scale, unique=True),
-                              n.lw.param(*shift, unique=True), name=n.name)]
+        return [n.lw.affine_constant(x, kind.lower(), b, n.name)]
     return lower
 
 
