@@ -169,3 +169,10 @@ def run(graph, params):
     fuse_activations(graph)
     for name in graph.erase_unused_params():
         params.pop(name, None)
+    # Parameters in order of first use (folded ones were appended).
+    first = {}
+    for i, op in enumerate(graph.ops):
+        for v in op.operands:
+            first.setdefault(id(v), i)
+    graph.args.sort(key=lambda a: (not a.is_input, first.get(id(a.value), -1) if not a.is_input
+                                   else 0))
