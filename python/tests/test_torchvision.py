@@ -1,0 +1,110 @@
+"""torchvision models imported both ways (torch.fx and torch.onnx.export +
+ONNX), evaluated by ios.reference and compared with the torch model itself
+(random init, randomised BatchNorm statistics and affine parameters, eval
+mode): max |a - b| / max |b| <= 1e-4. Both paths must give the same graph
+(ops, attributes, shapes, operand structure, hence the same schedule).
+
+CI runs FAST_MODELS; ``IOS_TEST_TORCHVISION=all`` runs every model of
+ALL_MODELS (see docs/Import.md for the times).
+"""
+
+import io
+import os
+import unittest
+
+import numpy as np
+
+try:
+    import onnx
+    import torch
+    import torchvision
+    torch.set_num_threads(2)
+except ImportError:  # pragma: no cover
+    torchvision = None
+
+if torchvision is not None:
+    import ios.torch
+    from ios import reference
+    from ios.importer import import_onnx
+
+TOLERANCE = 1e-4
+FAST_MODELS = ["resnet18", "squeezenet1_1", "mobilenet_v3_small", "shufflenet_v2_x0_5"]
+ALL_MODELS = ["googlenet", "inception_v3", "squeezenet1_0", "resnet50", "mobilenet_v2",
+              "densenet121", "efficientnet_b0"] + FAST_MODELS
+
+
+def models():
+    return ALL_MODELS if os.environ.get("IOS_TEST_TORCHVISION") == "all" else FAST_MODELS
+
+
+def randomise_batch_norms(module, seed=0):
+    """Random running statistics and affine parameters for every batch norm."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                c = m.num_features
+                m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
+                m.running_var.copy_(torch.rand(c, generator=gen) + 0.5)
+                m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
+                m.bias.copy_(torch.randn(c, generator=gen) * 0.2)
+
+
+def build(name, seed=0):
+    torch.manual_seed(seed)
+    model = getattr(torchvision.models, name)(weights=None).eval()
+    randomise_batch_norms(model, seed)
+    size = 299 if name == "inception_v3" else 224
+    return model, torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
+
+
+def onnx_model(model, x):
+    f = io.BytesIO()
+    torch.onnx.export(model, x, f)
+    return onnx.load_from_string(f.getvalue())
+
+
+def structure(graph):
+    """The graph without names: per op its kind, attributes, result shape and
+    operands (earlier op index, input index or parameter shape)."""
+    index = {id(a.value): ("input", i) for i, a in enumerate(graph.inputs)}
+    ops = []
+    for i, op in enumerate(graph.ops):
+        operands = tuple(index.get(id(v), ("param", v.shape)) for v in op.operands)
+        ops.append((op.kind, tuple(sorted(op.attrs.items())), op.result.shape, operands))
+        index[id(op.result)] = ("op", i)
+    return ops, [index[id(v)] for v in graph.outputs]
+
+
+def relative_error(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30))
+
+
+@unittest.skipIf(torchvision is None, "needs python3-torchvision and python3-onnx")
+class TorchvisionTest(unittest.TestCase):
+    def test_models(self):
+        for name in models():
+            with self.subTest(model=name):
+                model, x = build(name)
+                with torch.no_grad():
+                    expected = model(x).numpy()
+                g_fx, p_fx = ios.torch.import_module(model, x)
+                g_onnx, p_onnx = import_onnx(onnx_model(model, x))
+                for g, p in ((g_fx, p_fx), (g_onnx, p_onnx)):
+                    (y,) = reference.run(g, p, x.numpy())
+                    self.assertLessEqual(relative_error(y.numpy(), expected), TOLERANCE)
+                self.assertEqual(structure(g_fx), structure(g_onnx))
+                # no batch norm, dropout or unfused conv activation survives where
+                # the network allows folding: every affine follows a non-conv
+                for op in g_fx.ops:
+                    if op.kind == "affine":
+                        producer = op.operands[0].op
+                        self.assertFalse(producer is not None and producer.kind == "conv2d"
+                                         and producer.attrs["act"] == "none"
+                                         and len([o for o in g_fx.ops
+                                                  if op.operands[0] in o.operands]) == 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
