@@ -218,11 +218,24 @@ class _Parser:
             return None if rest.startswith(":") else _unescape(m.group(0))
         if raw.startswith("fused") or raw.startswith("callsite"):
             inner = raw[raw.find("[") + 1:] if raw.startswith("fused") else raw[9:]
-            # the first name among the parts
-            for part in re.finditer(r'"(?:[^"\\]|\\.)*"(?!\s*:)|#[A-Za-z0-9_.$-]+', inner):
-                name = self.loc_name(part.group(0), depth + 1)
-                if name is not None:
-                    return name
+            # the first name among the parts: string literals not followed by ':'
+            i = 0
+            while i < len(inner):
+                if inner[i] == '"':
+                    m = _STRING.match(inner, i)
+                    if not m:
+                        return None
+                    i = m.end()
+                    if not inner[i:].lstrip().startswith(":"):
+                        return _unescape(m.group(0))
+                elif inner[i] == "#":
+                    m = _HASH.match(inner, i)
+                    i = m.end()
+                    name = self.loc_name(m.group(0), depth + 1)
+                    if name is not None:
+                        return name
+                else:
+                    i += 1
         return None
 
     # -- structure -----------------------------------------------------------------
