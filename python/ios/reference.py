@@ -235,20 +235,39 @@ def positive_int(text):
     return v
 
 
+def _input_tensors(graph, path):
+    """Inputs from a safetensors file: tensor ``input`` (or the only tensor)
+    for one graph input, tensors named like the inputs for several."""
+    tensors, _ = safetensors.load(path)
+    if len(graph.inputs) == 1:
+        x = tensors.get("input")
+        if x is None:
+            if len(tensors) != 1:
+                raise ReferenceError(f"{path}: expected a tensor named 'input'")
+            x = next(iter(tensors.values()))
+        return x
+    return tensors  # keyed by input names: run() names missing or unknown ones
+
+
 def main(argv=None):
     from ios import zoo
 
     p = argparse.ArgumentParser(
         prog="python3 -m ios.reference",
-        description="Evaluate a zoo network with PyTorch (CPU) from safetensors weights.")
-    p.add_argument("model", choices=list(zoo.MODELS), metavar="MODEL",
-                   help="one of: " + ", ".join(zoo.MODELS))
-    p.add_argument("--batch", type=positive_int, default=1, help="batch size (default 1)")
+        description="Evaluate a zoo network or a graph-level .mlir file with PyTorch (CPU) "
+                    "from safetensors weights.")
+    p.add_argument("model", metavar="MODEL",
+                   help="a zoo model (" + ", ".join(zoo.MODELS) + ") or a graph-level .mlir "
+                        "file (then --weights is required and --batch does not apply)")
+    p.add_argument("--batch", type=positive_int, default=None,
+                   help="batch size of a zoo model (default 1)")
     p.add_argument("--weights", metavar="FILE",
                    help="safetensors parameters (default: generated from --seed)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of generated weights / input (default 0)")
-    p.add_argument("--input", metavar="FILE", help="safetensors file with the input tensor")
+    p.add_argument("--input", metavar="FILE",
+                   help="safetensors file with the input tensor ('input'; for several inputs "
+                        "one tensor per input name)")
     p.add_argument("--save-input", metavar="FILE", help="write the (generated) input here")
     p.add_argument("--output", "-o", metavar="FILE", help="write the outputs here (safetensors)")
     p.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1,
@@ -257,26 +276,38 @@ def main(argv=None):
                    help="print the RMS of every op's result (activation scales)")
     args = p.parse_args(argv)
 
+    from_file = args.model.endswith(".mlir")
+    if from_file:
+        if args.weights is None:
+            p.error("a .mlir model needs --weights")
+        if args.batch is not None:
+            p.error("--batch applies to zoo models only (a .mlir file fixes its batch)")
+    elif args.model not in zoo.MODELS:
+        p.error(f"argument MODEL: unknown model {args.model!r} (a zoo model: "
+                f"{', '.join(zoo.MODELS)}, or a .mlir file)")
     torch = _torch()
     torch.set_num_threads(args.threads)
-    graph = zoo.build(args.model, batch=args.batch)
     try:
+        if from_file:
+            from ios import mlir_reader
+            graph = mlir_reader.read(args.model)
+        else:
+            graph = zoo.build(args.model, batch=args.batch or 1)
         if args.weights:
             params, _ = safetensors.load(args.weights)
         else:
             params = graph.random_params(args.seed)
         if args.input:
-            tensors, _ = safetensors.load(args.input)
-            x = tensors.get("input")
-            if x is None:
-                if len(tensors) != 1:
-                    raise ReferenceError(f"{args.input}: expected a tensor named 'input'")
-                x = next(iter(tensors.values()))
+            x = _input_tensors(graph, args.input)
         else:
             x = random_input(graph, args.seed)
+        meta = {"model": os.path.basename(args.model), "batch": str(graph.batch)}
         if args.save_input:
-            safetensors.save(args.save_input, {"input": x},
-                             {"model": args.model, "batch": str(args.batch)})
+            xs = x if isinstance(x, (list, dict)) else [x]
+            if isinstance(xs, list):
+                names = ["input"] if len(xs) == 1 else [a.name for a in graph.inputs]
+                xs = dict(zip(names, xs))
+            safetensors.save(args.save_input, xs, meta)
         observe = None
         if args.stats:
             def observe(op, y):
@@ -285,7 +316,11 @@ def main(argv=None):
         t0 = time.perf_counter()
         outs = run(graph, params, x, observe)
         dt = time.perf_counter() - t0
-    except (ReferenceError, safetensors.SafetensorsError, OSError) as e:
+    except Exception as e:
+        from ios.mlir_reader import MlirReadError
+        if not isinstance(e, (ReferenceError, safetensors.SafetensorsError, MlirReadError,
+                              OSError)):
+            raise
         print(f"error: {e}", file=sys.stderr)
         return 1
     for i, y in enumerate(outs):
@@ -295,8 +330,7 @@ def main(argv=None):
     print(f"time: {dt:.3f} s ({torch.get_num_threads()} threads)")
     if args.output:
         names = ["output"] if len(outs) == 1 else [f"output{i}" for i in range(len(outs))]
-        safetensors.save(args.output, {n: y.numpy() for n, y in zip(names, outs)},
-                         {"model": args.model, "batch": str(args.batch)})
+        safetensors.save(args.output, {n: y.numpy() for n, y in zip(names, outs)}, meta)
     return 0
 
 

@@ -506,10 +506,33 @@ class CommandLineTest(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("expects [1, 3, 224, 224]", r.stderr)
 
+    def test_mlir_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            m, w, o1, o2 = (os.path.join(d, n) for n in ("s.mlir", "w.st", "o1.st", "o2.st"))
+            env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+            r = subprocess.run([sys.executable, "-m", "ios.zoo", "sample", "--batch", "2",
+                                "--weights", w, "-o", m], env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = self.run_cli("sample", "--batch", "2", "--weights", w, "--output", o1)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = self.run_cli(m, "--weights", w, "--output", o2)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            np.testing.assert_array_equal(safetensors.load(o1)[0]["output"],
+                                          safetensors.load(o2)[0]["output"])
+            r = self.run_cli(m)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("a .mlir model needs --weights", r.stderr)
+            with open(m, "a") as f:
+                f.write("garbage\n")
+            r = self.run_cli(m, "--weights", w)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("s.mlir:", r.stderr)
+            self.assertIn("expected a func.func, module or alias", r.stderr)
+
     def test_bad_arguments(self):
         r = self.run_cli("resnet")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("invalid choice", r.stderr)
+        self.assertIn("unknown model 'resnet'", r.stderr)
         r = self.run_cli("sample", "--batch", "-1")
         self.assertEqual(r.returncode, 2)
         self.assertIn("must be a positive integer", r.stderr)
