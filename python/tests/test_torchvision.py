@@ -5,7 +5,7 @@ mode): max |a - b| / max |b| <= 1e-4. Both paths must give the same graph
 (ops, attributes, shapes, operand structure, hence the same schedule).
 
 CI runs FAST_MODELS; ``IOS_TEST_TORCHVISION=all`` runs every model of
-ALL_MODELS (see docs/Import.md for the times).
+ios.importer.models.MODELS (see docs/Import.md for the times).
 """
 
 import io
@@ -26,36 +26,15 @@ if torchvision is not None:
     import ios.torch
     from ios import reference
     from ios.importer import import_onnx
+    from ios.importer.models import MODELS, torchvision_model
+    from ios.pipeline import relative_error
 
 TOLERANCE = 1e-4
 FAST_MODELS = ["resnet18", "squeezenet1_1", "mobilenet_v3_small", "shufflenet_v2_x0_5"]
-ALL_MODELS = ["googlenet", "inception_v3", "squeezenet1_0", "resnet50", "mobilenet_v2",
-              "densenet121", "efficientnet_b0"] + FAST_MODELS
 
 
 def models():
-    return ALL_MODELS if os.environ.get("IOS_TEST_TORCHVISION") == "all" else FAST_MODELS
-
-
-def randomise_batch_norms(module, seed=0):
-    """Random running statistics and affine parameters for every batch norm."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                c = m.num_features
-                m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-                m.running_var.copy_(torch.rand(c, generator=gen) + 0.5)
-                m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(c, generator=gen) * 0.2)
-
-
-def build(name, seed=0):
-    torch.manual_seed(seed)
-    model = getattr(torchvision.models, name)(weights=None).eval()
-    randomise_batch_norms(model, seed)
-    size = 299 if name == "inception_v3" else 224
-    return model, torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    return MODELS if os.environ.get("IOS_TEST_TORCHVISION") == "all" else FAST_MODELS
 
 
 def onnx_model(model, x):
@@ -76,17 +55,12 @@ def structure(graph):
     return ops, [index[id(v)] for v in graph.outputs]
 
 
-def relative_error(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30))
-
-
 @unittest.skipIf(torchvision is None, "needs python3-torchvision and python3-onnx")
 class TorchvisionTest(unittest.TestCase):
     def test_models(self):
         for name in models():
             with self.subTest(model=name):
-                model, x = build(name)
+                model, x = torchvision_model(name)
                 with torch.no_grad():
                     expected = model(x).numpy()
                 g_fx, p_fx = ios.torch.import_module(model, x)

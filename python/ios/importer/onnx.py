@@ -624,7 +624,8 @@ SUPPORTED_OPS = sorted(set(LOWER) | set(FOLD))
 
 
 def _graph_name(model, path):
-    name = model.graph.name or (os.path.splitext(os.path.basename(path))[0] if path else "")
+    # The file's name says more than exporters' graph names ("torch_jit").
+    name = os.path.splitext(os.path.basename(path))[0] if path else model.graph.name
     name = re.sub(r"[^A-Za-z0-9_]", "_", name) or "model"
     return name if re.match(r"[A-Za-z_]", name) else "_" + name
 
