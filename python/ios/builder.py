@@ -797,6 +797,24 @@ class Graph:
 
     # -- queries ----------------------------------------------------------------
 
+    def structure(self, names=False):
+        """The graph as comparable data: per op its kind, attributes, result
+        shape, unit, part and operands (an earlier op's index, an input's index,
+        a parameter's shape), plus the outputs. ``names`` adds op and parameter
+        names (two importers of one network agree without them)."""
+        index = {}
+        for i, a in enumerate(self.inputs):
+            index[id(a.value)] = ("input", i)
+        for a in self.params:
+            index[id(a.value)] = ("param", a.shape) + ((a.name,) if names else ())
+        ops = []
+        for i, op in enumerate(self.ops):
+            ops.append((op.kind, tuple(sorted(op.attrs.items())), op.result.shape, op.unit,
+                        op.part, tuple(index[id(v)] for v in op.operands))
+                       + ((op.name,) if names else ()))
+            index[id(op.result)] = ("op", i)
+        return ([a.shape for a in self.inputs], ops, [index[id(v)] for v in self.outputs])
+
     def units(self):
         """Scheduling units in creation order: lists of ops."""
         result, index = [], {}

@@ -68,10 +68,12 @@ def _describe(node):
 
 
 def _shape_tracer(torch):
-    """A ``torch.fx.Tracer`` that also runs every traced call on the example
+    """A ``torch.fx.Tracer`` that can run the traced calls on the example
     inputs, so iterating over a shape (``n, c, h, w = x.size()``) and branching
-    on shapes work: they are static here. Branching on tensor values stays a
-    tracing error."""
+    on shapes work: they are static here. Calls run only when such a value is
+    needed (in creation order, up to the node asked for), so most networks
+    cost no extra forward pass. Branching on tensor values stays a tracing
+    error."""
     fx = torch.fx
     import torch.fx._symbolic_trace as st
 
@@ -83,6 +85,7 @@ def _shape_tracer(torch):
         def __init__(self, example_inputs):
             super().__init__()
             self.example_inputs = list(example_inputs)
+            self.pending = []  # (node, kind, target, args, kwargs) not run yet, in order
             self.values = {}
 
         def _concrete(self, a):
@@ -105,31 +108,39 @@ def _shape_tracer(torch):
                 return self.root.get_submodule(target)(*cargs, **ckwargs)
             return None
 
-        def create_proxy(self, kind, target, args, kwargs, *rest, **kw):
-            proxy = super().create_proxy(kind, target, args, kwargs, *rest, **kw)
-            if None in originals:
-                return proxy  # unknown torch.fx internals: plain symbolic tracing
+        def value(self, node):
+            """The concrete value of ``node`` (None if it cannot be had)."""
+            if node in self.values or None in originals:
+                return self.values.get(node)
             patched = (torch.nn.Module.__call__, torch.nn.Module.__getattr__)
             torch.nn.Module.__call__, torch.nn.Module.__getattr__ = originals
             try:
                 with torch.no_grad():
-                    value = self._run(kind, target, self._concrete(args),
-                                      self._concrete(kwargs))
-            except Exception:  # e.g. an input that is unknown: no concrete value
-                value = None
+                    while self.pending and node not in self.values:
+                        n, kind, target, args, kwargs = self.pending.pop(0)
+                        try:
+                            v = self._run(kind, target, self._concrete(args),
+                                          self._concrete(kwargs))
+                        except Exception:  # e.g. depends on an unknown value
+                            v = None
+                        self.values[n] = v
             finally:
                 torch.nn.Module.__call__, torch.nn.Module.__getattr__ = patched
-            self.values[proxy.node] = value
+            return self.values.get(node)
+
+        def create_proxy(self, kind, target, args, kwargs, *rest, **kw):
+            proxy = super().create_proxy(kind, target, args, kwargs, *rest, **kw)
+            self.pending.append((proxy.node, kind, target, args, kwargs))
             return proxy
 
         def iter(self, obj):
-            value = self.values.get(obj.node)
+            value = self.value(obj.node)
             if isinstance(value, (tuple, list, torch.Size)):
                 return iter([obj[i] for i in range(len(value))])
             return super().iter(obj)
 
         def to_bool(self, obj):
-            value = self.values.get(obj.node)
+            value = self.value(obj.node)
             if isinstance(value, (bool, int)):
                 return bool(value)
             return super().to_bool(obj)

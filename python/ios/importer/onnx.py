@@ -306,6 +306,8 @@ def _binary(kind):
             xs = [n.tensor(i) for i in range(len(n.ins))]
             if kind in ("Sub", "Div"):
                 raise LoweringError(f"{kind} of two tensors is not supported")
+            if len(xs) == 1:  # Sum of one tensor
+                return xs
             op = "mul" if kind == "Mul" else "add"
             return [n.lw.elementwise(op, xs, n.name)]
         # One constant operand: a per-channel affine (folded into a conv when legal).
