@@ -409,6 +409,21 @@ class Graph:
             raise BuildError(f"{what} {v.arg.name!r} has shape {list(v.shape)}, "
                              f"expected {list(shape)}")
 
+    def _out_count(self, kind, what, count, weight, bias, rank):
+        """Output channels / features: ``count``, or the given weight's first
+        dimension (both weight and bias parameters, or neither)."""
+        if (weight is None) != (bias is None):
+            raise BuildError(f"{kind}: give both weight and bias parameters or neither")
+        if weight is None:
+            if count is None:
+                raise BuildError(f"{kind} needs {what} or a weight parameter")
+            return count
+        self._check(weight, rank, f"{kind} weight")
+        if count is not None and int(count) != weight.shape[0]:
+            raise BuildError(f"{kind}: {what}={count} but the weight has {weight.shape[0]} "
+                             f"output channels")
+        return weight.shape[0]
+
     def conv2d(self, x, out_channels=None, kernel=1, stride=1, padding=0, dilation=1,
                groups=1, act="none", name=None, weight=None, bias=None):
         """2-D convolution with bias and fused activation.
@@ -419,17 +434,9 @@ class Graph:
         ``(pad_h, pad_w)``.
         """
         self._check(x, 4, "conv2d input")
-        if (weight is None) != (bias is None):
-            raise BuildError("conv2d: give both weight and bias parameters or neither")
+        out_channels = self._out_count("conv2d", "out_channels", out_channels, weight, bias, 4)
         if weight is not None:
-            self._check(weight, 4, "conv2d weight")
-            if out_channels is not None and int(out_channels) != weight.shape[0]:
-                raise BuildError(f"conv2d: out_channels={out_channels} but the weight has "
-                                 f"{weight.shape[0]} output channels")
-            out_channels = weight.shape[0]
             kernel = weight.shape[2:]
-        elif out_channels is None:
-            raise BuildError("conv2d needs out_channels or a weight parameter")
         kh, kw = _pair(kernel, "kernel")
         sh, sw = _pair(stride, "stride")
         ph, pw = _pair(padding, "padding")
@@ -696,16 +703,7 @@ class Graph:
         or uses the given ``weight`` / ``bias`` parameters."""
         self._check(x, 2, "linear input")
         n, k = x.shape
-        if (weight is None) != (bias is None):
-            raise BuildError("linear: give both weight and bias parameters or neither")
-        if weight is not None:
-            self._check(weight, 2, "linear weight")
-            if out_features is not None and int(out_features) != weight.shape[0]:
-                raise BuildError(f"linear: out_features={out_features} but the weight has "
-                                 f"{weight.shape[0]} rows")
-            out_features = weight.shape[0]
-        elif out_features is None:
-            raise BuildError("linear needs out_features or a weight parameter")
+        out_features = self._out_count("linear", "out_features", out_features, weight, bias, 2)
         m = int(out_features)
         if m < 1:
             raise BuildError("linear: out_features must be positive")
@@ -936,62 +934,50 @@ class Graph:
             items.append(f"ios.part = {op.part} : i64")
         return (" {" + ", ".join(items) + "}") if items else ""
 
+    _FUNCTIONAL = ("conv2d", "linear", "concat")  # `: (operand types) -> result`
+    _UNARY = ("pool2d", "slice", "flatten", "pad", "upsample")  # `: input -> result`
+
+    @staticmethod
+    def _op_attrs(op):
+        """The printed attributes of ``op`` (before ios.unit / ios.part)."""
+        a = op.attrs
+        if op.kind == "conv2d":
+            return [f"strides = {_array(a['strides'])}", f"padding = {_array(a['padding'])}",
+                    f"dilations = {_array(a['dilations'])}", f"groups = {a['groups']} : i64",
+                    f"act = #ios.act<{a['act']}>"]
+        if op.kind == "pool2d" and not a["kind"].startswith("global"):
+            return ([f"kernel = {_array(a['kernel'])}", f"strides = {_array(a['strides'])}",
+                     f"padding = {_array(a['padding'])}"]
+                    + (["ceil_mode"] if a.get("ceil_mode") else [])
+                    + (["count_include_pad = false"] if a.get("count_include_pad") is False
+                       else []))
+        if op.kind == "pad":
+            return [f"pads = {_array(a['pads'])}", f"value = {float_literal(a['value'])} : f32"]
+        if op.kind == "upsample":
+            return [f"scale = {_array(a['scale'])}"]
+        if op.kind == "channel_shuffle":
+            return [f"groups = {a['groups']}"]
+        return []
+
     def _print_op(self, op, names, res, locations):
-        operands = ", ".join(names[id(v)] for v in op.operands)
         a = op.attrs
         rt = op.result.type
-        if op.kind == "conv2d":
-            attrs = [f"strides = {_array(a['strides'])}", f"padding = {_array(a['padding'])}",
-                     f"dilations = {_array(a['dilations'])}", f"groups = {a['groups']} : i64",
-                     f"act = #ios.act<{a['act']}>"]
-            text = (f"{res} = ios.conv2d {operands}{self._attr_dict(attrs, op)} : "
-                    f"({', '.join(v.type for v in op.operands)}) -> {rt}")
-        elif op.kind == "linear":
-            text = (f"{res} = ios.linear {operands}{self._attr_dict([], op)} : "
-                    f"({', '.join(v.type for v in op.operands)}) -> {rt}")
-        elif op.kind == "pool2d":
-            attrs = [] if a["kind"].startswith("global") else [
-                f"kernel = {_array(a['kernel'])}", f"strides = {_array(a['strides'])}",
-                f"padding = {_array(a['padding'])}"]
-            if a.get("ceil_mode"):
-                attrs.append("ceil_mode")
-            if a.get("count_include_pad") is False:
-                attrs.append("count_include_pad = false")
-            text = (f"{res} = ios.pool2d {a['kind']} {operands}{self._attr_dict(attrs, op)} : "
-                    f"{op.operands[0].type} -> {rt}")
-        elif op.kind == "activation":
-            text = f"{res} = ios.activation {a['kind']} {operands}{self._attr_dict([], op)} : {rt}"
-        elif op.kind in ("add", "mul"):
-            # Equal operand types print once; a broadcast operand lists them all.
-            types = {v.type for v in op.operands}
-            tt = rt if len(types) == 1 else ", ".join(v.type for v in op.operands)
-            text = f"{res} = ios.{op.kind} {operands}{self._attr_dict([], op)} : {tt}"
-        elif op.kind == "softmax":
-            text = f"{res} = ios.softmax {operands}{self._attr_dict([], op)} : {rt}"
-        elif op.kind == "concat":
-            text = (f"{res} = ios.concat {operands}{self._attr_dict([], op)} : "
-                    f"({', '.join(v.type for v in op.operands)}) -> {rt}")
-        elif op.kind == "slice":
-            text = (f"{res} = ios.slice {operands}[{a['begin']}:{a['end']}]"
-                    f"{self._attr_dict([], op)} : {op.operands[0].type} -> {rt}")
-        elif op.kind == "flatten":
-            text = f"{res} = ios.flatten {operands}{self._attr_dict([], op)} : {op.operands[0].type} -> {rt}"
-        elif op.kind == "pad":
-            attrs = [f"pads = {_array(a['pads'])}", f"value = {float_literal(a['value'])} : f32"]
-            text = (f"{res} = ios.pad {operands}{self._attr_dict(attrs, op)} : "
-                    f"{op.operands[0].type} -> {rt}")
-        elif op.kind == "affine":
-            text = (f"{res} = ios.affine {operands}{self._attr_dict([], op)} : "
-                    f"{', '.join(v.type for v in op.operands)}")
-        elif op.kind == "upsample":
-            attrs = [f"scale = {_array(a['scale'])}"]
-            text = (f"{res} = ios.upsample {a['mode']} {operands}{self._attr_dict(attrs, op)} : "
-                    f"{op.operands[0].type} -> {rt}")
-        elif op.kind == "channel_shuffle":
-            attrs = [f"groups = {a['groups']}"]
-            text = f"{res} = ios.channel_shuffle {operands}{self._attr_dict(attrs, op)} : {rt}"
-        else:  # pragma: no cover - every kind is handled above
-            raise BuildError(f"cannot print op kind {op.kind!r}")
+        types = [v.type for v in op.operands]
+        keyword = {"pool2d": a.get("kind"), "activation": a.get("kind"),
+                   "upsample": a.get("mode")}.get(op.kind)
+        operands = ", ".join(names[id(v)] for v in op.operands)
+        if op.kind == "slice":
+            operands += f"[{a['begin']}:{a['end']}]"
+        if op.kind in self._FUNCTIONAL:
+            sig = f"({', '.join(types)}) -> {rt}"
+        elif op.kind in self._UNARY:
+            sig = f"{types[0]} -> {rt}"
+        elif op.kind == "affine" or (op.kind in ("add", "mul") and len(set(types)) > 1):
+            sig = ", ".join(types)  # a broadcast operand lists every operand type
+        else:
+            sig = rt
+        text = (f"{res} = {op.mnemonic} {keyword + ' ' if keyword else ''}{operands}"
+                f"{self._attr_dict(self._op_attrs(op), op)} : {sig}")
         if locations:
             text += f" loc({string_literal(op.name)})"
         return text

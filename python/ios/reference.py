@@ -30,14 +30,11 @@ import zlib
 import numpy as np
 
 from ios import safetensors
+from ios.optional import require
 
 
 def _torch():
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - depends on the machine
-        raise SystemExit("ios.reference needs PyTorch: apt-get install python3-torch")
-    return torch
+    return require("torch", "python3-torch", "ios.reference")
 
 
 class ReferenceError(ValueError):

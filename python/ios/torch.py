@@ -26,17 +26,13 @@ import numpy as np
 
 from ios.builder import BuildError, Value
 from ios.importer import write
+from ios.optional import require
 from ios.importer.lower import (Const, Grouped, ImporterError, Lowering, LoweringError,
                                 Shuffled, clip_activation, shape_of)
 
 
 def _torch():
-    try:
-        import torch
-        import torch.fx  # noqa: F401
-    except ImportError:  # pragma: no cover - depends on the machine
-        raise SystemExit("ios.torch needs PyTorch: apt-get install python3-torch")
-    return torch
+    return require("torch.fx", "python3-torch", "ios.torch")
 
 
 def _is_tensor_like(v):

@@ -15,17 +15,13 @@ import re
 import numpy as np
 
 from ios.builder import BuildError, Value
+from ios.optional import require
 from ios.importer.lower import (Const, ImporterError, Lowering, LoweringError,
                                 clip_activation, hardsigmoid_activation, shape_of)
 
 
 def _onnx():
-    try:
-        import onnx
-        import onnx.numpy_helper  # noqa: F401
-    except ImportError:  # pragma: no cover - depends on the machine
-        raise SystemExit("ios.importer needs the onnx package: apt-get install python3-onnx")
-    return onnx
+    return require("onnx.numpy_helper", "python3-onnx", "ios.importer")
 
 
 class Unavailable:
