@@ -134,8 +134,10 @@ def nelder_mead(f, x0, iterations, step=0.3):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m ios.bench.calibrate",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--iterations", type=int, default=60)
-    parser.add_argument("--build-dir", default=default_build_dir())
+    parser.add_argument("--iterations", type=int, default=60,
+                        help="Nelder-Mead iterations (default 60)")
+    parser.add_argument("--build-dir", default=default_build_dir(),
+                        help="the build folder holding bin/ios-opt (default: build/)")
     parser.add_argument("--start", help="device JSON to start from")
     parser.add_argument("--out", help="write the fitted device JSON here")
     args = parser.parse_args(argv)

@@ -124,11 +124,14 @@ def run(models, device, build_dir, out=sys.stdout):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m ios.bench.schedules",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--device", default="v100")
+    parser.add_argument("--device", default="v100",
+                        help="analytic profiler device: v100, a100, h100 or a JSON file "
+                             "(default v100)")
     parser.add_argument("--models", nargs="+", default=list(MODELS),
                         choices=list(zoo.MODELS) if hasattr(zoo, "MODELS")
-                        else None)
-    parser.add_argument("--build-dir", default=default_build_dir())
+                        else None, help="zoo networks to schedule (default: the paper's four)")
+    parser.add_argument("--build-dir", default=default_build_dir(),
+                        help="the build folder holding bin/ios-opt (default: build/)")
     args = parser.parse_args(argv)
     run(args.models, args.device, args.build_dir)
 
