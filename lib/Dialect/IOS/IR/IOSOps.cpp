@@ -322,6 +322,14 @@ FailureOr<Type> inferResultType(SoftmaxOp::Adaptor op, EmitFn emit) {
 template <typename OpTy>
 LogicalResult verifyGraphOp(OpTy op) {
   auto emit = [&]() { return op.emitOpError(); };
+  // An attribute the op does not define would be silently ignored (a
+  // misspelt or unsupported option computing something else): only the
+  // op's own and dialect-prefixed attributes are allowed.
+  for (NamedAttribute attr : op->getDiscardableAttrs())
+    if (!attr.getName().getValue().contains('.'))
+      return op.emitOpError()
+             << "has no attribute '" << attr.getName().getValue()
+             << "' (it would be ignored)";
   FailureOr<Type> inferred =
       inferResultType(typename OpTy::Adaptor(op), emit);
   if (failed(inferred))
