@@ -23,7 +23,7 @@
 // NOTABLE: error: ios-schedule: cost table '{{.*}}does-not-exist.json': cannot read
 
 // RUN: not ios-opt %s --ios-schedule="profiler=table:%S/Inputs/sample-table.json" 2>&1 | FileCheck %s --check-prefix=NOOP
-// NOOP: errors.mlir:[[# @LINE + 26]]:1: error: 'func.func' op ios-schedule failed: cost table '{{.*}}sample-table.json': no cost for op 'ios.conv2d#0' (stage {{\[\[}}ios.conv2d#0{{\]\]}})
+// NOOP: errors.mlir:[[# @LINE + 31]]:1: error: 'func.func' op ios-schedule failed: cost table '{{.*}}sample-table.json': no cost for op 'ios.conv2d#0' (stage {{\[\[}}ios.conv2d#0{{\]\]}})
 
 // RUN: not ios-opt %s --ios-schedule="profiler=db:%t.missing.jsonl" 2>&1 | FileCheck %s --check-prefix=NODB
 // NODB: error: ios-schedule: stage database '{{.*}}missing.jsonl' does not exist; create it with record=PROFILER
@@ -42,6 +42,11 @@
 
 // RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh negative'" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // NEGATIVE: error: 'func.func' op ios-schedule failed: cost server '{{.*}}' answered '{{.*}}': "latency_ms" must be a non-negative number
+
+// A finite latency that is absurd (it would become INF in the IR and make
+// the schedule arbitrary) stops the search, whichever profiler gave it.
+// RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh huge'" 2>&1 | FileCheck %s --check-prefix=HUGE
+// HUGE: error: 'func.func' op ios-schedule failed: profiler 'exec:sh {{.*}}fake-server.sh huge' returned latency 1.000000e+308 ms for stage concurrent(conv{{.*}}); a latency must be finite and in [0, 1e+09] ms
 
 // RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh silent' exec-timeout=0.3" 2>&1 | FileCheck %s --check-prefix=TIMEOUT
 // TIMEOUT: error: 'func.func' op ios-schedule failed: cost server 'sh {{.*}}fake-server.sh silent' did not answer within 0.30 s

@@ -7,5 +7,6 @@ case "$1" in
   error) echo '{"id": 0, "error": "no GPU here"}' ;;
   badid) echo '{"id": 9, "latency_ms": 1}' ;;
   negative) echo '{"id": 0, "latency_ms": -2}' ;;
+  huge) echo '{"id": 0, "latency_ms": 1e308}' ;;
   silent) sleep 5 ;;
 esac
