@@ -150,11 +150,18 @@ TEST(Profiler, TableRejectsMalformedFiles) {
   }
 }
 
-TEST(Profiler, CostAdapterKeepsTheFirstError) {
-  std::string path = writeTemp(R"({"ops": {"a": 0.1}})");
+/// A table: profiler of `text`, written to `path`.
+std::unique_ptr<Profiler> tableProfiler(llvm::StringRef text,
+                                        std::string &path) {
+  path = writeTemp(text);
   ProfilerOptions opts;
   opts.spec = "table:" + path;
-  std::unique_ptr<Profiler> p = cantFail(createProfiler(opts));
+  return cantFail(createProfiler(opts));
+}
+
+TEST(Profiler, CostAdapterKeepsTheFirstError) {
+  std::string path;
+  std::unique_ptr<Profiler> p = tableProfiler(R"({"ops": {"a": 0.1}})", path);
   ProfilerCost cost(*p);
   sched::Graph g = twoConvs();
   EXPECT_DOUBLE_EQ(cost.getCost(g, stage(sched::Strategy::Concurrent, {{0}})),
@@ -180,10 +187,9 @@ TEST(Profiler, CostAdapterRejectsAbsurdLatencies) {
   EXPECT_FALSE(isValidLatency(std::nextafter(kMaxLatencyMs, 2e9)));
   EXPECT_FALSE(isValidLatency(std::numeric_limits<double>::infinity()));
   EXPECT_FALSE(isValidLatency(std::numeric_limits<double>::quiet_NaN()));
-  std::string path = writeTemp(R"({"ops": {"a": 0.5, "b": 1e308}})");
-  ProfilerOptions opts;
-  opts.spec = "table:" + path;
-  std::unique_ptr<Profiler> p = cantFail(createProfiler(opts));
+  std::string path;
+  std::unique_ptr<Profiler> p =
+      tableProfiler(R"({"ops": {"a": 0.5, "b": 1e308}})", path);
   ProfilerCost cost(*p);
   sched::Graph g = twoConvs();
   EXPECT_DOUBLE_EQ(cost.getCost(g, stage(sched::Strategy::Concurrent, {{0}})),
