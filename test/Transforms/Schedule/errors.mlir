@@ -54,9 +54,9 @@
 // A server that times out is ended with everything it started (its process
 // group), so nothing outlives ios-opt or holds its output open.
 // RUN: rm -f %t.orphan.pid
-// RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh orphan %t.orphan.pid' exec-timeout=0.3" > %t.orphan.out 2>&1
+// RUN: not ios-opt %s --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh orphan %t.orphan.pid' exec-timeout=1" > %t.orphan.out 2>&1
 // RUN: FileCheck %s --check-prefix=ORPHAN --input-file=%t.orphan.out
-// ORPHAN: cost server 'sh {{.*}}fake-server.sh orphan {{.*}}' did not answer within 0.30 s
+// ORPHAN: cost server 'sh {{.*}}fake-server.sh orphan {{.*}}' did not answer within 1.00 s
 // RUN: %python %S/Inputs/is_gone.py %t.orphan.pid | FileCheck %s --check-prefix=GONE
 // GONE: gone
 
