@@ -6,6 +6,7 @@
 #include "ios/Profiler/Profiler.h"
 #include "ios/Scheduler/Scheduler.h"
 #include "ios/Scheduler/UnitSet.h"
+#include "ios/Support/FileOutput.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/Debug.h"
@@ -75,9 +76,6 @@ LogicalResult IOSSchedulePass::checkOptions(Location loc) {
     return emitError(loc) << "ios-schedule: max-part-size must be in [1, "
                           << sched::UnitSet::kCapacity << "], got "
                           << unsigned(maxPartSize);
-  if (!(execTimeout > 0))
-    return emitError(loc) << "ios-schedule: exec-timeout must be positive, got "
-                          << execTimeout;
   return success();
 }
 
@@ -290,13 +288,12 @@ void IOSSchedulePass::writeReport(Location loc) {
       {"profiler_calls", int64_t(state->cache.numCalls)},
       {"cache_hits", int64_t(state->cache.numHits)}});
   llvm::Error error =
-      llvm::writeToOutput(report, [&](llvm::raw_ostream &os) {
+      writeFileAtomically(report, [&](llvm::raw_ostream &os) {
         os << llvm::formatv("{0:2}", json) << "\n";
         return llvm::Error::success();
       });
   if (error) {
-    emitError(loc) << "ios-schedule: cannot write report '" << report
-                   << "': " << llvm::toString(std::move(error));
+    emitError(loc) << "ios-schedule: " << llvm::toString(std::move(error));
     signalPassFailure();
   }
 }

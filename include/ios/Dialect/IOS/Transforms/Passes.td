@@ -102,7 +102,7 @@ def IOSSchedule : Pass<"ios-schedule"> {
     Option<"stateBudget", "state-budget", "uint64_t", /*default=*/"2000000",
            "max DP states per part before falling back to splitting it (0: unlimited)">,
     Option<"execTimeout", "exec-timeout", "double", /*default=*/"120",
-           "seconds to wait for one answer of an exec: profiler">,
+           "seconds to wait for one answer of an exec: profiler (inf: no timeout)">,
     Option<"strict", "strict", "bool", /*default=*/"false",
            "ops the profiler has no cost model for are an error, not a warning">,
     Option<"progress", "progress", "bool", /*default=*/"false",
