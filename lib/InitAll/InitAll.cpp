@@ -25,8 +25,12 @@ void ios::registerAllDialects(DialectRegistry &registry) {
 }
 
 void ios::registerAllPasses() {
-  // Upstream generic passes (canonicalize, cse, print-op-stats, ...).
-  mlir::registerTransformsPasses();
+  // The upstream passes useful on ios IR (the others would only lengthen
+  // --help; ios ops have no canonicalization patterns).
+  mlir::registerCSEPass();
+  mlir::registerSymbolDCEPass();
+  mlir::registerStripDebugInfoPass();
+  mlir::registerPrintOpStatsPass();
   registerIOSPasses();
   registerIOSConversionPasses();
 }

@@ -9,12 +9,14 @@
 
 #include "TestPasses.h"
 #include "ios/InitAll.h"
+#include "ios/Support/CommandLine.h"
 #include "ios/Support/FileOutput.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/WithColor.h"
@@ -26,12 +28,21 @@ int main(int argc, char **argv) {
   // A write past the file size limit is an I/O error to report, not a
   // signal that kills the process.
   std::signal(SIGXFSZ, SIG_IGN);
+  ios::hideLibraryOptions();
   mlir::DialectRegistry registry;
   ios::registerAllDialects(registry);
   ios::registerAllPasses();
   ios::test::registerTestPasses();
-  auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
-      argc, argv, "IOS optimizer driver\n", registry);
+  std::string help =
+      mlir::registerCLIOptions("IOS optimizer driver\n", registry);
+  // What a user of ios-opt needs; the rest (MLIR's debugging options) is in
+  // --help-hidden.
+  ios::showOnly({"o", "split-input-file", "verify-diagnostics",
+                 "pass-pipeline", "ios-schedule", "show-dialects",
+                 "mlir-print-debuginfo", "mlir-timing",
+                 "mlir-pass-statistics"});
+  auto [inputFilename, outputFilename] =
+      mlir::parseCLIOptions(argc, argv, help);
   mlir::MlirOptMainConfig config = mlir::MlirOptMainConfig::createFromCLOptions();
 
   std::string message;

@@ -26,19 +26,22 @@
 
 using namespace llvm;
 
+// --help shows these, not libLLVM's options.
+static cl::OptionCategory serverCategory("Stage server options");
 static cl::opt<int> warmup("warmup", cl::desc("untimed runs per stage"),
-                           cl::init(1));
+                           cl::init(1), cl::cat(serverCategory));
 static cl::opt<int> repeats("repeats",
                             cl::desc("timed runs per stage (median)"),
-                            cl::init(5));
+                            cl::init(5), cl::cat(serverCategory));
 static cl::opt<int64_t>
     maxArenaMb("max-arena-mb",
                cl::desc("largest memory a stage may need, in MiB (inputs, "
                         "outputs, weights)"),
-               cl::init(4096));
+               cl::init(4096), cl::cat(serverCategory));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(serverCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
       "IOS stage server: times stages on the IOS runtime (exec protocol)\n");

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ios/InitAll.h"
+#include "ios/Support/CommandLine.h"
 #include "ios/Support/FileOutput.h"
 
 #include "mlir/IR/AsmState.h"
@@ -60,12 +61,17 @@ int main(int argc, char **argv) {
   // A write past the file size limit is an I/O error to report, not a
   // signal that kills the process.
   std::signal(SIGXFSZ, SIG_IGN);
+  ios::hideLibraryOptions({"o", "split-input-file", "verify-diagnostics"});
   ios::registerAllTranslations();
   cl::list<const mlir::Translation *, bool, mlir::TranslationParser>
       translations("", cl::desc("Translations to perform"), cl::Required);
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerTranslationCLOptions();
+  // MLIR's printing and debugging options stay in --help-hidden.
+  ios::showOnly({"ios-to-cpp", "ios-to-cuda", "ios-to-dot", "o",
+                 "split-input-file", "verify-diagnostics",
+                 "mlir-print-debuginfo"});
   cl::ParseCommandLineOptions(argc, argv, "IOS translation driver\n");
   auto fail = [](const Twine &message) {
     WithColor::error(errs(), "ios-translate") << message << "\n";
