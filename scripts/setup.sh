@@ -16,6 +16,8 @@ packages=(
   googletest libgtest-dev
   # python side: zoo, PyTorch reference; ONNX and torchvision for the importers
   python3 python3-numpy python3-torch python3-onnx python3-torchvision
+  # installing the python package offline into a venv (test/Install)
+  python3-venv python3-pip python3-setuptools python3-wheel
   # ios-to-dot tests render with dot
   graphviz
 )

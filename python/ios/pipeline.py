@@ -40,6 +40,7 @@ import numpy as np
 
 from ios import safetensors
 from ios.reference import positive_int
+from ios import cli
 
 TOLERANCE = 1e-4
 
@@ -234,7 +235,7 @@ def model_kind(model):
 
 def main(argv=None):
     from ios import zoo
-    p = argparse.ArgumentParser(prog="python3 -m ios.pipeline",
+    p = argparse.ArgumentParser(prog=cli.prog("ios.pipeline"),
                                 description=__doc__.split("\n")[0])
     p.add_argument("model", metavar="MODEL",
                    help="a zoo network (" + ", ".join(zoo.MODELS) + "), an ONNX file "
