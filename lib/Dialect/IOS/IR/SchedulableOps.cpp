@@ -129,8 +129,12 @@ OpSignature convSignature(const ConvShape &c) {
                  c.strides[1] == 1 && c.groups == 1;
   }
   sig.work.push_back(k);
+  // cuDNN fuses bias and ReLU into the convolution; without an activation
+  // the bias is a separate add, and other activations a separate pass.
   if (c.act == Activation::none)
     sig.work.push_back(memoryPass("bias", 8 * out, out));
+  else if (c.act != Activation::relu)
+    sig.work.push_back(memoryPass("activation", 8 * out, out));
   return sig;
 }
 
@@ -280,6 +284,12 @@ OpSignature Pool2dOp::getScheduleSignature() {
     sig.set("padding", getPadding() ? *getPadding()
                                     : ArrayRef<int64_t>(kDefaultZeros));
   }
+  // Set only when not the default, so signatures (and stage database keys)
+  // of plain pools stay as they were.
+  if (getCeilMode())
+    sig.set("ceil_mode", 1);
+  if (!getCountIncludePad())
+    sig.set("count_include_pad", 0);
   double out = outputElements(sig);
   KernelWork k = memoryPass("pool", 4 * (inputElements(sig) + out), out);
   // Global pooling reduces whole planes.
@@ -305,6 +315,35 @@ OpSignature AddOp::getScheduleSignature() {
 OpSignature MulOp::getScheduleSignature() {
   OpSignature sig = baseSignature(*this, "mul", getOperands());
   sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature AffineOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "affine", getInput());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature PadOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "pad", getInput());
+  sig.set("pads", getPads());
+  sig.set("value", llvm::formatv("{0:e}", getValue().convertToFloat()).str());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature UpsampleOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "upsample", getInput());
+  sig.set("mode", stringifyUpsampleMode(getMode()).str());
+  sig.set("scale", getScale());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature ChannelShuffleOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "channel_shuffle", getInput());
+  sig.set("groups", int64_t(getGroups()));
+  sig.work.push_back(elementwise(sig)); // a strided copy
   return sig;
 }
 

@@ -23,8 +23,9 @@ def IOS_Dialect : Dialect {
     The `ios` dialect has two layers.
 
     *Graph ops* (`ios.conv2d`, `ios.pool2d`, `ios.activation`, `ios.add`,
-    `ios.mul`, `ios.concat`, `ios.slice`, `ios.flatten`, `ios.linear`,
-    `ios.softmax`) describe a CNN with value semantics on ranked, statically
+    `ios.mul`, `ios.affine`, `ios.pad`, `ios.upsample`,
+    `ios.channel_shuffle`, `ios.concat`, `ios.slice`, `ios.flatten`,
+    `ios.linear`, `ios.softmax`) describe a CNN with value semantics on ranked, statically
     shaped f32 tensors in NCHW layout. The batch size is part of the types:
     another batch size is another compile.
 
@@ -69,7 +70,15 @@ def IOS_Activation : I32EnumAttr<"Activation", "activation function", [
     I32EnumAttrCase<"none", 0>,
     I32EnumAttrCase<"relu", 1>,
     I32EnumAttrCase<"sigmoid", 2>,
-    I32EnumAttrCase<"tanh", 3>
+    I32EnumAttrCase<"tanh", 3>,
+    // min(max(x, 0), 6)
+    I32EnumAttrCase<"relu6", 4>,
+    // PyTorch's: relu6(x + 3) / 6
+    I32EnumAttrCase<"hardsigmoid", 5>,
+    // x * hardsigmoid(x)
+    I32EnumAttrCase<"hardswish", 6>,
+    // x * sigmoid(x)
+    I32EnumAttrCase<"silu", 7>
   ]> {
   let cppNamespace = "::ios";
   let genSpecializedAttr = 0;
@@ -88,6 +97,16 @@ def IOS_PoolKind : I32EnumAttr<"PoolKind", "pooling kind", [
   let genSpecializedAttr = 0;
 }
 def IOS_PoolKindAttr : EnumAttr<IOS_Dialect, IOS_PoolKind, "pool"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def IOS_UpsampleMode : I32EnumAttr<"UpsampleMode", "upsampling interpolation", [
+    I32EnumAttrCase<"nearest", 0>
+  ]> {
+  let cppNamespace = "::ios";
+  let genSpecializedAttr = 0;
+}
+def IOS_UpsampleModeAttr : EnumAttr<IOS_Dialect, IOS_UpsampleMode, "upsample"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
