@@ -41,4 +41,49 @@ def ConvertIOSToEmitC : Pass<"convert-ios-to-emitc", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::emitc::EmitCDialect"];
 }
 
+def TosaToIOS : Pass<"tosa-to-ios", "::mlir::ModuleOp"> {
+  let summary = "Convert fp32 TOSA graphs (NHWC) to graph-level ios ops (NCHW)";
+  let description = [{
+    Rewrites every function holding TOSA ops into graph-level `ios` ops that
+    `--ios-schedule` schedules and the lowering runs.
+
+    Layout: TOSA is NHWC with OHWI convolution weights and HWCM depthwise
+    weights; ios is NCHW with OIHW weights. A rank-4 argument or result
+    `[N, H, W, C]` becomes `[N, C, H, W]` (the converted function takes and
+    returns NCHW tensors, marked `ios.input`); `[1, N, K]` values of a fully
+    connected layer become `[N, K]`. Constants are converted where they are
+    used: as `arith.constant`s, or, with `weights=FILE`, as `ios.param`
+    arguments named after their use (`<layer>.weight`, `.bias`, ...) whose
+    values are written to `FILE` (safetensors).
+
+    | TOSA | ios |
+    | --- | --- |
+    | `conv2d` | `ios.conv2d` (+ `ios.pad` for asymmetric padding) |
+    | `depthwise_conv2d` | `ios.conv2d` with `groups` = channels |
+    | `max_pool2d` | `ios.pool2d max` (+ `ios.pad` with the lowest float) |
+    | `avg_pool2d` | `ios.pool2d avg` with `count_include_pad = false` (TOSA averages the taps inside the input) |
+    | `add`, `mul` | `ios.add`, `ios.mul` (broadcasting `[N, 1, 1, C]`) |
+    | `add` of a `[1, 1, M]` constant after `matmul` | `ios.affine` (the bias) |
+    | `concat` (axis 3) | `ios.concat` |
+    | `clamp` [0, 6] / [0, inf) | `ios.activation relu6` / `relu` |
+    | `sigmoid`, `tanh` | `ios.activation` |
+    | `reshape` `[N, 1, 1, C]` -> `[N, C]` | `ios.flatten` |
+    | `reshape` `[N, K]` <-> `[1, N, K]` | nothing |
+    | `matmul` with a constant `[1, K, M]` | `ios.linear` |
+
+    Everything else (other ops, quantized graphs with non-zero zero points,
+    clamps to other bounds, reshapes that depend on the NHWC element order,
+    asymmetric average-pool padding) is an error at the op; every function
+    is checked before any is changed.
+  }];
+  let options = [
+    Option<"weights", "weights", "std::string", /*default=*/"\"\"",
+           "write the constants as ios.param weights to this safetensors file (else arith.constant)">
+  ];
+  let dependentDialects = [
+    "::ios::IOSDialect", "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect"
+  ];
+}
+
 #endif // IOS_CONVERSION_PASSES_TD
