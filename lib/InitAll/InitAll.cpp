@@ -5,6 +5,7 @@
 #include "ios/Conversion/Passes.h"
 #include "ios/Dialect/IOS/IR/IOSDialect.h"
 #include "ios/Dialect/IOS/Transforms/Passes.h"
+#include "ios/Dialect/IOSRT/IR/IOSRT.h"
 #include "ios/Target/Cpp.h"
 #include "ios/Target/Dot.h"
 
@@ -19,7 +20,7 @@
 using namespace mlir;
 
 void ios::registerAllDialects(DialectRegistry &registry) {
-  registry.insert<IOSDialect, arith::ArithDialect, emitc::EmitCDialect,
+  registry.insert<IOSDialect, rtir::IOSRTDialect, arith::ArithDialect, emitc::EmitCDialect,
                   func::FuncDialect, tensor::TensorDialect,
                   tosa::TosaDialect>();
 }

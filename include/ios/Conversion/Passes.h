@@ -4,6 +4,7 @@
 #define IOS_CONVERSION_PASSES_H
 
 #include "ios/Dialect/IOS/IR/IOSDialect.h"
+#include "ios/Dialect/IOSRT/IR/IOSRT.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"

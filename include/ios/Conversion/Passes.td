@@ -41,6 +41,74 @@ def ConvertIOSToEmitC : Pass<"convert-ios-to-emitc", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::emitc::EmitCDialect"];
 }
 
+def ConvertIOSToIOSRT : Pass<"convert-ios-to-iosrt", "::mlir::ModuleOp"> {
+  let summary = "Place a scheduled network in memory and order its launches";
+  let description = [{
+    Turns every scheduled function (a body of `ios.stage` ops, as
+    `--ios-schedule` produces) into an `iosrt` program: the same function,
+    with no arguments or results, whose body
+
+    * binds the caller's inputs and outputs to arena views
+      (`iosrt.input`, `iosrt.output`);
+    * packs merged convolutions' weights at load (`iosrt.pack_conv_weight`,
+      `iosrt.pack_bias`) and carries constant operands (`iosrt.constant`);
+    * runs each stage as `iosrt.stage`, a fork (`iosrt.record` of event 0
+      on stream 0, `iosrt.wait` of every other stream), the kernels of its
+      groups - group `i` on stream `i`, enqueued round-robin: op 1 of every
+      group, then op 2, ... so every stream starts early - and a join
+      (stream `s` records event `s`, stream 0 waits for it). A single-group
+      stage runs on stream 0 with no event.
+
+    Tensors are `iosrt.view`s in one arena laid out by the memory plan
+    (`-test-ios-memory-plan` prints it): channel slices and flattens are
+    views, concatenation operands are written in place by their producers
+    where the plan allows (else copied), buffers of overlapping live ranges
+    never share memory. The function gets `iosrt.arena`, `iosrt.streams`
+    and `iosrt.events`.
+
+    What the runtime cannot run (an op outside stages, a weight that is not
+    a parameter, a constant or a packed weight, a constant read as an
+    activation) is a located error before anything changes.
+  }];
+  let dependentDialects = ["::ios::rtir::IOSRTDialect"];
+}
+
+def ConvertIOSRTToEmitC : Pass<"convert-iosrt-to-emitc", "::mlir::ModuleOp"> {
+  let summary = "Turn iosrt programs into the C entry points of a program";
+  let description = [{
+    Every `iosrt` program function `@f` (from `--convert-ios-to-iosrt`)
+    becomes `extern "C"` EmitC functions calling the runtime API of
+    `include/ios/Runtime/Runtime.h`:
+
+    * `void *ios_f_create(const char *weightsPath)`: the context, the
+      weights (the file, the program's constants, packed merged weights),
+      every view (range-checked) and every kernel prepared, in program
+      order; nullptr if any of it failed (`ios_f_error(nullptr)` says why);
+    * `int32_t ios_f_run(void *model, const float *const *inputs,
+      float *const *outputs)`: one inference - the inputs uploaded, the
+      kernels launched by number with the records, waits and stage markers
+      between them, the outputs downloaded; 1 on success;
+    * `void ios_f_destroy(void *model)`, `const char *ios_f_error(void
+      *model)`;
+    * with `emit-main`, a `main` (compiled with `-DIOS_MAIN`) that runs
+      `ios::rt::runMain` on one program (the only one, or `main=NAME`).
+
+    Each op lowers through its `RuntimeCallOpInterface` answer, so the
+    lowering has one pattern. A symbol name that is not a C identifier
+    becomes a generated prefix (`ios_program0`, ...); names and strings
+    reach the C++ only as escaped string literals or comment text.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "the runtime backend the program is for: cpu or cuda">,
+    Option<"emitMain", "emit-main", "bool", /*default=*/"true",
+           "emit a main() (compiled with -DIOS_MAIN) that loads, runs and times inferences">,
+    Option<"mainName", "main", "std::string", /*default=*/"\"\"",
+           "the program main() runs (default: the module's only one)">
+  ];
+  let dependentDialects = ["::mlir::emitc::EmitCDialect"];
+}
+
 def TosaToIOS : Pass<"tosa-to-ios", "::mlir::ModuleOp"> {
   let summary = "Convert fp32 TOSA graphs (NHWC) to graph-level ios ops (NCHW)";
   let description = [{

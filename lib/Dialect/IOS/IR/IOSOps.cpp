@@ -184,7 +184,11 @@ FailureOr<Type> inferResultType(Pool2dOp::Adaptor op, EmitFn emit) {
     return failure();
   int64_t n = (*in)[0], c = (*in)[1], h = (*in)[2], w = (*in)[3];
   PoolKind kind = op.getKind();
-  if (!op.getCountIncludePad() && kind != PoolKind::avg) {
+  // Inference runs before default-valued properties are filled in (a
+  // builder given no count_include_pad): a missing one is the default.
+  BoolAttr countIncludePad = op.getCountIncludePadAttr();
+  if (countIncludePad && !countIncludePad.getValue() &&
+      kind != PoolKind::avg) {
     emit() << "count_include_pad applies to avg pooling only";
     return failure();
   }

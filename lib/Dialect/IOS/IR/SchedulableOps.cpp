@@ -255,6 +255,15 @@ Conv2dOp::buildMerge(OpBuilder &b, ArrayRef<Operation *> members) {
       b, loc, getInput(), weight, bias, getStridesAttr(),
       b.getDenseI64ArrayAttr({m.ph, m.pw}), b.getDenseI64ArrayAttr({1, 1}),
       b.getI64IntegerAttr(1), getActAttr());
+  // Named members name the merged op (and each slice keeps its member's
+  // name), so names survive whatever the printing flags.
+  SmallVector<std::string> names;
+  for (Operation *op : members)
+    if (std::optional<std::string> name = layerName(op))
+      names.push_back(*name);
+  if (!names.empty())
+    merged->setAttr(IOSDialect::kNameAttrName,
+                    b.getStringAttr(llvm::join(names, "+")));
   SmallVector<Operation *> ops = {merged};
   int64_t offset = 0;
   for (Operation *op : members) {
@@ -262,6 +271,8 @@ Conv2dOp::buildMerge(OpBuilder &b, ArrayRef<Operation *> members) {
     int64_t channels = c.getType().getDimSize(1);
     auto slice =
         SliceOp::create(b, c.getLoc(), merged, offset, offset + channels);
+    if (auto name = c->getAttr(IOSDialect::kNameAttrName))
+      slice->setAttr(IOSDialect::kNameAttrName, name);
     offset += channels;
     c.getResult().replaceAllUsesWith(slice.getResult());
     ops.push_back(slice);

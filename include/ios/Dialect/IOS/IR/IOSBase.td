@@ -45,6 +45,9 @@ def IOS_Dialect : Dialect {
       pointwise conv) that the scheduler never splits.
     * `ios.part = N` on schedulable ops: an explicit partition hint; the scheduler
       solves each part on its own (IOS: one part per NasNet cell).
+    * `ios.name = "layer"` on schedulable ops: the op's layer name, kept in
+      the IR whatever the printing flags (reports, generated code and
+      runtime errors use it; without it, the op's `loc("layer")` is used).
     * `ios.schedule = #ios.schedule<...>` on a scheduled function: what the
       schedule was made for (device, batch, profiler, r, s, strategy) and its
       estimated latency.
@@ -59,6 +62,7 @@ def IOS_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kUnitAttrName = "ios.unit";
     static constexpr ::llvm::StringLiteral kPartAttrName = "ios.part";
     static constexpr ::llvm::StringLiteral kScheduleAttrName = "ios.schedule";
+    static constexpr ::llvm::StringLiteral kNameAttrName = "ios.name";
   }];
 }
 
