@@ -35,6 +35,7 @@
 
 #include <cuda_runtime.h>
 #include <cudnn.h>
+#include <nvtx3/nvToolsExt.h>
 
 #include <algorithm>
 #include <map>
@@ -46,6 +47,21 @@
 namespace ios::rt {
 
 namespace {
+
+/// An NVTX range around one runtime call, named like its errors ("conv2d#4:
+/// conv2d", "upload"): what Nsight Systems shows on a GPU, and what the
+/// test-only device emulator attributes each CUDA and cuDNN call to.
+class Range {
+public:
+  explicit Range(const std::string &name) { nvtxRangePushA(name.c_str()); }
+  ~Range() { nvtxRangePop(); }
+  Range(const Range &) = delete;
+  Range &operator=(const Range &) = delete;
+};
+
+std::string opRange(const char *name, const char *kind) {
+  return std::string(name ? name : "<unnamed op>") + ": " + kind;
+}
 
 std::string cudaMessage(cudaError_t e) {
   return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
@@ -167,6 +183,7 @@ public:
 
 Context *createContext(int32_t numStreams, int32_t numEvents,
                        int64_t arenaFloats, const char **error) {
+  Range range("createContext");
   thread_local std::string message;
   auto fail = [&](const std::string &text) -> Context * {
     message = text;
@@ -215,7 +232,10 @@ Context *createContext(int32_t numStreams, int32_t numEvents,
   return ctx.release();
 }
 
-void destroyContext(Context *ctx) { delete ctx; }
+void destroyContext(Context *ctx) {
+  Range range("destroyContext");
+  delete ctx;
+}
 
 float *arena(Context *ctx) { return ctx->arena; }
 
@@ -247,6 +267,7 @@ static bool storeWeight(Context *ctx, const std::string &name,
 }
 
 bool loadWeights(Context *ctx, const char *path) {
+  Range range("loadWeights");
   std::map<std::string, detail::HostTensor> tensors;
   std::string error;
   if (!path || !detail::readSafetensors(path, tensors, error))
@@ -300,6 +321,7 @@ bool packConvWeight(Context *ctx, const char *name, int64_t totalOut,
                     int64_t inChannels, int64_t kh, int64_t kw,
                     const char *source, int64_t outOffset, int64_t out,
                     int64_t srcKh, int64_t srcKw) {
+  Range range(std::string("packConvWeight ") + (name ? name : ""));
   std::string what = std::string("packConvWeight '") + name + "' <- '" +
                      source + "'";
   if (std::string why = detail::checkPackConv(totalOut, inChannels, kh, kw,
@@ -319,6 +341,7 @@ bool packConvWeight(Context *ctx, const char *name, int64_t totalOut,
 
 bool packBias(Context *ctx, const char *name, int64_t total,
               const char *source, int64_t offset, int64_t size) {
+  Range range(std::string("packBias ") + (name ? name : ""));
   std::string what = std::string("packBias '") + name + "' <- '" + source + "'";
   if (std::string why = detail::checkPackBias(total, offset, size);
       !why.empty())
@@ -399,6 +422,7 @@ bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
                    View out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                    int64_t ph, int64_t pw, int64_t dh, int64_t dw,
                    int64_t groups, Act act, bool hasBias) {
+  Range range(opRange(opName, "prepareConv2d"));
   std::string op = ctx->opName(opName, "conv2d", stream);
   if (op.empty())
     return false;
@@ -421,6 +445,7 @@ void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
             View out, const float *weight, const float *bias, int64_t kh,
             int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
             int64_t dh, int64_t dw, int64_t groups, Act act) {
+  Range range(opRange(opName, "conv2d"));
   std::string op = ctx->opName(opName, "conv2d", stream);
   if (op.empty())
     return;
@@ -476,6 +501,7 @@ void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
 void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
             View out, PoolKind kind, int64_t kh, int64_t kw, int64_t sh,
             int64_t sw, int64_t ph, int64_t pw) {
+  Range range(opRange(opName, "pool2d"));
   std::string op = ctx->opName(opName, "pool2d", stream);
   if (op.empty())
     return;
@@ -497,6 +523,7 @@ void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
 
 void copy(Context *ctx, int32_t stream, const char *opName, View in,
           View out) {
+  Range range(opRange(opName, "copy"));
   std::string op = ctx->opName(opName, "copy", stream);
   if (op.empty())
     return;
@@ -510,6 +537,7 @@ void copy(Context *ctx, int32_t stream, const char *opName, View in,
 
 void activation(Context *ctx, int32_t stream, const char *opName, View in,
                 View out, Act act) {
+  Range range(opRange(opName, "activation"));
   std::string op = ctx->opName(opName, "activation", stream);
   if (op.empty())
     return;
@@ -555,6 +583,7 @@ void activation(Context *ctx, int32_t stream, const char *opName, View in,
 
 void add(Context *ctx, int32_t stream, const char *opName, View out,
          int32_t count, const View *in) {
+  Range range(opRange(opName, "add"));
   std::string op = ctx->opName(opName, "add", stream);
   if (op.empty())
     return;
@@ -571,6 +600,7 @@ void add(Context *ctx, int32_t stream, const char *opName, View out,
 
 void mul(Context *ctx, int32_t stream, const char *opName, View a, View b,
          View out) {
+  Range range(opRange(opName, "mul"));
   std::string op = ctx->opName(opName, "mul", stream);
   if (op.empty())
     return;
@@ -585,6 +615,7 @@ void mul(Context *ctx, int32_t stream, const char *opName, View a, View b,
 
 void linear(Context *ctx, int32_t stream, const char *opName, View in,
             View out, const float *weight, const float *bias) {
+  Range range(opRange(opName, "linear"));
   std::string op = ctx->opName(opName, "linear", stream);
   if (op.empty())
     return;
@@ -601,6 +632,7 @@ void linear(Context *ctx, int32_t stream, const char *opName, View in,
 
 void softmax(Context *ctx, int32_t stream, const char *opName, View in,
              View out) {
+  Range range(opRange(opName, "softmax"));
   std::string op = ctx->opName(opName, "softmax", stream);
   if (op.empty())
     return;
@@ -630,6 +662,7 @@ void softmax(Context *ctx, int32_t stream, const char *opName, View in,
 }
 
 void record(Context *ctx, int32_t event, int32_t stream) {
+  Range range("record");
   if (event < 0 || size_t(event) >= ctx->events.size() || stream < 0 ||
       size_t(stream) >= ctx->streams.size())
     return ctx->fail("record: no event " + std::to_string(event) +
@@ -639,6 +672,7 @@ void record(Context *ctx, int32_t event, int32_t stream) {
 }
 
 void wait(Context *ctx, int32_t stream, int32_t event) {
+  Range range("wait");
   if (event < 0 || size_t(event) >= ctx->events.size() || stream < 0 ||
       size_t(stream) >= ctx->streams.size())
     return ctx->fail("wait: no event " + std::to_string(event) +
@@ -649,6 +683,7 @@ void wait(Context *ctx, int32_t stream, int32_t event) {
 }
 
 bool synchronize(Context *ctx) {
+  Range range("synchronize");
   for (size_t i = 0; i < ctx->streams.size(); ++i)
     if (cudaError_t e = cudaStreamSynchronize(ctx->streams[i]);
         e != cudaSuccess)
@@ -684,10 +719,12 @@ static bool transfer(Context *ctx, const char *what, float *dst,
 }
 
 bool upload(Context *ctx, float *dst, const float *src, int64_t count) {
+  Range range("upload");
   return transfer(ctx, "upload", dst, src, count, dst, cudaMemcpyHostToDevice);
 }
 
 bool download(Context *ctx, float *dst, const float *src, int64_t count) {
+  Range range("download");
   return transfer(ctx, "download", dst, src, count, src,
                   cudaMemcpyDeviceToHost);
 }
