@@ -2,7 +2,7 @@
 
     python3 -m ios.pipeline MODEL [--batch N] [--strategy both] [--device v100]
                             [--out DIR] [--runs N] [--sanitize thread|address]
-                            [--no-sequential]
+                            [--no-sequential] [--emulated-cuda [--nvcc NVCC]]
 
 1. ``ios.zoo`` writes the network (MLIR), its weights and an input
    (safetensors);
@@ -11,7 +11,14 @@
    against the CPU runtime (``-DIOS_MAIN``);
 4. the program runs on the CPU (same program text as the CUDA build);
 5. its output is compared with the PyTorch reference (``ios.reference``) and
-   with the sequential schedule's program (max |a - b| / max |b| <= 1e-4).
+   with the sequential schedule's program (max |a - b| / max |b| <= 1e-4);
+6. with ``--emulated-cuda``: ``ios-translate --ios-to-cuda`` prints the same
+   schedule as a CUDA program, nvcc compiles it against the CUDA runtime
+   backend and the test-only device emulator (``test/lib/DeviceEmulator``,
+   no GPU needed; it reports races and cuDNN rule violations and fails the
+   run), and its output is compared with PyTorch and with the CPU program
+   (same tolerance); the emulator's trace gives the host API calls per
+   inference (``ios.bench.emulator``).
 
 Prints one line per step with the numbers (estimated GPU latency vs
 sequential, search statistics, arena size, code size, compile and run
@@ -120,14 +127,56 @@ class Pipeline:
             lines = f.read().count("\n")
         return source, binary, t, lines
 
-    def execute(self, binary, strategy):
+    def compile_cuda(self, scheduled, strategy):
+        """The CUDA program, built against the device emulator."""
+        source = self.file(f".{strategy}.cu")
+        _run([self.ios_translate, "--ios-to-cuda", scheduled, "-o", source])
+        binary = self.file(f".{strategy}.cuda.bin")
+        _, t = _run([self.args.nvcc, "-std=c++17", "-O2", "-DIOS_MAIN",
+                     "-cudart", "none", source,
+                     "-I", os.path.join(self.root, "include"),
+                     "-L", os.path.join(self.build, "lib"),
+                     "-lIOSRuntimeDriver", "-lIOSRuntimeCUDA",
+                     "-lIOSDeviceEmulator", "-lcudnn", "-o", binary])
+        with open(source) as f:
+            lines = f.read().count("\n")
+        return source, binary, t, lines
+
+    def execute(self, binary, strategy, env=None):
         output = self.file(f".{strategy}.output.safetensors")
         proc, t = _run([binary, self.file(".weights.safetensors"),
                         "--input", self.file(".input.safetensors"),
                         "--output", output, "--runs", str(self.args.runs),
-                        "--warmup", "1"])
+                        "--warmup", "1"], env=env)
         tensors, _ = safetensors.load(output)
         return tensors["output"], proc.stdout.strip()
+
+    def emulated_cuda(self, scheduled, strategy, cpu_output, reference):
+        """Step 6; returns whether both checks pass."""
+        from ios.bench import emulator
+        source, binary, ct, lines = self.compile_cuda(scheduled, strategy)
+        print(f"cuda program {strategy}: {source} ({lines} lines), compiled "
+              f"with nvcc in {ct:.2f} s")
+        trace = self.file(f".{strategy}.cuda.trace")
+        start = time.perf_counter()
+        output, run_line = self.execute(
+            binary, f"{strategy}.cuda",
+            env=dict(self.env, IOS_EMU_TRACE=trace))
+        wall = time.perf_counter() - start
+        row, _ = emulator.summarize(trace)
+        calls = ", ".join(f"{k} {row.get(k, 0)}" for k in emulator.KINDS)
+        print(f"emulated cuda run {strategy}: {run_line}; {wall:.2f} s on "
+              f"the emulator; {row.get('calls', 0)} host API calls per "
+              f"inference ({calls})")
+        ok = True
+        for name, expected in (("PyTorch", reference),
+                               ("cpu program", cpu_output)):
+            err = relative_error(output, expected)
+            ok &= err <= TOLERANCE
+            print(f"check emulated cuda {strategy} vs {name}: max relative "
+                  f"error {err:.3g} (tolerance {TOLERANCE:g}): "
+                  f"{'PASS' if err <= TOLERANCE else 'FAIL'}")
+        return ok
 
     def run(self):
         a = self.args
@@ -164,6 +213,9 @@ class Pipeline:
             ok &= err <= TOLERANCE
             print(f"check {strategy} vs PyTorch: max relative error "
                   f"{err:.3g} (tolerance {TOLERANCE:g}): {status}")
+            if a.emulated_cuda and strategy == a.strategy:
+                ok &= self.emulated_cuda(scheduled, strategy, output,
+                                         reference)
         if len(results) == 2:
             err = relative_error(results[a.strategy], results["sequential"])
             status = "PASS" if err <= TOLERANCE else "FAIL"
@@ -192,6 +244,10 @@ def main(argv=None):
                    help="compile the program and runtime with a sanitizer")
     p.add_argument("--no-sequential", action="store_true",
                    help="skip the sequential program comparison")
+    p.add_argument("--emulated-cuda", action="store_true",
+                   help="also run the CUDA program on the device emulator")
+    p.add_argument("--nvcc", default=os.environ.get("IOS_NVCC") or
+                   shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc")
     args = p.parse_args(argv)
     if shutil.which(os.environ.get("CXX", "c++")) is None:
         p.error("no C++ compiler found (set CXX)")

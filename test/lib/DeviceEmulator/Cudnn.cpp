@@ -78,6 +78,7 @@ public:
 Handle *handleOf(Rules &r, cudnnHandle_t h) {
   for (auto &p : handles())
     if (reinterpret_cast<cudnnHandle_t>(p.get()) == h) {
+      r.call.setStream(p->stream);
       r.require(!p->destroyed, CUDNN_STATUS_BAD_PARAM,
                 "the handle was destroyed (cudnnDestroy)");
       return p->destroyed ? nullptr : p.get();

@@ -268,10 +268,10 @@ bool Device::destroyStream(cudaStream_t s) {
 }
 
 std::vector<Stream *> Device::allStreams() {
+  // Destroyed streams too: their work still completes.
   std::vector<Stream *> out = {&legacyStream};
   for (auto &s : streams)
-    if (!s->destroyed)
-      out.push_back(s.get());
+    out.push_back(s.get());
   return out;
 }
 
@@ -318,7 +318,7 @@ void Device::enqueue(Op &op, Stream *s, uint64_t call) {
   if (s == &legacyStream) {
     // Legacy default stream: waits for all prior work of blocking streams.
     for (auto &other : streams)
-      if (!other->nonBlocking && !other->destroyed)
+      if (!other->nonBlocking)
         s->vc.join(other->vc);
   } else if (!s->nonBlocking) {
     // A blocking stream's work waits for prior legacy-stream work.
@@ -379,24 +379,34 @@ bool Device::isPinnedHost(const void *p) const {
   return a && a->pinnedHost;
 }
 
-void Device::release(Allocation *a) {
+void Device::release(Allocation *a, uint64_t call) {
+  a->freedBy = call;
   uintptr_t b = a->base, e = a->base + a->size;
   split(b);
   split(e);
   shadow.erase(shadow.lower_bound(b), shadow.lower_bound(e));
   void *p = reinterpret_cast<void *>(a->base);
+  freed[a->base] = *a;
   allocations.erase(a->base);
   std::free(p);
 }
 
 std::string Device::describeAddress(uintptr_t p) const {
   const Allocation *a = allocationFor(reinterpret_cast<const void *>(p), 1);
-  if (!a)
-    return "0x" + [&] {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%lx", static_cast<unsigned long>(p));
-      return std::string(buf);
-    }();
+  if (!a) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%lx", static_cast<unsigned long>(p));
+    // Freed memory the C library has not handed out again: say so.
+    auto it = freed.upper_bound(p);
+    if (it != freed.begin() && p < std::prev(it)->first +
+                                       std::prev(it)->second.size) {
+      const Allocation &f = std::prev(it)->second;
+      return std::string(buf) + " (byte " + std::to_string(p - f.base) +
+             " of allocation #" + std::to_string(f.id) + ", freed by call #" +
+             std::to_string(f.freedBy) + ")";
+    }
+    return buf;
+  }
   return "byte " + std::to_string(p - a->base) + " of allocation #" +
          std::to_string(a->id) + " (" + a->how + ", " +
          std::to_string(a->size) + " bytes)";

@@ -85,6 +85,7 @@ struct Allocation {
   const char *how = ""; // "cudaMalloc", "cudaMallocAsync", "cudaMallocHost"
   bool pinnedHost = false;
   uint64_t call = 0;
+  uint64_t freedBy = 0;
 };
 
 /// When an access happened: on which actor, at which of its clock values,
@@ -208,7 +209,8 @@ public:
   const Allocation *allocationFor(const void *p, size_t bytes) const;
   bool isDevice(const void *p) const;
   bool isPinnedHost(const void *p) const;
-  void release(Allocation *a);
+  /// Frees `a` (by call `call`).
+  void release(Allocation *a, uint64_t call);
   std::string describeAddress(uintptr_t p) const;
 
 private:
@@ -229,6 +231,7 @@ private:
   std::vector<std::unique_ptr<Stream>> streams;
   std::vector<std::unique_ptr<Event>> events;
   std::map<uintptr_t, Allocation> allocations; // by base
+  std::map<uintptr_t, Allocation> freed;       // by base, for messages
   std::map<uintptr_t, Cell> shadow;            // by range begin
   int nextActor = kLegacyActor + 1;
   int nextAllocation = 1;

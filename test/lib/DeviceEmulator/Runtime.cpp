@@ -64,7 +64,9 @@ cudaError_t copy(Call &c, const char *api, void *dst, const void *src,
   if (kind != cudaMemcpyDefault && kind != actual) {
     d.report("api", d.describeCall(c.seq()) + ": " + api + " kind " +
                         kindName(kind) + ", but the pointers make it " +
-                        kindName(actual));
+                        kindName(actual) + " (destination " +
+                        d.describeAddress(uintptr_t(dst)) + ", source " +
+                        d.describeAddress(uintptr_t(src)) + ")");
     return done(c, cudaErrorInvalidValue);
   }
   if (!dst || !src)
@@ -401,7 +403,7 @@ cudaError_t cudaFreeHost(void *ptr) {
                         ": not a pointer cudaMallocHost returned");
     return done(c, cudaErrorInvalidValue);
   }
-  d.release(a);
+  d.release(a, c.seq());
   return done(c, cudaSuccess);
 }
 
@@ -423,7 +425,7 @@ cudaError_t cudaFree(void *devPtr) {
   Op op;
   op.write(devPtr, a->size, "the freed allocation");
   d.executeOnHost(op, c.seq());
-  d.release(a);
+  d.release(a, c.seq());
   return done(c, cudaSuccess);
 }
 
@@ -472,7 +474,7 @@ cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t stream) {
   op.write(devPtr, a->size, "the freed allocation");
   d.enqueue(op, s, c.seq());
   d.execute(op);
-  d.release(a);
+  d.release(a, c.seq());
   return done(c, cudaSuccess);
 }
 
