@@ -22,14 +22,15 @@ struct Operands {
   int count;
 };
 
-/// out = sum of the operands (+ out itself if `accumulate`).
+/// out = outWeight * out + the sum of the operands; `out` is not read when
+/// outWeight is 0 (it may hold anything, NaN included).
 __global__ void sumKernel(Operands in, float *out, int64_t so, int64_t n,
-                          int64_t size, bool accumulate) {
+                          int64_t size, float outWeight) {
   int64_t total = n * size;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(blockDim.x) * gridDim.x) {
     int64_t img = i / size, off = i - img * size;
-    float acc = accumulate ? out[img * so + off] : 0.0f;
+    float acc = outWeight != 0.0f ? outWeight * out[img * so + off] : 0.0f;
     for (int k = 0; k < in.count; ++k)
       acc += in.data[k][img * in.stride[k] + off];
     out[img * so + off] = acc;

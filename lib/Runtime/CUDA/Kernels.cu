@@ -7,7 +7,10 @@
 
 #include "Kernels.h"
 
+#include "../Checks.h"
+
 #include <algorithm>
+#include <vector>
 
 using namespace ios::rt;
 
@@ -36,20 +39,34 @@ cudaError_t ios::rt::cuda::launchCopy(cudaStream_t stream, View in, View out) {
 cudaError_t ios::rt::cuda::launchAdd(cudaStream_t stream, View out,
                                      int32_t count, const View *in) {
   int64_t size = out.c * out.h * out.w;
-  // Operands in chunks of kMaxOperands; later chunks accumulate into `out`
-  // (the stream orders the launches).
-  for (int32_t first = 0; first < count; first += kMaxOperands) {
+  // Operands identical to `out` (the API allows them at any position) are
+  // counted, not read as operands: a launch sums at most kMaxOperands
+  // others, and a launch after the first reads `out` as the sum so far, so
+  // `out` must contribute its own value in the first launch, once per
+  // occurrence.
+  std::vector<const View *> others;
+  int32_t selves = 0;
+  for (int32_t k = 0; k < count; ++k) {
+    if (detail::sameElements(in[k], out))
+      ++selves;
+    else
+      others.push_back(&in[k]);
+  }
+  size_t first = 0;
+  do {
     Operands ops{};
-    ops.count = int(std::min<int32_t>(kMaxOperands, count - first));
+    ops.count = int(std::min<size_t>(kMaxOperands, others.size() - first));
     for (int k = 0; k < ops.count; ++k) {
-      ops.data[k] = in[first + k].data;
-      ops.stride[k] = in[first + k].batchStride;
+      ops.data[k] = others[first + size_t(k)]->data;
+      ops.stride[k] = others[first + size_t(k)]->batchStride;
     }
+    float outWeight = first == 0 ? float(selves) : 1.0f;
     sumKernel<<<blocksFor(out.n * size), kThreads, 0, stream>>>(
-        ops, out.data, out.batchStride, out.n, size, first > 0);
+        ops, out.data, out.batchStride, out.n, size, outWeight);
     if (cudaError_t e = cudaGetLastError(); e != cudaSuccess)
       return e;
-  }
+    first += size_t(ops.count);
+  } while (first < others.size());
   return cudaSuccess;
 }
 

@@ -214,14 +214,14 @@ HostKernel row(const char *name, bool warpSynchronous) {
 constexpr int64_t kFloat = sizeof(float);
 
 void sumAccess(Op &op, k::Operands in, float *out, int64_t so, int64_t n,
-               int64_t size, bool accumulate) {
+               int64_t size, float outWeight) {
   for (int i = 0; i < in.count; ++i)
     op.strided(in.data[i], n, size * kFloat, in.stride[i] * kFloat, false,
                "operand " + std::to_string(i));
-  if (accumulate)
-    op.strided(out, n, size * kFloat, so * kFloat, false, "the sum");
+  if (outWeight != 0.0f)
+    op.strided(out, n, size * kFloat, so * kFloat, false, "the sum so far");
   op.strided(out, n, size * kFloat, so * kFloat, true, "the sum");
-  op.flops = double(n * size * (in.count + accumulate - 1));
+  op.flops = double(n * size * (in.count + (outWeight != 0.0f)));
 }
 
 void mulAccess(Op &op, const float *a, int64_t sa, const float *b, int64_t sb,
