@@ -839,14 +839,15 @@ cudnnStatus_t cudnnPoolingForward(cudnnHandle_t handle,
                 " and output tensor " + dims(yt) + " differ");
   r.require(xt.ws == 1 && yt.ws == 1, CUDNN_STATUS_NOT_SUPPORTED,
             "the wStride of the input or output tensor is not 1");
-  int out[4] = {};
-  cudnnGetPooling2dForwardOutputDim(poolingDesc, xDesc, &out[0], &out[1],
-                                    &out[2], &out[3]);
-  r.require(yt.h == out[2] && yt.w == out[3], CUDNN_STATUS_BAD_PARAM,
+  // cudnnGetPooling2dForwardOutputDim's formula: outputDim = 1 +
+  // (inputDim + 2 * padding - windowDim) / poolingStride.
+  int64_t oh = 1 + (xt.h + 2 * ph - wh) / std::max(sh, 1);
+  int64_t ow = 1 + (xt.w + 2 * pw - ww) / std::max(sw, 1);
+  r.require(yt.h == oh && yt.w == ow, CUDNN_STATUS_BAD_PARAM,
             "yDesc " + dims(yt) +
                 " is not the output cudnnGetPooling2dForwardOutputDim "
                 "computes (" +
-                std::to_string(out[2]) + "x" + std::to_string(out[3]) +
+                std::to_string(oh) + "x" + std::to_string(ow) +
                 " spatial; emulator)");
   distinct(r, x, xt, y, yt, "pooling");
   if (r.failed())

@@ -204,7 +204,8 @@ void Device::report(const char *kind, const std::string &message) {
 std::vector<Report> Device::take() {
   std::vector<Report> out;
   out.swap(reports);
-  reportedRaces.clear();
+  reportedReads.clear();
+  reportedPairs.clear();
   return out;
 }
 
@@ -451,9 +452,13 @@ bool Device::happensBefore(const Epoch &e, const Op &op) const {
 
 void Device::race(const Op &op, const Access &a, const Epoch &other,
                   bool otherWrote, uintptr_t at) {
-  // One report per earlier access and kind: later accesses racing with the
-  // same write (every inference, say) are the same bug.
-  if (!reportedRaces.insert({other.call, a.write ? 1 : 0}).second)
+  // One report per pair of calls (by name and op) and kind: the same race
+  // in every inference is one bug.
+  const CallInfo &mine = calls[op.call - 1], &theirs = calls[other.call - 1];
+  if (!reportedPairs
+           .insert(theirs.name + "|" + theirs.op + "|" + mine.name + "|" +
+                   mine.op + (a.write ? "|w" : "|r"))
+           .second)
     return;
   report("race",
          describeCall(op.call) + " " + (a.write ? "writes" : "reads") + " " +
@@ -473,7 +478,7 @@ void Device::checkAndRecord(const Op &op, const Access &a) {
     if (cell.write.valid() && !happensBefore(cell.write, op))
       race(op, a, cell.write, true, begin);
     else if (!a.write && (!cell.write.valid() || cell.write.allocation) &&
-             reportedRaces.insert({op.call, 2}).second)
+             reportedReads.insert(op.call).second)
       report("memory", describeCall(op.call) + " reads " + a.role + " at " +
                            describeAddress(begin) +
                            ", which nothing has written since it was "

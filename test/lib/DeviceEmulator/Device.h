@@ -241,7 +241,8 @@ private:
     int stream = -1;
   };
   std::vector<CallInfo> calls; // by seq - 1
-  std::set<std::pair<uint64_t, uint64_t>> reportedRaces;
+  std::set<uint64_t> reportedReads; // calls reported for uninitialized reads
+  std::set<std::string> reportedPairs;
   std::vector<Report> reports;
   size_t printed = 0;
   bool halt = false;
