@@ -24,6 +24,9 @@
 //    cudnnActivationForward.
 //  * Pooling: cudnnPoolingForward (max; average counting the padding).
 //  * Activation, softmax: cuDNN; add, mul, copy, linear: Kernels.cu.
+//  * The pools', activations' and softmaxes' descriptors are made at the
+//    first use of their layout and kept: an inference after the first makes
+//    no descriptor calls.
 //
 // Every op is checked on the host first (../Checks.h, the CPU backend's
 // rules), and every CUDA/cuDNN status is checked and reported with the op's
@@ -138,6 +141,9 @@ public:
     for (cudaEvent_t e : events)
       cudaEventDestroy(e);
     plans.clear();
+    tensorDescs.clear();
+    activationDescs.clear();
+    poolDescs.clear();
     for (cudnnHandle_t h : handles)
       cudnnDestroy(h);
     for (cudaStream_t s : streams)
@@ -199,6 +205,31 @@ public:
     return {};
   }
 
+  /// The descriptor of `v`'s layout, made at its first use and kept (an
+  /// inference after the first makes no descriptor calls); null (the op
+  /// failed) on error.
+  cudnnTensorDescriptor_t tensorDesc(View v, const std::string &op,
+                                     const char *role) {
+    auto &slot = tensorDescs[{v.n, v.c, v.h, v.w, v.batchStride}];
+    if (!slot) {
+      auto t = std::make_unique<cuda::TensorDesc>();
+      if (!ok(op, cuda::makeTensorDesc(*t, v, role)))
+        return nullptr;
+      slot = std::move(t);
+    }
+    return slot->d;
+  }
+  cudnnActivationDescriptor_t activationDesc(Act act, const std::string &op) {
+    auto &slot = activationDescs[act];
+    if (!slot) {
+      auto a = std::make_unique<cuda::ActivationDesc>();
+      if (!ok(op, cuda::makeActivationDesc(*a, act)))
+        return nullptr;
+      slot = std::move(a);
+    }
+    return slot->d;
+  }
+
   /// Waits for stream 0, where load-time copies run: what a load call
   /// copied is in place when it returns.
   bool finishLoad(const std::string &what) {
@@ -235,6 +266,11 @@ public:
   std::map<std::vector<int64_t>, std::unique_ptr<ConvPlan>> plans;
   bool tf32 = false;
   size_t workspaceLimit = kDefaultWorkspaceMiB << 20;
+  // Descriptors of the element-wise ops and pools, by layout.
+  std::map<std::vector<int64_t>, std::unique_ptr<cuda::TensorDesc>>
+      tensorDescs;
+  std::map<int, std::unique_ptr<cuda::ActivationDesc>> activationDescs;
+  std::map<std::vector<int64_t>, std::unique_ptr<cuda::PoolDescs>> poolDescs;
 
   std::mutex errorMutex;
   bool opFailed = false;
@@ -615,10 +651,18 @@ void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
     check = ctx->inArena({{"input", in}, {"output", out}});
   if (!ctx->ok(op, check))
     return;
-  cuda::PoolDescs d;
-  if (!ctx->ok(op, cuda::makePoolDescs(d, in, out, kind, kh, kw, sh, sw, ph,
-                                       pw)))
-    return;
+  // Descriptors made at the first use of this configuration, then kept.
+  auto &slot = ctx->poolDescs[{in.n, in.c, in.h, in.w, in.batchStride, out.h,
+                               out.w, out.batchStride, int64_t(kind), kh, kw,
+                               sh, sw, ph, pw}];
+  if (!slot) {
+    auto d = std::make_unique<cuda::PoolDescs>();
+    if (!ctx->ok(op, cuda::makePoolDescs(*d, in, out, kind, kh, kw, sh, sw,
+                                         ph, pw)))
+      return;
+    slot = std::move(d);
+  }
+  const cuda::PoolDescs &d = *slot;
   float one = 1.0f, zero = 0.0f;
   ctx->ok(op,
           cudnnPoolingForward(ctx->handles[stream], d.pool, &one, d.x, in.data,
@@ -659,31 +703,15 @@ void activation(Context *ctx, int32_t stream, const char *opName, View in,
               "copy kernel");
     return;
   }
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnActivationDescriptor_t a = nullptr;
+  cudnnTensorDescriptor_t x = ctx->tensorDesc(in, op, "input"),
+                          y = x ? ctx->tensorDesc(out, op, "output") : nullptr;
+  cudnnActivationDescriptor_t a = y ? ctx->activationDesc(act, op) : nullptr;
   float one = 1.0f, zero = 0.0f;
-  bool good =
-      ctx->ok(op, cudnnCreateTensorDescriptor(&x), "input descriptor") &&
-      ctx->ok(op, cuda::setTensor(x, in, "input")) &&
-      ctx->ok(op, cudnnCreateTensorDescriptor(&y), "output descriptor") &&
-      ctx->ok(op, cuda::setTensor(y, out, "output")) &&
-      ctx->ok(op, cudnnCreateActivationDescriptor(&a),
-              "activation descriptor") &&
-      ctx->ok(op,
-              cudnnSetActivationDescriptor(a, cuda::activationMode(act),
-                                           CUDNN_NOT_PROPAGATE_NAN, 0.0),
-              "activation descriptor");
-  if (good)
+  if (a)
     ctx->ok(op,
             cudnnActivationForward(ctx->handles[stream], a, &one, x, in.data,
                                    &zero, y, out.data),
             "cudnnActivationForward");
-  if (a)
-    cudnnDestroyActivationDescriptor(a);
-  if (x)
-    cudnnDestroyTensorDescriptor(x);
-  if (y)
-    cudnnDestroyTensorDescriptor(y);
 }
 
 void add(Context *ctx, int32_t stream, const char *opName, View out,
@@ -749,21 +777,16 @@ void softmax(Context *ctx, int32_t stream, const char *opName, View in,
   // N x F x 1 x 1: the softmax runs over each image's features.
   View flatIn{in.data, in.n, in.c * in.h * in.w, 1, 1, in.batchStride};
   View flatOut{out.data, out.n, out.c * out.h * out.w, 1, 1, out.batchStride};
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnTensorDescriptor_t x = ctx->tensorDesc(flatIn, op, "input"),
+                          y = x ? ctx->tensorDesc(flatOut, op, "output")
+                                : nullptr;
   float one = 1.0f, zero = 0.0f;
-  if (ctx->ok(op, cudnnCreateTensorDescriptor(&x), "input descriptor") &&
-      ctx->ok(op, cuda::setTensor(x, flatIn, "input")) &&
-      ctx->ok(op, cudnnCreateTensorDescriptor(&y), "output descriptor") &&
-      ctx->ok(op, cuda::setTensor(y, flatOut, "output")))
+  if (y)
     ctx->ok(op,
             cudnnSoftmaxForward(ctx->handles[stream], CUDNN_SOFTMAX_ACCURATE,
                                 CUDNN_SOFTMAX_MODE_INSTANCE, &one, x, in.data,
                                 &zero, y, out.data),
             "cudnnSoftmaxForward");
-  if (x)
-    cudnnDestroyTensorDescriptor(x);
-  if (y)
-    cudnnDestroyTensorDescriptor(y);
 }
 
 void record(Context *ctx, int32_t event, int32_t stream) {

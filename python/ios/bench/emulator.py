@@ -18,7 +18,9 @@ runtime's NVTX range the call was made in (the model's op, or "upload",
 
 An inference is every call from an "upload" range (the first call of an
 emitted run()) up to the end of the next "synchronize" range (its last).
-Prints one row per trace: calls per inference in total and by kind
+Prints one row per trace: calls per inference (the last one's; "(first N)"
+when only the first differs, as when it makes descriptors later ones
+reuse, "(varies)" otherwise) in total and by kind
 (launches = kernels and cuDNN compute calls; events = cudaEventRecord and
 cudaStreamWaitEvent; copies; host synchronizations; descriptors = cuDNN
 descriptor calls; other), plus the calls before the first inference (the
@@ -105,6 +107,9 @@ def summarize(path):
     for k in KINDS:
         row[k] = sum(1 for c in last if kind(c["call"]) == k)
     row["same"] = all(len(r) == len(last) for r in runs)
+    # Typical: the first inference makes what later ones reuse.
+    row["first"] = len(runs[0])
+    row["steady"] = all(len(r) == len(last) for r in runs[1:])
     firsts, seen = [], set()
     for i, c in enumerate(last):
         op = c.get("op") or ""
@@ -123,7 +128,10 @@ def table(rows):
             lines.append([r["program"], "0", "-", *["-"] * len(KINDS),
                           str(r["create"])])
             continue
-        calls = str(r["calls"]) + ("" if r["same"] else " (varies)")
+        calls = str(r["calls"])
+        if not r["same"]:
+            calls += (f" (first {r['first']})" if r["steady"]
+                      else " (varies)")
         lines.append([r["program"], str(r["inferences"]), calls,
                       *[str(r[k]) for k in KINDS], str(r["create"])])
     widths = [max(len(l[i]) for l in lines) for i in range(len(head))]
