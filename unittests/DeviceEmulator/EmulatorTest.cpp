@@ -515,13 +515,13 @@ TEST_F(Cudnn, DescriptorsMustMatchTheData) {
             CUDNN_STATUS_EXECUTION_FAILED);
   expectReport("memory", "x: ");
   cudaStreamSynchronize(stream);
-  // An output that overlaps the input.
+  // An output that overlaps the input (x read from y's memory).
   cudnnSetTensor4dDescriptorEx(xd, CUDNN_DATA_FLOAT, 2, 8, 9, 9, 12 * 81, 81, 9,
                                1);
   EXPECT_EQ(cudnnConvolutionForward(
-                handle, &one, xd, x, wd, w, cd,
+                handle, &one, xd, y, wd, w, cd,
                 CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, nullptr, 0, &zero,
-                yd, x),
+                yd, y),
             CUDNN_STATUS_BAD_PARAM);
   expectReport("cudnn", "the output overlaps the input");
 }

@@ -174,6 +174,13 @@ bool distinct(Rules &r, const void *x, const Tensor4 &xt, const void *y,
   Op a, b;
   touch(a, x, xt, false, "");
   touch(b, y, yt, false, "");
+  // Ranges outside device memory are the memory check's (launch()).
+  for (const Op *o : {&a, &b})
+    for (const Access &acc : o->accesses)
+      if (!checkDeviceRange(Device::get(), reinterpret_cast<void *>(acc.begin),
+                            acc.end - acc.begin, "")
+               .empty())
+        return true;
   return r.require(!overlap(a, b), CUDNN_STATUS_BAD_PARAM,
                    std::string("the output overlaps the input (emulator: ") +
                        what + " does not run in place)");
