@@ -34,8 +34,6 @@ using namespace ios::emu;
 
 namespace {
 
-using Lock = std::lock_guard<std::recursive_mutex>;
-
 struct Handle {
   Stream *stream = nullptr;
   bool destroyed = false;
@@ -184,6 +182,30 @@ bool distinct(Rules &r, const void *x, const Tensor4 &xt, const void *y,
   return r.require(!overlap(a, b), CUDNN_STATUS_BAD_PARAM,
                    std::string("the output overlaps the input (emulator: ") +
                        what + " does not run in place)");
+}
+
+/// An element-wise op's in-place rule: x == y needs identical layouts (cuDNN
+/// 9, cudnnActivationForward: "In-place operation is allowed ... However,
+/// this requires xDesc and yDesc descriptors to be identical"), any other
+/// overlap is undefined.
+void inPlaceOrDistinct(Rules &r, const void *x, const Tensor4 &xt,
+                       const void *y, const Tensor4 &yt, const char *what) {
+  if (x == y)
+    r.require(xt.sameLayout(yt), CUDNN_STATUS_BAD_PARAM,
+              "in place (x == y) with different strides in xDesc and yDesc");
+  else
+    distinct(r, x, xt, y, yt, what);
+}
+
+/// y = alpha * f(x) + beta * y: reads x, and y unless beta is 0 ("when
+/// beta is zero, the output is not read"), writes y.
+void blendAccess(Op &op, const void *x, const Tensor4 &xt, const void *y,
+                 const Tensor4 &yt, float beta, const char *xRole,
+                 const char *yRole) {
+  touch(op, x, xt, false, xRole);
+  if (beta != 0.0f)
+    touch(op, y, yt, false, std::string(yRole) + " (beta != 0)");
+  touch(op, y, yt, true, yRole);
 }
 
 /// Enqueues `op` on the handle's stream and checks its memory; false: it
@@ -406,6 +428,24 @@ void convAccess(Op &op, const ConvSetup &c, const void *x, const void *w,
 
 bool tf32(const ConvSetup &c) { return c.math != CUDNN_FMA_MATH; }
 
+/// Convolves x with w and hands every result to `store(value, y element,
+/// n, k, i, j)`.
+template <typename Store>
+void convolveInto(const ConvSetup &c, const void *x, const void *w, void *y,
+                  Store store) {
+  std::vector<float> out;
+  convolve(static_cast<const float *>(x), c.x, static_cast<const float *>(w),
+           c.s, tf32(c), out);
+  float *yf = static_cast<float *>(y);
+  const Tensor4 &yt = c.y;
+  const float *v = out.data();
+  for (int64_t n = 0; n < yt.n; ++n)
+    for (int64_t k = 0; k < yt.c; ++k)
+      for (int64_t i = 0; i < yt.h; ++i)
+        for (int64_t j = 0; j < yt.w; ++j)
+          store(*v++, yf[yt.at(n, k, i, j)], n, k, i, j);
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -416,7 +456,6 @@ extern "C" {
 
 cudnnStatus_t cudnnCreate(cudnnHandle_t *handle) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnCreate");
   Rules r(c, "cudnnCreate");
   if (deviceCount() < 1)
@@ -433,8 +472,6 @@ cudnnStatus_t cudnnCreate(cudnnHandle_t *handle) {
 }
 
 cudnnStatus_t cudnnDestroy(cudnnHandle_t handle) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnDestroy");
   Rules r(c, "cudnnDestroy");
   if (Handle *h = handleOf(r, handle))
@@ -444,7 +481,6 @@ cudnnStatus_t cudnnDestroy(cudnnHandle_t handle) {
 
 cudnnStatus_t cudnnSetStream(cudnnHandle_t handle, cudaStream_t streamId) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnSetStream");
   Rules r(c, "cudnnSetStream");
   Handle *h = handleOf(r, handle);
@@ -461,7 +497,6 @@ cudnnStatus_t cudnnSetStream(cudnnHandle_t handle, cudaStream_t streamId) {
 
 cudnnStatus_t cudnnGetStream(cudnnHandle_t handle, cudaStream_t *streamId) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnGetStream");
   Rules r(c, "cudnnGetStream");
   Handle *h = handleOf(r, handle);
@@ -479,8 +514,6 @@ cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(
     const cudnnConvolutionDescriptor_t convDesc,
     const cudnnTensorDescriptor_t destDesc, const int requestedAlgoCount,
     int *returnedAlgoCount, cudnnConvolutionFwdAlgoPerf_t *perfResults) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnGetConvolutionForwardAlgorithm_v7");
   Rules r(c, "cudnnGetConvolutionForwardAlgorithm_v7");
   ConvSetup setup;
@@ -531,8 +564,6 @@ cudnnStatus_t cudnnGetConvolutionForwardWorkspaceSize(
     const cudnnConvolutionDescriptor_t convDesc,
     const cudnnTensorDescriptor_t yDesc, cudnnConvolutionFwdAlgo_t algo,
     size_t *sizeInBytes) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnGetConvolutionForwardWorkspaceSize");
   Rules r(c, "cudnnGetConvolutionForwardWorkspaceSize");
   ConvSetup setup;
@@ -559,8 +590,6 @@ cudnnStatus_t cudnnConvolutionForward(
     cudnnConvolutionFwdAlgo_t algo, void *workSpace,
     size_t workSpaceSizeInBytes, const void *beta,
     const cudnnTensorDescriptor_t yDesc, void *y) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnConvolutionForward");
   Rules r(c, "cudnnConvolutionForward");
   Handle *h = handleOf(r, handle);
@@ -582,19 +611,10 @@ cudnnStatus_t cudnnConvolutionForward(
     touch(op, y, setup.y, false, "y (beta != 0)");
   if (!launch(r, h, op))
     return r.done();
-  std::vector<float> out;
-  convolve(static_cast<const float *>(x), setup.x,
-           static_cast<const float *>(w), setup.s, tf32(setup), out);
-  float *yf = static_cast<float *>(y);
-  const Tensor4 &yt = setup.y;
-  for (int64_t n = 0; n < yt.n; ++n)
-    for (int64_t k = 0; k < yt.c; ++k)
-      for (int64_t i = 0; i < yt.h; ++i)
-        for (int64_t j = 0; j < yt.w; ++j) {
-          float v = a * out[size_t(((n * yt.c + k) * yt.h + i) * yt.w + j)];
-          float &dst = yf[yt.at(n, k, i, j)];
-          dst = b == 0.0f ? v : v + b * dst;
-        }
+  convolveInto(setup, x, w, y,
+               [&](float v, float &dst, int64_t, int64_t, int64_t, int64_t) {
+                 dst = b == 0.0f ? a * v : a * v + b * dst;
+               });
   return r.done();
 }
 
@@ -609,8 +629,6 @@ cudnnStatus_t cudnnConvolutionBiasActivationForward(
     const cudnnTensorDescriptor_t biasDesc, const void *bias,
     const cudnnActivationDescriptor_t activationDesc,
     const cudnnTensorDescriptor_t yDesc, void *y) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnConvolutionBiasActivationForward");
   Rules r(c, "cudnnConvolutionBiasActivationForward");
   Handle *h = handleOf(r, handle);
@@ -679,25 +697,20 @@ cudnnStatus_t cudnnConvolutionBiasActivationForward(
     touch(op, z, zt, false, "z (alpha2 != 0)");
   if (!launch(r, h, op))
     return r.done();
-  std::vector<float> out;
-  convolve(static_cast<const float *>(x), setup.x,
-           static_cast<const float *>(w), setup.s, tf32(setup), out);
   const float *zf = static_cast<const float *>(z);
   const float *bf = static_cast<const float *>(bias);
-  float *yf = static_cast<float *>(y);
-  const Tensor4 &yt = setup.y;
   ActMode act = mode == CUDNN_ACTIVATION_RELU ? ActMode::Relu
                                               : ActMode::Identity;
-  for (int64_t n = 0; n < yt.n; ++n)
-    for (int64_t k = 0; k < yt.c; ++k)
-      for (int64_t i = 0; i < yt.h; ++i)
-        for (int64_t j = 0; j < yt.w; ++j) {
-          float v = a1 * out[size_t(((n * yt.c + k) * yt.h + i) * yt.w + j)];
-          if (a2 != 0.0f)
-            v += a2 * zf[zt.at(n, k, i, j)];
-          v += bf[k * bt.cs];
-          yf[yt.at(n, k, i, j)] = activate(act, coef, v);
-        }
+  // y = act(alpha1 * conv + alpha2 * z + bias); z (often y itself) is read
+  // at each element before that element is written.
+  convolveInto(setup, x, w, y,
+               [&](float v, float &dst, int64_t n, int64_t k, int64_t i,
+                   int64_t j) {
+                 v *= a1;
+                 if (a2 != 0.0f)
+                   v += a2 * zf[zt.at(n, k, i, j)];
+                 dst = activate(act, coef, v + bf[k * bt.cs]);
+               });
   return r.done();
 }
 
@@ -705,8 +718,6 @@ cudnnStatus_t cudnnAddTensor(cudnnHandle_t handle, const void *alpha,
                              const cudnnTensorDescriptor_t aDesc,
                              const void *A, const void *beta,
                              const cudnnTensorDescriptor_t cDesc, void *C) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnAddTensor");
   Rules r(c, "cudnnAddTensor");
   Handle *h = handleOf(r, handle);
@@ -729,10 +740,7 @@ cudnnStatus_t cudnnAddTensor(cudnnHandle_t handle, const void *alpha,
   if (r.failed())
     return r.done();
   Op op;
-  touch(op, A, at, false, "A");
-  if (b != 0.0f)
-    touch(op, C, ct, false, "C (beta != 0)");
-  touch(op, C, ct, true, "C");
+  blendAccess(op, A, at, C, ct, b, "A", "C");
   op.flops = double(ct.elements());
   if (!launch(r, h, op))
     return r.done();
@@ -745,8 +753,6 @@ cudnnStatus_t cudnnActivationForward(
     cudnnHandle_t handle, cudnnActivationDescriptor_t activationDesc,
     const void *alpha, const cudnnTensorDescriptor_t xDesc, const void *x,
     const void *beta, const cudnnTensorDescriptor_t yDesc, void *y) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnActivationForward");
   Rules r(c, "cudnnActivationForward");
   Handle *h = handleOf(r, handle);
@@ -781,22 +787,12 @@ cudnnStatus_t cudnnActivationForward(
   r.require(xt.sameDims(yt), CUDNN_STATUS_BAD_PARAM,
             "the dimensions n, c, h, w of the input tensor " + dims(xt) +
                 " and output tensor " + dims(yt) + " differ");
-  // "In-place operation is allowed ... However, this requires xDesc and
-  // yDesc descriptors to be identical (particularly, the strides of the
-  // input and output must match for an in-place operation to be allowed)."
-  if (x == y)
-    r.require(xt.sameLayout(yt), CUDNN_STATUS_BAD_PARAM,
-              "in place (x == y) with different strides in xDesc and "
-              "yDesc");
-  else
-    distinct(r, x, xt, y, yt, "an activation that is not exactly in place");
+  inPlaceOrDistinct(r, x, xt, y, yt,
+                    "an activation that is not exactly in place");
   if (r.failed())
     return r.done();
   Op op;
-  touch(op, x, xt, false, "x");
-  if (b != 0.0f)
-    touch(op, y, yt, false, "y (beta != 0)");
-  touch(op, y, yt, true, "y");
+  blendAccess(op, x, xt, y, yt, b, "x", "y");
   op.flops = double(yt.elements());
   if (!launch(r, h, op))
     return r.done();
@@ -817,8 +813,6 @@ cudnnStatus_t cudnnPoolingForward(cudnnHandle_t handle,
                                   const void *x, const void *beta,
                                   const cudnnTensorDescriptor_t yDesc,
                                   void *y) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnPoolingForward");
   Rules r(c, "cudnnPoolingForward");
   Handle *h = handleOf(r, handle);
@@ -860,10 +854,7 @@ cudnnStatus_t cudnnPoolingForward(cudnnHandle_t handle,
   if (r.failed())
     return r.done();
   Op op;
-  touch(op, x, xt, false, "x");
-  if (b != 0.0f)
-    touch(op, y, yt, false, "y (beta != 0)");
-  touch(op, y, yt, true, "y");
+  blendAccess(op, x, xt, y, yt, b, "x", "y");
   op.flops = double(yt.elements() * wh * ww);
   if (!launch(r, h, op))
     return r.done();
@@ -884,8 +875,6 @@ cudnnStatus_t cudnnSoftmaxForward(cudnnHandle_t handle,
                                   const void *x, const void *beta,
                                   const cudnnTensorDescriptor_t yDesc,
                                   void *y) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudnnSoftmaxForward");
   Rules r(c, "cudnnSoftmaxForward");
   Handle *h = handleOf(r, handle);
@@ -907,19 +896,11 @@ cudnnStatus_t cudnnSoftmaxForward(cudnnHandle_t handle,
   r.require(mode == CUDNN_SOFTMAX_MODE_INSTANCE ||
                 mode == CUDNN_SOFTMAX_MODE_CHANNEL,
             CUDNN_STATUS_BAD_PARAM, "mode has an invalid value");
-  if (x == y)
-    r.require(xt.sameLayout(yt), CUDNN_STATUS_BAD_PARAM,
-              "in place (x == y) with different strides in xDesc and yDesc "
-              "(emulator)");
-  else
-    distinct(r, x, xt, y, yt, "a softmax that is not exactly in place");
+  inPlaceOrDistinct(r, x, xt, y, yt, "a softmax that is not exactly in place");
   if (r.failed())
     return r.done();
   Op op;
-  touch(op, x, xt, false, "x");
-  if (b != 0.0f)
-    touch(op, y, yt, false, "y (beta != 0)");
-  touch(op, y, yt, true, "y");
+  blendAccess(op, x, xt, y, yt, b, "x", "y");
   op.flops = 3.0 * double(yt.elements());
   if (!launch(r, h, op))
     return r.done();

@@ -72,6 +72,8 @@ size_t Op::bytes() const {
 // Calls and the trace
 //===----------------------------------------------------------------------===//
 
+DeviceLock::DeviceLock() : lock(Device::get().mutex) {}
+
 Call::Call(const char *name, std::string detail)
     : seq_(Device::get().beginCall(name, std::move(detail))) {}
 

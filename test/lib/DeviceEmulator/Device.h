@@ -123,8 +123,15 @@ struct Op {
   size_t bytes() const;
 };
 
-/// The host API call in progress: numbered, named, traced when it ends.
-class Call {
+/// Holds the device's lock (every API entry point does).
+struct DeviceLock {
+  DeviceLock();
+  std::unique_lock<std::recursive_mutex> lock;
+};
+
+/// The host API call in progress: the device locked, the call numbered,
+/// named, and traced when it ends.
+class Call : private DeviceLock {
 public:
   explicit Call(const char *name, std::string detail = {});
   ~Call();

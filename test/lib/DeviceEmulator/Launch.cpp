@@ -24,8 +24,6 @@ using namespace ios::emu;
 
 namespace {
 
-using Lock = std::lock_guard<std::recursive_mutex>;
-
 /// A registered kernel (its address is the cudaKernel_t handle).
 struct Registered {
   std::string name; // demangled, qualified
@@ -63,7 +61,6 @@ std::string shortName(const std::string &qualified) {
 cudaError_t launch(const Registered *r, dim3 grid, dim3 block, void **args,
                    size_t sharedMem, cudaStream_t stream) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaLaunchKernel", r ? shortName(r->name) : "?");
   auto done = [&](cudaError_t e) {
     c.setStatus(int(e));

@@ -29,8 +29,6 @@ using namespace ios::emu;
 
 namespace {
 
-using Lock = std::lock_guard<std::recursive_mutex>;
-
 cudaError_t done(Call &c, cudaError_t e) {
   c.setStatus(int(e));
   return Device::get().fail(e);
@@ -117,8 +115,6 @@ int ios::emu::deviceCount() {
 extern "C" {
 
 cudaError_t cudaGetDeviceCount(int *count) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaGetDeviceCount");
   if (!count)
     return done(c, cudaErrorInvalidValue);
@@ -127,8 +123,6 @@ cudaError_t cudaGetDeviceCount(int *count) {
 }
 
 cudaError_t cudaGetDevice(int *device) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaGetDevice");
   if (!device)
     return done(c, cudaErrorInvalidValue);
@@ -137,8 +131,6 @@ cudaError_t cudaGetDevice(int *device) {
 }
 
 cudaError_t cudaSetDevice(int device) {
-  Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaSetDevice");
   return done(c, device == 0 && deviceCount() > 0 ? cudaSuccess
                                                   : cudaErrorInvalidDevice);
@@ -146,7 +138,6 @@ cudaError_t cudaSetDevice(int device) {
 
 cudaError_t cudaGetLastError(void) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaGetLastError");
   cudaError_t e = d.lastError;
   d.lastError = d.sticky;
@@ -156,7 +147,6 @@ cudaError_t cudaGetLastError(void) {
 
 cudaError_t cudaPeekAtLastError(void) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaPeekAtLastError");
   c.setStatus(int(d.lastError));
   return d.lastError;
@@ -216,7 +206,6 @@ const char *cudaGetErrorString(cudaError_t error) {
 
 cudaError_t cudaDeviceSynchronize(void) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaDeviceSynchronize");
   for (Stream *s : d.allStreams())
     d.hostJoin(s->vc);
@@ -230,7 +219,6 @@ cudaError_t cudaDeviceSynchronize(void) {
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t *stream,
                                       unsigned int flags) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaStreamCreateWithFlags");
   if (!stream || (flags & ~unsigned(cudaStreamNonBlocking)))
     return done(c, cudaErrorInvalidValue);
@@ -246,7 +234,6 @@ cudaError_t cudaStreamCreate(cudaStream_t *stream) {
 
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaStreamDestroy");
   return done(c, d.destroyStream(stream) ? cudaSuccess
                                          : cudaErrorInvalidResourceHandle);
@@ -254,7 +241,6 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaStreamSynchronize");
   Stream *s = d.stream(stream, "cudaStreamSynchronize");
   if (!s)
@@ -266,7 +252,6 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
 
 cudaError_t cudaStreamQuery(cudaStream_t stream) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaStreamQuery");
   Stream *s = d.stream(stream, "cudaStreamQuery");
   if (!s)
@@ -279,7 +264,6 @@ cudaError_t cudaStreamQuery(cudaStream_t stream) {
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event,
                                 unsigned int flags) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaStreamWaitEvent");
   Stream *s = d.stream(stream, "cudaStreamWaitEvent");
   Event *e = d.event(event, "cudaStreamWaitEvent");
@@ -301,7 +285,6 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event,
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaEventCreateWithFlags");
   if (!event)
     return done(c, cudaErrorInvalidValue);
@@ -316,7 +299,6 @@ cudaError_t cudaEventCreate(cudaEvent_t *event) {
 
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaEventDestroy");
   return done(c, d.destroyEvent(event) ? cudaSuccess
                                        : cudaErrorInvalidResourceHandle);
@@ -324,7 +306,6 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaEventRecord");
   Stream *s = d.stream(stream, "cudaEventRecord");
   Event *e = d.event(event, "cudaEventRecord");
@@ -340,7 +321,6 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaEventSynchronize");
   Event *e = d.event(event, "cudaEventSynchronize");
   if (!e)
@@ -352,7 +332,6 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
 
 cudaError_t cudaEventQuery(cudaEvent_t event) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaEventQuery");
   Event *e = d.event(event, "cudaEventQuery");
   if (!e)
@@ -368,7 +347,6 @@ cudaError_t cudaEventQuery(cudaEvent_t event) {
 
 cudaError_t cudaMalloc(void **devPtr, size_t size) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaMalloc");
   if (!devPtr)
     return done(c, cudaErrorInvalidValue);
@@ -378,7 +356,6 @@ cudaError_t cudaMalloc(void **devPtr, size_t size) {
 
 cudaError_t cudaMallocHost(void **ptr, size_t size) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaMallocHost");
   if (!ptr)
     return done(c, cudaErrorInvalidValue);
@@ -393,7 +370,6 @@ cudaError_t cudaHostAlloc(void **ptr, size_t size, unsigned int flags) {
 
 cudaError_t cudaFreeHost(void *ptr) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaFreeHost");
   if (!ptr)
     return done(c, cudaSuccess);
@@ -409,7 +385,6 @@ cudaError_t cudaFreeHost(void *ptr) {
 
 cudaError_t cudaFree(void *devPtr) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaFree");
   if (!devPtr)
     return done(c, cudaSuccess);
@@ -431,7 +406,6 @@ cudaError_t cudaFree(void *devPtr) {
 
 cudaError_t cudaMallocAsync(void **devPtr, size_t size, cudaStream_t stream) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaMallocAsync");
   Stream *s = d.stream(stream, "cudaMallocAsync");
   if (!s)
@@ -455,7 +429,6 @@ cudaError_t cudaMallocAsync(void **devPtr, size_t size, cudaStream_t stream) {
 
 cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t stream) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaFreeAsync");
   Stream *s = d.stream(stream, "cudaFreeAsync");
   if (!s)
@@ -481,7 +454,6 @@ cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t stream) {
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t count,
                        cudaMemcpyKind kind) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaMemcpy");
   cudaError_t e = copy(c, "cudaMemcpy", dst, src, count, kind, d.legacy(),
                        false);
@@ -491,7 +463,6 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t count,
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count,
                             cudaMemcpyKind kind, cudaStream_t stream) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaMemcpyAsync");
   Stream *s = d.stream(stream, "cudaMemcpyAsync");
   if (!s)
@@ -501,7 +472,6 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count,
 
 cudaError_t cudaMemset(void *devPtr, int value, size_t count) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaMemset");
   return memset(c, devPtr, value, count, d.legacy());
 }
@@ -509,7 +479,6 @@ cudaError_t cudaMemset(void *devPtr, int value, size_t count) {
 cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count,
                             cudaStream_t stream) {
   Device &d = Device::get();
-  Lock lock(d.mutex);
   Call c("cudaMemsetAsync");
   Stream *s = d.stream(stream, "cudaMemsetAsync");
   if (!s)
