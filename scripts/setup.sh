@@ -14,8 +14,8 @@ packages=(
   cmake ninja-build ccache lld g++
   # unit tests
   googletest libgtest-dev
-  # python side: zoo, PyTorch reference
-  python3 python3-numpy python3-torch
+  # python side: zoo, PyTorch reference; ONNX and torchvision for the importers
+  python3 python3-numpy python3-torch python3-onnx python3-torchvision
   # ios-to-dot tests render with dot
   graphviz
 )

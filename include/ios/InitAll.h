@@ -10,11 +10,11 @@
 
 #include "mlir/IR/DialectRegistry.h"
 
-namespace mlir::ios {
+namespace ios {
 
 /// The ios dialect plus the upstream dialects the project uses (func, arith,
 /// tensor, emitc, tosa).
-void registerAllDialects(DialectRegistry &registry);
+void registerAllDialects(mlir::DialectRegistry &registry);
 
 /// Every project pass (and the upstream passes useful on ios IR).
 void registerAllPasses();
@@ -22,6 +22,6 @@ void registerAllPasses();
 /// Every ios-translate translation.
 void registerAllTranslations();
 
-} // namespace mlir::ios
+} // namespace ios
 
 #endif // IOS_INITALL_H

@@ -2,11 +2,11 @@
 
 #include "ios/InitAll.h"
 
-#include "ios/Dialect/IOS/IR/IOSDialect.h"
 #include "ios/Conversion/Passes.h"
+#include "ios/Dialect/IOS/IR/IOSDialect.h"
+#include "ios/Dialect/IOS/Transforms/Passes.h"
 #include "ios/Target/Cpp.h"
 #include "ios/Target/Dot.h"
-#include "ios/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
@@ -16,20 +16,22 @@
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "mlir/Transforms/Passes.h"
 
-void mlir::ios::registerAllDialects(DialectRegistry &registry) {
+using namespace mlir;
+
+void ios::registerAllDialects(DialectRegistry &registry) {
   registry.insert<IOSDialect, arith::ArithDialect, emitc::EmitCDialect,
                   func::FuncDialect, tensor::TensorDialect,
                   tosa::TosaDialect>();
 }
 
-void mlir::ios::registerAllPasses() {
+void ios::registerAllPasses() {
   // Upstream generic passes (canonicalize, cse, print-op-stats, ...).
   mlir::registerTransformsPasses();
   registerIOSPasses();
   registerIOSConversionPasses();
 }
 
-void mlir::ios::registerAllTranslations() {
+void ios::registerAllTranslations() {
   static TranslateFromMLIRRegistration toDot(
       "ios-to-dot",
       "Graphviz picture of an ios graph or schedule (stages as clusters)",

@@ -209,110 +209,52 @@ public:
   const DeviceSpec &d;
 };
 
-ArrayRef<int64_t> pairOr(const sched::OpSignature &sig, StringRef key,
-                         ArrayRef<int64_t> fallback) {
-  if (auto v = sig.getInts(key); v && v->size() == 2)
-    return *v;
-  return fallback;
-}
-
 } // namespace
 
 std::vector<Kernel> ios::prof::kernelsFor(const sched::OpSignature &sig,
                                           const DeviceSpec &device) {
   KernelBuilder kb(device);
   std::vector<Kernel> kernels;
-  double n = double(std::max<int64_t>(sig.batch, 1));
-  double outElems = n * product(sig.outputShape);
-  double inElems = 0;
-  for (const auto &shape : sig.inputShapes)
-    inElems += n * product(shape);
-  StringRef kind = sig.kind;
-
-  if (kind == "conv") {
-    static const int64_t ones[] = {1, 1};
-    ArrayRef<int64_t> in = sig.inputShapes.empty()
-                               ? ArrayRef<int64_t>()
-                               : ArrayRef<int64_t>(sig.inputShapes.front());
-    double cin = in.empty() ? 1 : double(in[0]);
-    ArrayRef<int64_t> k = pairOr(sig, "kernel", ones);
-    ArrayRef<int64_t> s = pairOr(sig, "stride", ones);
-    double groups = double(sig.getInt("groups").value_or(1));
-    double cout = sig.outputShape.empty() ? 1 : double(sig.outputShape[0]);
-    double pixels = outElems / std::max(cout, 1.0); // N * Ho * Wo
-    double macs = outElems * (cin / groups) * double(k[0] * k[1]);
-    double bytes =
-        4 * (inElems + cout * (cin / groups) * double(k[0] * k[1]) + outElems);
-    bool depthwise = groups > 1 && groups == cin;
-    if (depthwise) {
+  if (!sig.modeled) {
+    // An op that declares no work (not an `ios` op): one memory-bound pass
+    // over its inputs and output. The scheduling pass warns about it.
+    double n = double(std::max<int64_t>(sig.batch, 1));
+    double out = n * product(sig.outputShape), in = 0;
+    for (const auto &shape : sig.inputShapes)
+      in += n * product(shape);
+    kernels.push_back(kb.memory("unknown", 4 * (in + out), out));
+    return kernels;
+  }
+  for (const sched::KernelWork &w : sig.work) {
+    double launchUs = w.libraryCall ? device.convLaunchUs : device.launchUs;
+    switch (w.kind) {
+    case sched::KernelWork::Kind::Gemm: {
+      double flops =
+          w.winograd ? w.flops / device.winogradSpeedup : w.flops;
+      double blocks = w.tiles * std::ceil(w.rows / device.tileM) *
+                      std::ceil(w.cols / device.tileN);
+      kernels.push_back(kb.compute(w.what, flops, device.convEfficiency,
+                                   w.bytes, device.memEfficiency, blocks,
+                                   launchUs));
+      break;
+    }
+    case sched::KernelWork::Kind::Depthwise:
       kernels.push_back(kb.compute(
-          "dwconv", 2 * macs, device.convEfficiency, bytes,
+          w.what, w.flops, device.convEfficiency, w.bytes,
           device.depthwiseEfficiency,
-          std::ceil(outElems / device.elementsPerBlock), device.convLaunchUs));
-    } else {
-      double flops = 2 * macs;
-      if (k[0] == 3 && k[1] == 3 && s[0] == 1 && s[1] == 1 && groups == 1)
-        flops /= device.winogradSpeedup;
-      double perGroup = cout / groups;
-      double blocks = groups * std::ceil(pixels / device.tileM) *
-                      std::ceil(perGroup / device.tileN);
-      kernels.push_back(kb.compute("conv", flops, device.convEfficiency, bytes,
-                                   device.memEfficiency, blocks,
-                                   device.convLaunchUs));
+          std::ceil(w.elements / device.elementsPerBlock), launchUs));
+      break;
+    case sched::KernelWork::Kind::Memory: {
+      Kernel k = kb.memory(w.what, w.bytes, w.elements);
+      // Plane reductions (global pooling): one block per 32 planes.
+      if (w.planes > 0)
+        k.fraction = kb.occupancy(w.planes / 32);
+      k.launchUs = launchUs;
+      kernels.push_back(k);
+      break;
     }
-    // IOS fuses bias + activation into the conv call; without an activation
-    // the bias is a separate cudnnAddTensor.
-    StringRef act = sig.getStr("act").value_or("identity");
-    if (act == "identity" || act == "none")
-      kernels.push_back(kb.memory("bias", 8 * outElems, outElems));
-    return kernels;
-  }
-  if (kind == "pool") {
-    StringRef type = sig.getStr("pool_type").value_or("max");
-    Kernel kernel = kb.memory("pool", 4 * (inElems + outElems), outElems);
-    // Global pools reduce whole planes: one block per (n, c) plane.
-    if (type.starts_with("global"))
-      kernel.fraction = kb.occupancy(outElems / 32);
-    kernels.push_back(kernel);
-    return kernels;
-  }
-  if (kind == "concat") {
-    // IOS materialises a concat with one strided copy per operand.
-    for (const auto &shape : sig.inputShapes) {
-      double e = n * product(shape);
-      kernels.push_back(kb.memory("copy", 8 * e, e));
     }
-    return kernels;
   }
-  if (kind == "slice") {
-    // A channel slice is a view at batch 1 (contiguous in NCHW), a copy
-    // otherwise.
-    if (n == 1)
-      return kernels;
-    kernels.push_back(kb.memory("copy", 8 * outElems, outElems));
-    return kernels;
-  }
-  if (kind == "flatten")
-    return kernels; // a view
-  if (kind == "linear") {
-    double k = sig.inputShapes.empty() || sig.inputShapes[0].empty()
-                   ? 1
-                   : double(sig.inputShapes[0].back());
-    double m = sig.outputShape.empty() ? 1 : double(sig.outputShape.back());
-    double flops = 2 * n * k * m;
-    double bytes = 4 * (n * k + k * m + n * m);
-    kernels.push_back(kb.compute("gemm", flops, device.convEfficiency, bytes,
-                                 device.memEfficiency,
-                                 std::ceil(n / device.tileM) *
-                                     std::ceil(m / device.tileN),
-                                 device.convLaunchUs));
-    kernels.push_back(kb.memory("bias", 8 * outElems, outElems));
-    return kernels;
-  }
-  // add (n-ary sum), mul, activation, softmax, and any op the model does not
-  // know: one memory-bound pass over inputs and output.
-  kernels.push_back(kb.memory("elementwise", 4 * (inElems + outElems),
-                              outElems));
   return kernels;
 }
 
@@ -461,7 +403,7 @@ double AnalyticProfiler::latency(const StageDescription &stage) const {
 Expected<double> AnalyticProfiler::measure(const sched::Graph &g,
                                            const sched::Stage &stage) {
   if (stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1) {
-    Expected<sched::OpSignature> merged = mergedConvSignature(g, stage);
+    Expected<sched::OpSignature> merged = mergedSignature(g, stage);
     if (!merged)
       return merged.takeError();
     return simulateStage({kernelsFor(*merged, device)}, device);

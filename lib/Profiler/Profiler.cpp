@@ -22,75 +22,133 @@ using llvm::StringRef;
 
 Profiler::~Profiler() = default;
 
-Expected<std::unique_ptr<Profiler>>
-ios::prof::createProfiler(const ProfilerOptions &opts) {
-  StringRef spec = opts.spec;
-  auto [kind, arg] = spec.split(':');
-  if (kind == "analytic") {
-    if (!arg.empty())
-      return llvm::createStringError(
-          "profiler 'analytic' takes no argument; choose the GPU with "
-          "device=NAME|FILE");
-    Expected<DeviceSpec> device = DeviceSpec::get(opts.device);
-    if (!device)
-      return device.takeError();
-    return std::make_unique<AnalyticProfiler>(std::move(*device));
-  }
-  if (kind == "table") {
-    if (arg.empty())
-      return llvm::createStringError("profiler 'table:FILE' needs a file");
-    return TableProfiler::load(arg);
-  }
-  if (kind == "exec") {
-    if (arg.empty())
-      return llvm::createStringError(
-          "profiler 'exec:COMMAND' needs a command");
-    return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device);
-  }
-  if (kind == "cpu" || kind == "cuda") {
-    // Measured on the runtime by the stage server next to this tool: a
-    // separate process, so ios-opt never links a runtime backend and the
-    // CUDA one can fail alone on a machine without a GPU.
+//===----------------------------------------------------------------------===//
+// The registry
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct Entry {
+  std::string name, help;
+  ProfilerFactory factory;
+};
+
+Expected<std::unique_ptr<Profiler>> analytic(StringRef arg,
+                                             const ProfilerOptions &opts) {
+  if (!arg.empty())
+    return llvm::createStringError(
+        "profiler 'analytic' takes no argument; choose the GPU with "
+        "device=NAME|FILE");
+  Expected<DeviceSpec> device = DeviceSpec::get(opts.device);
+  if (!device)
+    return device.takeError();
+  return std::make_unique<AnalyticProfiler>(std::move(*device));
+}
+
+Expected<std::unique_ptr<Profiler>> table(StringRef arg,
+                                          const ProfilerOptions &) {
+  if (arg.empty())
+    return llvm::createStringError("profiler 'table:FILE' needs a file");
+  return TableProfiler::load(arg);
+}
+
+Expected<std::unique_ptr<Profiler>> exec(StringRef arg,
+                                         const ProfilerOptions &opts) {
+  if (arg.empty())
+    return llvm::createStringError("profiler 'exec:COMMAND' needs a command");
+  return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device);
+}
+
+/// Measured on the runtime by the stage server next to this tool: a
+/// separate process, so the compiler never links a runtime backend and the
+/// CUDA one can fail alone on a machine without a GPU.
+ProfilerFactory stageServer(StringRef backend) {
+  return [backend = backend.str()](StringRef arg, const ProfilerOptions &opts)
+             -> Expected<std::unique_ptr<Profiler>> {
     std::string self = llvm::sys::fs::getMainExecutable(
         nullptr, reinterpret_cast<void *>(&createProfiler));
     llvm::SmallString<256> server(llvm::sys::path::parent_path(self));
-    llvm::sys::path::append(server, ("ios-stage-server-" + kind).str());
+    llvm::sys::path::append(server, "ios-stage-server-" + backend);
     if (!llvm::sys::fs::can_execute(server))
       return llvm::createStringError(
           llvm::formatv("profiler '{0}' needs '{1}', which was not built{2}",
-                        kind, server,
-                        kind == "cuda" ? " (no CUDA toolkit and cuDNN found "
-                                         "at configure time)"
-                                       : "")
+                        backend, server,
+                        backend == "cuda" ? " (no CUDA toolkit and cuDNN "
+                                            "found at configure time)"
+                                          : "")
               .str());
     std::string command = ("'" + server + "'").str();
     if (!arg.empty())
       command += " " + arg.str();
     return ExecProfiler::start(command, opts.execTimeoutSeconds, opts.device,
-                               spec);
+                               opts.spec);
+  };
+}
+
+Expected<std::unique_ptr<Profiler>> database(StringRef arg,
+                                             const ProfilerOptions &opts) {
+  if (arg.empty())
+    return llvm::createStringError("profiler 'db:FILE' needs a file");
+  std::unique_ptr<Profiler> recorder;
+  if (!opts.record.empty()) {
+    ProfilerOptions inner = opts;
+    inner.spec = opts.record;
+    inner.record.clear();
+    if (StringRef(inner.spec).starts_with("db:"))
+      return llvm::createStringError(
+          "record=PROFILER cannot itself be a database");
+    Expected<std::unique_ptr<Profiler>> r = createProfiler(inner);
+    if (!r)
+      return r.takeError();
+    recorder = std::move(*r);
   }
-  if (kind == "db") {
-    if (arg.empty())
-      return llvm::createStringError("profiler 'db:FILE' needs a file");
-    std::unique_ptr<Profiler> recorder;
-    if (!opts.record.empty()) {
-      ProfilerOptions inner = opts;
-      inner.spec = opts.record;
-      inner.record.clear();
-      if (StringRef(inner.spec).starts_with("db:"))
-        return llvm::createStringError(
-            "record=PROFILER cannot itself be a database");
-      Expected<std::unique_ptr<Profiler>> r = createProfiler(inner);
-      if (!r)
-        return r.takeError();
-      recorder = std::move(*r);
+  return DatabaseProfiler::open(arg, opts.device, std::move(recorder));
+}
+
+std::vector<Entry> &registry() {
+  static std::vector<Entry> entries = {
+      {"analytic", "a model of the GPU named by device=", analytic},
+      {"table", "table:FILE, costs per op name and stage from JSON", table},
+      {"exec", "exec:COMMAND, a process speaking JSON lines", exec},
+      {"db", "db:FILE, a database of measured stages (record= fills it)",
+       database},
+      {"cpu", "measured on the CPU runtime (cpu[:ARGS])", stageServer("cpu")},
+      {"cuda", "measured on the CUDA runtime (cuda[:ARGS])",
+       stageServer("cuda")},
+  };
+  return entries;
+}
+} // namespace
+
+void ios::prof::registerProfiler(StringRef name, StringRef help,
+                                 ProfilerFactory factory) {
+  for (Entry &e : registry())
+    if (e.name == name) {
+      e = {name.str(), help.str(), std::move(factory)};
+      return;
     }
-    return DatabaseProfiler::open(arg, opts.device, std::move(recorder));
-  }
+  registry().push_back({name.str(), help.str(), std::move(factory)});
+}
+
+std::vector<std::pair<std::string, std::string>>
+ios::prof::registeredProfilers() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Entry &e : registry())
+    out.push_back({e.name, e.help});
+  return out;
+}
+
+Expected<std::unique_ptr<Profiler>>
+ios::prof::createProfiler(const ProfilerOptions &opts) {
+  auto [kind, arg] = StringRef(opts.spec).split(':');
+  for (const Entry &e : registry())
+    if (e.name == kind)
+      return e.factory(arg, opts);
+  std::string known;
+  for (const Entry &e : registry())
+    known += (known.empty() ? "" : ", ") + e.name;
   return llvm::createStringError(
-      llvm::formatv("unknown profiler '{0}': expected analytic, table:FILE, "
-                    "exec:COMMAND, db:FILE, cpu or cuda",
-                    spec)
+      llvm::formatv("unknown profiler '{0}': expected one of {1}", opts.spec,
+                    known)
           .str());
 }
 
@@ -103,12 +161,15 @@ double ProfilerCost::getCost(const sched::Graph &g, const sched::Stage &stage) {
       firstError = std::move(message);
     return std::numeric_limits<double>::quiet_NaN();
   }
-  if (!std::isfinite(*ms) || *ms < 0) {
+  // Every profiler's answer passes here: one bound for all of them.
+  if (!isValidLatency(*ms)) {
     if (firstError.empty())
-      firstError = llvm::formatv("profiler '{0}' returned an invalid latency "
-                                 "({1}) for a stage",
-                                 profiler.describe(), *ms)
-                       .str();
+      firstError =
+          llvm::formatv("profiler '{0}' returned latency {1:e} ms for stage "
+                        "{2}; a latency must be finite and in [0, {3:e0}] ms",
+                        profiler.describe(), *ms,
+                        sched::canonicalStageSignature(g, stage), kMaxLatencyMs)
+              .str();
     return std::numeric_limits<double>::quiet_NaN();
   }
   return *ms;
@@ -125,38 +186,20 @@ llvm::Error ProfilerCost::takeError() {
 //===----------------------------------------------------------------------===//
 
 Expected<sched::OpSignature>
-ios::prof::mergedConvSignature(const sched::Graph &g, const sched::Stage &s) {
+ios::prof::mergedSignature(const sched::Graph &g, const sched::Stage &s) {
   if (s.strategy != sched::Strategy::Merge || s.groups.size() < 2)
-    return llvm::createStringError("not a merge stage of two or more convs");
-  sched::OpSignature merged("conv");
-  int64_t channels = 0, kh = 0, kw = 0, ph = 0, pw = 0;
-  const sched::OpSignature *first = nullptr;
+    return llvm::createStringError("not a merge stage of two or more ops");
+  llvm::SmallVector<unsigned> idxs;
   for (const auto &group : s.groups) {
     if (group.size() != 1)
-      return llvm::createStringError("a merge group must hold one conv");
-    const sched::OpSignature &sig = g.nodeById(group.front()).sig;
-    if (sig.kind != "conv" || sig.outputShape.empty())
-      return llvm::createStringError("merge of a non-conv op '" + sig.kind +
-                                     "'");
-    if (!first)
-      first = &sig;
-    channels += sig.outputShape[0];
-    if (auto k = sig.getInts("kernel"); k && k->size() == 2) {
-      kh = std::max(kh, (*k)[0]);
-      kw = std::max(kw, (*k)[1]);
-    }
-    if (auto p = sig.getInts("padding"); p && p->size() == 2) {
-      ph = std::max(ph, (*p)[0]);
-      pw = std::max(pw, (*p)[1]);
-    }
+      return llvm::createStringError("a merge group must hold one op");
+    std::optional<unsigned> idx = g.indexOf(group.front());
+    if (!idx)
+      return llvm::createStringError(
+          llvm::formatv("stage names unknown node {0}", group.front()).str());
+    idxs.push_back(*idx);
   }
-  merged = *first;
-  merged.set("kernel", {kh, kw});
-  merged.set("padding", {ph, pw});
-  merged.set("groups", int64_t(1));
-  merged.set("out_channels", channels);
-  merged.outputShape[0] = channels;
-  return merged;
+  return g.mergedSignature(idxs);
 }
 
 Expected<StageDescription> ios::prof::describeStage(const sched::Graph &g,
@@ -164,7 +207,7 @@ Expected<StageDescription> ios::prof::describeStage(const sched::Graph &g,
   StageDescription desc;
   desc.strategy = stage.strategy;
   if (stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1) {
-    Expected<sched::OpSignature> merged = mergedConvSignature(g, stage);
+    Expected<sched::OpSignature> merged = mergedSignature(g, stage);
     if (!merged)
       return merged.takeError();
     desc.batch = merged->batch;
@@ -224,11 +267,17 @@ llvm::json::Value ios::prof::toJSON(const sched::OpSignature &sig) {
   llvm::json::Array inputs;
   for (const auto &shape : sig.inputShapes)
     inputs.push_back(shapeToJSON(shape));
-  return llvm::json::Object{{"kind", sig.kind},
-                            {"attrs", std::move(attrs)},
-                            {"inputs", std::move(inputs)},
-                            {"output", shapeToJSON(sig.outputShape)},
-                            {"batch", sig.batch}};
+  llvm::json::Object op{{"kind", sig.kind},
+                        {"attrs", std::move(attrs)},
+                        {"inputs", std::move(inputs)},
+                        {"output", shapeToJSON(sig.outputShape)},
+                        {"batch", sig.batch}};
+  // What the op computes, so a server needs no table of op kinds.
+  if (sig.modeled) {
+    op["flops"] = sig.flops();
+    op["bytes"] = sig.bytes();
+  }
+  return op;
 }
 
 llvm::json::Value ios::prof::toJSON(const StageDescription &stage) {

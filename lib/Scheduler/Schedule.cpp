@@ -85,53 +85,16 @@ llvm::StringRef ios::sched::toString(MergeRejection r) {
     return "empty set";
   case MergeRejection::MultiNodeUnit:
     return "node belongs to a multi-node unit";
-  case MergeRejection::NotConv:
-    return "not a convolution";
-  case MergeRejection::GroupedConv:
-    return "grouped convolution (groups != 1)";
-  case MergeRejection::NoSingleInput:
-    return "input is not a single value";
-  case MergeRejection::DifferentInput:
-    return "different input value";
-  case MergeRejection::DifferentStride:
-    return "different stride";
-  case MergeRejection::DifferentInputSpatial:
-    return "different input spatial size";
-  case MergeRejection::DifferentOutputSpatial:
-    return "different output spatial size";
-  case MergeRejection::DifferentActivation:
-    return "different activation";
-  case MergeRejection::DifferentBatch:
-    return "different batch";
+  case MergeRejection::NotMergeable:
+    return "node cannot be merged";
+  case MergeRejection::DifferentKey:
+    return "nodes do not merge exactly (different input, stride, activation, "
+           "kernel centre or shape)";
   case MergeRejection::Dependent:
-    return "the convolutions depend on each other";
+    return "the nodes depend on each other";
   }
   return "?";
 }
-
-namespace {
-llvm::SmallVector<int64_t, 2> spatial(llvm::ArrayRef<int64_t> shape) {
-  if (shape.size() < 2)
-    return llvm::SmallVector<int64_t, 2>(shape.begin(), shape.end());
-  return {shape[shape.size() - 2], shape[shape.size() - 1]};
-}
-llvm::SmallVector<int64_t, 2> stride(const OpSignature &s) {
-  if (auto v = s.getInts("stride"))
-    return llvm::SmallVector<int64_t, 2>(v->begin(), v->end());
-  if (auto v = s.getInt("stride"))
-    return {*v, *v};
-  return {1, 1};
-}
-int64_t groups(const OpSignature &s) { return s.getInt("groups").value_or(1); }
-std::string act(const OpSignature &s) {
-  return s.getStr("act").value_or("identity").str();
-}
-llvm::SmallVector<int64_t, 2> inSpatial(const OpSignature &s) {
-  if (s.inputShapes.empty())
-    return {};
-  return spatial(s.inputShapes[0]);
-}
-} // namespace
 
 MergeRejection ios::sched::checkMerge(const Graph &g,
                                       llvm::ArrayRef<unsigned> idxs) {
@@ -140,32 +103,15 @@ MergeRejection ios::sched::checkMerge(const Graph &g,
   if (idxs.size() == 1)
     return MergeRejection::None;
   for (unsigned v : idxs) {
-    const NodeSpec &n = g.node(v);
     if (g.unit(g.unitOf(v)).nodes.size() != 1)
       return MergeRejection::MultiNodeUnit;
-    if (n.sig.kind != "conv")
-      return MergeRejection::NotConv;
-    if (groups(n.sig) != 1)
-      return MergeRejection::GroupedConv;
-    if (!n.input)
-      return MergeRejection::NoSingleInput;
+    if (!g.node(v).mergeKey)
+      return MergeRejection::NotMergeable;
   }
-  const NodeSpec &f = g.node(idxs[0]);
-  for (unsigned v : idxs.drop_front()) {
-    const NodeSpec &n = g.node(v);
-    if (*n.input != *f.input)
-      return MergeRejection::DifferentInput;
-    if (stride(n.sig) != stride(f.sig))
-      return MergeRejection::DifferentStride;
-    if (inSpatial(n.sig) != inSpatial(f.sig))
-      return MergeRejection::DifferentInputSpatial;
-    if (spatial(n.sig.outputShape) != spatial(f.sig.outputShape))
-      return MergeRejection::DifferentOutputSpatial;
-    if (act(n.sig) != act(f.sig))
-      return MergeRejection::DifferentActivation;
-    if (n.sig.batch != f.sig.batch)
-      return MergeRejection::DifferentBatch;
-  }
+  const std::string &key = *g.node(idxs[0]).mergeKey;
+  for (unsigned v : idxs.drop_front())
+    if (*g.node(v).mergeKey != key)
+      return MergeRejection::DifferentKey;
   for (unsigned a : idxs)
     for (unsigned s : g.succs(a))
       if (llvm::is_contained(idxs, s))
@@ -173,28 +119,11 @@ MergeRejection ios::sched::checkMerge(const Graph &g,
   return MergeRejection::None;
 }
 
-std::string ios::sched::mergeClassKey(const Graph &g, unsigned v) {
+llvm::StringRef ios::sched::mergeClassKey(const Graph &g, unsigned v) {
   const NodeSpec &n = g.node(v);
-  if (g.unit(g.unitOf(v)).nodes.size() != 1 || n.sig.kind != "conv" ||
-      groups(n.sig) != 1 || !n.input)
+  if (g.unit(g.unitOf(v)).nodes.size() != 1 || !n.mergeKey)
     return "";
-  std::string key;
-  llvm::raw_string_ostream os(key);
-  auto ints = [&](llvm::ArrayRef<int64_t> a) {
-    os << '[';
-    for (int64_t x : a)
-      os << x << ',';
-    os << ']';
-  };
-  os << n.input->producer << ':' << n.input->begin << ':' << n.input->end
-     << ";s";
-  ints(stride(n.sig));
-  os << ";i";
-  ints(inSpatial(n.sig));
-  os << ";o";
-  ints(spatial(n.sig.outputShape));
-  os << ";a=" << act(n.sig) << ";b=" << n.sig.batch;
-  return key;
+  return *n.mergeKey;
 }
 
 //===----------------------------------------------------------------------===//

@@ -2,7 +2,7 @@
 //
 // dp[S] = min over endings E of S (non-empty, no edge from E to S - E) of
 //         dp[S - E] + cost(E),   dp[{}] = 0,
-// over the down-closed unit sets S of one part (ios-reference.md 2.3-2.8).
+// over the down-closed unit sets S of one part (docs/IOS.md, "Search space").
 //
 //===----------------------------------------------------------------------===//
 
@@ -298,7 +298,7 @@ private:
   }
 
   /// Merge endings: every sink alone, and every subset (>= 2) of the sinks
-  /// of one merge class (ios-reference.md 2.6; merge sets are independent
+  /// of one merge class (docs/IOS.md, "Merge rule"; merge sets are independent
   /// convs reading the same value, hence always sinks).
   void enumerateMerge(UnitSet sinks, EndingBuf &buf) {
     llvm::SmallVector<std::pair<int, unsigned>, 16> classed;
@@ -460,7 +460,7 @@ std::vector<int> computeMergeClasses(const Graph &g) {
   for (unsigned u = 0; u < g.numUnits(); ++u) {
     if (g.unit(u).nodes.size() != 1)
       continue;
-    std::string key = mergeClassKey(g, g.unit(u).nodes[0]);
+    llvm::StringRef key = mergeClassKey(g, g.unit(u).nodes[0]);
     if (key.empty())
       continue;
     cls[u] = ids.try_emplace(key, int(ids.size())).first->second;

@@ -42,12 +42,17 @@ import zlib
 
 import numpy as np
 
-ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
+ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "relu6", "hardsigmoid", "hardswish",
+               "silu")
+# Activations whose result is never negative.
+_NONNEG_ACTS = ("relu", "sigmoid", "relu6", "hardsigmoid")
 POOL_KINDS = ("max", "avg", "global_max", "global_avg")
+UPSAMPLE_MODES = ("nearest",)
 
 # Second moment E[f(x)^2] of f(x) for x ~ N(0, 1): used to track activation
-# scales through activations (relu halves it; tanh / sigmoid: numeric values).
-_ACT_MOMENT = {"none": 1.0, "relu": 0.5, "tanh": 0.394, "sigmoid": 0.293}
+# scales through activations (relu halves it; the others: numeric values).
+_ACT_MOMENT = {"none": 1.0, "relu": 0.5, "tanh": 0.394, "sigmoid": 0.293, "relu6": 0.5,
+               "hardsigmoid": 0.278, "hardswish": 0.333, "silu": 0.355}
 
 # Second-moment factors E[y^2] / E[x^2] of pooling windows, measured with
 # ios.reference on the activations of the randomly initialised zoo networks
@@ -87,6 +92,37 @@ def tensor_type(shape):
 
 def _array(vals):
     return "array<i64: " + ", ".join(str(int(v)) for v in vals) + ">"
+
+
+def float_literal(v):
+    """MLIR spelling of an f32 value: always with a ``.`` (``0.0``, ``-3.40282347e+38``),
+    9 significant digits, so the f32 value round-trips exactly."""
+    f = float(np.float32(v))
+    if not math.isfinite(f):
+        raise BuildError(f"{v!r} is not a finite f32 value")
+    s = "%.9g" % f
+    mantissa, e, exp = s.partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    return mantissa + e + exp
+
+
+def string_literal(text):
+    """MLIR string literal (quotes and backslashes escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pool_output_size(size, kernel, stride, pad, ceil_mode=False):
+    """Windowed pooling output size (PyTorch's rule): with ``ceil_mode`` the
+    last window may run past the input, but must start inside the input or the
+    left padding."""
+    span = size + 2 * pad - kernel
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    if (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
 
 
 def _valid_fraction(size, kernel, stride, pad, dilation, out):
@@ -222,7 +258,8 @@ class Graph:
         self.args = []  # Arguments in signature order (input first)
         self.ops = []
         self.outputs = []
-        self._names = set()
+        self._names = set()  # op and unit names
+        self._param_names = set()
         self._scopes = []
         self._unit = None  # [unit name, ops] of the innermost open unit
         self._unit_names = set()
@@ -296,23 +333,30 @@ class Graph:
 
     # -- arguments --------------------------------------------------------------
 
-    def input(self, shape, name="input"):
-        """Add the network input; ``shape`` is per sample (batch is prepended)."""
-        if any(a.is_input for a in self.args):
-            raise BuildError("the graph already has an input")
-        shape = (self.batch,) + tuple(int(d) for d in shape)
+    def input(self, shape, name="input", full=False):
+        """Add a network input; ``shape`` is per sample (the batch is prepended)
+        unless ``full`` (then it is the whole shape and its first dimension must
+        be the graph's batch). Inputs come first in the signature, in creation
+        order."""
+        shape = tuple(int(d) for d in shape)
+        if full:
+            if not shape or shape[0] != self.batch:
+                raise BuildError(f"input {name!r}: shape {list(shape)} does not start with "
+                                 f"the batch size {self.batch}")
+        else:
+            shape = (self.batch,) + shape
         if any(d <= 0 for d in shape):
             raise BuildError(f"input shape must be positive, got {shape}")
         arg = Argument(self._unique(name), shape, is_input=True)
         arg.value = Value(self, shape, arg=arg, moment=1.0)
-        self.args.insert(0, arg)
+        self.args.insert(len(self.inputs), arg)
         return arg.value
 
     def param(self, name, shape, init=("zeros",)):
         """Add a parameter argument ``{ios.param = name}`` (name used as given)."""
-        if name in self._names:
-            raise BuildError(f"duplicate name {name!r}")
-        self._names.add(name)
+        if name in self._param_names:
+            raise BuildError(f"duplicate parameter name {name!r}")
+        self._param_names.add(name)
         arg = Argument(name, shape, is_input=False, init=init)
         arg.value = Value(self, shape, arg=arg)
         self.args.append(arg)
@@ -323,7 +367,13 @@ class Graph:
         return [a for a in self.args if not a.is_input]
 
     @property
+    def inputs(self):
+        """The input arguments, in signature order."""
+        return [a for a in self.args if a.is_input]
+
+    @property
     def input_arg(self):
+        """The first input argument (the only one of a zoo network)."""
         for a in self.args:
             if a.is_input:
                 return a
@@ -341,7 +391,7 @@ class Graph:
         opname = self._unique(self._qualify(name or default_name))
         op = Op(kind, opname, operands, attrs, len(self.ops))
         op.result = Value(self, shape, op=op, moment=moment, nonneg=nonneg)
-        if kind not in ("conv2d", "linear"):
+        if kind not in ("conv2d", "linear", "affine"):
             op.result.signature = (kind, tuple(sorted(attrs.items())),
                                    tuple(v.signature for v in operands))
         op.part = self.part
@@ -351,14 +401,42 @@ class Graph:
         self.ops.append(op)
         return op
 
-    def conv2d(self, x, out_channels, kernel=1, stride=1, padding=0, dilation=1,
-               groups=1, act="none", name=None):
+    def _check_param(self, v, shape, what):
+        """``v`` must be a parameter of this graph with the given shape."""
+        if not isinstance(v, Value) or v.graph is not self or v.arg is None or v.arg.is_input:
+            raise BuildError(f"{what} must be a parameter of graph {self.name!r}, got {v!r}")
+        if v.shape != tuple(shape):
+            raise BuildError(f"{what} {v.arg.name!r} has shape {list(v.shape)}, "
+                             f"expected {list(shape)}")
+
+    def _out_count(self, kind, what, count, weight, bias, rank):
+        """Output channels / features: ``count``, or the given weight's first
+        dimension (both weight and bias parameters, or neither)."""
+        if (weight is None) != (bias is None):
+            raise BuildError(f"{kind}: give both weight and bias parameters or neither")
+        if weight is None:
+            if count is None:
+                raise BuildError(f"{kind} needs {what} or a weight parameter")
+            return count
+        self._check(weight, rank, f"{kind} weight")
+        if count is not None and int(count) != weight.shape[0]:
+            raise BuildError(f"{kind}: {what}={count} but the weight has {weight.shape[0]} "
+                             f"output channels")
+        return weight.shape[0]
+
+    def conv2d(self, x, out_channels=None, kernel=1, stride=1, padding=0, dilation=1,
+               groups=1, act="none", name=None, weight=None, bias=None):
         """2-D convolution with bias and fused activation.
 
-        Creates parameters ``<name>.weight`` (OIHW) and ``<name>.bias``.
-        ``padding`` is symmetric ``(pad_h, pad_w)``.
+        Creates parameters ``<name>.weight`` (OIHW) and ``<name>.bias``, or uses
+        the given ``weight`` and ``bias`` parameters (then ``out_channels`` and
+        ``kernel`` come from the weight's shape). ``padding`` is symmetric
+        ``(pad_h, pad_w)``.
         """
         self._check(x, 4, "conv2d input")
+        out_channels = self._out_count("conv2d", "out_channels", out_channels, weight, bias, 4)
+        if weight is not None:
+            kernel = weight.shape[2:]
         kh, kw = _pair(kernel, "kernel")
         sh, sw = _pair(stride, "stride")
         ph, pw = _pair(padding, "padding")
@@ -374,6 +452,9 @@ class Graph:
         if cin % groups or out_channels % groups:
             raise BuildError(f"conv2d: groups={groups} must divide input channels {cin} "
                              f"and output channels {out_channels}")
+        if weight is not None:
+            self._check_param(weight, (out_channels, cin // groups, kh, kw), "conv2d weight")
+            self._check_param(bias, (out_channels,), "conv2d bias")
         ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
         wo = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
         if ho < 1 or wo < 1:
@@ -386,25 +467,34 @@ class Graph:
         op = self._op("conv2d", "conv", [x], {
             "strides": (sh, sw), "padding": (ph, pw), "dilations": (dh, dw),
             "groups": groups, "act": act,
-        }, (n, out_channels, ho, wo), name, _ACT_MOMENT[act], act in ("relu", "sigmoid"))
-        wv = self.param(op.name + ".weight", (out_channels, cin // groups, kh, kw),
-                        ("normal", std))
-        bv = self.param(op.name + ".bias", (out_channels,), ("normal", 0.01))
-        op.operands += [wv, bv]
+        }, (n, out_channels, ho, wo), name, _ACT_MOMENT[act], act in _NONNEG_ACTS)
+        if weight is None:
+            weight = self.param(op.name + ".weight", (out_channels, cin // groups, kh, kw),
+                                ("normal", std))
+            bias = self.param(op.name + ".bias", (out_channels,), ("normal", 0.01))
+        op.operands += [weight, bias]
         return op.result
 
-    def pool2d(self, x, kind, kernel=None, stride=None, padding=0, name=None):
-        """Pooling: ``max`` / ``avg`` windows (avg counts padding) or ``global_*``.
+    def pool2d(self, x, kind, kernel=None, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, name=None):
+        """Pooling: ``max`` / ``avg`` windows or ``global_*``.
 
         ``stride`` defaults to ``kernel``; global kinds take no window.
+        ``ceil_mode`` rounds the output size up (PyTorch's rule, see
+        :func:`pool_output_size`); ``count_include_pad=False`` makes ``avg``
+        divide by the taps inside the input only.
         """
         self._check(x, 4, "pool2d input")
         if kind not in POOL_KINDS:
             raise BuildError(f"unknown pool kind {kind!r}; expected one of {POOL_KINDS}")
+        ceil_mode, count_include_pad = bool(ceil_mode), bool(count_include_pad)
+        if not count_include_pad and kind != "avg":
+            raise BuildError(f"{kind} pooling: count_include_pad applies to avg pooling only")
         n, c, h, w = x.shape
         if kind.startswith("global"):
-            if kernel is not None or stride is not None or padding not in (0, (0, 0)):
-                raise BuildError(f"{kind} pooling takes no kernel, stride or padding")
+            if (kernel is not None or stride is not None or padding not in (0, (0, 0))
+                    or ceil_mode):
+                raise BuildError(f"{kind} pooling takes no kernel, stride, padding or ceil_mode")
             attrs = {}
             shape = (n, c, 1, 1)
             moment = x.moment if kind == "global_max" else (
@@ -419,11 +509,15 @@ class Graph:
                 raise BuildError("pool2d: kernel and stride must be positive, padding >= 0")
             if ph > kh // 2 or pw > kw // 2:
                 raise BuildError(f"pool2d: padding {ph}x{pw} exceeds half the kernel {kh}x{kw}")
-            ho = (h + 2 * ph - kh) // sh + 1
-            wo = (w + 2 * pw - kw) // sw + 1
+            ho = pool_output_size(h, kh, sh, ph, ceil_mode)
+            wo = pool_output_size(w, kw, sw, pw, ceil_mode)
             if ho < 1 or wo < 1:
                 raise BuildError(f"pool2d: kernel {kh}x{kw} does not fit input {h}x{w}")
             attrs = {"kernel": (kh, kw), "strides": (sh, sw), "padding": (ph, pw)}
+            if ceil_mode:
+                attrs["ceil_mode"] = True
+            if not count_include_pad:
+                attrs["count_include_pad"] = False
             shape = (n, c, ho, wo)
             moment = x.moment * _POOL_FACTOR[(kind, x.nonneg)]
             if kind == "avg":
@@ -435,14 +529,15 @@ class Graph:
         return op.result
 
     def activation(self, x, kind, name=None):
-        """Element-wise ``relu`` / ``sigmoid`` / ``tanh``."""
+        """Element-wise activation (any of ``ACTIVATIONS`` but ``none``)."""
         self._check(x, None, "activation input")
         if kind not in ACTIVATIONS or kind == "none":
-            raise BuildError(f"unknown activation {kind!r}; expected relu, sigmoid or tanh")
-        if kind == "relu":
+            raise BuildError(f"unknown activation {kind!r}; expected one of "
+                             f"{', '.join(ACTIVATIONS[1:])}")
+        if kind in ("relu", "relu6"):
             moment, nonneg = (x.moment, True) if x.nonneg else (x.moment * 0.5, True)
         else:
-            moment, nonneg = _ACT_MOMENT[kind], kind == "sigmoid"
+            moment, nonneg = _ACT_MOMENT[kind], kind in _NONNEG_ACTS
         op = self._op("activation", kind, [x], {"kind": kind}, x.shape, name, moment, nonneg)
         return op.result
 
@@ -455,16 +550,30 @@ class Graph:
     def tanh(self, x, name=None):
         return self.activation(x, "tanh", name)
 
+    @staticmethod
+    def _broadcast_shape(xs, what):
+        """Result shape of element-wise ``add`` / ``mul``: all operands of one
+        shape, or (N, C, H, W) operands with (N, C, 1, 1) ones broadcast over
+        H and W."""
+        full = max((v.shape for v in xs), key=lambda s: int(np.prod(s, dtype=np.int64)))
+        for v in xs:
+            if v.shape == full:
+                continue
+            if not (len(full) == 4 and v.shape == full[:2] + (1, 1)):
+                raise BuildError(f"{what} operands must have identical types or broadcast "
+                                 f"an (N, C, 1, 1) operand over (N, C, H, W): "
+                                 f"{xs[0].type} vs {v.type}")
+        return full
+
     def add(self, *xs, name=None):
-        """n-ary (>= 2) element-wise sum of values of identical type."""
+        """n-ary (>= 2) element-wise sum (see :meth:`_broadcast_shape`)."""
         if len(xs) == 1 and isinstance(xs[0], (list, tuple)):
             xs = tuple(xs[0])
         if len(xs) < 2:
             raise BuildError("add needs at least two operands")
         for v in xs:
             self._check(v, None, "add operand")
-            if v.shape != xs[0].shape:
-                raise BuildError(f"add operands must have identical types: {xs[0].type} vs {v.type}")
+        shape = self._broadcast_shape(xs, "add")
         # Independent zero-mean terms add their moments; equal values add coherently.
         groups = {}
         for v in xs:
@@ -476,18 +585,82 @@ class Graph:
         for i in range(len(pos)):
             for j in range(i + 1, len(pos)):
                 moment += 2 * pos[i][0] * pos[j][0] * math.sqrt(pos[i][1] * pos[j][1]) / math.pi
-        op = self._op("add", "add", xs, {}, xs[0].shape, name, moment,
+        op = self._op("add", "add", xs, {}, shape, name, moment,
                       all(v.nonneg for v in xs))
         return op.result
 
     def mul(self, a, b, name=None):
-        """Element-wise product of two values of identical type."""
+        """Element-wise product (see :meth:`_broadcast_shape`)."""
         self._check(a, None, "mul operand")
         self._check(b, None, "mul operand")
-        if a.shape != b.shape:
-            raise BuildError(f"mul operands must have identical types: {a.type} vs {b.type}")
-        op = self._op("mul", "mul", [a, b], {}, a.shape, name, a.moment * b.moment,
+        shape = self._broadcast_shape((a, b), "mul")
+        op = self._op("mul", "mul", [a, b], {}, shape, name, a.moment * b.moment,
                       a.nonneg and b.nonneg)
+        return op.result
+
+    def pad(self, x, pads, value=0.0, name=None):
+        """Constant spatial padding; ``pads`` = (top, left, bottom, right) >= 0."""
+        self._check(x, 4, "pad input")
+        try:
+            pads = tuple(int(p) for p in pads)
+        except TypeError:
+            raise BuildError(f"pad: pads must be four ints, got {pads!r}")
+        if len(pads) != 4 or min(pads) < 0:
+            raise BuildError(f"pad: pads must be four non-negative ints (top, left, bottom, "
+                             f"right), got {list(pads)}")
+        value = float(value)
+        float_literal(value)  # finite f32
+        n, c, h, w = x.shape
+        shape = (n, c, h + pads[0] + pads[2], w + pads[1] + pads[3])
+        op = self._op("pad", "pad", [x], {"pads": pads, "value": float(np.float32(value))},
+                      shape, name, x.moment, x.nonneg and value >= 0)
+        return op.result
+
+    def affine(self, x, scale=None, shift=None, name=None):
+        """Per-channel ``y = x * scale[c] + shift[c]`` on an NCHW or N x C value.
+
+        Creates parameters ``<name>.scale`` / ``<name>.shift`` (shape C) or
+        uses the given ones.
+        """
+        self._check(x, None, "affine input")
+        if x.rank not in (2, 4):
+            raise BuildError(f"affine input must be a rank-4 (NCHW) or rank-2 (N x C) "
+                             f"tensor, got {x.type}")
+        if (scale is None) != (shift is None):
+            raise BuildError("affine: give both scale and shift parameters or neither")
+        c = x.shape[1]
+        if scale is not None:
+            self._check_param(scale, (c,), "affine scale")
+            self._check_param(shift, (c,), "affine shift")
+        op = self._op("affine", "affine", [x], {}, x.shape, name, x.moment, False)
+        if scale is None:
+            scale = self.param(op.name + ".scale", (c,), ("normal", 0.1, 1.0))
+            shift = self.param(op.name + ".shift", (c,), ("normal", 0.01))
+        op.operands += [scale, shift]
+        return op.result
+
+    def upsample(self, x, scale, mode="nearest", name=None):
+        """Integer-factor upsampling of H and W (``nearest`` only)."""
+        self._check(x, 4, "upsample input")
+        if mode not in UPSAMPLE_MODES:
+            raise BuildError(f"upsample: unknown mode {mode!r}; expected one of {UPSAMPLE_MODES}")
+        sh, sw = _pair(scale, "upsample scale")
+        if min(sh, sw) < 1:
+            raise BuildError(f"upsample: scale factors must be positive, got {sh}x{sw}")
+        n, c, h, w = x.shape
+        op = self._op("upsample", "upsample", [x], {"mode": mode, "scale": (sh, sw)},
+                      (n, c, h * sh, w * sw), name, x.moment, x.nonneg)
+        return op.result
+
+    def channel_shuffle(self, x, groups, name=None):
+        """ShuffleNet's shuffle: reshape (N, G, C/G, H, W), swap G and C/G, reshape back."""
+        self._check(x, 4, "channel_shuffle input")
+        groups = int(groups)
+        if groups < 1 or x.channels % groups:
+            raise BuildError(f"channel_shuffle: groups={groups} must be positive and divide "
+                             f"the {x.channels} channels")
+        op = self._op("channel_shuffle", "channel_shuffle", [x], {"groups": groups}, x.shape,
+                      name, x.moment, x.nonneg)
         return op.result
 
     def concat(self, xs, name=None):
@@ -525,18 +698,24 @@ class Graph:
         op = self._op("flatten", "flatten", [x], {}, (n, c * h * w), name, x.moment, x.nonneg)
         return op.result
 
-    def linear(self, x, out_features, name=None):
-        """Fully connected layer; creates ``<name>.weight`` (M x K) and ``.bias``."""
+    def linear(self, x, out_features=None, name=None, weight=None, bias=None):
+        """Fully connected layer; creates ``<name>.weight`` (M x K) and ``.bias``,
+        or uses the given ``weight`` / ``bias`` parameters."""
         self._check(x, 2, "linear input")
         n, k = x.shape
+        out_features = self._out_count("linear", "out_features", out_features, weight, bias, 2)
         m = int(out_features)
         if m < 1:
             raise BuildError("linear: out_features must be positive")
+        if weight is not None:
+            self._check_param(weight, (m, k), "linear weight")
+            self._check_param(bias, (m,), "linear bias")
         std = math.sqrt(1.0 / (k * max(x.moment, 1e-12)))
         op = self._op("linear", "fc", [x], {}, (n, m), name, 1.0, False)
-        wv = self.param(op.name + ".weight", (m, k), ("normal", std))
-        bv = self.param(op.name + ".bias", (m,), ("normal", 0.01))
-        op.operands += [wv, bv]
+        if weight is None:
+            weight = self.param(op.name + ".weight", (m, k), ("normal", std))
+            bias = self.param(op.name + ".bias", (m,), ("normal", 0.01))
+        op.operands += [weight, bias]
         return op.result
 
     def softmax(self, x, name=None):
@@ -577,7 +756,62 @@ class Graph:
             self._check(v, None, "output")
         self.outputs = list(values)
 
+    # -- editing (used by rewrites such as ios.importer.fuse) ------------------
+
+    def users(self):
+        """``{id(value): [ops using it]}`` (an op using a value twice appears twice)."""
+        result = {}
+        for op in self.ops:
+            for v in op.operands:
+                result.setdefault(id(v), []).append(op)
+        return result
+
+    def replace_all_uses(self, old, new):
+        """Make every op operand and output that is ``old`` be ``new`` (same shape)."""
+        self._check(new, None, "replacement")
+        if old.shape != new.shape:
+            raise BuildError(f"cannot replace {old.type} by {new.type}")
+        for op in self.ops:
+            op.operands = [new if v is old else v for v in op.operands]
+        self.outputs = [new if v is old else v for v in self.outputs]
+
+    def erase_op(self, op):
+        """Remove ``op``, whose result must be unused."""
+        if any(v is op.result for o in self.ops for v in o.operands) or any(
+                v is op.result for v in self.outputs):
+            raise BuildError(f"cannot erase {op.name}: its result is still used")
+        self.ops.remove(op)
+        for i, o in enumerate(self.ops):
+            o.index = i
+
+    def erase_unused_params(self):
+        """Drop parameter arguments that no op uses; returns their names."""
+        used = {id(v) for op in self.ops for v in op.operands}
+        dropped = [a for a in self.params if id(a.value) not in used]
+        for a in dropped:
+            self.args.remove(a)
+            self._param_names.discard(a.name)
+        return [a.name for a in dropped]
+
     # -- queries ----------------------------------------------------------------
+
+    def structure(self, names=False):
+        """The graph as comparable data: per op its kind, attributes, result
+        shape, unit, part and operands (an earlier op's index, an input's index,
+        a parameter's shape), plus the outputs. ``names`` adds op and parameter
+        names (two importers of one network agree without them)."""
+        index = {}
+        for i, a in enumerate(self.inputs):
+            index[id(a.value)] = ("input", i)
+        for a in self.params:
+            index[id(a.value)] = ("param", a.shape) + ((a.name,) if names else ())
+        ops = []
+        for i, op in enumerate(self.ops):
+            ops.append((op.kind, tuple(sorted(op.attrs.items())), op.result.shape, op.unit,
+                        op.part, tuple(index[id(v)] for v in op.operands))
+                       + ((op.name,) if names else ()))
+            index[id(op.result)] = ("op", i)
+        return ([a.shape for a in self.inputs], ops, [index[id(v)] for v in self.outputs])
 
     def units(self):
         """Scheduling units in creation order: lists of ops."""
@@ -638,9 +872,11 @@ class Graph:
         out = {}
         for a in self.params:
             rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(a.name.encode())])
-            if a.init[0] == "normal":
+            if a.init[0] == "normal":  # ("normal", std[, mean])
                 t = rng.standard_normal(a.shape, dtype=np.float32)
                 t *= np.float32(a.init[1])
+                if len(a.init) > 2:
+                    t += np.float32(a.init[2])
             elif a.init[0] == "zeros":
                 t = np.zeros(a.shape, np.float32)
             else:
@@ -661,7 +897,7 @@ class Graph:
         """The function as textual MLIR, wrapped in nothing (a module is implicit)."""
         if not self.outputs:
             raise BuildError("graph has no outputs: call output() first")
-        if self.input_arg is None:
+        if not self.inputs:
             raise BuildError("graph has no input")
         names = {}
         used = set()
@@ -674,7 +910,7 @@ class Graph:
                 i += 1
             used.add(ssa)
             names[id(a.value)] = ssa
-            attr = "{ios.input}" if a.is_input else '{ios.param = "%s"}' % a.name
+            attr = "{ios.input}" if a.is_input else "{ios.param = %s}" % string_literal(a.name)
             sig.append(f"{ssa}: {tensor_type(a.shape)} {attr}")
         lines = []
         res_types = ", ".join(v.type for v in self.outputs)
@@ -693,46 +929,55 @@ class Graph:
     def _attr_dict(items, op):
         items = list(items)
         if op.unit is not None:
-            items.append(f'ios.unit = "{op.unit}"')
+            items.append(f"ios.unit = {string_literal(op.unit)}")
         if op.part is not None:
             items.append(f"ios.part = {op.part} : i64")
         return (" {" + ", ".join(items) + "}") if items else ""
 
+    _FUNCTIONAL = ("conv2d", "linear", "concat")  # `: (operand types) -> result`
+    _UNARY = ("pool2d", "slice", "flatten", "pad", "upsample")  # `: input -> result`
+
+    @staticmethod
+    def _op_attrs(op):
+        """The printed attributes of ``op`` (before ios.unit / ios.part)."""
+        a = op.attrs
+        if op.kind == "conv2d":
+            return [f"strides = {_array(a['strides'])}", f"padding = {_array(a['padding'])}",
+                    f"dilations = {_array(a['dilations'])}", f"groups = {a['groups']} : i64",
+                    f"act = #ios.act<{a['act']}>"]
+        if op.kind == "pool2d" and not a["kind"].startswith("global"):
+            return ([f"kernel = {_array(a['kernel'])}", f"strides = {_array(a['strides'])}",
+                     f"padding = {_array(a['padding'])}"]
+                    + (["ceil_mode"] if a.get("ceil_mode") else [])
+                    + (["count_include_pad = false"] if a.get("count_include_pad") is False
+                       else []))
+        if op.kind == "pad":
+            return [f"pads = {_array(a['pads'])}", f"value = {float_literal(a['value'])} : f32"]
+        if op.kind == "upsample":
+            return [f"scale = {_array(a['scale'])}"]
+        if op.kind == "channel_shuffle":
+            return [f"groups = {a['groups']}"]
+        return []
+
     def _print_op(self, op, names, res, locations):
-        operands = ", ".join(names[id(v)] for v in op.operands)
         a = op.attrs
         rt = op.result.type
-        if op.kind == "conv2d":
-            attrs = [f"strides = {_array(a['strides'])}", f"padding = {_array(a['padding'])}",
-                     f"dilations = {_array(a['dilations'])}", f"groups = {a['groups']} : i64",
-                     f"act = #ios.act<{a['act']}>"]
-            text = (f"{res} = ios.conv2d {operands}{self._attr_dict(attrs, op)} : "
-                    f"({', '.join(v.type for v in op.operands)}) -> {rt}")
-        elif op.kind == "linear":
-            text = (f"{res} = ios.linear {operands}{self._attr_dict([], op)} : "
-                    f"({', '.join(v.type for v in op.operands)}) -> {rt}")
-        elif op.kind == "pool2d":
-            attrs = [] if a["kind"].startswith("global") else [
-                f"kernel = {_array(a['kernel'])}", f"strides = {_array(a['strides'])}",
-                f"padding = {_array(a['padding'])}"]
-            text = (f"{res} = ios.pool2d {a['kind']} {operands}{self._attr_dict(attrs, op)} : "
-                    f"{op.operands[0].type} -> {rt}")
-        elif op.kind == "activation":
-            text = f"{res} = ios.activation {a['kind']} {operands}{self._attr_dict([], op)} : {rt}"
-        elif op.kind in ("add", "softmax"):
-            text = f"{res} = ios.{op.kind} {operands}{self._attr_dict([], op)} : {rt}"
-        elif op.kind == "mul":
-            text = f"{res} = ios.mul {operands}{self._attr_dict([], op)} : {rt}"
-        elif op.kind == "concat":
-            text = (f"{res} = ios.concat {operands}{self._attr_dict([], op)} : "
-                    f"({', '.join(v.type for v in op.operands)}) -> {rt}")
-        elif op.kind == "slice":
-            text = (f"{res} = ios.slice {operands}[{a['begin']}:{a['end']}]"
-                    f"{self._attr_dict([], op)} : {op.operands[0].type} -> {rt}")
-        elif op.kind == "flatten":
-            text = f"{res} = ios.flatten {operands}{self._attr_dict([], op)} : {op.operands[0].type} -> {rt}"
-        else:  # pragma: no cover - every kind is handled above
-            raise BuildError(f"cannot print op kind {op.kind!r}")
+        types = [v.type for v in op.operands]
+        keyword = {"pool2d": a.get("kind"), "activation": a.get("kind"),
+                   "upsample": a.get("mode")}.get(op.kind)
+        operands = ", ".join(names[id(v)] for v in op.operands)
+        if op.kind == "slice":
+            operands += f"[{a['begin']}:{a['end']}]"
+        if op.kind in self._FUNCTIONAL:
+            sig = f"({', '.join(types)}) -> {rt}"
+        elif op.kind in self._UNARY:
+            sig = f"{types[0]} -> {rt}"
+        elif op.kind == "affine" or (op.kind in ("add", "mul") and len(set(types)) > 1):
+            sig = ", ".join(types)  # a broadcast operand lists every operand type
+        else:
+            sig = rt
+        text = (f"{res} = {op.mnemonic} {keyword + ' ' if keyword else ''}{operands}"
+                f"{self._attr_dict(self._op_attrs(op), op)} : {sig}")
         if locations:
-            text += f' loc("{op.name}")'
+            text += f" loc({string_literal(op.name)})"
         return text

@@ -7,12 +7,13 @@ per line on stdin, one JSON reply per line on stdout, until stdin closes.
               "stage": {"strategy": "concurrent" | "merge", "batch": 1,
                         "groups": [[op, ...], ...], "edges": [[[from, to], ...], ...]}}
     op:      {"kind": "conv", "attrs": {...}, "inputs": [[C, H, W], ...],
-              "output": [C, H, W], "batch": 1}
+              "output": [C, H, W], "batch": 1, "flops": F, "bytes": B}
     reply:   {"id": 7, "latency_ms": 0.123}   or   {"id": 7, "error": "why"}
 
 The model here is deliberately simple (a stand-in for a real measurement
 harness, e.g. one that builds the stage in PyTorch and times it on a GPU):
-an op costs ``--op-us`` plus its multiply-accumulates at ``--gmacs``; a group
+an op costs ``--op-us`` plus its multiply-accumulates (half its declared
+FLOPs, or its output elements when it declares none) at ``--gmacs``; a group
 costs the sum of its ops; a stage costs its slowest group plus ``--join-us``
 when it has several groups. Run ``python3 -m ios.cost_server --help``.
 """
@@ -24,17 +25,14 @@ import sys
 
 
 def op_macs(op):
-    """Multiply-accumulates of one op (elements touched for non-convs)."""
+    """Multiply-accumulates of one op: half its declared FLOPs (the protocol's
+    "flops", which every op of the ios dialect sends), or, for ops that
+    declare no compute (memory-bound ops, foreign ops), its output elements."""
+    flops = op.get("flops") or 0
+    if flops > 0:
+        return flops / 2
     out = op.get("output") or [1]
-    batch = op.get("batch", 1)
-    out_elems = batch * math.prod(out)
-    if op.get("kind") == "conv":
-        attrs = op.get("attrs", {})
-        kh, kw = attrs.get("kernel", [1, 1])
-        groups = attrs.get("groups", 1)
-        cin = op["inputs"][0][0] if op.get("inputs") else 1
-        return out_elems * (cin // groups) * kh * kw
-    return out_elems
+    return op.get("batch", 1) * math.prod(out)
 
 
 def stage_latency_ms(stage, args):

@@ -1,17 +1,25 @@
-"""The whole IOS-MLIR pipeline on one zoo network, checked end to end.
+"""The whole IOS-MLIR pipeline on one network, checked end to end.
 
     python3 -m ios.pipeline MODEL [--batch N] [--strategy both] [--device v100]
                             [--out DIR] [--runs N] [--sanitize thread|address]
-                            [--no-sequential] [--emulated-cuda [--nvcc NVCC]]
+                            [--no-sequential] [--weights W.safetensors]
+                            [--emulated-cuda [--nvcc NVCC]]
 
-1. ``ios.zoo`` writes the network (MLIR), its weights and an input
-   (safetensors);
+MODEL is a zoo network, an ONNX file (``model.onnx``), a graph-level MLIR
+file (``model.mlir --weights w.safetensors``) or ``torchvision:NAME`` (a
+torchvision model with random weights and randomised batch-norm statistics,
+imported with ``ios.torch``).
+
+1. ``ios.zoo`` / ``ios.importer`` / ``ios.torch`` writes the network (MLIR),
+   its weights and an input (safetensors); ``ios.reference`` evaluates it
+   (for ``torchvision:`` models the torch model is evaluated too);
 2. ``ios-opt --ios-schedule`` schedules it with the analytic GPU model;
 3. ``ios-translate --ios-to-cpp`` prints the program; ``c++`` compiles it
    against the CPU runtime (``-DIOS_MAIN``);
 4. the program runs on the CPU (same program text as the CUDA build);
-5. its output is compared with the PyTorch reference (``ios.reference``) and
-   with the sequential schedule's program (max |a - b| / max |b| <= 1e-4);
+5. its output is compared with the PyTorch reference (``ios.reference``), the
+   torch model (``torchvision:``) and the sequential schedule's program
+   (max |a - b| / max |b| <= 1e-4);
 6. with ``--emulated-cuda``: ``ios-translate --ios-to-cuda`` prints the same
    schedule as a CUDA program, nvcc compiles it against the CUDA runtime
    backend and the test-only device emulator (``test/lib/DeviceEmulator``,
@@ -19,6 +27,9 @@
    run), and its output is compared with PyTorch and with the CPU program
    (same tolerance); the emulator's trace gives the host API calls per
    inference (``ios.bench.emulator``).
+
+Graphs with ops the C++ dialect does not know yet stop at step 2 with
+ios-opt's error.
 
 Prints one line per step with the numbers (estimated GPU latency vs
 sequential, search statistics, arena size, code size, compile and run
@@ -77,7 +88,11 @@ class Pipeline:
         self.env["PYTHONPATH"] = os.path.join(self.root, "python")
         self.ios_opt = os.path.join(self.build, "bin", "ios-opt")
         self.ios_translate = os.path.join(self.build, "bin", "ios-translate")
-        self.stem = f"{args.model}-b{args.batch}"
+        self.kind, self.name = model_kind(args.model)
+        self.stem = f"{self.name}-b{args.batch}" if self.kind != "mlir" else self.name
+        self.mlir = self.file(".mlir")
+        self.weights = self.file(".weights.safetensors")
+        self.torch_output = None
 
     def file(self, suffix):
         return os.path.join(self.out, f"{self.stem}{suffix}")
@@ -87,23 +102,50 @@ class Pipeline:
 
     def generate(self):
         a = self.args
-        self.python("ios.zoo", a.model, "--batch", str(a.batch),
-                    "--weights", self.file(".weights.safetensors"),
-                    "--seed", str(a.seed), "-o", self.file(".mlir"))
-        _, t = self.python("ios.reference", a.model, "--batch", str(a.batch),
-                           "--weights", self.file(".weights.safetensors"),
-                           "--seed", str(a.seed),
-                           "--save-input", self.file(".input.safetensors"),
-                           "--output", self.file(".reference.safetensors"))
-        print(f"model: {a.model}, batch {a.batch}: {self.file('.mlir')} "
+        if self.kind == "zoo":
+            self.python("ios.zoo", a.model, "--batch", str(a.batch), "--weights",
+                        self.weights, "--seed", str(a.seed), "-o", self.mlir)
+        elif self.kind == "onnx":
+            _, t = self.python("ios.importer", a.model, "--batch", str(a.batch), "-o",
+                               self.mlir, "--weights", self.weights)
+            print(f"import: {a.model} in {t:.2f} s")
+        elif self.kind == "mlir":
+            self.mlir, self.weights = os.path.abspath(a.model), os.path.abspath(a.weights)
+        else:
+            self.export_torchvision()
+        ref = ["ios.reference", self.mlir, "--weights", self.weights]
+        if self.kind == "zoo":
+            ref = ["ios.reference", a.model, "--batch", str(a.batch), "--weights", self.weights]
+        if self.kind == "torchvision":
+            ref += ["--input", self.file(".input.safetensors")]
+        else:
+            ref += ["--seed", str(a.seed), "--save-input", self.file(".input.safetensors")]
+        _, t = self.python(*ref, "--output", self.file(".reference.safetensors"))
+        print(f"model: {a.model}, batch {a.batch}: {self.mlir} "
               f"(PyTorch reference {t:.2f} s)")
+
+    def export_torchvision(self):
+        """The torchvision model with random weights and batch-norm statistics,
+        imported with ios.torch; its own output is the extra reference."""
+        import torch
+        import ios.torch
+        from ios.importer.models import torchvision_model
+        model, x = torchvision_model(self.name, self.args.batch, self.args.seed)
+        start = time.perf_counter()
+        ios.torch.export(model, x, self.mlir)
+        print(f"import: torchvision {self.name} with ios.torch in "
+              f"{time.perf_counter() - start:.2f} s")
+        os.replace(self.file(".safetensors"), self.weights)
+        safetensors.save(self.file(".input.safetensors"), {"input": x.numpy()})
+        with torch.no_grad():
+            self.torch_output = model(x).numpy()
 
     def schedule(self, strategy):
         report = self.file(f".{strategy}.report.json")
         scheduled = self.file(f".{strategy}.mlir")
         options = (f"strategy={strategy} profiler=analytic "
                    f"device={self.args.device} report={report}")
-        _run([self.ios_opt, self.file(".mlir"), "--mlir-print-debuginfo",
+        _run([self.ios_opt, self.mlir, "--mlir-print-debuginfo",
               f"--ios-schedule={options}", "-o", scheduled])
         with open(report) as f:
             (function,) = json.load(f)["functions"].values()
@@ -144,7 +186,7 @@ class Pipeline:
 
     def execute(self, binary, strategy, env=None):
         output = self.file(f".{strategy}.output.safetensors")
-        proc, t = _run([binary, self.file(".weights.safetensors"),
+        proc, t = _run([binary, self.weights,
                         "--input", self.file(".input.safetensors"),
                         "--output", output, "--runs", str(self.args.runs),
                         "--warmup", "1"], env=env)
@@ -213,6 +255,11 @@ class Pipeline:
             ok &= err <= TOLERANCE
             print(f"check {strategy} vs PyTorch: max relative error "
                   f"{err:.3g} (tolerance {TOLERANCE:g}): {status}")
+            if self.torch_output is not None:
+                err = relative_error(output, self.torch_output)
+                ok &= err <= TOLERANCE
+                print(f"check {strategy} vs the torch model: max relative error {err:.3g}: "
+                      f"{'PASS' if err <= TOLERANCE else 'FAIL'}")
             if a.emulated_cuda and strategy == a.strategy:
                 ok &= self.emulated_cuda(scheduled, strategy, output,
                                          reference)
@@ -225,21 +272,42 @@ class Pipeline:
         return 0 if ok else 1
 
 
+def model_kind(model):
+    """``(kind, name)`` of a MODEL argument: zoo, onnx, mlir or torchvision."""
+    from ios import zoo
+    if model.startswith("torchvision:"):
+        return "torchvision", model.split(":", 1)[1]
+    for ext in (".onnx", ".mlir"):
+        if model.endswith(ext):
+            return ext[1:], os.path.basename(model)[:-len(ext)]
+    if model in zoo.MODELS:
+        return "zoo", model
+    return None, model
+
+
 def main(argv=None):
     from ios import zoo
     p = argparse.ArgumentParser(prog="python3 -m ios.pipeline",
                                 description=__doc__.split("\n")[0])
-    p.add_argument("model", choices=list(zoo.MODELS), metavar="MODEL",
-                   help="one of: " + ", ".join(zoo.MODELS))
-    p.add_argument("--batch", type=positive_int, default=1)
+    p.add_argument("model", metavar="MODEL",
+                   help="a zoo network (" + ", ".join(zoo.MODELS) + "), an ONNX file "
+                        "(.onnx), a graph-level MLIR file (.mlir, with --weights) or "
+                        "torchvision:NAME (e.g. torchvision:resnet18)")
+    p.add_argument("--weights", metavar="FILE",
+                   help="safetensors weights of a .mlir MODEL")
+    p.add_argument("--batch", type=positive_int, default=1,
+                   help="batch size (default 1; a .mlir MODEL has its own)")
     p.add_argument("--strategy", default="both",
-                   choices=["both", "concurrent", "merge", "greedy",
-                            "sequential"])
-    p.add_argument("--device", default="v100")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--out", default="out")
-    p.add_argument("--build-dir")
+                   choices=["both", "concurrent", "merge", "greedy", "sequential"],
+                   help="scheduling strategy of ios-opt --ios-schedule (default both)")
+    p.add_argument("--device", default="v100",
+                   help="device of the analytic profiler (default v100)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of generated weights and inputs (default 0)")
+    p.add_argument("--runs", type=int, default=3, help="timed runs of the program (default 3)")
+    p.add_argument("--out", default="out", help="folder for every file made (default out)")
+    p.add_argument("--build-dir", help="the CMake build folder (default build/ or "
+                                       "$IOS_BUILD_DIR)")
     p.add_argument("--sanitize", choices=["thread", "address"],
                    help="compile the program and runtime with a sanitizer")
     p.add_argument("--no-sequential", action="store_true",
@@ -249,6 +317,14 @@ def main(argv=None):
     p.add_argument("--nvcc", default=os.environ.get("IOS_NVCC") or
                    shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc")
     args = p.parse_args(argv)
+    kind, _ = model_kind(args.model)
+    if kind is None:
+        p.error(f"argument MODEL: {args.model!r} is not a zoo network, an .onnx or .mlir file "
+                f"or torchvision:NAME")
+    if kind in ("onnx", "mlir") and not os.path.exists(args.model):
+        p.error(f"argument MODEL: no file {args.model}")
+    if (kind == "mlir") != (args.weights is not None):
+        p.error("--weights is required with a .mlir MODEL and only applies to it")
     if shutil.which(os.environ.get("CXX", "c++")) is None:
         p.error("no C++ compiler found (set CXX)")
     return Pipeline(args).run()

@@ -30,14 +30,11 @@ import zlib
 import numpy as np
 
 from ios import safetensors
+from ios.optional import require
 
 
 def _torch():
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - depends on the machine
-        raise SystemExit("ios.reference needs PyTorch: apt-get install python3-torch")
-    return torch
+    return require("torch", "python3-torch", "ios.reference")
 
 
 class ReferenceError(ValueError):
@@ -69,13 +66,18 @@ def check_params(graph, params):
 
 
 def random_input(graph, seed=0):
-    """Standard-normal float32 input for ``graph`` from ``seed``."""
-    shape = graph.input_arg.shape
-    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(b"input")])
-    return rng.standard_normal(shape, dtype=np.float32)
+    """Standard-normal float32 input for ``graph`` from ``seed``: an array, or a
+    list of arrays (input order) for a graph with several inputs."""
+    xs = []
+    for i, arg in enumerate(graph.inputs):
+        key = b"input" if i == 0 else arg.name.encode()  # the first: as zoo graphs always had
+        rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(key)])
+        xs.append(rng.standard_normal(arg.shape, dtype=np.float32))
+    return xs[0] if len(xs) == 1 else xs
 
 
 def _act(torch, x, act):
+    F = torch.nn.functional
     if act == "none":
         return x
     if act == "relu":
@@ -84,6 +86,14 @@ def _act(torch, x, act):
         return torch.sigmoid(x)
     if act == "tanh":
         return torch.tanh(x)
+    if act == "relu6":
+        return F.relu6(x)
+    if act == "hardsigmoid":  # relu6(x + 3) / 6
+        return F.hardsigmoid(x)
+    if act == "hardswish":  # x * hardsigmoid(x)
+        return F.hardswish(x)
+    if act == "silu":  # x * sigmoid(x)
+        return F.silu(x)
     raise ReferenceError(f"unknown activation {act!r}")
 
 
@@ -101,18 +111,20 @@ def eval_op(op, args, params):
     if k == "pool2d":
         kind = a["kind"]
         x = args[0]
+        ceil_mode = a.get("ceil_mode", False)
         if kind == "max":
-            return F.max_pool2d(x, a["kernel"], a["strides"], a["padding"])
+            return F.max_pool2d(x, a["kernel"], a["strides"], a["padding"],
+                                ceil_mode=ceil_mode)
         if kind == "avg":
-            return F.avg_pool2d(x, a["kernel"], a["strides"], a["padding"],
-                                count_include_pad=True)
+            return F.avg_pool2d(x, a["kernel"], a["strides"], a["padding"], ceil_mode=ceil_mode,
+                                count_include_pad=a.get("count_include_pad", True))
         if kind == "global_avg":
             return x.mean(dim=(2, 3), keepdim=True)
         if kind == "global_max":
             return x.amax(dim=(2, 3), keepdim=True)
     if k == "activation":
         return _act(torch, args[0], a["kind"])
-    if k == "add":
+    if k == "add":  # torch broadcasts (N, C, 1, 1) operands like the op does
         y = args[0] + args[1]
         for t in args[2:]:
             y = y + t
@@ -130,23 +142,61 @@ def eval_op(op, args, params):
         return F.linear(args[0], w, b)
     if k == "softmax":
         return torch.softmax(args[0], dim=-1)
+    if k == "pad":
+        top, left, bottom, right = a["pads"]
+        return F.pad(args[0], (left, right, top, bottom), value=a["value"])
+    if k == "affine":
+        scale, shift = (params[p.name] for p in op.params)
+        view = (1, -1) + (1,) * (args[0].dim() - 2)
+        return args[0] * scale.view(view) + shift.view(view)
+    if k == "upsample":
+        sh, sw = a["scale"]
+        return args[0].repeat_interleave(sh, dim=2).repeat_interleave(sw, dim=3)
+    if k == "channel_shuffle":
+        x = args[0]
+        n, c, h, w = x.shape
+        g = a["groups"]
+        return x.reshape(n, g, c // g, h, w).transpose(1, 2).reshape(n, c, h, w)
     raise ReferenceError(f"cannot evaluate {op.mnemonic}")
 
 
-def run(graph, params, x, observe=None):
-    """Evaluate ``graph`` on input ``x`` (ndarray or tensor) with ``params``.
+def _inputs(graph, x):
+    """``x`` as one float32 ndarray per graph input: an array (one input), a
+    list in input order, or a dict keyed by input name."""
+    args = graph.inputs
+    if isinstance(x, dict):
+        missing = [a.name for a in args if a.name not in x]
+        extra = sorted(set(x) - {a.name for a in args})
+        if missing or extra:
+            raise ReferenceError(f"inputs do not match graph {graph.name!r}: missing "
+                                 f"{missing}, unknown {extra}")
+        xs = [x[a.name] for a in args]
+    elif isinstance(x, (list, tuple)):
+        xs = list(x)
+    else:
+        xs = [x]
+    if len(xs) != len(args):
+        raise ReferenceError(f"graph {graph.name!r} has {len(args)} inputs, got {len(xs)}")
+    return xs
 
-    Returns the list of output tensors (float32 torch tensors). ``observe``, if
-    given, is called as ``observe(op, result)`` after every op. Intermediate
-    results are freed after their last use.
+
+def run(graph, params, x, observe=None):
+    """Evaluate ``graph`` on input ``x`` with ``params``.
+
+    ``x`` is an ndarray or tensor (one input), or a list (input order) or a
+    dict (by input name) of them. Returns the list of output tensors (float32
+    torch tensors). ``observe``, if given, is called as ``observe(op, result)``
+    after every op. Intermediate results are freed after their last use.
     """
     torch = _torch()
     check_params(graph, params)
-    inp = graph.input_arg
-    x = torch.as_tensor(np.asarray(x, dtype=np.float32))
-    if tuple(x.shape) != inp.shape:
-        raise ReferenceError(f"input has shape {list(x.shape)}, graph {graph.name!r} "
-                             f"expects {list(inp.shape)}")
+    env = {}
+    for arg, xi in zip(graph.inputs, _inputs(graph, x)):
+        t = torch.as_tensor(np.asarray(xi, dtype=np.float32))
+        if tuple(t.shape) != arg.shape:
+            raise ReferenceError(f"input {arg.name!r} has shape {list(t.shape)}, graph "
+                                 f"{graph.name!r} expects {list(arg.shape)}")
+        env[id(arg.value)] = t
     tparams = {a.name: torch.as_tensor(np.asarray(params[a.name], dtype=np.float32))
                for a in graph.params}
     last_use = {}
@@ -154,7 +204,6 @@ def run(graph, params, x, observe=None):
         for v in op.inputs:
             last_use[id(v)] = i
     keep = {id(v) for v in graph.outputs}
-    env = {id(inp.value): x}
     with torch.no_grad():
         for i, op in enumerate(graph.ops):
             args = [env[id(v)] for v in op.inputs]
@@ -168,7 +217,7 @@ def run(graph, params, x, observe=None):
             for v in op.inputs:
                 if last_use.get(id(v)) == i and id(v) not in keep:
                     env.pop(id(v), None)
-    return [env[id(v)] if id(v) in env else x for v in graph.outputs]
+    return [env[id(v)] for v in graph.outputs]
 
 
 def positive_int(text):
@@ -183,20 +232,39 @@ def positive_int(text):
     return v
 
 
+def _input_tensors(graph, path):
+    """Inputs from a safetensors file: tensor ``input`` (or the only tensor)
+    for one graph input, tensors named like the inputs for several."""
+    tensors, _ = safetensors.load(path)
+    if len(graph.inputs) == 1:
+        x = tensors.get("input")
+        if x is None:
+            if len(tensors) != 1:
+                raise ReferenceError(f"{path}: expected a tensor named 'input'")
+            x = next(iter(tensors.values()))
+        return x
+    return tensors  # keyed by input names: run() names missing or unknown ones
+
+
 def main(argv=None):
     from ios import zoo
 
     p = argparse.ArgumentParser(
         prog="python3 -m ios.reference",
-        description="Evaluate a zoo network with PyTorch (CPU) from safetensors weights.")
-    p.add_argument("model", choices=list(zoo.MODELS), metavar="MODEL",
-                   help="one of: " + ", ".join(zoo.MODELS))
-    p.add_argument("--batch", type=positive_int, default=1, help="batch size (default 1)")
+        description="Evaluate a zoo network or a graph-level .mlir file with PyTorch (CPU) "
+                    "from safetensors weights.")
+    p.add_argument("model", metavar="MODEL",
+                   help="a zoo model (" + ", ".join(zoo.MODELS) + ") or a graph-level .mlir "
+                        "file (then --weights is required and --batch does not apply)")
+    p.add_argument("--batch", type=positive_int, default=None,
+                   help="batch size of a zoo model (default 1)")
     p.add_argument("--weights", metavar="FILE",
                    help="safetensors parameters (default: generated from --seed)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of generated weights / input (default 0)")
-    p.add_argument("--input", metavar="FILE", help="safetensors file with the input tensor")
+    p.add_argument("--input", metavar="FILE",
+                   help="safetensors file with the input tensor ('input'; for several inputs "
+                        "one tensor per input name)")
     p.add_argument("--save-input", metavar="FILE", help="write the (generated) input here")
     p.add_argument("--output", "-o", metavar="FILE", help="write the outputs here (safetensors)")
     p.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1,
@@ -205,26 +273,38 @@ def main(argv=None):
                    help="print the RMS of every op's result (activation scales)")
     args = p.parse_args(argv)
 
+    from_file = args.model.endswith(".mlir")
+    if from_file:
+        if args.weights is None:
+            p.error("a .mlir model needs --weights")
+        if args.batch is not None:
+            p.error("--batch applies to zoo models only (a .mlir file fixes its batch)")
+    elif args.model not in zoo.MODELS:
+        p.error(f"argument MODEL: unknown model {args.model!r} (a zoo model: "
+                f"{', '.join(zoo.MODELS)}, or a .mlir file)")
     torch = _torch()
     torch.set_num_threads(args.threads)
-    graph = zoo.build(args.model, batch=args.batch)
     try:
+        if from_file:
+            from ios import mlir_reader
+            graph = mlir_reader.read(args.model)
+        else:
+            graph = zoo.build(args.model, batch=args.batch or 1)
         if args.weights:
             params, _ = safetensors.load(args.weights)
         else:
             params = graph.random_params(args.seed)
         if args.input:
-            tensors, _ = safetensors.load(args.input)
-            x = tensors.get("input")
-            if x is None:
-                if len(tensors) != 1:
-                    raise ReferenceError(f"{args.input}: expected a tensor named 'input'")
-                x = next(iter(tensors.values()))
+            x = _input_tensors(graph, args.input)
         else:
             x = random_input(graph, args.seed)
+        meta = {"model": os.path.basename(args.model), "batch": str(graph.batch)}
         if args.save_input:
-            safetensors.save(args.save_input, {"input": x},
-                             {"model": args.model, "batch": str(args.batch)})
+            xs = x if isinstance(x, (list, dict)) else [x]
+            if isinstance(xs, list):
+                names = ["input"] if len(xs) == 1 else [a.name for a in graph.inputs]
+                xs = dict(zip(names, xs))
+            safetensors.save(args.save_input, xs, meta)
         observe = None
         if args.stats:
             def observe(op, y):
@@ -233,7 +313,11 @@ def main(argv=None):
         t0 = time.perf_counter()
         outs = run(graph, params, x, observe)
         dt = time.perf_counter() - t0
-    except (ReferenceError, safetensors.SafetensorsError, OSError) as e:
+    except Exception as e:
+        from ios.mlir_reader import MlirReadError
+        if not isinstance(e, (ReferenceError, safetensors.SafetensorsError, MlirReadError,
+                              OSError)):
+            raise
         print(f"error: {e}", file=sys.stderr)
         return 1
     for i, y in enumerate(outs):
@@ -243,8 +327,7 @@ def main(argv=None):
     print(f"time: {dt:.3f} s ({torch.get_num_threads()} threads)")
     if args.output:
         names = ["output"] if len(outs) == 1 else [f"output{i}" for i in range(len(outs))]
-        safetensors.save(args.output, {n: y.numpy() for n, y in zip(names, outs)},
-                         {"model": args.model, "batch": str(args.batch)})
+        safetensors.save(args.output, {n: y.numpy() for n, y in zip(names, outs)}, meta)
     return 0
 
 

@@ -8,7 +8,7 @@ import unittest
 
 import numpy as np
 
-from ios.builder import BuildError, Graph
+from ios.builder import BuildError, Graph, float_literal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IOS_OPT = os.environ.get("IOS_OPT", os.path.join(ROOT, "build", "bin", "ios-opt"))
@@ -104,7 +104,7 @@ class CheckTest(unittest.TestCase):
             lambda: g.slice(x, 3, 3),
             lambda: g.linear(x, 3),  # rank
             lambda: g.activation(x, "none"),
-            lambda: g.input((3, 8, 8)),  # second input
+            lambda: g.input((3, 8, 8), full=True),  # full shape without the batch
             lambda: Graph("t2").conv2d(x, 3),  # value of another graph
             lambda: Graph("t", batch=0),
             lambda: Graph("1bad"),
@@ -212,6 +212,95 @@ class PrintTest(unittest.TestCase):
         r = subprocess.run([IOS_OPT, "-"], input=text, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(re.findall(r"ios\.conv2d", r.stdout)), 2)
+
+
+class NewOpsTest(unittest.TestCase):
+    """Shapes, checks and printed form of the ops the importers need."""
+
+    def test_shapes_and_text(self):
+        g = Graph("n", batch=2)
+        x = g.input((4, 7, 6))
+        s = g.input((4, 1, 1), name="gate")
+        self.assertEqual([a.name for a in g.inputs], ["input", "gate"])
+        self.assertEqual(g.pool2d(x, "max", 2, 2, 1, ceil_mode=True).shape, (2, 4, 4, 4))
+        self.assertEqual(g.pool2d(x, "max", 3, 2, 0, ceil_mode=True).shape, (2, 4, 3, 3))
+        self.assertEqual(g.pool2d(x, "max", 3, 2, 0).shape, (2, 4, 3, 2))
+        self.assertEqual(g.pad(x, (1, 2, 3, 4)).shape, (2, 4, 11, 12))
+        self.assertEqual(g.mul(s, x).shape, x.shape)
+        self.assertEqual(g.add(x, s, x).shape, x.shape)
+        self.assertEqual(g.upsample(x, (2, 3)).shape, (2, 4, 14, 18))
+        self.assertEqual(g.channel_shuffle(x, 2).shape, x.shape)
+        a = g.affine(x, name="bn")
+        self.assertEqual([p.name for p in a.op.params], ["bn.scale", "bn.shift"])
+        w = g.param("w", (8, 4, 3, 3))
+        b = g.param("b", (8,))
+        c = g.conv2d(x, weight=w, bias=b, padding=1, act="silu", name="c")
+        self.assertEqual(c.shape, (2, 8, 7, 6))
+        g.output(c)
+        text = g.to_mlir()
+        for line in [
+                "ios.pool2d max %input {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, "
+                "padding = array<i64: 1, 1>, ceil_mode} : tensor<2x4x7x6xf32> -> "
+                "tensor<2x4x4x4xf32>",
+                "ios.pad %input {pads = array<i64: 1, 2, 3, 4>, value = 0.0 : f32} : "
+                "tensor<2x4x7x6xf32> -> tensor<2x4x11x12xf32>",
+                "ios.mul %gate, %input : tensor<2x4x1x1xf32>, tensor<2x4x7x6xf32>",
+                "ios.add %input, %gate, %input : tensor<2x4x7x6xf32>, tensor<2x4x1x1xf32>, "
+                "tensor<2x4x7x6xf32>",
+                "ios.upsample nearest %input {scale = array<i64: 2, 3>} : tensor<2x4x7x6xf32> -> "
+                "tensor<2x4x14x18xf32>",
+                "ios.channel_shuffle %input {groups = 2} : tensor<2x4x7x6xf32>",
+                "ios.affine %input, %bn.scale, %bn.shift : tensor<2x4x7x6xf32>, tensor<4xf32>, "
+                "tensor<4xf32>",
+                "act = #ios.act<silu>"]:
+            self.assertIn(line, text)
+        self.assertIn("func.func @n(%input: tensor<2x4x7x6xf32> {ios.input},\n"
+                      "    %gate: tensor<2x4x1x1xf32> {ios.input},", text)
+        g2 = Graph("m")
+        y = g2.input((3, 5, 5))
+        z = g2.pool2d(y, "avg", 3, 2, 1, count_include_pad=False)
+        z = g2.pad(z, (0, 0, 1, 1), value=-3.40282347e+38)
+        g2.output(z)
+        text = g2.to_mlir()
+        self.assertIn("padding = array<i64: 1, 1>, count_include_pad = false}", text)
+        self.assertIn("value = -3.40282347e+38 : f32}", text)
+
+    def test_float_literals(self):
+        self.assertEqual([float_literal(v) for v in (0, 1, -0.5, 1e-7, 1e10, -3.40282347e+38)],
+                         ["0.0", "1.0", "-0.5", "1.00000001e-07", "1.0e+10",
+                          "-3.40282347e+38"])
+        with self.assertRaises(BuildError):
+            float_literal(float("-inf"))
+
+    def test_errors(self):
+        g = Graph("t")
+        x = g.input((6, 8, 8))
+        s = g.pool2d(x, "global_avg")
+        w = g.param("w", (4, 6, 3, 3))
+        bad = [
+            lambda: g.pool2d(x, "max", 3, count_include_pad=False),
+            lambda: g.pool2d(x, "global_avg", ceil_mode=True),
+            lambda: g.pad(x, (1, 1, 1)),
+            lambda: g.pad(x, (1, -1, 1, 1)),
+            lambda: g.pad(x, (1, 1, 1, 1), value=float("inf")),
+            lambda: g.add(x, g.pool2d(x, "max", 2)),
+            lambda: g.mul(g.flatten(s), g.flatten(x)),
+            lambda: g.mul(g.slice(s, 0, 3), x),  # channels differ
+            lambda: g.affine(g.pool2d(x, "max", 2), w, w),
+            lambda: g.affine(g.input((2, 3, 4, 5), name="r5")),  # rank 5
+            lambda: g.upsample(x, 0),
+            lambda: g.upsample(x, 2, mode="bilinear"),
+            lambda: g.channel_shuffle(x, 4),
+            lambda: g.conv2d(x, weight=w),  # no bias
+            lambda: g.conv2d(x, 5, weight=w, bias=g.param("b", (4,))),
+            lambda: g.conv2d(x, weight=x, bias=x),  # not parameters
+            lambda: g.linear(g.flatten(x), weight=w, bias=w),
+            lambda: g.param("w", (1,)),  # duplicate parameter name
+        ]
+        for i, fn in enumerate(bad):
+            with self.subTest(case=i):
+                with self.assertRaises(BuildError):
+                    fn()
 
 
 class ParamTest(unittest.TestCase):

@@ -56,31 +56,49 @@ def np_conv(x, w, b, stride, pad, dil, groups):
     return out
 
 
-def np_pool(x, kind, kernel, stride, pad):
+def np_out_size(n, k, s, p, ceil):
+    """PyTorch's pooling output size: with ceil_mode the last window must start
+    inside the input or the left padding."""
+    if not ceil:
+        return (n + 2 * p - k) // s + 1
+    o = -(-(n + 2 * p - k) // s) + 1
+    return o - 1 if (o - 1) * s >= n + p else o
+
+
+def np_pool(x, kind, kernel, stride, pad, ceil=False, count_include_pad=True):
+    """Windows start at o * stride - pad; a window is clipped to the padded
+    input [-pad, n + pad) for the avg divisor counting padding, and to the
+    input for max and for the divisor without padding."""
     n, c, h, w = x.shape
     if kind.startswith("global"):
         f = np.max if kind == "global_max" else np.mean
         return f(x, axis=(2, 3), keepdims=True)
-    fill = -np.inf if kind == "max" else 0.0
-    xp = np.full((n, c, h + 2 * pad[0], w + 2 * pad[1]), fill)
-    xp[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
-    ho = (h + 2 * pad[0] - kernel[0]) // stride[0] + 1
-    wo = (w + 2 * pad[1] - kernel[1]) // stride[1] + 1
+    ho = np_out_size(h, kernel[0], stride[0], pad[0], ceil)
+    wo = np_out_size(w, kernel[1], stride[1], pad[1], ceil)
     out = np.zeros((n, c, ho, wo))
     for oh in range(ho):
+        h0 = oh * stride[0] - pad[0]
+        h1 = min(h0 + kernel[0], h + pad[0])
         for ow in range(wo):
-            win = xp[:, :, oh * stride[0]:oh * stride[0] + kernel[0],
-                     ow * stride[1]:ow * stride[1] + kernel[1]]
+            w0 = ow * stride[1] - pad[1]
+            w1 = min(w0 + kernel[1], w + pad[1])
+            win = x[:, :, max(h0, 0):min(h1, h), max(w0, 0):min(w1, w)]
             if kind == "max":
                 out[:, :, oh, ow] = win.max(axis=(2, 3))
-            else:  # padding counts: divide by the full window
-                out[:, :, oh, ow] = win.sum(axis=(2, 3)) / (kernel[0] * kernel[1])
+            elif count_include_pad:
+                out[:, :, oh, ow] = win.sum(axis=(2, 3)) / ((h1 - h0) * (w1 - w0))
+            else:
+                out[:, :, oh, ow] = win.mean(axis=(2, 3))
     return out
 
 
 def np_act(x, act):
+    hardsigmoid = lambda v: np.clip(v + 3, 0, 6) / 6  # noqa: E731
     return {"none": lambda v: v, "relu": lambda v: np.maximum(v, 0),
-            "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh}[act](x)
+            "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
+            "relu6": lambda v: np.clip(v, 0, 6), "hardsigmoid": hardsigmoid,
+            "hardswish": lambda v: v * hardsigmoid(v),
+            "silu": lambda v: v / (1 + np.exp(-v))}[act](x)
 
 
 def np_run(graph, params, x):
@@ -94,11 +112,14 @@ def np_run(graph, params, x):
             y = np_act(np_conv(ins[0], ps[0], ps[1], a["strides"], a["padding"],
                                a["dilations"], a["groups"]), a["act"])
         elif k == "pool2d":
-            y = np_pool(ins[0], a["kind"], a.get("kernel"), a.get("strides"), a.get("padding"))
+            y = np_pool(ins[0], a["kind"], a.get("kernel"), a.get("strides"), a.get("padding"),
+                        a.get("ceil_mode", False), a.get("count_include_pad", True))
         elif k == "activation":
             y = np_act(ins[0], a["kind"])
-        elif k == "add":
-            y = sum(ins)
+        elif k == "add":  # numpy broadcasts (N, C, 1, 1) operands
+            y = ins[0] + ins[1]
+            for t in ins[2:]:
+                y = y + t
         elif k == "mul":
             y = ins[0] * ins[1]
         elif k == "concat":
@@ -112,6 +133,21 @@ def np_run(graph, params, x):
         elif k == "softmax":
             e = np.exp(ins[0] - ins[0].max(axis=-1, keepdims=True))
             y = e / e.sum(axis=-1, keepdims=True)
+        elif k == "pad":
+            t, l, b, r = a["pads"]
+            y = np.pad(ins[0], ((0, 0), (0, 0), (t, b), (l, r)), constant_values=a["value"])
+        elif k == "affine":
+            shape = (1, -1) + (1,) * (ins[0].ndim - 2)
+            y = ins[0] * ps[0].reshape(shape) + ps[1].reshape(shape)
+        elif k == "upsample":
+            y = np.repeat(np.repeat(ins[0], a["scale"][0], axis=2), a["scale"][1], axis=3)
+        elif k == "channel_shuffle":
+            n, c, h, w = ins[0].shape
+            y = np.empty_like(ins[0])
+            groups = a["groups"]
+            for i in range(c):  # output channel j * G + g is input channel g * C/G + j
+                g, j = i % groups, i // groups
+                y[:, i] = ins[0][:, g * (c // groups) + j]
         else:
             raise AssertionError(k)
         env[id(op.result)] = y
@@ -130,6 +166,35 @@ class NumpyTest(unittest.TestCase):
             self.assertEqual(tuple(a.shape), b.shape)
             scale = max(1e-3, float(np.abs(b).max()))
             np.testing.assert_allclose(a.numpy(), b, rtol=rtol, atol=rtol * scale)
+
+    def test_new_ops(self):
+        g = Graph("new", batch=2)
+        x = g.input((4, 7, 6))
+        y = g.conv2d(x, 6, 3, padding=1, act="hardswish")
+        outs = [g.activation(y, k) for k in ("relu6", "hardsigmoid", "silu")]
+        outs.append(g.conv2d(y, 6, 1, act="silu"))
+        p = g.pad(y, (1, 0, 2, 3), value=-0.5)
+        outs.append(p)
+        for kind, k, s_, pad, ceil, cip in [("max", 2, 2, 1, True, True),
+                                            ("avg", 2, 2, 1, True, True),
+                                            ("avg", 2, 2, 1, True, False),
+                                            ("avg", 3, 2, 1, True, True),
+                                            ("avg", 3, 2, 1, False, False),
+                                            ("max", 3, 3, 1, True, True),
+                                            ("avg", (3, 2), (2, 3), (1, 1), True, False)]:
+            outs.append(g.pool2d(y, kind, k, s_, pad, ceil_mode=ceil, count_include_pad=cip))
+        gp = g.pool2d(y, "global_avg")
+        outs.append(g.mul(gp, y))
+        outs.append(g.add(y, gp, y))
+        outs.append(g.affine(y))
+        outs.append(g.affine(g.flatten(gp)))
+        outs.append(g.upsample(y, (2, 3)))
+        outs.append(g.channel_shuffle(y, 3))
+        g.output(*outs)
+        # ceil_mode where the last window would start in the right padding
+        self.assertEqual(outs[6].shape[2:], (4, 4))
+        self.assertEqual(outs[5].shape[2:], (4, 4))
+        self.check(g)
 
     def test_convolutions(self):
         g = Graph("convs", batch=2)
@@ -441,10 +506,33 @@ class CommandLineTest(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("expects [1, 3, 224, 224]", r.stderr)
 
+    def test_mlir_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            m, w, o1, o2 = (os.path.join(d, n) for n in ("s.mlir", "w.st", "o1.st", "o2.st"))
+            env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+            r = subprocess.run([sys.executable, "-m", "ios.zoo", "sample", "--batch", "2",
+                                "--weights", w, "-o", m], env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = self.run_cli("sample", "--batch", "2", "--weights", w, "--output", o1)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = self.run_cli(m, "--weights", w, "--output", o2)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            np.testing.assert_array_equal(safetensors.load(o1)[0]["output"],
+                                          safetensors.load(o2)[0]["output"])
+            r = self.run_cli(m)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("a .mlir model needs --weights", r.stderr)
+            with open(m, "a") as f:
+                f.write("garbage\n")
+            r = self.run_cli(m, "--weights", w)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("s.mlir:", r.stderr)
+            self.assertIn("expected a func.func, module or alias", r.stderr)
+
     def test_bad_arguments(self):
         r = self.run_cli("resnet")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("invalid choice", r.stderr)
+        self.assertIn("unknown model 'resnet'", r.stderr)
         r = self.run_cli("sample", "--batch", "-1")
         self.assertEqual(r.returncode, 2)
         self.assertIn("must be a positive integer", r.stderr)

@@ -1,6 +1,6 @@
 """The zoo networks against the IOS reference implementation's numbers.
 
-Expected values come from ios-reference.md section 5 (counted on IOS's own model
+Expected values come from docs/IOS.md, "The networks" (counted on IOS's own model
 code): primitive op mix, scheduling units per block / part, and the number of
 DP states (non-empty down-closed subsets of each part's unit DAG), which
 depends on every edge of the graph.

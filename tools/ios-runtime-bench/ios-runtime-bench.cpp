@@ -2,6 +2,8 @@
 //
 // Prints a table: time and GFLOP/s of representative convolutions (Inception
 // and NasNet shapes) on the CPU backend, one stream, median of --runs.
+// `--load-weights FILE` instead times loadWeights of one safetensors file
+// (python3 -m ios.bench.safetensors prints the table).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,11 +26,34 @@ struct Case {
 
 } // namespace
 
+/// Prints the milliseconds loadWeights takes to read `path`.
+static int timeLoadWeights(const char *path) {
+  const char *error = nullptr;
+  ios::rt::Context *ctx = ios::rt::createContext(1, 0, 0, &error);
+  if (!ctx) {
+    std::fprintf(stderr, "ios-runtime-bench: %s\n", error);
+    return 1;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  bool ok = ios::rt::loadWeights(ctx, path);
+  double ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - t0)
+                  .count();
+  if (!ok)
+    std::fprintf(stderr, "ios-runtime-bench: %s\n", ios::rt::lastError(ctx));
+  else
+    std::printf("%.3f\n", ms);
+  ios::rt::destroyContext(ctx);
+  return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   int runs = 5;
   for (int i = 1; i + 1 < argc; ++i)
     if (!std::strcmp(argv[i], "--runs"))
       runs = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--load-weights"))
+      return timeLoadWeights(argv[i + 1]);
   const Case cases[] = {
       {"3x3 conv 288->384, 35x35, stride 1", 288, 384, 35, 35, 3, 1, 1, 1},
       {"3x3 conv 288->384, 35x35, stride 2", 288, 384, 35, 35, 3, 2, 0, 1},

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ios/Scheduler/Scheduler.h"
-#include "ios/Scheduler/SyntheticGraphs.h"
+#include "Scheduler/SyntheticGraphs.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
       if (optPerPart)
         res.stats.print(os);
       if (v.v == Variant::Both && v.m == EnumerationMode::IOS) {
-        // Fidelity: per-block states and totals vs ios-reference.md.
+        // Fidelity: per-block states and totals vs docs/IOS.md.
         std::string blocks;
         llvm::raw_string_ostream bs(blocks);
         std::vector<uint64_t> perBlock(res.stats.numBlocks, 0);

@@ -6,6 +6,11 @@
 // ios-stage-server-cuda (cuDNN backend). ios-opt's `profiler=cpu` and
 // `profiler=cuda` start it.
 //
+// A request may be anything: every one is checked before it reaches the
+// runtime (ios::prof::checkStage), and a bad one gets an error reply with its
+// id ({"id": ..., "error": "..."}; id null if the line is not an object with
+// an "id") while the server keeps serving.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ios/Profiler/StageExecutor.h"
@@ -15,6 +20,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -25,6 +31,11 @@ static cl::opt<int> warmup("warmup", cl::desc("untimed runs per stage"),
 static cl::opt<int> repeats("repeats",
                             cl::desc("timed runs per stage (median)"),
                             cl::init(5));
+static cl::opt<int64_t>
+    maxArenaMb("max-arena-mb",
+               cl::desc("largest memory a stage may need, in MiB (inputs, "
+                        "outputs, weights)"),
+               cl::init(4096));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
@@ -34,6 +45,8 @@ int main(int argc, char **argv) {
   ios::prof::TimingOptions opts;
   opts.warmup = std::max(0, int(warmup));
   opts.repeats = std::max(1, int(repeats));
+  opts.maxArenaFloats =
+      std::clamp<int64_t>(maxArenaMb, 1, int64_t(1) << 30) * (1 << 20) / 4;
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty())
@@ -49,8 +62,9 @@ int main(int argc, char **argv) {
       const json::Value *stage = o ? o->get("stage") : nullptr;
       Expected<ios::prof::StageDescription> desc =
           stage ? ios::prof::stageFromJSON(*stage)
-                : Expected<ios::prof::StageDescription>(
-                      createStringError("request has no \"stage\""));
+                : Expected<ios::prof::StageDescription>(createStringError(
+                      o ? "request has no \"stage\""
+                        : "bad request: expected a JSON object"));
       Expected<double> ms =
           desc ? ios::prof::timeStage(*desc, opts)
                : Expected<double>(desc.takeError());

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 using namespace mlir;
-using namespace mlir::ios;
+using namespace ios;
 
 namespace {
 

@@ -1,6 +1,10 @@
 //===- AnalyticProfilerTest.cpp - the analytic GPU model ------------------===//
 
+#include "ios/Dialect/IOS/IR/IOSOps.h"
 #include "ios/Profiler/AnalyticProfiler.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/MLIRContext.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
@@ -30,18 +34,28 @@ Kernel kernel(double workUs, double fraction, double launchUs = 0) {
   return k;
 }
 
+/// The signature of a real `ios.conv2d` (padding k/2): the model costs the
+/// work the op declares through its SchedulableOpInterface.
 sched::OpSignature conv(int64_t cin, int64_t cout, int64_t hw, int64_t k,
-                        int64_t batch = 1) {
-  sched::OpSignature sig("conv");
-  sig.inputShapes = {{cin, hw, hw}};
-  sig.outputShape = {cout, hw, hw};
-  sig.batch = batch;
-  sig.set("kernel", {k, k});
-  sig.set("stride", {1, 1});
-  sig.set("padding", {k / 2, k / 2});
-  sig.set("groups", int64_t(1));
-  sig.set("act", "relu");
-  sig.set("out_channels", cout);
+                        int64_t batch = 1,
+                        ios::Activation act = ios::Activation::relu) {
+  static mlir::MLIRContext ctx;
+  ctx.loadDialect<ios::IOSDialect>();
+  mlir::OpBuilder b(&ctx);
+  mlir::Location loc = b.getUnknownLoc();
+  auto tensor = [&](llvm::ArrayRef<int64_t> shape) {
+    return mlir::RankedTensorType::get(shape, b.getF32Type());
+  };
+  mlir::Block block;
+  mlir::Value x = block.addArgument(tensor({batch, cin, hw, hw}), loc);
+  mlir::Value w = block.addArgument(tensor({cout, cin, k, k}), loc);
+  mlir::Value bias = block.addArgument(tensor({cout}), loc);
+  auto op = ios::Conv2dOp::create(
+      b, loc, x, w, bias, b.getDenseI64ArrayAttr({1, 1}),
+      b.getDenseI64ArrayAttr({k / 2, k / 2}), b.getDenseI64ArrayAttr({1, 1}),
+      b.getI64IntegerAttr(1), ios::ActivationAttr::get(&ctx, act));
+  sched::OpSignature sig = op.getScheduleSignature();
+  op->destroy();
   return sig;
 }
 
@@ -121,10 +135,24 @@ TEST(AnalyticProfiler, IdentityConvLaunchesABiasKernel) {
   DeviceSpec d = cantFail(DeviceSpec::get("v100"));
   sched::OpSignature c = conv(16, 16, 8, 1);
   EXPECT_EQ(kernelsFor(c, d).size(), 1u);
-  c.set("act", "identity");
+  c = conv(16, 16, 8, 1, 1, ios::Activation::none);
   auto kernels = kernelsFor(c, d);
   ASSERT_EQ(kernels.size(), 2u);
   EXPECT_STREQ(kernels[1].what, "bias");
+}
+
+TEST(AnalyticProfiler, UndeclaredWorkIsOneMemoryPass) {
+  DeviceSpec d = cantFail(DeviceSpec::get("v100"));
+  sched::OpSignature unknown("tosa.conv2d");
+  unknown.inputShapes = {{64, 8, 8}};
+  unknown.outputShape = {64, 8, 8};
+  auto kernels = kernelsFor(unknown, d);
+  ASSERT_EQ(kernels.size(), 1u);
+  EXPECT_STREQ(kernels[0].what, "unknown");
+  // The same shapes declared as a 3x3 conv cost far more than a memory pass.
+  sched::OpSignature c = conv(64, 64, 8, 3);
+  EXPECT_GT(simulateStage({kernelsFor(c, d)}, d),
+            simulateStage({kernels}, d));
 }
 
 TEST(DeviceSpec, BuiltinsAndFiles) {

@@ -1,11 +1,13 @@
 //===- ProfilerTest.cpp - profiler factory, table, stage descriptions -----===//
 
+#include "Scheduler/SyntheticGraphs.h"
 #include "ios/Profiler/Profiler.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <limits>
 #include <gtest/gtest.h>
 
 using namespace ios;
@@ -36,18 +38,15 @@ sched::Graph twoConvs() {
   nodes[1].id = 1;
   nodes[1].name = "b";
   nodes[1].sig = conv(6, 3, 1);
-  sched::ValueRef x;
-  x.producer = -1;
-  x.begin = 0;
-  x.end = 8;
-  nodes[0].input = x;
-  nodes[1].input = x;
+  for (int i = 0; i < 2; ++i)
+    nodes[i].mergeKey = sched::synthetic::iosMergeKey(nodes[i].sig, -1, 0, 8);
   nodes[2].id = 2;
   nodes[2].name = "c";
   nodes[2].sig = sched::OpSignature("activation");
   nodes[2].sig.inputShapes = {{4, 16, 16}};
   nodes[2].sig.outputShape = {4, 16, 16};
-  return cantFail(sched::Graph::build(std::move(nodes), {{0, 2}}));
+  return llvm::cantFail(sched::Graph::build(std::move(nodes), {{0, 2}},
+                                            sched::synthetic::mergeConvs));
 }
 
 std::string writeTemp(llvm::StringRef text) {
@@ -67,25 +66,60 @@ sched::Stage stage(sched::Strategy s,
   return st;
 }
 
-TEST(Profiler, MergedConvSignature) {
+TEST(Profiler, MergedSignatureComesFromTheGraph) {
   sched::Graph g = twoConvs();
-  sched::OpSignature m = cantFail(
-      mergedConvSignature(g, stage(sched::Strategy::Merge, {{0}, {1}})));
+  sched::OpSignature m = llvm::cantFail(
+      mergedSignature(g, stage(sched::Strategy::Merge, {{0}, {1}})));
   EXPECT_EQ(m.kind, "conv");
   EXPECT_EQ(m.outputShape[0], 10);
   EXPECT_EQ(*m.getInt("out_channels"), 10);
   EXPECT_EQ(m.getInts("kernel")->vec(), (std::vector<int64_t>{3, 3}));
-  EXPECT_EQ(m.getInts("padding")->vec(), (std::vector<int64_t>{1, 1}));
+  // The graph's merge function decides what merges into what.
   llvm::Expected<sched::OpSignature> bad =
-      mergedConvSignature(g, stage(sched::Strategy::Merge, {{0}, {2}}));
+      mergedSignature(g, stage(sched::Strategy::Merge, {{0}, {2}}));
   ASSERT_FALSE(bool(bad));
   EXPECT_NE(llvm::toString(bad.takeError()).find("non-conv"),
+            std::string::npos);
+  bad = mergedSignature(g, stage(sched::Strategy::Concurrent, {{0}, {1}}));
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("not a merge stage"),
+            std::string::npos);
+}
+
+TEST(Profiler, RegistryNamesEveryKind) {
+  std::vector<std::string> names;
+  for (const auto &[name, help] : registeredProfilers())
+    names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"analytic", "table", "exec", "db",
+                                             "cpu", "cuda"}));
+  // An embedding program's own profiler, found by name.
+  struct Fixed final : Profiler {
+    llvm::Expected<double> measure(const sched::Graph &,
+                                   const sched::Stage &) override {
+      return 0.5;
+    }
+    std::string describe() const override { return "fixed"; }
+  };
+  registerProfiler("fixed", "always 0.5 ms",
+                   [](llvm::StringRef, const ProfilerOptions &)
+                       -> llvm::Expected<std::unique_ptr<Profiler>> {
+                     return std::make_unique<Fixed>();
+                   });
+  ProfilerOptions opts;
+  opts.spec = "fixed";
+  std::unique_ptr<Profiler> p = llvm::cantFail(createProfiler(opts));
+  EXPECT_EQ(p->describe(), "fixed");
+  opts.spec = "nothing";
+  llvm::Expected<std::unique_ptr<Profiler>> none = createProfiler(opts);
+  ASSERT_FALSE(bool(none));
+  EXPECT_NE(llvm::toString(none.takeError()).find("analytic, table, exec, db, "
+                                                  "cpu, cuda, fixed"),
             std::string::npos);
 }
 
 TEST(Profiler, StageDescriptionJSONRoundTrip) {
   sched::Graph g = twoConvs();
-  StageDescription d = cantFail(
+  StageDescription d = llvm::cantFail(
       describeStage(g, stage(sched::Strategy::Concurrent, {{0, 2}, {1}})));
   ASSERT_EQ(d.groups.size(), 2u);
   ASSERT_EQ(d.edges[0].size(), 1u);
@@ -105,26 +139,26 @@ TEST(Profiler, TableDerivesAndLooksUpStages) {
   })");
   ProfilerOptions opts;
   opts.spec = "table:" + path;
-  std::unique_ptr<Profiler> p = cantFail(createProfiler(opts));
+  std::unique_ptr<Profiler> p = llvm::cantFail(createProfiler(opts));
   EXPECT_FALSE(p->isSignatureDeterministic());
   sched::Graph g = twoConvs();
   // Explicit entry, group order does not matter.
-  EXPECT_DOUBLE_EQ(cantFail(p->measure(
+  EXPECT_DOUBLE_EQ(llvm::cantFail(p->measure(
                        g, stage(sched::Strategy::Merge, {{0}, {1}}))),
                    0.15);
   // Derived: slowest group plus the join.
-  EXPECT_DOUBLE_EQ(cantFail(p->measure(
+  EXPECT_DOUBLE_EQ(llvm::cantFail(p->measure(
                        g, stage(sched::Strategy::Concurrent, {{0, 2}, {1}}))),
                    0.2 + 0.01);
   EXPECT_DOUBLE_EQ(
-      cantFail(p->measure(g, stage(sched::Strategy::Concurrent, {{2}}))),
+      llvm::cantFail(p->measure(g, stage(sched::Strategy::Concurrent, {{2}}))),
       0.05);
   llvm::sys::fs::remove(path);
 
   // No merge entry and no merge_factor: an error naming the stage.
   path = writeTemp(R"({"ops": {"a": 0.1, "b": 0.2}})");
   opts.spec = "table:" + path;
-  p = cantFail(createProfiler(opts));
+  p = llvm::cantFail(createProfiler(opts));
   llvm::Expected<double> miss =
       p->measure(g, stage(sched::Strategy::Merge, {{0}, {1}}));
   ASSERT_FALSE(bool(miss));
@@ -149,11 +183,18 @@ TEST(Profiler, TableRejectsMalformedFiles) {
   }
 }
 
-TEST(Profiler, CostAdapterKeepsTheFirstError) {
-  std::string path = writeTemp(R"({"ops": {"a": 0.1}})");
+/// A table: profiler of `text`, written to `path`.
+std::unique_ptr<Profiler> tableProfiler(llvm::StringRef text,
+                                        std::string &path) {
+  path = writeTemp(text);
   ProfilerOptions opts;
   opts.spec = "table:" + path;
-  std::unique_ptr<Profiler> p = cantFail(createProfiler(opts));
+  return llvm::cantFail(createProfiler(opts));
+}
+
+TEST(Profiler, CostAdapterKeepsTheFirstError) {
+  std::string path;
+  std::unique_ptr<Profiler> p = tableProfiler(R"({"ops": {"a": 0.1}})", path);
   ProfilerCost cost(*p);
   sched::Graph g = twoConvs();
   EXPECT_DOUBLE_EQ(cost.getCost(g, stage(sched::Strategy::Concurrent, {{0}})),
@@ -166,6 +207,34 @@ TEST(Profiler, CostAdapterKeepsTheFirstError) {
             std::string::npos);
   EXPECT_FALSE(bool(cost.takeError()));
   EXPECT_EQ(cost.numCalls(), 2u);
+  llvm::sys::fs::remove(path);
+}
+
+// A finite but absurd latency would become +inf in sums and make the
+// schedule arbitrary: ProfilerCost stops the search, naming the profiler and
+// the stage, whichever profiler answered.
+TEST(Profiler, CostAdapterRejectsAbsurdLatencies) {
+  EXPECT_TRUE(isValidLatency(0));
+  EXPECT_TRUE(isValidLatency(kMaxLatencyMs));
+  EXPECT_FALSE(isValidLatency(-1e-9));
+  EXPECT_FALSE(isValidLatency(std::nextafter(kMaxLatencyMs, 2e9)));
+  EXPECT_FALSE(isValidLatency(std::numeric_limits<double>::infinity()));
+  EXPECT_FALSE(isValidLatency(std::numeric_limits<double>::quiet_NaN()));
+  std::string path;
+  std::unique_ptr<Profiler> p =
+      tableProfiler(R"({"ops": {"a": 0.5, "b": 1e308}})", path);
+  ProfilerCost cost(*p);
+  sched::Graph g = twoConvs();
+  EXPECT_DOUBLE_EQ(cost.getCost(g, stage(sched::Strategy::Concurrent, {{0}})),
+                   0.5);
+  EXPECT_TRUE(std::isnan(
+      cost.getCost(g, stage(sched::Strategy::Concurrent, {{0}, {1}}))));
+  std::string e = llvm::toString(cost.takeError());
+  EXPECT_EQ(e, "profiler 'table:" + path +
+                   "' returned latency 1.000000e+308 ms for stage " +
+                   sched::canonicalStageSignature(
+                       g, stage(sched::Strategy::Concurrent, {{0}, {1}})) +
+                   "; a latency must be finite and in [0, 1e+09] ms");
   llvm::sys::fs::remove(path);
 }
 

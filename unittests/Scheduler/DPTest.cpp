@@ -3,7 +3,7 @@
 #include "TestUtil.h"
 
 #include "ios/Scheduler/Scheduler.h"
-#include "ios/Scheduler/SyntheticGraphs.h"
+#include "Scheduler/SyntheticGraphs.h"
 
 #include "gtest/gtest.h"
 
@@ -13,7 +13,7 @@ using namespace ios::sched::testutil;
 namespace {
 
 Graph buildGraph(const RandomDag &d) {
-  auto g = Graph::build(d.specs, d.edges);
+  auto g = Graph::build(d.specs, d.edges, firstSignature);
   EXPECT_TRUE(bool(g)) << llvm::toString(g.takeError());
   return std::move(*g);
 }
@@ -370,7 +370,7 @@ TEST(DPTest, RejectsBadOptionsAndCosts) {
             std::string::npos);
 }
 
-/// Fidelity with the reference (ios-reference.md 2.3 and 7): same graphs,
+/// Fidelity with the reference (docs/IOS.md, "Search space"): same graphs,
 /// same search space => same state / transition / stage counts.
 TEST(DPTest, ReferenceCountsInceptionV3) {
   auto g = synthetic::inceptionV3();

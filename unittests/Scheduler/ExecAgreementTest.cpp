@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Scheduler/SyntheticGraphs.h"
 #include "ios/Scheduler/Scheduler.h"
 
 #include <gtest/gtest.h>
@@ -17,8 +18,9 @@ using namespace ios::sched;
 
 namespace {
 
-/// cost_server.py's model: an op costs 5 us plus MACs at 1 GMAC/s (elements
-/// for non-convs); a stage its slowest group plus 10 us if it has several.
+/// cost_server.py's model: an op costs 5 us plus MACs at 1 GMAC/s (half the
+/// declared FLOPs; output elements for ops that declare none); a stage its
+/// slowest group plus 10 us if it has several.
 double serverCostUs(const Graph &g, const Stage &stage) {
   double slowest = 0;
   for (const auto &group : stage.groups) {
@@ -28,13 +30,7 @@ double serverCostUs(const Graph &g, const Stage &stage) {
       double out = double(sig.batch);
       for (int64_t d : sig.outputShape)
         out *= double(d);
-      double macs = out;
-      if (sig.kind == "conv") {
-        auto k = *sig.getInts("kernel");
-        macs = out * double(sig.inputShapes[0][0] /
-                            sig.getInt("groups").value_or(1)) *
-               double(k[0] * k[1]);
-      }
+      double macs = sig.flops() > 0 ? sig.flops() / 2 : out;
       us += 5 + macs / 1e3;
     }
     slowest = std::max(slowest, us);
@@ -50,6 +46,12 @@ OpSignature conv1x1() {
   sig.set("stride", {1, 1});
   sig.set("groups", int64_t(1));
   sig.set("act", "identity");
+  // What ios.conv2d declares: 8 x 8 x 16 outputs of 16 MACs each.
+  KernelWork conv;
+  conv.kind = KernelWork::Kind::Gemm;
+  conv.flops = 2.0 * 8 * 8 * 16 * 16;
+  sig.work.push_back(conv);
+  sig.modeled = true;
   return sig;
 }
 
@@ -58,13 +60,14 @@ TEST(ExecAgreement, SameOptimumAsTheCostServer) {
   for (int i = 0; i < 2; ++i) {
     nodes[i].id = i;
     nodes[i].sig = conv1x1();
-    nodes[i].input = ValueRef{-1, 0, 16};
+    nodes[i].mergeKey = synthetic::iosMergeKey(nodes[i].sig, -1, 0, 16);
   }
   nodes[2].id = 2;
   nodes[2].sig = OpSignature("add");
   nodes[2].sig.inputShapes = {{16, 8, 8}, {16, 8, 8}};
   nodes[2].sig.outputShape = {16, 8, 8};
-  Graph g = cantFail(Graph::build(nodes, {{0, 2}, {1, 2}}));
+  Graph g =
+      cantFail(Graph::build(nodes, {{0, 2}, {1, 2}}, synthetic::mergeConvs));
 
   FunctionStageCost cost(serverCostUs);
   ScheduleResult both = cantFail(scheduleDP(g, cost));

@@ -1,7 +1,7 @@
 //===- GraphTest.cpp - Graph building, units, blocks, parts ----------------===//
 
 #include "ios/Scheduler/Graph.h"
-#include "ios/Scheduler/SyntheticGraphs.h"
+#include "Scheduler/SyntheticGraphs.h"
 
 #include "gtest/gtest.h"
 

@@ -1,5 +1,13 @@
-//===- MergeTest.cpp - Merge legality (ios-reference.md 2.6) ---------------===//
+//===- MergeTest.cpp - Merge legality in the scheduler core ----------------===//
+//
+// The core merges nodes with equal merge keys that are independent
+// single-node units; what a key means is the client's (the dialect's
+// SchedulableOpInterface: see unittests/Dialect/MergeTest.cpp for the
+// convolution rules).
+//
+//===----------------------------------------------------------------------===//
 
+#include "Scheduler/SyntheticGraphs.h"
 #include "ios/Scheduler/Scheduler.h"
 
 #include "gtest/gtest.h"
@@ -10,8 +18,7 @@ using namespace ios::sched;
 
 namespace {
 
-/// A reference conv reading [P, 0, 64): stride 1, 64x8x8 -> 32x8x8, relu,
-/// groups 1, kernel 1x1.
+/// A conv-like node with merge key "k".
 NodeSpec conv(NodeId id) {
   NodeSpec n;
   n.id = id;
@@ -25,7 +32,7 @@ NodeSpec conv(NodeId id) {
       .set("out_channels", 32);
   n.sig.inputShapes = {{64, 8, 8}};
   n.sig.outputShape = {32, 8, 8};
-  n.input = ValueRef{0, 0, 64};
+  n.mergeKey = "k";
   return n;
 }
 
@@ -58,7 +65,7 @@ Built build(const std::function<void(NodeSpec &)> &modify,
   }
   if (dependent)
     edges.push_back({1, 2});
-  auto g = Graph::build(specs, edges);
+  auto g = Graph::build(specs, edges, synthetic::mergeConvs);
   EXPECT_TRUE(bool(g)) << llvm::toString(g.takeError());
   unsigned a = *g->indexOf(1), b = *g->indexOf(2);
   return {std::move(*g), a, b};
@@ -66,114 +73,43 @@ Built build(const std::function<void(NodeSpec &)> &modify,
 
 MergeRejection check(const Built &b) { return checkMerge(b.g, {b.a, b.b}); }
 
-TEST(MergeTest, BaselinePairAndKernelPaddingMayDiffer) {
+TEST(MergeTest, EqualKeysMerge) {
   Built same = build([](NodeSpec &) {});
   EXPECT_EQ(check(same), MergeRejection::None);
-  Built k3 = build([](NodeSpec &n) {
-    n.sig.set("kernel", {3, 3}).set("padding", {1, 1}).set("out_channels", 48);
-    n.sig.outputShape = {48, 8, 8};
-  });
-  EXPECT_EQ(check(k3), MergeRejection::None);
-  EXPECT_FALSE(mergeClassKey(k3.g, k3.a).empty());
-  EXPECT_EQ(mergeClassKey(k3.g, k3.a), mergeClassKey(k3.g, k3.b));
+  EXPECT_EQ(mergeClassKey(same.g, same.a), "k");
+  EXPECT_EQ(mergeClassKey(same.g, same.a), mergeClassKey(same.g, same.b));
   // A single op is always a legal (trivial) merge; the empty set is not.
-  Built pool = build([](NodeSpec &n) { n.sig.kind = "pool"; });
+  Built pool = build([](NodeSpec &n) { n.mergeKey.reset(); });
   EXPECT_EQ(checkMerge(pool.g, {pool.b}), MergeRejection::None);
   EXPECT_EQ(checkMerge(pool.g, {}), MergeRejection::Empty);
 }
 
-struct Rule {
-  const char *name;
-  MergeRejection expected;
-  std::function<void(NodeSpec &)> breakIt, fixIt;
-};
-
-TEST(MergeTest, EachRuleFailsAndPasses) {
-  const Rule rules[] = {
-      {"not conv", MergeRejection::NotConv,
-       [](NodeSpec &n) { n.sig.kind = "pool"; }, [](NodeSpec &) {}},
-      {"grouped", MergeRejection::GroupedConv,
-       [](NodeSpec &n) { n.sig.set("groups", 2); },
-       [](NodeSpec &n) { n.sig.set("groups", 1); }},
-      {"concat input", MergeRejection::NoSingleInput,
-       [](NodeSpec &n) { n.input.reset(); },
-       [](NodeSpec &n) { n.input = ValueRef{0, 0, 64}; }},
-      {"other producer", MergeRejection::DifferentInput,
-       [](NodeSpec &n) { n.input = ValueRef{9, 0, 64}; },
-       [](NodeSpec &n) { n.input = ValueRef{0, 0, 64}; }},
-      {"other slice", MergeRejection::DifferentInput,
-       [](NodeSpec &n) { n.input = ValueRef{0, 0, 32}; },
-       [](NodeSpec &n) { n.input = ValueRef{0, 0, 64}; }},
-      {"stride", MergeRejection::DifferentStride,
-       [](NodeSpec &n) {
-         n.sig.set("stride", {2, 2});
-         n.sig.outputShape = {32, 4, 4};
-       },
-       [](NodeSpec &n) {
-         n.sig.set("stride", {1, 1});
-         n.sig.outputShape = {32, 8, 8};
-       }},
-      {"input spatial", MergeRejection::DifferentInputSpatial,
-       [](NodeSpec &n) { n.sig.inputShapes = {{64, 16, 16}}; },
-       [](NodeSpec &n) { n.sig.inputShapes = {{64, 8, 8}}; }},
-      {"output spatial", MergeRejection::DifferentOutputSpatial,
-       [](NodeSpec &n) {
-         n.sig.set("kernel", {3, 3});
-         n.sig.outputShape = {32, 6, 6};
-       },
-       [](NodeSpec &n) {
-         n.sig.set("padding", {1, 1});
-         n.sig.outputShape = {32, 8, 8};
-       }},
-      {"activation", MergeRejection::DifferentActivation,
-       [](NodeSpec &n) { n.sig.set("act", "sigmoid"); },
-       [](NodeSpec &n) { n.sig.set("act", "relu"); }},
-      {"batch", MergeRejection::DifferentBatch,
-       [](NodeSpec &n) { n.sig.batch = 4; },
-       [](NodeSpec &n) { n.sig.batch = 1; }},
-  };
-  for (const Rule &r : rules) {
-    SCOPED_TRACE(r.name);
-    Built broken = build(r.breakIt);
-    EXPECT_EQ(check(broken), r.expected)
-        << toString(check(broken)).str();
-    bool perNode = r.expected == MergeRejection::NotConv ||
-                   r.expected == MergeRejection::GroupedConv ||
-                   r.expected == MergeRejection::NoSingleInput;
-    if (perNode) {
-      EXPECT_TRUE(mergeClassKey(broken.g, broken.b).empty());
-    } else {
-      EXPECT_NE(mergeClassKey(broken.g, broken.a),
-                mergeClassKey(broken.g, broken.b));
-    }
-    Built fixed = build([&](NodeSpec &n) {
-      r.breakIt(n);
-      r.fixIt(n);
-    });
-    if (r.expected == MergeRejection::NotConv) {
-      EXPECT_EQ(check(fixed), MergeRejection::NotConv); // not fixable
-    } else {
-      EXPECT_EQ(check(fixed), MergeRejection::None)
-          << toString(check(fixed)).str();
-    }
-  }
-  // A conv that is part of a multi-node unit (a Sequential).
+TEST(MergeTest, EachRuleFails) {
+  // No key: never merges, whichever node comes first.
+  Built none = build([](NodeSpec &n) { n.mergeKey.reset(); });
+  EXPECT_EQ(check(none), MergeRejection::NotMergeable);
+  EXPECT_EQ(checkMerge(none.g, {none.b, none.a}),
+            MergeRejection::NotMergeable);
+  EXPECT_TRUE(mergeClassKey(none.g, none.b).empty());
+  // Another key.
+  Built other = build([](NodeSpec &n) { n.mergeKey = "k2"; });
+  EXPECT_EQ(check(other), MergeRejection::DifferentKey);
+  EXPECT_NE(mergeClassKey(other.g, other.a), mergeClassKey(other.g, other.b));
+  // A node that is part of a multi-node unit (a Sequential): no class.
   Built seq = build([](NodeSpec &) {}, /*twoNodeUnit=*/true);
   EXPECT_EQ(check(seq), MergeRejection::MultiNodeUnit);
-  EXPECT_EQ(check(build([](NodeSpec &) {}, false)), MergeRejection::None);
-  // Convs that depend on each other.
+  EXPECT_TRUE(mergeClassKey(seq.g, seq.b).empty());
+  // Nodes that depend on each other.
   Built dep = build([](NodeSpec &) {}, false, /*dependent=*/true);
   EXPECT_EQ(check(dep), MergeRejection::Dependent);
 }
 
-TEST(MergeTest, FirstOpIsCheckedToo) {
-  // Deviation from the reference (which exempts the first op from the
-  // groups and single-input checks): order does not matter here.
-  Built grouped = build([](NodeSpec &n) { n.sig.set("groups", 2); });
-  EXPECT_EQ(checkMerge(grouped.g, {grouped.b, grouped.a}),
-            MergeRejection::GroupedConv);
-  EXPECT_EQ(checkMerge(grouped.g, {grouped.a, grouped.b}),
-            MergeRejection::GroupedConv);
+TEST(MergeTest, KeysNeedAMergeFunction) {
+  NodeSpec c = conv(1);
+  auto g = Graph::build({c}, {});
+  ASSERT_FALSE(bool(g));
+  EXPECT_NE(llvm::toString(g.takeError()).find("no merge function"),
+            std::string::npos);
 }
 
 /// Three 1x1 convs on one input, one 3x3 conv with stride 2 on it.
@@ -193,9 +129,10 @@ Graph fourConvs() {
   NodeSpec s2 = conv(4);
   s2.sig.set("stride", {2, 2});
   s2.sig.outputShape = {32, 4, 4};
+  s2.mergeKey = "stride 2";
   specs.push_back(s2);
   edges.push_back({0, 4});
-  auto g = Graph::build(specs, edges);
+  auto g = Graph::build(specs, edges, synthetic::mergeConvs);
   EXPECT_TRUE(bool(g));
   return std::move(*g);
 }
@@ -249,7 +186,8 @@ TEST(MergeTest, VerifierRejectsIllegalMergeStage) {
   s.stages.push_back({Strategy::Concurrent, {{2}, {3}}, 0, 0});
   llvm::Error err = verifySchedule(g, s);
   ASSERT_TRUE(bool(err));
-  EXPECT_NE(llvm::toString(std::move(err)).find("stride"), std::string::npos);
+  EXPECT_NE(llvm::toString(std::move(err)).find("do not merge exactly"),
+            std::string::npos);
   s.stages[1].groups = {{1}, {2}};
   s.stages[2].groups = {{3}, {4}};
   EXPECT_FALSE(bool(verifySchedule(g, s)));

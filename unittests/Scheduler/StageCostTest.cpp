@@ -1,7 +1,7 @@
 //===- StageCostTest.cpp - Canonical signatures and cost caching -----------===//
 
 #include "ios/Scheduler/Scheduler.h"
-#include "ios/Scheduler/SyntheticGraphs.h"
+#include "Scheduler/SyntheticGraphs.h"
 
 #include "gtest/gtest.h"
 

@@ -119,15 +119,25 @@ inline RandomDag makeRandomDag(std::mt19937 &rng, unsigned n, double p,
     if (d.isConv[u]) {
       NodeId producer =
           d.inputOf[u] < 0 ? -1 : d.nodesOf[d.inputOf[u]].back();
+      // The merge rule the oracle checks by brute force, as a key.
       for (NodeSpec &ns : d.specs)
-        if (ns.id == d.nodesOf[u][0])
-          ns.input = ValueRef{producer, 0, 16};
+        if (ns.id == d.nodesOf[u][0] && d.groups[u] == 1)
+          ns.mergeKey = "in=" + std::to_string(producer) +
+                        ";s=" + std::to_string(d.stride[u]) +
+                        ";a=" + std::to_string(d.act[u]);
     }
     for (unsigned v = u + 1; v < n; ++v)
       if (d.edge[u][v])
         d.edges.push_back({d.nodesOf[u].back(), d.nodesOf[v].front()});
   }
   return d;
+}
+
+/// The merged op of a random DAG's merge stage: costs never look at it, so
+/// it is just the first member's signature.
+inline llvm::Expected<OpSignature> firstSignature(const Graph &g,
+                                                  llvm::ArrayRef<unsigned> idxs) {
+  return g.node(idxs.front()).sig;
 }
 
 inline uint64_t mix64(uint64_t x) {

@@ -7,7 +7,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
-namespace mlir::ios {
+namespace ios {
 
 #define GEN_PASS_DECL
 #include "ios/Conversion/Passes.h.inc"
@@ -15,6 +15,6 @@ namespace mlir::ios {
 #define GEN_PASS_REGISTRATION
 #include "ios/Conversion/Passes.h.inc"
 
-} // namespace mlir::ios
+} // namespace ios
 
 #endif // IOS_CONVERSION_PASSES_H

@@ -80,6 +80,7 @@ public:
   /// server and the tests use it).
   double latency(const StageDescription &stage) const;
   std::string describe() const override { return "analytic:" + device.name; }
+  bool usesDeclaredWork() const override { return true; }
   const DeviceSpec &getDevice() const { return device; }
 
 private:

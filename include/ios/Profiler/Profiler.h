@@ -20,8 +20,11 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ios::prof {
 
@@ -37,6 +40,10 @@ public:
   /// for profilers that key on op names (table:), so the scheduler must not
   /// share their costs between different ops.
   virtual bool isSignatureDeterministic() const { return true; }
+  /// Whether stage costs are computed from the work ops declare in their
+  /// signatures (a model), so ops that declare none cannot be costed
+  /// faithfully.
+  virtual bool usesDeclaredWork() const { return false; }
 };
 
 /// The options the profiler factory understands (ios-schedule's `profiler`,
@@ -56,12 +63,37 @@ struct ProfilerOptions {
   double execTimeoutSeconds = 120;
 };
 
-/// Creates the profiler `opts.spec` names, or an error saying what is wrong.
+/// Creates the profiler `opts.spec` names ("KIND" or "KIND:ARG", KIND a
+/// registered profiler), or an error saying what is wrong.
 llvm::Expected<std::unique_ptr<Profiler>>
 createProfiler(const ProfilerOptions &opts);
 
-/// The StageCost the scheduler calls. On a profiler error it stores the
-/// error and returns NaN, which makes the scheduler stop; takeError() then
+/// Makes a profiler from the ARG of "KIND:ARG" and the options.
+using ProfilerFactory =
+    std::function<llvm::Expected<std::unique_ptr<Profiler>>(
+        llvm::StringRef arg, const ProfilerOptions &opts)>;
+
+/// Registers (or replaces) the profiler kind `name`. The built-ins are
+/// analytic, table, exec, db, cpu and cuda.
+void registerProfiler(llvm::StringRef name, llvm::StringRef help,
+                      ProfilerFactory factory);
+
+/// (name, help) of every registered profiler kind, in registration order.
+std::vector<std::pair<std::string, std::string>> registeredProfilers();
+
+/// The largest stage latency a profiler may report, in ms (about 11.6
+/// days): far above any real stage, far below where sums of latencies lose
+/// their precision or overflow to infinity.
+inline constexpr double kMaxLatencyMs = 1e9;
+/// Whether a profiler's latency is usable: finite, >= 0 and at most
+/// kMaxLatencyMs.
+inline bool isValidLatency(double ms) {
+  return ms >= 0 && ms <= kMaxLatencyMs; // false for NaN and infinities
+}
+
+/// The StageCost the scheduler calls. On a profiler error, or a latency that
+/// is not isValidLatency, it stores the error (naming the profiler and the
+/// stage) and returns NaN, which makes the scheduler stop; takeError() then
 /// gives the real cause.
 class ProfilerCost final : public sched::StageCost {
 public:
@@ -81,12 +113,10 @@ private:
 // Stage descriptions
 //===----------------------------------------------------------------------===//
 
-/// The single convolution a merge stage runs: output channels summed, kernel
-/// and padding the maxima (smaller kernels are zero-padded), stride,
-/// activation and input of the first conv, groups = 1. Fails if the stage is
-/// not a merge of >= 2 convs.
-llvm::Expected<sched::OpSignature> mergedConvSignature(const sched::Graph &g,
-                                                       const sched::Stage &s);
+/// The single op a merge stage runs (the graph's merge function). Fails if
+/// the stage is not a merge of >= 2 single-op groups.
+llvm::Expected<sched::OpSignature> mergedSignature(const sched::Graph &g,
+                                                   const sched::Stage &s);
 
 /// What a stage runs, as groups of op signatures in execution order (a merge
 /// stage: one group holding the merged conv). This is what a profiler costs.

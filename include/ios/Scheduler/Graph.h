@@ -1,8 +1,8 @@
 //===- Graph.h - The scheduler's view of a network --------------*- C++ -*-===//
 //
 // The scheduler core sees a DAG of nodes. Each node has a user id, an op
-// signature (kind, attributes, shapes, batch) and optionally the single value
-// it reads (needed by the merge-legality rules). Nodes are grouped into
+// signature (kind, attributes, shapes, batch, work) and optionally a merge
+// key (nodes with equal keys may run as one merged op). Nodes are grouped into
 // scheduling units (nodes that always travel together; the DP's atoms), units
 // into blocks (single-entry single-exit regions, found automatically) and
 // blocks into parts (at most 128 units; solved independently and in order).
@@ -14,6 +14,8 @@
 #ifndef IOS_SCHEDULER_GRAPH_H
 #define IOS_SCHEDULER_GRAPH_H
 
+#include "ios/Scheduler/OpSignature.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
@@ -22,6 +24,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -31,100 +34,17 @@ namespace ios::sched {
 
 using NodeId = int64_t;
 
-//===----------------------------------------------------------------------===//
-// Op signatures
-//===----------------------------------------------------------------------===//
-
-/// An attribute value: an integer, a string or a list of integers.
-class AttrValue {
-public:
-  enum class Kind : uint8_t { Int, Str, Ints };
-
-  AttrValue() = default;
-  AttrValue(int64_t v) : kind(Kind::Int), intValue(v) {}
-  AttrValue(int v) : kind(Kind::Int), intValue(v) {}
-  AttrValue(std::string v) : kind(Kind::Str), strValue(std::move(v)) {}
-  AttrValue(const char *v) : kind(Kind::Str), strValue(v) {}
-  AttrValue(llvm::ArrayRef<int64_t> v)
-      : kind(Kind::Ints), intsValue(v.begin(), v.end()) {}
-  AttrValue(std::initializer_list<int64_t> v)
-      : kind(Kind::Ints), intsValue(v.begin(), v.end()) {}
-
-  Kind getKind() const { return kind; }
-  bool isInt() const { return kind == Kind::Int; }
-  bool isStr() const { return kind == Kind::Str; }
-  bool isInts() const { return kind == Kind::Ints; }
-  int64_t getInt() const { return intValue; }
-  llvm::StringRef getStr() const { return strValue; }
-  llvm::ArrayRef<int64_t> getInts() const { return intsValue; }
-
-  bool operator==(const AttrValue &o) const;
-  bool operator!=(const AttrValue &o) const { return !(*this == o); }
-  void print(llvm::raw_ostream &os) const;
-
-private:
-  Kind kind = Kind::Int;
-  int64_t intValue = 0;
-  std::string strValue;
-  llvm::SmallVector<int64_t, 4> intsValue;
-};
-
-/// What an op is, independent of its identity: two nodes with equal
-/// signatures cost the same. Shapes are as the caller defines them (the
-/// reference uses per-sample CHW plus a separate batch); the merge rules use
-/// the last two dimensions as the spatial size.
-///
-/// Attribute conventions used by the merge rules (kind "conv"):
-///   "stride"  ints [sh, sw]   (default [1, 1])
-///   "groups"  int             (default 1)
-///   "act"     string          (default "identity")
-///   "kernel", "padding", "out_channels": free for the cost model.
-struct OpSignature {
-  std::string kind;
-  /// Sorted by key, keys unique (use set()).
-  llvm::SmallVector<std::pair<std::string, AttrValue>, 6> attrs;
-  llvm::SmallVector<llvm::SmallVector<int64_t, 4>, 2> inputShapes;
-  llvm::SmallVector<int64_t, 4> outputShape;
-  int64_t batch = 1;
-
-  OpSignature() = default;
-  explicit OpSignature(std::string kind) : kind(std::move(kind)) {}
-
-  /// Sets (or replaces) an attribute, keeping attrs sorted.
-  OpSignature &set(llvm::StringRef key, AttrValue value);
-  const AttrValue *get(llvm::StringRef key) const;
-  std::optional<int64_t> getInt(llvm::StringRef key) const;
-  std::optional<llvm::StringRef> getStr(llvm::StringRef key) const;
-  std::optional<llvm::ArrayRef<int64_t>> getInts(llvm::StringRef key) const;
-
-  /// Canonical text, e.g.
-  /// `conv{act=relu,groups=1,kernel=[3,3],stride=[1,1]}([64,35,35])->[96,35,35]x1`.
-  /// Equal signatures <=> equal strings.
-  std::string str() const;
-  void print(llvm::raw_ostream &os) const;
-  bool operator==(const OpSignature &o) const;
-};
-
-/// Channel slice [begin, end) of a producer's output. The producer may be a
-/// node of the graph or any other id (e.g. a block argument, by convention a
-/// negative id).
-struct ValueRef {
-  NodeId producer = -1;
-  int64_t begin = 0, end = 0;
-  bool operator==(const ValueRef &o) const {
-    return producer == o.producer && begin == o.begin && end == o.end;
-  }
-  bool operator!=(const ValueRef &o) const { return !(*this == o); }
-};
-
 /// One node as given by the client.
 struct NodeSpec {
   NodeId id = 0;
   std::string name; ///< display only
   OpSignature sig;
-  /// Set iff the node's input is exactly one value (no concat, no sum); the
-  /// merge rules require it.
-  std::optional<ValueRef> input;
+  /// Nodes whose keys are equal may run together as one merged op (a merge
+  /// stage), provided they are independent single-node units. The client
+  /// builds keys so that equality means the merge is exact (for convolutions:
+  /// the same input value, stride, activation and kernel centre); no key: the
+  /// node never merges with another.
+  std::optional<std::string> mergeKey;
   /// Nodes with the same unit key form one scheduling unit; nodes without a
   /// key are units of their own.
   std::optional<int64_t> unit;
@@ -138,6 +58,14 @@ struct NodeSpec {
 //===----------------------------------------------------------------------===//
 // Graph
 //===----------------------------------------------------------------------===//
+
+class Graph;
+
+/// The one op a merge stage of the given nodes (indices, >= 2, equal merge
+/// keys) runs, as a signature. Supplied by the client, who knows what its
+/// mergeable ops are: the core only compares keys.
+using MergeFn = std::function<llvm::Expected<OpSignature>(
+    const Graph &, llvm::ArrayRef<unsigned> nodeIdxs)>;
 
 /// A scheduling unit: nodes that always run together, in order, in one group.
 struct Unit {
@@ -157,10 +85,11 @@ public:
   /// Validates and builds: ids unique, edges between known nodes, no self
   /// loops, node DAG and unit DAG acyclic, a unit's nodes share their part
   /// and block hints.
-  /// Duplicate edges are ignored.
+  /// Duplicate edges are ignored. `merge` is required when a node has a
+  /// merge key.
   static llvm::Expected<Graph>
   build(std::vector<NodeSpec> nodes,
-        llvm::ArrayRef<std::pair<NodeId, NodeId>> edges);
+        llvm::ArrayRef<std::pair<NodeId, NodeId>> edges, MergeFn merge = {});
 
   unsigned numNodes() const { return unsigned(nodes.size()); }
   unsigned numUnits() const { return unsigned(units.size()); }
@@ -182,10 +111,15 @@ public:
   llvm::ArrayRef<Unit> getUnits() const { return units; }
   unsigned unitOf(unsigned nodeIdx) const { return nodeUnit[nodeIdx]; }
 
+  /// The signature of the op that merges these nodes (see MergeFn).
+  llvm::Expected<OpSignature>
+  mergedSignature(llvm::ArrayRef<unsigned> nodeIdxs) const;
+
   void print(llvm::raw_ostream &os) const;
 
 private:
   Graph() = default;
+  MergeFn merge;
   std::vector<NodeSpec> nodes;
   std::vector<llvm::SmallVector<unsigned, 2>> nodePreds, nodeSuccs;
   llvm::DenseMap<NodeId, unsigned> idToIndex;

@@ -52,39 +52,28 @@ llvm::json::Value toJSON(const Stage &stage);
 llvm::json::Value toJSON(const Schedule &schedule);
 
 //===----------------------------------------------------------------------===//
-// Merge legality (ios-reference.md 2.6)
+// Merge legality
 //===----------------------------------------------------------------------===//
 
 enum class MergeRejection : uint8_t {
   None = 0,
   Empty,
-  MultiNodeUnit,    ///< a node is part of a multi-node unit (a Sequential)
-  NotConv,          ///< kind != "conv"
-  GroupedConv,      ///< groups != 1
-  NoSingleInput,    ///< input is a concat/sum (NodeSpec::input unset)
-  DifferentInput,   ///< not the same producer and channel slice
-  DifferentStride,
-  DifferentInputSpatial,
-  DifferentOutputSpatial,
-  DifferentActivation,
-  DifferentBatch,
-  Dependent, ///< an edge between two of the convs
+  MultiNodeUnit, ///< a node is part of a multi-node unit (a Sequential)
+  NotMergeable,  ///< a node has no merge key
+  DifferentKey,  ///< the merge keys differ (input, stride, kernel centre, ...)
+  Dependent,     ///< an edge between two of the nodes
 };
 llvm::StringRef toString(MergeRejection r);
 
-/// Whether the nodes (indices) may run as one merged conv. A single node is
-/// always mergeable (a one-op stage). Otherwise, for *every* node (IOS exempts
-/// the first from the groups and single-input checks; we do not, see
-/// docs/Scheduler.md): its unit is just itself, kind "conv", groups == 1,
-/// exactly one input value, and, equal across all: the input value (producer
-/// and channel slice), stride, input spatial size, output spatial size, "act",
-/// batch; and no edges among them. Kernel sizes and paddings may differ.
+/// Whether the nodes (indices) may run as one merged op. A single node is
+/// always mergeable (a one-op stage). Otherwise every node is a single-node
+/// unit with a merge key, all keys are equal, and no edge joins two of them.
+/// What the key means is the client's: the core never interprets a kind.
 MergeRejection checkMerge(const Graph &g, llvm::ArrayRef<unsigned> nodeIdxs);
 
-/// The part of checkMerge that does not depend on the other nodes: returns
-/// a key such that single-node units with equal non-empty keys can be merged
-/// (if independent), or "" if the node can never be merged with another.
-std::string mergeClassKey(const Graph &g, unsigned nodeIdx);
+/// The part of checkMerge that does not depend on the other nodes: the
+/// node's merge key if it is a single-node unit, else "" (never merges).
+llvm::StringRef mergeClassKey(const Graph &g, unsigned nodeIdx);
 
 //===----------------------------------------------------------------------===//
 // Verification

@@ -1,6 +1,6 @@
 //===- Scheduler.h - IOS dynamic program and baselines ---------*- C++ -*-===//
 //
-// The DP of IOS (ios-reference.md section 2) over the parts of a Graph's
+// The DP of IOS (docs/IOS.md, "Search space") over the parts of a Graph's
 // decomposition, the sequential and greedy baselines, and their statistics.
 //
 //===----------------------------------------------------------------------===//

@@ -7,18 +7,15 @@
 
 namespace mlir {
 class Operation;
+} // namespace mlir
+
 namespace ios {
 
 enum class ProgramKind { Cpp, Cuda };
 
-/// Prints `op` (a module of scheduled ios functions, or of emitc functions
-/// already lowered by --convert-ios-to-emitc) as a C++ program calling the
-/// IOS runtime. The Cuda kind prints the same program as a CUDA translation
-/// unit (built with nvcc against the CUDA runtime backend).
-LogicalResult translateToProgram(Operation *op, raw_ostream &os,
-                                 ProgramKind kind);
+mlir::LogicalResult translateToProgram(mlir::Operation *op,
+                                       llvm::raw_ostream &os, ProgramKind kind);
 
 } // namespace ios
-} // namespace mlir
 
 #endif // IOS_TARGET_CPP_H

@@ -7,14 +7,12 @@
 
 namespace mlir {
 class Operation;
+} // namespace mlir
+
 namespace ios {
 
-/// Prints every function of `op` (a module or a function) as a Graphviz
-/// digraph: graph ops are nodes, SSA edges are arrows; a scheduled function's
-/// stages are clusters and its groups coloured by stream index.
-LogicalResult translateToDot(Operation *op, raw_ostream &os);
+mlir::LogicalResult translateToDot(mlir::Operation *op, llvm::raw_ostream &os);
 
 } // namespace ios
-} // namespace mlir
 
 #endif // IOS_TARGET_DOT_H

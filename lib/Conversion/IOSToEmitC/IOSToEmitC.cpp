@@ -1,6 +1,6 @@
 //===- IOSToEmitC.cpp - Scheduled ios functions to runtime calls ----------===//
 
-#include "ios/Conversion/MemoryPlan.h"
+#include "ios/Dialect/IOS/Analysis/MemoryPlan.h"
 #include "ios/Conversion/Passes.h"
 #include "ios/Dialect/IOS/IR/IOSOps.h"
 
@@ -15,15 +15,45 @@
 #include <map>
 #include <tuple>
 
-namespace mlir::ios {
+namespace ios {
 #define GEN_PASS_DEF_CONVERTIOSTOEMITC
 #include "ios/Conversion/Passes.h.inc"
-} // namespace mlir::ios
+} // namespace ios
 
 using namespace mlir;
-using namespace mlir::ios;
+using namespace ios;
 
 namespace {
+
+/// `s` as a C string literal: quotes, backslashes and every byte outside
+/// printable ASCII escaped (three-digit octal, so no following character can
+/// extend the escape).
+std::string cString(StringRef s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += '\\';
+      out += char('0' + (c >> 6));
+      out += char('0' + ((c >> 3) & 7));
+      out += char('0' + (c & 7));
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+/// `s` safe inside a `//` comment: no line breaks (which would end it) and no
+/// backslashes (one at the end of the line would splice the next line in).
+std::string commentText(StringRef s) {
+  std::string out;
+  for (unsigned char c : s)
+    out += (c < 0x20 || c >= 0x7f || c == '\\') ? '?' : char(c);
+  return out;
+}
 
 /// Builds the emitc functions of one scheduled function.
 class Lowering {
@@ -46,15 +76,7 @@ public:
 
 private:
   // --- small emitters -----------------------------------------------------
-  Attribute str(StringRef s) {
-    std::string quoted = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\')
-        quoted += '\\';
-      quoted += c;
-    }
-    return emitc::OpaqueAttr::get(ctx, quoted + "\"");
-  }
+  Attribute str(StringRef s) { return emitc::OpaqueAttr::get(ctx, cString(s)); }
   Attribute i64(int64_t v) { return b.getI64IntegerAttr(v); }
   Attribute i32(int32_t v) { return b.getI32IntegerAttr(v); }
   Attribute opaque(StringRef s) { return emitc::OpaqueAttr::get(ctx, s); }
@@ -551,7 +573,7 @@ LogicalResult Lowering::run(bool emitMain) {
       numStreams = std::max<int32_t>(numStreams,
                                      llvm::range_size(stage.getGroups()));
       stage.walk([&](Operation *inner) {
-        if (isGraphOp(inner))
+        if (isa<SchedulableOpInterface>(inner))
           opIndex[inner] = counter++;
       });
       continue;
@@ -585,8 +607,9 @@ LogicalResult Lowering::run(bool emitMain) {
   if (auto attr = func->getAttrOfType<ScheduleAttr>(IOSDialect::kScheduleAttrName))
     verbatim(llvm::formatv("// scheduled for {0}, batch {1}, by {2} ({3}): "
                            "estimated {4:F3} ms, sequential {5:F3} ms",
-                           attr.getDevice(), attr.getBatch(),
-                           attr.getProfiler(), attr.getStrategy(),
+                           commentText(attr.getDevice()), attr.getBatch(),
+                           commentText(attr.getProfiler()),
+                           stringifyScheduleStrategy(attr.getStrategy()),
                            attr.getLatencyMs().getValueAsDouble(),
                            attr.getSequentialMs().getValueAsDouble())
                  .str());
@@ -609,7 +632,7 @@ LogicalResult Lowering::run(bool emitMain) {
 }
 
 struct ConvertIOSToEmitCPass
-    : mlir::ios::impl::ConvertIOSToEmitCBase<ConvertIOSToEmitCPass> {
+    : ios::impl::ConvertIOSToEmitCBase<ConvertIOSToEmitCPass> {
   using Base::Base;
 
   void runOnOperation() override {

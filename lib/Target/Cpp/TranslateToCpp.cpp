@@ -19,16 +19,16 @@
 #include "mlir/Target/Cpp/CppEmitter.h"
 
 using namespace mlir;
-using namespace mlir::ios;
+using namespace ios;
 
-LogicalResult mlir::ios::translateToProgram(Operation *op, raw_ostream &os,
+LogicalResult ios::translateToProgram(Operation *op, raw_ostream &os,
                                             ProgramKind kind) {
   auto module = dyn_cast<ModuleOp>(op);
   if (!module)
     return op->emitError() << "expected a module";
   bool hasIOS = false;
   module.walk([&](Operation *inner) {
-    if (isa<StageOp>(inner) || isGraphOp(inner))
+    if (isa<StageOp, SchedulableOpInterface>(inner))
       hasIOS = true;
   });
   if (hasIOS) {

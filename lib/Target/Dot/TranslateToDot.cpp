@@ -16,12 +16,12 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
-using namespace mlir::ios;
+using namespace ios;
 
 namespace {
 
@@ -60,41 +60,53 @@ std::string escape(StringRef s) {
   return out;
 }
 
+/// What an op computes, in a few words, from its schedule signature (the
+/// conventional attribute names of signatures: kernel, stride, groups, act,
+/// pool_type, begin/end).
+std::string summary(const sched::OpSignature &sig) {
+  std::string s = sig.kind;
+  if (auto type = sig.getStr("pool_type"))
+    s = type->str() + " " + s;
+  if (auto k = sig.getInts("kernel"); k && k->size() == 2)
+    s += " " + pairString(*k);
+  if (auto st = sig.getInts("stride");
+      st && st->size() == 2 && ((*st)[0] != 1 || (*st)[1] != 1))
+    s += "/" + pairString(*st);
+  if (auto g = sig.getInt("groups"); g && *g != 1)
+    s += llvm::formatv(" g{0}", *g).str();
+  for (StringRef key : {"act", "act_type"})
+    if (auto act = sig.getStr(key); act && *act != "identity")
+      s += " " + act->str();
+  if (auto b = sig.getInt("begin"), e = sig.getInt("end"); b && e)
+    s += llvm::formatv(" [{0}:{1}]", *b, *e).str();
+  return s;
+}
+
+/// The layer name of an op (its NameLoc, also inside a FusedLoc), if any.
+std::optional<std::string> layerName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    SmallVector<std::string> names;
+    for (Location inner : fused.getLocations())
+      if (auto n = layerName(inner))
+        names.push_back(*n);
+    if (!names.empty())
+      return llvm::join(names, "+");
+  }
+  return std::nullopt;
+}
+
 std::string label(Operation *op) {
-  std::string head = llvm::TypeSwitch<Operation *, std::string>(op)
-      .Case([](Conv2dOp c) {
-        auto w = c.getWeight().getType().getShape();
-        std::string s = llvm::formatv("conv {0}x{1}", w[2], w[3]).str();
-        if (c.getStrides() != ArrayRef<int64_t>{1, 1})
-          s += "/" + pairString(c.getStrides());
-        if (c.getGroups() != 1)
-          s += llvm::formatv(" g{0}", c.getGroups()).str();
-        if (c.getAct() != Activation::none)
-          s += " " + stringifyActivation(c.getAct()).str();
-        return s;
-      })
-      .Case([](Pool2dOp p) {
-        std::string s = stringifyPoolKind(p.getKind()).str() + " pool";
-        if (p.getKernel())
-          s += " " + pairString(*p.getKernel());
-        if (p.getStrides())
-          s += "/" + pairString(*p.getStrides());
-        return s;
-      })
-      .Case([](ActivationOp a) {
-        return stringifyActivation(a.getKind()).str();
-      })
-      .Case([](SliceOp s) {
-        return llvm::formatv("slice [{0}:{1}]", s.getBegin(), s.getEnd()).str();
-      })
-      .Default([](Operation *op) {
-        StringRef name = op->getName().getStringRef();
-        return name.starts_with("ios.") ? name.drop_front(4).str()
-                                        : name.str();
-      });
+  std::string text;
+  if (std::optional<std::string> name = layerName(op->getLoc()))
+    text = *name + "\n";
+  auto iface = dyn_cast<SchedulableOpInterface>(op);
+  text += iface ? summary(iface.getScheduleSignature())
+                : op->getName().getStringRef().str();
   if (op->getNumResults() == 1)
-    head += "\n" + shapeString(op->getResult(0).getType());
-  return head;
+    text += "\n" + shapeString(op->getResult(0).getType());
+  return text;
 }
 
 class DotPrinter {
@@ -167,7 +179,8 @@ private:
       // Constants and what is computed from parameters alone (the packed
       // weights of merge stages) are parameters: left out like arguments.
       bool fromParameters =
-          !isGraphOp(&op) && !op.hasTrait<OpTrait::IsTerminator>() &&
+          !isa<SchedulableOpInterface>(op) &&
+          !op.hasTrait<OpTrait::IsTerminator>() &&
           llvm::all_of(op.getOperands(),
                        [&](Value v) { return parameters.contains(v); });
       if (op.hasTrait<OpTrait::ConstantLike>() || fromParameters) {
@@ -210,7 +223,7 @@ private:
 
 } // namespace
 
-LogicalResult mlir::ios::translateToDot(Operation *op, raw_ostream &os) {
+LogicalResult ios::translateToDot(Operation *op, raw_ostream &os) {
   SmallVector<func::FuncOp> funcs;
   if (auto func = dyn_cast<func::FuncOp>(op))
     funcs.push_back(func);

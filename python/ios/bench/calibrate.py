@@ -1,6 +1,6 @@
 """Fits the analytic GPU model's constants to the IOS paper's V100 numbers.
 
-Data fitted (ios-reference.md 6.1 and 6.3, V100, batch 1):
+Data fitted (docs/IOS.md, "Published measurements", V100, batch 1):
   * Sequential and Greedy latency of Inception V3, RandWire, NasNet and
     SqueezeNet (8 numbers);
   * the README sample network: its sequential latency (0.486 ms) and its
@@ -134,8 +134,10 @@ def nelder_mead(f, x0, iterations, step=0.3):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m ios.bench.calibrate",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--iterations", type=int, default=60)
-    parser.add_argument("--build-dir", default=default_build_dir())
+    parser.add_argument("--iterations", type=int, default=60,
+                        help="Nelder-Mead iterations (default 60)")
+    parser.add_argument("--build-dir", default=default_build_dir(),
+                        help="the build folder holding bin/ios-opt (default: build/)")
     parser.add_argument("--start", help="device JSON to start from")
     parser.add_argument("--out", help="write the fitted device JSON here")
     args = parser.parse_args(argv)

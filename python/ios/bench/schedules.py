@@ -20,7 +20,7 @@ import time
 
 from ios import zoo
 
-# ios-reference.md 6.1 (V100, batch 1, ms): Sequential, Greedy, IOS-Merge,
+# docs/IOS.md, "Published measurements" (V100, batch 1, ms): Sequential, Greedy, IOS-Merge,
 # IOS-Parallel, IOS-Both.
 PAPER = {
     "inception_v3": (6.51, 4.62, 5.39, 4.11, 4.03),
@@ -71,7 +71,7 @@ def run(models, device, build_dir, out=sys.stdout):
             rows[model] = {s: schedule(ios_opt, path, s, device)
                            for s in STRATEGIES}
     print(f"Estimated latency (ms) with the analytic profiler, device "
-          f"{device}; paper = IOS's V100 measurements (ios-reference.md 6.1)",
+          f"{device}; paper = IOS's V100 measurements (docs/IOS.md, "Published measurements")",
           file=out)
     header = f"{'model':<13}" + "".join(
         f"{s:>22}" for s in ("Sequential", "Greedy", "IOS-Merge",
@@ -124,11 +124,14 @@ def run(models, device, build_dir, out=sys.stdout):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m ios.bench.schedules",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--device", default="v100")
+    parser.add_argument("--device", default="v100",
+                        help="analytic profiler device: v100, a100, h100 or a JSON file "
+                             "(default v100)")
     parser.add_argument("--models", nargs="+", default=list(MODELS),
                         choices=list(zoo.MODELS) if hasattr(zoo, "MODELS")
-                        else None)
-    parser.add_argument("--build-dir", default=default_build_dir())
+                        else None, help="zoo networks to schedule (default: the paper's four)")
+    parser.add_argument("--build-dir", default=default_build_dir(),
+                        help="the build folder holding bin/ios-opt (default: build/)")
     args = parser.parse_args(argv)
     run(args.models, args.device, args.build_dir)
 

@@ -7,7 +7,7 @@ Input 375x15x15; four 3x3 convolutions (padding 1, relu) and a concat, one block
 * concat(conv4, conv2, conv3) -> 1875 channels
 
 IOS's README reports the sequential schedule [1], [4], [3], [2], [5] and the
-IOS-Parallel schedule [1 | 2], [4 | 3], [5] for it (ios-reference.md 6.3).
+IOS-Parallel schedule [1 | 2], [4 | 3], [5] for it (docs/IOS.md, "The networks").
 """
 
 from ios.zoo.common import Net

@@ -18,7 +18,7 @@ func.func @plain(%x: !t {ios.input}) -> !t {
 !t = tensor<1x4x8x8xf32>
 
 // expected-error @+1 {{'func.func' op has 2 input(s) and 1 result(s); the runtime's C API runs networks of one input and one result}}
-func.func @two_inputs(%x: !t {ios.input}, %y: !t {ios.input}) -> !t attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = "both", enumeration = "ios", max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
+func.func @two_inputs(%x: !t {ios.input}, %y: !t {ios.input}) -> !t attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = both, enumeration = ios, max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
   %s = ios.stage concurrent {
     %g = ios.group {
       %r = ios.add %x, %y : !t
@@ -33,7 +33,7 @@ func.func @two_inputs(%x: !t {ios.input}, %y: !t {ios.input}) -> !t attributes {
 
 !t = tensor<1x4x8x8xf32>
 
-func.func @foreign(%x: !t {ios.input}) -> !t attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = "both", enumeration = "ios", max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
+func.func @foreign(%x: !t {ios.input}) -> !t attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = both, enumeration = ios, max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
   %s = ios.stage concurrent {
     %g = ios.group {
       // expected-error @+1 {{'arith.addf' op cannot be lowered to the IOS runtime (no kernel for it)}}
@@ -49,7 +49,7 @@ func.func @foreign(%x: !t {ios.input}) -> !t attributes {ios.schedule = #ios.sch
 
 !t = tensor<1x4x8x8xf32>
 
-func.func @constant_weight(%x: !t {ios.input}) -> !t attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = "both", enumeration = "ios", max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
+func.func @constant_weight(%x: !t {ios.input}) -> !t attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = both, enumeration = ios, max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
   %w = arith.constant dense<1.0> : tensor<4x4x1x1xf32>
   %b = arith.constant dense<0.0> : tensor<4xf32>
   %s = ios.stage concurrent {
@@ -68,7 +68,7 @@ func.func @constant_weight(%x: !t {ios.input}) -> !t attributes {ios.schedule = 
 !t = tensor<1x8x8x8xf32>
 
 // expected-error @+1 {{'func.func' op returns a channel slice of a wider tensor; return a whole tensor (e.g. a concat or a conv result)}}
-func.func @slice_result(%x: !t {ios.input}) -> tensor<1x4x8x8xf32> attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = "both", enumeration = "ios", max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
+func.func @slice_result(%x: !t {ios.input}) -> tensor<1x4x8x8xf32> attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = both, enumeration = ios, max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
   %s = ios.stage concurrent {
     %g = ios.group {
       %r = ios.activation relu %x : !t

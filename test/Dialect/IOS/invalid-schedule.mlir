@@ -75,12 +75,15 @@ func.func @empty_stage() {
 !t = tensor<1x4x8x8xf32>
 
 func.func @stage_yield_types(%x: !t) {
-  // expected-error @+1 {{'ios.stage' op yields 1 value(s) whose types do not match its 0 result type(s)}}
+  // The stage is a RegionBranchOpInterface: its yield must forward exactly
+  // its results.
+  // expected-error @+1 {{'ios.stage' op along control flow edge from Operation ios.yield to parent: region branch point has 1 operands, but region successor needs 0 inputs}}
   ios.stage concurrent {
     %g = ios.group {
       %0 = ios.activation relu %x : !t
       ios.yield %0 : !t
     } -> !t
+    // expected-note @+1 {{region branch point}}
     ios.yield %g : !t
   }
   return
@@ -133,9 +136,10 @@ func.func @empty_group(%x: !t) {
 
 func.func @group_yield_types(%x: !t) {
   ios.stage concurrent {
-    // expected-error @+1 {{'ios.group' op yields 1 value(s) whose types do not match its 0 result type(s)}}
+    // expected-error @+1 {{'ios.group' op along control flow edge from Operation ios.yield to parent: region branch point has 1 operands, but region successor needs 0 inputs}}
     ios.group {
       %0 = ios.activation relu %x : !t
+      // expected-note @+1 {{region branch point}}
       ios.yield %0 : !t
     }
     ios.yield
@@ -213,7 +217,7 @@ func.func @merge_two_groups(%x: !x, %w: !w, %b: !b) {
 !h = tensor<1x4x8x8xf32>
 
 func.func @merge_two_convs(%x: !x, %w: !w, %b: !b) {
-  // expected-error @+1 {{'ios.stage' op merge stage must hold exactly one 'ios.conv2d' (the merged convolution)}}
+  // expected-error @+1 {{'ios.stage' op merge stage may hold only one merged op and the channel slices that split its result, found 'ios.conv2d'}}
   ios.stage merge {
     ios.group {
       %0 = ios.conv2d %x, %w, %b {padding = array<i64: 1, 1>} : (!x, !w, !b) -> !m
@@ -234,7 +238,7 @@ func.func @merge_two_convs(%x: !x, %w: !w, %b: !b) {
 !h = tensor<1x4x8x8xf32>
 
 func.func @merge_other_op(%x: !x, %w: !w, %b: !b) {
-  // expected-error @+1 {{'ios.stage' op merge stage may hold only one 'ios.conv2d' and the 'ios.slice' ops that split its result, found 'ios.activation'}}
+  // expected-error @+1 {{'ios.stage' op merge stage may hold only one merged op and the channel slices that split its result, found 'ios.activation'}}
   ios.stage merge {
     ios.group {
       %0 = ios.conv2d %x, %w, %b {padding = array<i64: 1, 1>} : (!x, !w, !b) -> !m
@@ -251,7 +255,7 @@ func.func @merge_other_op(%x: !x, %w: !w, %b: !b) {
 !x = tensor<1x4x8x8xf32>
 
 func.func @merge_no_conv(%x: !x) {
-  // expected-error @+1 {{'ios.stage' op merge stage holds no 'ios.conv2d'}}
+  // expected-error @+1 {{'ios.stage' op merge stage holds no merged op}}
   ios.stage merge {
     ios.group {
       %0 = ios.slice %x[0:2] : !x -> tensor<1x2x8x8xf32>
@@ -273,7 +277,7 @@ func.func @merge_no_conv(%x: !x) {
 func.func @merge_grouped(%x: !x, %w: !w, %b: !b) {
   ios.stage merge {
     ios.group {
-      // expected-error @+1 {{'ios.conv2d' op in a merge stage must have groups = 1, has 2}}
+      // expected-error @+1 {{'ios.conv2d' op cannot be the op of a merge stage (it does not merge; e.g. a grouped or dilated convolution)}}
       %0 = ios.conv2d %x, %w, %b {padding = array<i64: 1, 1>, groups = 2 : i64} : (!x, !w, !b) -> !m
       %1 = ios.slice %0[0:4] : !m -> !h
       %2 = ios.slice %0[4:8] : !m -> !h
@@ -295,7 +299,7 @@ func.func @merge_grouped(%x: !x, %w: !w, %b: !b) {
 func.func @merge_dilated(%x: !x, %w: !w, %b: !b) {
   ios.stage merge {
     ios.group {
-      // expected-error @+1 {{'ios.conv2d' op in a merge stage must not be dilated}}
+      // expected-error @+1 {{'ios.conv2d' op cannot be the op of a merge stage (it does not merge; e.g. a grouped or dilated convolution)}}
       %0 = ios.conv2d %x, %w, %b {padding = array<i64: 2, 2>, dilations = array<i64: 2, 2>} : (!x, !w, !b) -> !m
       %1 = ios.slice %0[0:4] : !m -> !h
       %2 = ios.slice %0[4:8] : !m -> !h
@@ -314,7 +318,7 @@ func.func @merge_dilated(%x: !x, %w: !w, %b: !b) {
 !m = tensor<1x8x8x8xf32>
 
 func.func @merge_one_slice(%x: !x, %w: !w, %b: !b) {
-  // expected-error @+1 {{'ios.stage' op merge stage must split its convolution into at least two channel slices, has 1}}
+  // expected-error @+1 {{'ios.stage' op merge stage must split its merged op into at least two channel slices, has 1}}
   ios.stage merge {
     ios.group {
       %0 = ios.conv2d %x, %w, %b {padding = array<i64: 1, 1>} : (!x, !w, !b) -> !m
@@ -339,7 +343,7 @@ func.func @merge_foreign_slice(%x: !x, %w: !w, %b: !b) {
     ios.group {
       %0 = ios.conv2d %x, %w, %b {padding = array<i64: 1, 1>} : (!x, !w, !b) -> !m
       %1 = ios.slice %0[0:4] : !m -> !h
-      // expected-error @+1 {{'ios.slice' op in a merge stage must slice the merged convolution's result}}
+      // expected-error @+1 {{'ios.slice' op in a merge stage must slice the merged op's result}}
       %2 = ios.slice %x[0:4] : !x -> !h
       ios.yield
     }
@@ -422,7 +426,7 @@ func.func @merge_short(%x: !x, %w: !w, %b: !b) {
 func.func @merge_escaping_conv(%x: !x, %w: !w, %b: !b) -> !m {
   %s = ios.stage merge {
     %g = ios.group {
-      // expected-error @+1 {{'ios.conv2d' op result of a merged convolution may only be used by its slices}}
+      // expected-error @+1 {{'ios.conv2d' op result of a merged op may only be used by its slices}}
       %0 = ios.conv2d %x, %w, %b {padding = array<i64: 1, 1>} : (!x, !w, !b) -> !m
       %1 = ios.slice %0[0:4] : !m -> !h
       %2 = ios.slice %0[4:8] : !m -> !h

@@ -264,7 +264,7 @@ func.func @unit_empty(%x: tensor<1x4x2x2xf32>) {
 // -----
 
 func.func @unit_not_graph_op() {
-  // expected-error @+1 {{'ios.unit' is only valid on graph ops}}
+  // expected-error @+1 {{'ios.unit' is only valid on schedulable ops}}
   return {ios.unit = "u"}
 }
 
@@ -279,7 +279,7 @@ func.func @part_negative(%x: tensor<1x4x2x2xf32>) {
 // -----
 
 func.func @part_not_graph_op() {
-  // expected-error @+1 {{'ios.part' is only valid on graph ops}}
+  // expected-error @+1 {{'ios.part' is only valid on schedulable ops}}
   return {ios.part = 1 : i64}
 }
 
@@ -297,4 +297,13 @@ func.func @unknown_op_attr(%x: tensor<1x4x2x2xf32>) {
   // expected-error @+1 {{unknown ios attribute 'ios.colour'}}
   %0 = ios.activation relu %x {ios.colour = "red"} : tensor<1x4x2x2xf32>
   return
+}
+
+// -----
+
+// An attribute the op does not define is an error, not silently ignored.
+func.func @unknown_attribute(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @+1 {{'ios.pool2d' op has no attribute 'ceil_mod' (it would be ignored)}}
+  %0 = ios.pool2d max %x {kernel = array<i64: 2, 2>, ceil_mod} : tensor<1x4x8x8xf32> -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
 }

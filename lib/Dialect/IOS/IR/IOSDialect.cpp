@@ -10,7 +10,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
-using namespace mlir::ios;
+using namespace ios;
 
 #include "ios/Dialect/IOS/IR/IOSDialect.cpp.inc"
 #include "ios/Dialect/IOS/IR/IOSEnums.cpp.inc"
@@ -26,10 +26,6 @@ void IOSDialect::initialize() {
 #define GET_ATTRDEF_LIST
 #include "ios/Dialect/IOS/IR/IOSAttrs.cpp.inc"
       >();
-}
-
-bool mlir::ios::isGraphOp(Operation *op) {
-  return op->hasTrait<GraphOp>();
 }
 
 LogicalResult IOSDialect::verifyRegionArgAttribute(Operation *op,
@@ -79,8 +75,9 @@ LogicalResult IOSDialect::verifyOperationAttribute(Operation *op,
     auto str = dyn_cast<StringAttr>(attr.getValue());
     if (!str || str.getValue().empty())
       return op->emitError() << "'" << name << "' must be a non-empty string";
-    if (!isGraphOp(op))
-      return op->emitError() << "'" << name << "' is only valid on graph ops";
+    if (!isa<SchedulableOpInterface>(op))
+      return op->emitError() << "'" << name
+                             << "' is only valid on schedulable ops";
     return success();
   }
   if (name == kPartAttrName) {
@@ -88,8 +85,9 @@ LogicalResult IOSDialect::verifyOperationAttribute(Operation *op,
     if (!i || i.getType().isIndex() || i.getInt() < 0)
       return op->emitError() << "'" << name
                              << "' must be a non-negative integer";
-    if (!isGraphOp(op))
-      return op->emitError() << "'" << name << "' is only valid on graph ops";
+    if (!isa<SchedulableOpInterface>(op))
+      return op->emitError() << "'" << name
+                             << "' is only valid on schedulable ops";
     return success();
   }
   if (name == kScheduleAttrName) {

@@ -3,7 +3,12 @@
 // Each graph op has one `inferResultType` function that both checks its
 // operands/attributes and computes its result type. The op verifier calls it
 // with `emitOpError` (precise, located diagnostics); InferTypeOpInterface
-// calls it so that builders need no result type.
+// calls it so that builders need no result type (silently when it is given
+// no location, as InferTypeOpInterface's contract asks).
+//
+// Shape arithmetic is overflow-checked, and no tensor may have a dimension
+// or an element count beyond what the runtimes index (cuDNN describes
+// tensors with 32-bit sizes and strides).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,12 +18,27 @@
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
-using namespace mlir::ios;
+using namespace ios;
 
 namespace {
 using EmitFn = llvm::function_ref<InFlightDiagnostic()>;
+
+/// Checks that a shape stays within what the runtimes index.
+LogicalResult checkSize(EmitFn emit, ArrayRef<int64_t> shape,
+                        StringRef what) {
+  int64_t elements = 1;
+  for (int64_t d : shape) {
+    std::optional<int64_t> product = llvm::checkedMul(elements, d);
+    if (d > kMaxTensorElements || !product || *product > kMaxTensorElements)
+      return emit() << what << " has more than " << kMaxTensorElements
+                    << " elements, more than the runtimes index";
+    elements = *product;
+  }
+  return success();
+}
 
 /// Returns the static shape of `type`, or fails with "expects <what> to be a
 /// statically shaped f32 tensor".
@@ -30,11 +50,16 @@ FailureOr<ArrayRef<int64_t>> staticShape(EmitFn emit, Type type,
            << type;
     return failure();
   }
+  if (failed(checkSize(emit, t.getShape(), what)))
+    return failure();
   return t.getShape();
 }
 
-RankedTensorType f32Tensor(Type like, ArrayRef<int64_t> shape) {
-  return RankedTensorType::get(shape, Float32Type::get(like.getContext()));
+/// The result type of `shape`, after checking its size.
+FailureOr<Type> resultType(EmitFn emit, Type like, ArrayRef<int64_t> shape) {
+  if (failed(checkSize(emit, shape, "the result")))
+    return failure();
+  return Type(RankedTensorType::get(shape, Float32Type::get(like.getContext())));
 }
 
 /// Checks a 2-element window attribute (strides, padding, ...).
@@ -55,13 +80,21 @@ LogicalResult checkPair(EmitFn emit, ArrayRef<int64_t> v, StringRef name,
 FailureOr<int64_t> windowOutput(EmitFn emit, int64_t in, int64_t k,
                                 int64_t stride, int64_t pad, int64_t dilation,
                                 StringRef dim) {
-  int64_t effective = dilation * (k - 1) + 1;
-  if (in + 2 * pad < effective) {
-    emit() << "window of " << effective << " along " << dim
-           << " exceeds the padded input size " << in + 2 * pad;
+  // effective = dilation * (k - 1) + 1, padded = in + 2 * pad, checked.
+  std::optional<int64_t> effective = llvm::checkedMulAdd(dilation, k - 1, int64_t(1));
+  std::optional<int64_t> padded = llvm::checkedMulAdd(int64_t(2), pad, in);
+  if (!effective || !padded || *effective > kMaxTensorElements ||
+      *padded > kMaxTensorElements) {
+    emit() << "window or padding along " << dim
+           << " is larger than the runtimes index";
     return failure();
   }
-  return (in + 2 * pad - effective) / stride + 1;
+  if (*padded < *effective) {
+    emit() << "window of " << *effective << " along " << dim
+           << " exceeds the padded input size " << *padded;
+    return failure();
+  }
+  return (*padded - *effective) / stride + 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -124,7 +157,7 @@ FailureOr<Type> inferResultType(Conv2dOp::Adaptor op, EmitFn emit) {
   auto ow = windowOutput(emit, wd, kw, s[1], p[1], d[1], "width");
   if (failed(ow))
     return failure();
-  return Type(f32Tensor(op.getInput().getType(), {n, o, *oh, *ow}));
+  return resultType(emit, op.getInput().getType(), {n, o, *oh, *ow});
 }
 
 FailureOr<Type> inferResultType(Pool2dOp::Adaptor op, EmitFn emit) {
@@ -138,7 +171,7 @@ FailureOr<Type> inferResultType(Pool2dOp::Adaptor op, EmitFn emit) {
       emit() << "global pooling takes no kernel, strides or padding";
       return failure();
     }
-    return Type(f32Tensor(op.getInput().getType(), {n, c, 1, 1}));
+    return resultType(emit, op.getInput().getType(), {n, c, 1, 1});
   }
   if (!op.getKernel()) {
     emit() << "expects a 'kernel' for " << stringifyPoolKind(kind)
@@ -166,7 +199,7 @@ FailureOr<Type> inferResultType(Pool2dOp::Adaptor op, EmitFn emit) {
   auto ow = windowOutput(emit, w, k[1], s[1], p[1], 1, "width");
   if (failed(ow))
     return failure();
-  return Type(f32Tensor(op.getInput().getType(), {n, c, *oh, *ow}));
+  return resultType(emit, op.getInput().getType(), {n, c, *oh, *ow});
 }
 
 FailureOr<Type> inferResultType(ActivationOp::Adaptor op, EmitFn emit) {
@@ -226,10 +259,15 @@ FailureOr<Type> inferResultType(ConcatOp::Adaptor op, EmitFn emit) {
              << inputs.front().getType() << ")";
       return failure();
     }
-    channels += (*shape)[1];
+    std::optional<int64_t> sum = llvm::checkedAdd(channels, (*shape)[1]);
+    if (!sum) {
+      emit() << "concatenated channels overflow";
+      return failure();
+    }
+    channels = *sum;
   }
-  return Type(f32Tensor(inputs.front().getType(),
-                        {(*first)[0], channels, (*first)[2], (*first)[3]}));
+  return resultType(emit, inputs.front().getType(),
+                    {(*first)[0], channels, (*first)[2], (*first)[3]});
 }
 
 FailureOr<Type> inferResultType(SliceOp::Adaptor op, EmitFn emit) {
@@ -242,16 +280,17 @@ FailureOr<Type> inferResultType(SliceOp::Adaptor op, EmitFn emit) {
            << ") is empty or out of bounds for " << c << " channels";
     return failure();
   }
-  return Type(
-      f32Tensor(op.getInput().getType(), {(*in)[0], e - b, (*in)[2], (*in)[3]}));
+  return resultType(emit, op.getInput().getType(),
+                    {(*in)[0], e - b, (*in)[2], (*in)[3]});
 }
 
 FailureOr<Type> inferResultType(FlattenOp::Adaptor op, EmitFn emit) {
   auto in = staticShape(emit, op.getInput().getType(), "the input");
   if (failed(in))
     return failure();
-  return Type(f32Tensor(op.getInput().getType(),
-                        {(*in)[0], (*in)[1] * (*in)[2] * (*in)[3]}));
+  // The input's element count is bounded, so its per-sample size is too.
+  return resultType(emit, op.getInput().getType(),
+                    {(*in)[0], (*in)[1] * (*in)[2] * (*in)[3]});
 }
 
 FailureOr<Type> inferResultType(LinearOp::Adaptor op, EmitFn emit) {
@@ -269,7 +308,7 @@ FailureOr<Type> inferResultType(LinearOp::Adaptor op, EmitFn emit) {
            << " (one per output feature)";
     return failure();
   }
-  return Type(f32Tensor(op.getInput().getType(), {(*in)[0], (*w)[0]}));
+  return resultType(emit, op.getInput().getType(), {(*in)[0], (*w)[0]});
 }
 
 FailureOr<Type> inferResultType(SoftmaxOp::Adaptor op, EmitFn emit) {
@@ -283,6 +322,14 @@ FailureOr<Type> inferResultType(SoftmaxOp::Adaptor op, EmitFn emit) {
 template <typename OpTy>
 LogicalResult verifyGraphOp(OpTy op) {
   auto emit = [&]() { return op.emitOpError(); };
+  // An attribute the op does not define would be silently ignored (a
+  // misspelt or unsupported option computing something else): only the
+  // op's own and dialect-prefixed attributes are allowed.
+  for (NamedAttribute attr : op->getDiscardableAttrs())
+    if (!attr.getName().getValue().contains('.'))
+      return op.emitOpError()
+             << "has no attribute '" << attr.getName().getValue()
+             << "' (it would be ignored)";
   FailureOr<Type> inferred =
       inferResultType(typename OpTy::Adaptor(op), emit);
   if (failed(inferred))
@@ -298,8 +345,11 @@ template <typename OpTy>
 LogicalResult inferGraphOp(MLIRContext *ctx, std::optional<Location> loc,
                            typename OpTy::Adaptor adaptor,
                            SmallVectorImpl<Type> &inferred) {
+  // Without a location, inference only answers: it reports nothing.
   auto emit = [&]() {
-    return mlir::emitError(loc.value_or(UnknownLoc::get(ctx)))
+    if (!loc)
+      return InFlightDiagnostic();
+    return mlir::emitError(*loc)
            << "'" << OpTy::getOperationName() << "' op ";
   };
   FailureOr<Type> t = inferResultType(adaptor, emit);
@@ -379,54 +429,55 @@ static LogicalResult verifyYieldTypes(Operation *op, Region &body) {
   return success();
 }
 
-/// Checks the shape of a merge stage: one group with one conv2d (groups = 1,
-/// dilation 1) whose result is split by >= 2 slices covering its channels
-/// exactly once.
+/// Checks the shape of a merge stage: one group with one mergeable op (the
+/// merged op) whose result is split by >= 2 channel slices covering its
+/// channels exactly once, and used by nothing else.
 static LogicalResult verifyMergeStage(StageOp stage,
                                       MutableArrayRef<GroupOp> groups) {
   if (groups.size() != 1)
     return stage.emitOpError()
            << "merge stage must have exactly one group, has " << groups.size();
   Block &body = groups.front().getBody().front();
-  Conv2dOp conv;
-  SmallVector<SliceOp> slices;
+  Operation *merged = nullptr;
+  SmallVector<SchedulableOpInterface> slices;
   for (Operation &op : body.without_terminator()) {
-    if (auto c = dyn_cast<Conv2dOp>(op)) {
-      if (conv)
-        return stage.emitOpError()
-               << "merge stage must hold exactly one 'ios.conv2d' (the merged "
-                  "convolution)";
-      conv = c;
+    auto iface = dyn_cast<SchedulableOpInterface>(op);
+    if (iface && iface.getResultLayout().kind ==
+                     ResultLayout::Kind::ChannelSlice) {
+      slices.push_back(iface);
       continue;
     }
-    if (auto s = dyn_cast<SliceOp>(op)) {
-      slices.push_back(s);
-      continue;
-    }
-    return stage.emitOpError()
-           << "merge stage may hold only one 'ios.conv2d' and the 'ios.slice' "
-              "ops that split its result, found '"
-           << op.getName() << "'";
+    if (merged || !iface)
+      return stage.emitOpError()
+             << "merge stage may hold only one merged op and the channel "
+                "slices that split its result, found '"
+             << op.getName() << "'";
+    merged = &op;
   }
-  if (!conv)
-    return stage.emitOpError() << "merge stage holds no 'ios.conv2d'";
-  if (conv.getGroups() != 1)
-    return conv.emitOpError() << "in a merge stage must have groups = 1, has "
-                              << conv.getGroups();
-  if (llvm::any_of(conv.getDilations(), [](int64_t d) { return d != 1; }))
-    return conv.emitOpError() << "in a merge stage must not be dilated";
+  if (!merged)
+    return stage.emitOpError() << "merge stage holds no merged op";
+  if (!cast<SchedulableOpInterface>(merged).getMergeKey())
+    return merged->emitOpError()
+           << "cannot be the op of a merge stage (it does not merge; e.g. "
+              "a grouped or dilated convolution)";
   if (slices.size() < 2)
     return stage.emitOpError()
-           << "merge stage must split its convolution into at least two "
+           << "merge stage must split its merged op into at least two "
               "channel slices, has "
            << slices.size();
-  int64_t channels = conv.getType().getDimSize(1);
+  if (merged->getNumResults() != 1)
+    return merged->emitOpError() << "in a merge stage must have one result";
+  Value result = merged->getResult(0);
+  int64_t channels = cast<RankedTensorType>(result.getType()).getDimSize(1);
   SmallVector<std::pair<int64_t, int64_t>> ranges;
-  for (SliceOp s : slices) {
-    if (s.getInput() != conv.getResult())
-      return s.emitOpError()
-             << "in a merge stage must slice the merged convolution's result";
-    ranges.push_back({s.getBegin(), s.getEnd()});
+  for (SchedulableOpInterface s : slices) {
+    if (s->getOperand(0) != result)
+      return s->emitOpError()
+             << "in a merge stage must slice the merged op's result";
+    int64_t begin = s.getResultLayout().channelOffset;
+    ranges.push_back(
+        {begin,
+         begin + cast<RankedTensorType>(s->getResult(0).getType()).getDimSize(1)});
   }
   llvm::sort(ranges);
   int64_t next = 0;
@@ -443,11 +494,10 @@ static LogicalResult verifyMergeStage(StageOp stage,
            << "merge stage slices must cover channels [0, " << channels
            << ") exactly once; gap at channel " << next;
   // The merged result itself must not escape: consumers read the slices.
-  for (Operation *user : conv->getUsers())
-    if (!isa<SliceOp>(user))
-      return conv.emitOpError()
-             << "result of a merged convolution may only be used by its "
-                "slices";
+  for (Operation *user : result.getUsers())
+    if (!llvm::is_contained(slices, user))
+      return merged->emitOpError()
+             << "result of a merged op may only be used by its slices";
   return success();
 }
 
@@ -500,6 +550,26 @@ LogicalResult StageOp::verifyRegions() {
   if (getStrategy() == Strategy::merge)
     return verifyMergeStage(*this, groups);
   return success();
+}
+
+/// Stages and groups run their body once, and their results are what the
+/// body yields.
+static void bodySuccessors(Operation *op, Region &body, RegionBranchPoint point,
+                           SmallVectorImpl<RegionSuccessor> &regions) {
+  if (point.isParent())
+    regions.push_back(RegionSuccessor(&body));
+  else
+    regions.push_back(RegionSuccessor(op, op->getResults()));
+}
+
+void StageOp::getSuccessorRegions(RegionBranchPoint point,
+                                  SmallVectorImpl<RegionSuccessor> &regions) {
+  bodySuccessors(*this, getBody(), point, regions);
+}
+
+void GroupOp::getSuccessorRegions(RegionBranchPoint point,
+                                  SmallVectorImpl<RegionSuccessor> &regions) {
+  bodySuccessors(*this, getBody(), point, regions);
 }
 
 LogicalResult GroupOp::verifyRegions() {

@@ -13,10 +13,11 @@ include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "ios/Dialect/IOS/IR/IOSInterfaces.td"
 
 def IOS_Dialect : Dialect {
   let name = "ios";
-  let cppNamespace = "::mlir::ios";
+  let cppNamespace = "::ios";
   let summary = "Inter-operator scheduling of CNN inference graphs";
   let description = [{
     The `ios` dialect has two layers.
@@ -38,10 +39,10 @@ def IOS_Dialect : Dialect {
     * `ios.param = "name"` on a function argument: the argument is a parameter
       (weight or bias) stored under that name in the weights file.
     * `ios.input` on a function argument: the argument is a network input.
-    * `ios.unit = "name"` on graph ops: ops with the same unit name form one
+    * `ios.unit = "name"` on schedulable ops: ops with the same unit name form one
       scheduling unit (IOS's `Sequential`: e.g. relu + depthwise conv +
       pointwise conv) that the scheduler never splits.
-    * `ios.part = N` on graph ops: an explicit partition hint; the scheduler
+    * `ios.part = N` on schedulable ops: an explicit partition hint; the scheduler
       solves each part on its own (IOS: one part per NasNet cell).
     * `ios.schedule = #ios.schedule<...>` on a scheduled function: what the
       schedule was made for (device, batch, profiler, r, s, strategy) and its
@@ -70,7 +71,7 @@ def IOS_Activation : I32EnumAttr<"Activation", "activation function", [
     I32EnumAttrCase<"sigmoid", 2>,
     I32EnumAttrCase<"tanh", 3>
   ]> {
-  let cppNamespace = "::mlir::ios";
+  let cppNamespace = "::ios";
   let genSpecializedAttr = 0;
 }
 def IOS_ActivationAttr : EnumAttr<IOS_Dialect, IOS_Activation, "act"> {
@@ -83,7 +84,7 @@ def IOS_PoolKind : I32EnumAttr<"PoolKind", "pooling kind", [
     I32EnumAttrCase<"global_max", 2>,
     I32EnumAttrCase<"global_avg", 3>
   ]> {
-  let cppNamespace = "::mlir::ios";
+  let cppNamespace = "::ios";
   let genSpecializedAttr = 0;
 }
 def IOS_PoolKindAttr : EnumAttr<IOS_Dialect, IOS_PoolKind, "pool"> {
@@ -94,11 +95,41 @@ def IOS_Strategy : I32EnumAttr<"Strategy", "stage execution strategy", [
     I32EnumAttrCase<"concurrent", 0>,
     I32EnumAttrCase<"merge", 1>
   ]> {
-  let cppNamespace = "::mlir::ios";
+  let cppNamespace = "::ios";
   let genSpecializedAttr = 0;
 }
 def IOS_StrategyAttr : EnumAttr<IOS_Dialect, IOS_Strategy, "strategy"> {
   let assemblyFormat = "`<` $value `>`";
+}
+
+def IOS_ScheduleStrategy : I32EnumAttr<"ScheduleStrategy",
+    "how a function's schedule was made", [
+    I32EnumAttrCase<"both", 0>,
+    I32EnumAttrCase<"concurrent", 1>,
+    I32EnumAttrCase<"merge", 2>,
+    I32EnumAttrCase<"sequential", 3>,
+    I32EnumAttrCase<"greedy", 4>
+  ]> {
+  let cppNamespace = "::ios";
+  let genSpecializedAttr = 0;
+}
+
+def IOS_Enumeration : I32EnumAttr<"Enumeration",
+    "which concurrent endings the scheduler enumerates", [
+    I32EnumAttrCase<"ios", 0>,
+    I32EnumAttrCase<"full", 1>
+  ]> {
+  let cppNamespace = "::ios";
+  let genSpecializedAttr = 0;
+}
+
+def IOS_UnitMode : I32EnumAttr<"UnitMode",
+    "what the scheduler's atoms (units) are", [
+    I32EnumAttrCase<"op", 0>,
+    I32EnumAttrCase<"chain", 1>
+  ]> {
+  let cppNamespace = "::ios";
+  let genSpecializedAttr = 0;
 }
 
 //===----------------------------------------------------------------------===//
@@ -118,7 +149,7 @@ def IOS_ScheduleAttr : AttrDef<IOS_Dialect, "Schedule"> {
     ```mlir
     func.func @net(...) attributes {ios.schedule = #ios.schedule<
         device = "v100", batch = 1, profiler = "analytic:v100",
-        strategy = "both", enumeration = "ios", max_group_size = 3,
+        strategy = both, enumeration = ios, max_group_size = 3,
         max_groups = 8, latency_ms = 4.03 : f64, sequential_ms = 6.51 : f64>}
     ```
   }];
@@ -126,8 +157,8 @@ def IOS_ScheduleAttr : AttrDef<IOS_Dialect, "Schedule"> {
     StringRefParameter<"device name or file">:$device,
     "int64_t":$batch,
     StringRefParameter<"profiler that costed the stages">:$profiler,
-    StringRefParameter<"both | concurrent | merge | sequential | greedy">:$strategy,
-    StringRefParameter<"ios | full">:$enumeration,
+    EnumParameter<IOS_ScheduleStrategy>:$strategy,
+    EnumParameter<IOS_Enumeration>:$enumeration,
     "int64_t":$max_group_size,
     "int64_t":$max_groups,
     "::mlir::FloatAttr":$latency_ms,
@@ -142,17 +173,17 @@ def IOS_ScheduleAttr : AttrDef<IOS_Dialect, "Schedule"> {
 def IOS_Tensor : RankedTensorOf<[F32]>;
 def IOS_NCHWTensor : 4DTensorOf<[F32]>;
 
-// Graph ops are value-semantic, side-effect free and schedulable.
-def IOS_GraphOpTrait : NativeOpTrait<"GraphOp"> {
-  let cppNamespace = "::mlir::ios";
-}
-
 class IOS_Op<string mnemonic, list<Trait> traits = []>
     : Op<IOS_Dialect, mnemonic, traits>;
 
-class IOS_GraphOp<string mnemonic, list<Trait> traits = []>
-    : IOS_Op<mnemonic, !listconcat(traits, [Pure, IOS_GraphOpTrait,
-        InferTypeOpAdaptor])> {
+// Graph ops are value-semantic, side-effect free and schedulable: each
+// implements the schedulable-op interface (`schedMethods`: the interface
+// methods it overrides beyond the signature).
+class IOS_GraphOp<string mnemonic, list<Trait> traits = [],
+                  list<string> schedMethods = []>
+    : IOS_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor,
+        DeclareOpInterfaceMethods<IOS_SchedulableOpInterface,
+                                  schedMethods>])> {
   // One function checks operands/attributes and infers the result type; the
   // verifier reports its diagnostics and compares the declared type.
   let hasVerifier = 1;

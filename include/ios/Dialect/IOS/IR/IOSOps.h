@@ -4,6 +4,7 @@
 #define IOS_DIALECT_IOS_IR_IOSOPS_H
 
 #include "ios/Dialect/IOS/IR/IOSDialect.h"
+#include "ios/Dialect/IOS/IR/IOSInterfaces.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -15,21 +16,18 @@
 
 #include <cstdint>
 
-namespace mlir::ios {
+namespace ios {
 
 /// Default values of the conv2d window attributes (static storage: the
 /// generated accessors hand out ArrayRefs into them).
 inline constexpr int64_t kDefaultOnes[] = {1, 1};
 inline constexpr int64_t kDefaultZeros[] = {0, 0};
 
-/// Marks the graph-level ops: value-semantic, schedulable computations.
-template <typename ConcreteType>
-class GraphOp : public OpTrait::TraitBase<ConcreteType, GraphOp> {};
+/// The largest dimension and element count of any tensor: the runtimes
+/// describe tensors to cuDNN with 32-bit sizes and strides.
+inline constexpr int64_t kMaxTensorElements = (int64_t(1) << 31) - 1;
 
-/// True for ops carrying the GraphOp trait.
-bool isGraphOp(Operation *op);
-
-} // namespace mlir::ios
+} // namespace ios
 
 #include "ios/Dialect/IOS/IR/IOSEnums.h.inc"
 

@@ -13,7 +13,8 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 // Graph ops
 //===----------------------------------------------------------------------===//
 
-def IOS_Conv2dOp : IOS_GraphOp<"conv2d"> {
+def IOS_Conv2dOp : IOS_GraphOp<"conv2d", [],
+    ["getMergeKey", "getMergedSignature", "buildMerge"]> {
   let summary = "2-D convolution with fused bias and activation";
   let description = [{
     Cross-correlation of an NCHW `input` with an OIHW `weight`
@@ -32,11 +33,11 @@ def IOS_Conv2dOp : IOS_GraphOp<"conv2d"> {
   }];
   let arguments = (ins IOS_NCHWTensor:$input, IOS_NCHWTensor:$weight,
                    1DTensorOf<[F32]>:$bias,
-                   DefaultValuedAttr<DenseI64ArrayAttr, "::mlir::ios::kDefaultOnes">:$strides,
-                   DefaultValuedAttr<DenseI64ArrayAttr, "::mlir::ios::kDefaultZeros">:$padding,
-                   DefaultValuedAttr<DenseI64ArrayAttr, "::mlir::ios::kDefaultOnes">:$dilations,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "::ios::kDefaultOnes">:$strides,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "::ios::kDefaultZeros">:$padding,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "::ios::kDefaultOnes">:$dilations,
                    DefaultValuedAttr<I64Attr, "1">:$groups,
-                   DefaultValuedAttr<IOS_ActivationAttr, "::mlir::ios::Activation::none">:$act);
+                   DefaultValuedAttr<IOS_ActivationAttr, "::ios::Activation::none">:$act);
   let results = (outs IOS_NCHWTensor:$output);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
@@ -107,7 +108,7 @@ def IOS_MulOp : IOS_GraphOp<"mul", [AllTypesMatch<["lhs", "rhs"]>]> {
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
 }
 
-def IOS_ConcatOp : IOS_GraphOp<"concat"> {
+def IOS_ConcatOp : IOS_GraphOp<"concat", [], ["concatenatesOperands"]> {
   let summary = "concatenation along the channel axis";
   let description = [{
     Concatenates two or more NCHW tensors with equal batch and spatial sizes
@@ -123,7 +124,7 @@ def IOS_ConcatOp : IOS_GraphOp<"concat"> {
   let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $output)";
 }
 
-def IOS_SliceOp : IOS_GraphOp<"slice"> {
+def IOS_SliceOp : IOS_GraphOp<"slice", [], ["getResultLayout"]> {
   let summary = "channel range [begin, end) of an NCHW tensor";
   let description = [{
     Selects channels `[begin, end)`. Merge stages split their merged
@@ -141,7 +142,7 @@ def IOS_SliceOp : IOS_GraphOp<"slice"> {
   }];
 }
 
-def IOS_FlattenOp : IOS_GraphOp<"flatten"> {
+def IOS_FlattenOp : IOS_GraphOp<"flatten", [], ["getResultLayout"]> {
   let summary = "NCHW to N x (C*H*W)";
   let arguments = (ins IOS_NCHWTensor:$input);
   let results = (outs 2DTensorOf<[F32]>:$output);
@@ -175,7 +176,8 @@ def IOS_SoftmaxOp : IOS_GraphOp<"softmax"> {
 //===----------------------------------------------------------------------===//
 
 def IOS_StageOp : IOS_Op<"stage", [
-    SingleBlock, RecursiveMemoryEffects, RecursivelySpeculatable]> {
+    SingleBlock, RecursiveMemoryEffects, RecursivelySpeculatable,
+    DeclareOpInterfaceMethods<RegionBranchOpInterface>]> {
   let summary = "one stage of a schedule: groups run concurrently or one merged conv";
   let description = [{
     A stage runs after every stage before it has finished. Its body holds
@@ -185,10 +187,10 @@ def IOS_StageOp : IOS_Op<"stage", [
     * `concurrent`: each group runs on its own stream; groups exchange no
       values (a group may not use a result of another group of the same
       stage).
-    * `merge`: a single group holding one `ios.conv2d` (the merged
-      convolution, `groups = 1`) and two or more `ios.slice` ops that split its
-      output channels, disjointly and completely, back into the original
-      convolutions' results.
+    * `merge`: a single group holding one mergeable op (the merged op, e.g.
+      an `ios.conv2d` with `groups = 1` over packed weights) and two or more
+      `ios.slice` ops that split its output channels, disjointly and
+      completely, back into the original ops' results.
 
     `latency_ms` is the profiler's estimate for the stage, when scheduled.
 
@@ -220,7 +222,8 @@ def IOS_StageOp : IOS_Op<"stage", [
 
 def IOS_GroupOp : IOS_Op<"group", [
     SingleBlock, HasParent<"StageOp">, RecursiveMemoryEffects,
-    RecursivelySpeculatable]> {
+    RecursivelySpeculatable,
+    DeclareOpInterfaceMethods<RegionBranchOpInterface>]> {
   let summary = "ops of one stage that run in order on one stream";
   let description = [{
     The body holds graph ops run one after the other and ends with

@@ -1,13 +1,13 @@
 //===- MemoryPlan.cpp - Arena layout of a scheduled function --------------===//
 
-#include "ios/Conversion/MemoryPlan.h"
+#include "ios/Dialect/IOS/Analysis/MemoryPlan.h"
 
 #include "ios/Dialect/IOS/IR/IOSOps.h"
 
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
-using namespace mlir::ios;
+using namespace ios;
 
 namespace {
 /// Buffers start on 256-byte boundaries (what cudaMalloc gives a tensor).
@@ -33,7 +33,19 @@ std::optional<std::array<int64_t, 4>> dims(Type type) {
 /// Ops that write their whole result themselves, so they can write it into
 /// a concat's channels.
 bool isWriter(Operation *op) {
-  return op && isa<Conv2dOp, Pool2dOp, ActivationOp, AddOp, MulOp, ConcatOp>(op);
+  auto iface = dyn_cast_or_null<SchedulableOpInterface>(op);
+  return iface && iface.writesWholeResult();
+}
+
+/// The view `op`'s result is of its first operand, if any.
+std::optional<ResultLayout> viewLayout(Operation *op) {
+  auto iface = dyn_cast_or_null<SchedulableOpInterface>(op);
+  if (!iface)
+    return std::nullopt;
+  ResultLayout layout = iface.getResultLayout();
+  if (!layout.isView())
+    return std::nullopt;
+  return layout;
 }
 } // namespace
 
@@ -49,9 +61,9 @@ const Storage &MemoryPlan::storageOf(Value v) const {
   return it->second;
 }
 
-FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func) {
+FailureOr<MemoryPlan> MemoryPlan::compute(FunctionOpInterface func) {
   MemoryPlan plan;
-  Block &body = func.getBody().front();
+  Block &body = func.getFunctionBody().front();
   SmallVector<StageOp> stageOps = llvm::to_vector(body.getOps<StageOp>());
   plan.stages = stageOps.size();
 
@@ -71,7 +83,7 @@ FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func) {
   SmallVector<Value> values;
   llvm::DenseMap<Value, int> defStage, lastUse;
   llvm::DenseMap<Value, SmallVector<OpOperand *, 2>> users;
-  for (BlockArgument arg : func.getArguments())
+  for (BlockArgument arg : body.getArguments())
     if (!func.getArgAttr(arg.getArgNumber(), IOSDialect::kParamAttrName)) {
       values.push_back(arg);
       defStage[arg] = -1;
@@ -107,7 +119,9 @@ FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func) {
   // read by nothing but this one use of this concat.
   llvm::DenseMap<Value, std::pair<Value, int64_t>> parent;
   for (StageOp stage : stageOps)
-    stage.walk([&](ConcatOp concat) {
+    stage.walk([&](SchedulableOpInterface concat) {
+      if (!concat.concatenatesOperands())
+        return;
       int64_t offset = 0;
       for (OpOperand &operand : concat->getOpOperands()) {
         Value v = plan.resolve(operand.get());
@@ -116,7 +130,7 @@ FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func) {
         if (isWriter(v.getDefiningOp()) && !parent.count(v) &&
             it != users.end() && it->second.size() == 1 &&
             it->second.front() == &operand) {
-          parent[v] = {concat.getResult(), offset};
+          parent[v] = {concat->getResult(0), offset};
           plan.inPlace.insert({v, concat});
         }
         offset += channels;
@@ -134,18 +148,21 @@ FailureOr<MemoryPlan> MemoryPlan::compute(func::FuncOp func) {
     if (auto link = parent.find(v); link != parent.end()) {
       s = place(link->second.first);
       s.channelOffset += link->second.second;
-    } else if (auto slice = dyn_cast_or_null<SliceOp>(def)) {
-      s = place(plan.resolve(slice.getInput()));
-      s.channelOffset += slice.getBegin();
-    } else if (auto flatten = dyn_cast_or_null<FlattenOp>(def);
-               flatten && [&] {
-                 Storage in = place(plan.resolve(flatten.getInput()));
-                 auto inDims = *dims(flatten.getInput().getType());
-                 return in.channelOffset == 0 && in.rootChannels == inDims[1];
+    } else if (std::optional<ResultLayout> layout = viewLayout(def);
+               layout &&
+               layout->kind == ResultLayout::Kind::ChannelSlice) {
+      s = place(plan.resolve(def->getOperand(0)));
+      s.channelOffset += layout->channelOffset;
+    } else if (layout && layout->kind == ResultLayout::Kind::Reshape && [&] {
+                 // A view only of a whole (contiguous) tensor.
+                 Value in = def->getOperand(0);
+                 Storage is = place(plan.resolve(in));
+                 return is.channelOffset == 0 &&
+                        is.rootChannels == (*dims(in.getType()))[1];
                }()) {
-      s = place(plan.resolve(flatten.getInput()));
+      s = place(plan.resolve(def->getOperand(0)));
       s.rootChannels = d[1];
-      plan.views.insert(flatten);
+      plan.views.insert(def);
     } else {
       Buffer b;
       b.size = d[0] * d[1] * d[2] * d[3];

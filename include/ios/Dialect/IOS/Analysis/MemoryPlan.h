@@ -1,10 +1,12 @@
 //===- MemoryPlan.h - Arena layout of a scheduled function ------*- C++ -*-===//
 //
 // Every activation of a scheduled function gets a place in one arena:
-//  * channel slices are views of their input, as are flattens of whole
-//    tensors (no copy);
-//  * a concat operand produced by an op used only by that concat is written
-//    by its producer straight into the concat's channels (no copy);
+//  * results that are views of their first operand (channel slices, and
+//    reshapes such as flatten of a whole tensor) take no memory of their own;
+//  * an operand of an op that concatenates its operands, produced by an op
+//    that writes its whole result and used by nothing else, is written by its
+//    producer straight into its channels (no copy);
+// (what each op is comes from its SchedulableOpInterface);
 //  * everything else owns a buffer, live from the stage that produces it to
 //    the last stage that reads it (through any views). Buffers whose live
 //    ranges overlap never share memory, so the groups of a stage, which run
@@ -13,14 +15,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef IOS_CONVERSION_MEMORYPLAN_H
-#define IOS_CONVERSION_MEMORYPLAN_H
+#ifndef IOS_DIALECT_IOS_ANALYSIS_MEMORYPLAN_H
+#define IOS_DIALECT_IOS_ANALYSIS_MEMORYPLAN_H
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 
-namespace mlir::ios {
+namespace ios {
 
 /// Where a value lives: `channelOffset` channels into buffer `buffer`, whose
 /// tensors are `rootChannels` channels wide (the batch stride).
@@ -41,19 +43,19 @@ class MemoryPlan {
 public:
   /// Plans `func`, a scheduled function (body = ios.stage ops). Emits an
   /// error and fails on values it cannot place (dynamic shapes, ...).
-  static FailureOr<MemoryPlan> compute(func::FuncOp func);
+  static mlir::FailureOr<MemoryPlan> compute(mlir::FunctionOpInterface func);
 
   /// The op result a stage/group result stands for (through the yields).
-  Value resolve(Value v) const;
-  const Storage &storageOf(Value v) const;
+  mlir::Value resolve(mlir::Value v) const;
+  const Storage &storageOf(mlir::Value v) const;
   const Buffer &buffer(unsigned i) const { return buffers[i]; }
-  ArrayRef<Buffer> getBuffers() const { return buffers; }
-  /// Concat operands written in place by their producer.
-  bool isInPlace(Value concatOperand, Operation *concat) const {
+  llvm::ArrayRef<Buffer> getBuffers() const { return buffers; }
+  /// Operands of concatenating ops written in place by their producer.
+  bool isInPlace(mlir::Value concatOperand, mlir::Operation *concat) const {
     return inPlace.contains({concatOperand, concat});
   }
-  /// Flattens that are views of their input (the others copy).
-  bool isView(Operation *op) const { return views.contains(op); }
+  /// Reshapes that are views of their input (the others copy).
+  bool isView(mlir::Operation *op) const { return views.contains(op); }
 
   int64_t arenaFloats() const { return arena; }
   /// The sum of all buffers' sizes: what the program would need without
@@ -62,15 +64,15 @@ public:
   int numStages() const { return stages; }
 
 private:
-  llvm::DenseMap<Value, Value> resolved;
-  llvm::DenseMap<Value, Storage> storage;
-  llvm::DenseSet<std::pair<Value, Operation *>> inPlace;
-  llvm::DenseSet<Operation *> views;
-  SmallVector<Buffer> buffers;
+  llvm::DenseMap<mlir::Value, mlir::Value> resolved;
+  llvm::DenseMap<mlir::Value, Storage> storage;
+  llvm::DenseSet<std::pair<mlir::Value, mlir::Operation *>> inPlace;
+  llvm::DenseSet<mlir::Operation *> views;
+  llvm::SmallVector<Buffer> buffers;
   int64_t arena = 0, tensors = 0;
   int stages = 0;
 };
 
-} // namespace mlir::ios
+} // namespace ios
 
-#endif // IOS_CONVERSION_MEMORYPLAN_H
+#endif // IOS_DIALECT_IOS_ANALYSIS_MEMORYPLAN_H

@@ -1,19 +1,38 @@
 //===- SyntheticGraphs.h - Benchmark-shaped graphs and a toy cost -*- C++ -*-===//
 //
-// Graph builders with the structure of the IOS benchmark networks (for tests
-// and ios-sched-bench, before the model zoo / MLIR importers exist), and a
-// simple deterministic analytic stage cost. Not a profiler: the real ones
-// live in lib/Profiler.
+// Test support (never linked into the compiler): graph builders with the
+// structure of the IOS benchmark networks, for the scheduler core's tests and
+// ios-sched-bench, without MLIR; and a simple deterministic analytic stage
+// cost. Not a profiler: the real ones live in lib/Profiler.
+//
+// Merges follow the original IOS's own rule (convolutions reading the same
+// value with equal stride, input and output spatial size, activation and
+// batch; kernels and paddings free), so these graphs have exactly the
+// original's search space. The compiler's rule (the dialect's
+// SchedulableOpInterface) is stricter: it only merges what it can compute
+// exactly.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef IOS_SCHEDULER_SYNTHETICGRAPHS_H
-#define IOS_SCHEDULER_SYNTHETICGRAPHS_H
+#ifndef IOS_TEST_LIB_SCHEDULER_SYNTHETICGRAPHS_H
+#define IOS_TEST_LIB_SCHEDULER_SYNTHETICGRAPHS_H
 
 #include "ios/Scheduler/Graph.h"
 #include "ios/Scheduler/StageCost.h"
 
 namespace ios::sched::synthetic {
+
+/// IOS's merge key of a conv signature ("conv", groups 1) reading channels
+/// [begin, end) of `producer`: equal keys <=> IOS merges them. std::nullopt
+/// for anything IOS never merges.
+std::optional<std::string> iosMergeKey(const OpSignature &sig,
+                                       NodeId producer, int64_t begin,
+                                       int64_t end);
+
+/// The merged conv of a merge stage over signatures built like NetBuilder's:
+/// output channels summed, kernel and padding the maxima, groups 1.
+llvm::Expected<OpSignature> mergeConvs(const Graph &g,
+                                       llvm::ArrayRef<unsigned> nodeIdxs);
 
 /// Builds a CNN graph with IOS's value semantics: an op's input is a list of
 /// terms, each term a list of values summed element-wise, the terms
@@ -116,4 +135,4 @@ public:
 
 } // namespace ios::sched::synthetic
 
-#endif // IOS_SCHEDULER_SYNTHETICGRAPHS_H
+#endif // IOS_TEST_LIB_SCHEDULER_SYNTHETICGRAPHS_H

@@ -1,18 +1,14 @@
 //===- ScheduleGraph.cpp - ios functions as scheduler graphs --------------===//
 
-#include "ios/Transforms/ScheduleGraph.h"
+#include "ios/Dialect/IOS/Transforms/ScheduleGraph.h"
 
 #include "ios/Dialect/IOS/IR/IOSOps.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
-using namespace mlir::ios;
+using namespace ios;
 
 //===----------------------------------------------------------------------===//
 // Signatures
@@ -20,7 +16,19 @@ using namespace mlir::ios;
 
 namespace {
 
-/// Per-sample shape: the tensor's shape without its leading batch dimension.
+/// Whether `v` is a parameter: a function argument marked ios.param, or a
+/// constant. Parameters are not activations: they are not part of an op's
+/// input shapes and create no edges.
+bool isParameter(Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+    return func && func.getArgAttr(arg.getArgNumber(),
+                                   IOSDialect::kParamAttrName);
+  }
+  return matchPattern(v, m_Constant());
+}
+
+/// Per-sample shape of a ranked tensor (batch dropped); empty otherwise.
 SmallVector<int64_t, 4> perSample(Type type) {
   auto t = dyn_cast<RankedTensorType>(type);
   if (!t || t.getRank() == 0)
@@ -28,89 +36,25 @@ SmallVector<int64_t, 4> perSample(Type type) {
   return SmallVector<int64_t, 4>(t.getShape().drop_front());
 }
 
-int64_t batchOf(Type type) {
-  auto t = dyn_cast<RankedTensorType>(type);
-  if (!t || t.getRank() == 0 || t.isDynamicDim(0))
-    return 1;
-  return t.getDimSize(0);
-}
-
-/// Whether `v` is a parameter: a function argument marked ios.param, or a
-/// constant. Parameters are not activations: they are not part of an op's
-/// input shapes and create no edges.
-bool isParameter(Value v) {
-  if (auto arg = dyn_cast<BlockArgument>(v)) {
-    auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
-    return func && func.getArgAttr(arg.getArgNumber(),
-                                   IOSDialect::kParamAttrName);
-  }
-  return matchPattern(v, m_Constant());
-}
-
-StringRef actName(Activation act) {
-  return act == Activation::none ? "identity" : stringifyActivation(act);
-}
-
 } // namespace
 
-sched::OpSignature mlir::ios::signatureOf(Operation *op) {
-  sched::OpSignature sig;
+sched::OpSignature ios::signatureOf(Operation *op) {
+  if (auto iface = dyn_cast<SchedulableOpInterface>(op))
+    return iface.getScheduleSignature();
+  // An op that does not implement the interface: what can be read off its
+  // types. It declares no work (`modeled` stays false).
+  sched::OpSignature sig(op->getName().getStringRef().str());
   for (Value operand : op->getOperands())
     if (!isParameter(operand))
       sig.inputShapes.push_back(perSample(operand.getType()));
-  if (op->getNumResults() >= 1) {
-    sig.outputShape = perSample(op->getResult(0).getType());
-    sig.batch = batchOf(op->getResult(0).getType());
-  } else if (op->getNumOperands() >= 1) {
-    sig.batch = batchOf(op->getOperand(0).getType());
-  }
-  llvm::TypeSwitch<Operation *>(op)
-      .Case([&](Conv2dOp c) {
-        auto w = c.getWeight().getType().getShape();
-        sig.kind = "conv";
-        // The conv's only activation input is its input; a weight or bias
-        // computed by graph ops is still an edge but not an input shape.
-        sig.inputShapes = {perSample(c.getInput().getType())};
-        sig.set("out_channels", w[0]);
-        sig.set("kernel", {w[2], w[3]});
-        sig.set("stride", c.getStrides());
-        sig.set("padding", c.getPadding());
-        sig.set("dilation", c.getDilations());
-        sig.set("groups", int64_t(c.getGroups()));
-        sig.set("act", actName(c.getAct()).str());
-      })
-      .Case([&](Pool2dOp p) {
-        sig.kind = "pool";
-        sig.set("pool_type", stringifyPoolKind(p.getKind()).str());
-        if (auto k = p.getKernel()) {
-          sig.set("kernel", *k);
-          sig.set("stride", p.getStrides() ? *p.getStrides() : *k);
-          static const int64_t zeros[] = {0, 0};
-          sig.set("padding", p.getPadding() ? *p.getPadding()
-                                            : ArrayRef<int64_t>(zeros));
-        }
-      })
-      .Case([&](ActivationOp a) {
-        sig.kind = "activation";
-        sig.set("act_type", stringifyActivation(a.getKind()).str());
-      })
-      .Case([&](AddOp) { sig.kind = "add"; })
-      .Case([&](MulOp) { sig.kind = "mul"; })
-      .Case([&](ConcatOp) { sig.kind = "concat"; })
-      .Case([&](SliceOp s) {
-        sig.kind = "slice";
-        sig.set("begin", int64_t(s.getBegin()));
-        sig.set("end", int64_t(s.getEnd()));
-      })
-      .Case([&](FlattenOp) { sig.kind = "flatten"; })
-      .Case([&](LinearOp l) {
-        sig.kind = "linear";
-        sig.set("out_features", l.getWeight().getType().getDimSize(0));
-      })
-      .Case([&](SoftmaxOp) { sig.kind = "softmax"; })
-      .Default([&](Operation *op) {
-        sig.kind = op->getName().getStringRef().str();
-      });
+  Type shaped = op->getNumResults() ? op->getResult(0).getType()
+                : op->getNumOperands() ? op->getOperand(0).getType()
+                                       : Type();
+  if (op->getNumResults())
+    sig.outputShape = perSample(shaped);
+  if (auto t = dyn_cast_or_null<RankedTensorType>(shaped);
+      t && t.getRank() > 0 && !t.isDynamicDim(0))
+    sig.batch = t.getDimSize(0);
   return sig;
 }
 
@@ -133,30 +77,34 @@ static std::string nodeName(Operation *op, unsigned index) {
 }
 
 FailureOr<ScheduleGraph>
-mlir::ios::buildScheduleGraph(func::FuncOp func,
-                              const ScheduleGraphOptions &opts) {
-  if (!func.getBody().hasOneBlock())
-    return func.emitOpError()
+ios::buildScheduleGraph(FunctionOpInterface func,
+                        const ScheduleGraphOptions &opts) {
+  if (!func.getFunctionBody().hasOneBlock())
+    return emitError(func.getLoc())
            << "ios-schedule expects a function with a single block";
   ScheduleGraph result;
-  Block &body = func.getBody().front();
+  Block &body = func.getFunctionBody().front();
   llvm::DenseMap<Operation *, sched::NodeId> ids;
   for (Operation &op : body.without_terminator()) {
     if (isa<StageOp>(op))
-      return op.emitOpError()
-             << "function @" << func.getSymName()
+      return emitError(op.getLoc())
+             << "'" << op.getName() << "' op function @"
+             << SymbolTable::getSymbolName(func).getValue()
              << " is already scheduled; ios-schedule takes graph-level IR";
     // Parameters and their preparation stay outside the schedule.
     if (op.hasTrait<OpTrait::ConstantLike>() ||
-        (!isGraphOp(&op) && op.getNumOperands() > 0 &&
+        (!isa<SchedulableOpInterface>(op) && op.getNumOperands() > 0 &&
          llvm::all_of(op.getOperands(), isParameter)))
       continue;
     if (op.getNumRegions() != 0)
-      return op.emitOpError() << "cannot be scheduled: ops with regions are "
-                                 "not supported by ios-schedule";
+      return emitError(op.getLoc())
+             << "'" << op.getName()
+             << "' op cannot be scheduled: ops with regions are not supported "
+                "by ios-schedule";
     if (op.getNumResults() == 0)
-      return op.emitOpError()
-             << "cannot be scheduled: it has no results (ios-schedule "
+      return emitError(op.getLoc())
+             << "'" << op.getName()
+             << "' op cannot be scheduled: it has no results (ios-schedule "
                 "schedules value-semantic ops)";
     ids[&op] = result.ops.size();
     result.ops.push_back(&op);
@@ -207,25 +155,8 @@ mlir::ios::buildScheduleGraph(func::FuncOp func,
     for (Value v : op->getOperands())
       if (Operation *def = v.getDefiningOp(); def && ids.count(def))
         edges.push_back({ids[def], sched::NodeId(i)});
-    // The merge rules need the exact value a conv reads. Dilated convs never
-    // merge (the merged conv is undilated): they get no single input.
-    if (auto conv = dyn_cast<Conv2dOp>(op)) {
-      bool dilated = llvm::any_of(conv.getDilations(),
-                                  [](int64_t d) { return d != 1; });
-      Value in = conv.getInput();
-      int64_t channels = cast<RankedTensorType>(in.getType()).getDimSize(1);
-      sched::ValueRef ref;
-      ref.begin = 0;
-      ref.end = channels;
-      if (Operation *def = in.getDefiningOp(); def && ids.count(def))
-        ref.producer = ids[def];
-      else if (auto arg = dyn_cast<BlockArgument>(in))
-        ref.producer = -1 - sched::NodeId(arg.getArgNumber());
-      else
-        dilated = true; // a constant input: nothing to share
-      if (!dilated)
-        node.input = ref;
-    }
+    if (auto iface = dyn_cast<SchedulableOpInterface>(op))
+      node.mergeKey = iface.getMergeKey();
     result.batch = node.sig.batch;
     nodes.push_back(std::move(node));
   }
@@ -237,10 +168,26 @@ mlir::ios::buildScheduleGraph(func::FuncOp func,
       }))
     for (sched::NodeSpec &n : nodes)
       n.blockHint = n.partHint;
+  // A merge stage runs what the first member's interface says.
+  sched::MergeFn merge = [ops = result.ops](const sched::Graph &g,
+                                            ArrayRef<unsigned> idxs)
+      -> llvm::Expected<sched::OpSignature> {
+    SmallVector<Operation *> members;
+    for (unsigned i : idxs)
+      members.push_back(ops[g.node(i).id]);
+    FailureOr<sched::OpSignature> sig =
+        cast<SchedulableOpInterface>(members.front())
+            .getMergedSignature(members);
+    if (failed(sig))
+      return llvm::createStringError("'" +
+                                     members.front()->getName().getStringRef() +
+                                     "' gave no merged signature");
+    return std::move(*sig);
+  };
   llvm::Expected<sched::Graph> graph =
-      sched::Graph::build(std::move(nodes), edges);
+      sched::Graph::build(std::move(nodes), edges, std::move(merge));
   if (!graph)
-    return func.emitOpError()
+    return emitError(func.getLoc())
            << "cannot be scheduled: " << llvm::toString(graph.takeError());
   result.graph.emplace(std::move(*graph));
   return result;

@@ -1,16 +1,82 @@
 //===- SyntheticGraphs.cpp - Benchmark-shaped graphs and a toy cost -------===//
 
-#include "ios/Scheduler/SyntheticGraphs.h"
+#include "Scheduler/SyntheticGraphs.h"
 
 #include "llvm/ADT/StringExtras.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace ios::sched;
 using namespace ios::sched::synthetic;
 using llvm::createStringError;
 using llvm::inconvertibleErrorCode;
+
+//===----------------------------------------------------------------------===//
+// IOS's merge rule
+//===----------------------------------------------------------------------===//
+
+namespace {
+llvm::ArrayRef<int64_t> spatial(llvm::ArrayRef<int64_t> shape) {
+  return shape.size() < 2 ? shape : shape.take_back(2);
+}
+
+void printInts(llvm::raw_ostream &os, llvm::ArrayRef<int64_t> v) {
+  os << '[';
+  for (int64_t x : v)
+    os << x << ',';
+  os << ']';
+}
+} // namespace
+
+std::optional<std::string>
+ios::sched::synthetic::iosMergeKey(const OpSignature &sig, NodeId producer,
+                                   int64_t begin, int64_t end) {
+  if (sig.kind != "conv" || sig.getInt("groups").value_or(1) != 1 ||
+      sig.inputShapes.size() != 1)
+    return std::nullopt;
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << producer << ':' << begin << ':' << end << ";s";
+  printInts(os, sig.getInts("stride").value_or(llvm::ArrayRef<int64_t>()));
+  os << ";i";
+  printInts(os, spatial(sig.inputShapes[0]));
+  os << ";o";
+  printInts(os, spatial(sig.outputShape));
+  os << ";a=" << sig.getStr("act").value_or("identity")
+     << ";b=" << sig.batch;
+  return key;
+}
+
+llvm::Expected<OpSignature>
+ios::sched::synthetic::mergeConvs(const Graph &g,
+                                  llvm::ArrayRef<unsigned> nodeIdxs) {
+  if (nodeIdxs.size() < 2)
+    return createStringError(inconvertibleErrorCode(),
+                             "a merge of fewer than two convs");
+  OpSignature merged = g.node(nodeIdxs[0]).sig;
+  int64_t cout = 0, kh = 1, kw = 1, ph = 0, pw = 0;
+  for (unsigned v : nodeIdxs) {
+    const OpSignature &s = g.node(v).sig;
+    if (s.kind != "conv" || s.outputShape.empty())
+      return createStringError(inconvertibleErrorCode(),
+                               "merge of a non-conv op '%s'", s.kind.c_str());
+    cout += s.outputShape[0];
+    if (auto k = s.getInts("kernel"); k && k->size() == 2) {
+      kh = std::max(kh, (*k)[0]);
+      kw = std::max(kw, (*k)[1]);
+    }
+    if (auto p = s.getInts("padding"); p && p->size() == 2) {
+      ph = std::max(ph, (*p)[0]);
+      pw = std::max(pw, (*p)[1]);
+    }
+  }
+  merged.set("kernel", {kh, kw}).set("padding", {ph, pw}).set("groups", 1);
+  merged.set("out_channels", cout);
+  merged.outputShape[0] = cout;
+  return merged;
+}
 
 //===----------------------------------------------------------------------===//
 // NetBuilder
@@ -36,7 +102,8 @@ NodeId NetBuilder::addNode(OpSignature sig, const Terms &in,
   sig.batch = batch;
   ns.sig = std::move(sig);
   if (in.size() == 1 && in[0].size() == 1)
-    ns.input = ValueRef{in[0][0].node, in[0][0].begin, in[0][0].end};
+    ns.mergeKey =
+        iosMergeKey(ns.sig, in[0][0].node, in[0][0].begin, in[0][0].end);
   ns.unit = unit;
   ns.partHint = partHint;
   ns.blockHint = blockHint;
@@ -129,7 +196,7 @@ NetBuilder::Val NetBuilder::reluConv(const Terms &in, int64_t outC, int64_t k,
 }
 
 llvm::Expected<Graph> NetBuilder::finish() {
-  return Graph::build(std::move(nodes), edges);
+  return Graph::build(std::move(nodes), edges, mergeConvs);
 }
 
 //===----------------------------------------------------------------------===//
@@ -491,22 +558,15 @@ SimpleAnalyticCost::opTime(const OpSignature &sig) {
 
 double SimpleAnalyticCost::getCost(const Graph &g, const Stage &stage) {
   if (stage.strategy == Strategy::Merge && stage.groups.size() > 1) {
-    const OpSignature &first = g.nodeById(stage.groups[0][0]).sig;
-    OpSignature merged = first;
-    int64_t cout = 0, kh = 1, kw = 1;
-    for (const auto &grp : stage.groups) {
-      const OpSignature &s = g.nodeById(grp[0]).sig;
-      cout += s.outputShape.empty() ? 0 : s.outputShape[0];
-      if (auto k = s.getInts("kernel"); k && k->size() == 2) {
-        kh = std::max(kh, (*k)[0]);
-        kw = std::max(kw, (*k)[1]);
-      }
+    llvm::SmallVector<unsigned> idxs;
+    for (const auto &grp : stage.groups)
+      idxs.push_back(*g.indexOf(grp[0]));
+    llvm::Expected<OpSignature> merged = g.mergedSignature(idxs);
+    if (!merged) {
+      llvm::consumeError(merged.takeError());
+      return std::numeric_limits<double>::quiet_NaN();
     }
-    merged.set("kernel", {kh, kw});
-    merged.set("out_channels", cout);
-    if (!merged.outputShape.empty())
-      merged.outputShape[0] = cout;
-    return opTime(merged).first;
+    return opTime(*merged).first;
   }
   double longest = 0, work = 0;
   for (const auto &grp : stage.groups) {

@@ -1,0 +1,5 @@
+//===- IOSInterfaces.cpp - The schedulable-op interface -------------------===//
+
+#include "ios/Dialect/IOS/IR/IOSInterfaces.h"
+
+#include "ios/Dialect/IOS/IR/IOSInterfaces.cpp.inc"

@@ -1,0 +1,370 @@
+//===- SchedulableOps.cpp - What each ios op means to the scheduler -------===//
+//
+// The SchedulableOpInterface implementations of the graph ops: signatures
+// (what the scheduler, the cost cache and the profilers see, with the
+// kernels each op launches as the original IOS runtime launches them:
+// cuDNN convolutions with fused bias + activation, a separate bias add when
+// there is no activation, one copy per concat operand, ...), memory layout
+// facts, and the convolution merge.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ios/Dialect/IOS/IR/IOSOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace ios;
+using sched::KernelWork;
+using sched::OpSignature;
+
+namespace {
+
+/// Per-sample shape: the tensor's shape without its leading batch dimension.
+SmallVector<int64_t, 4> perSample(Type type) {
+  auto t = cast<RankedTensorType>(type);
+  return SmallVector<int64_t, 4>(t.getShape().drop_front());
+}
+
+double elements(int64_t batch, ArrayRef<int64_t> perSampleShape) {
+  double e = double(batch);
+  for (int64_t d : perSampleShape)
+    e *= double(d);
+  return e;
+}
+
+/// The signature every op starts from: `activations` are its operands that
+/// are tensors of the network (not parameters); the result is result 0.
+OpSignature baseSignature(Operation *op, StringRef kind,
+                          ValueRange activations) {
+  OpSignature sig(kind.str());
+  for (Value v : activations)
+    sig.inputShapes.push_back(perSample(v.getType()));
+  auto result = cast<RankedTensorType>(op->getResult(0).getType());
+  sig.outputShape = perSample(result);
+  sig.batch = result.getDimSize(0);
+  sig.modeled = true;
+  return sig;
+}
+
+double outputElements(const OpSignature &sig) {
+  return elements(sig.batch, sig.outputShape);
+}
+
+double inputElements(const OpSignature &sig) {
+  double e = 0;
+  for (const auto &shape : sig.inputShapes)
+    e += elements(sig.batch, shape);
+  return e;
+}
+
+KernelWork memoryPass(const char *what, double bytes, double outElements) {
+  KernelWork k;
+  k.kind = KernelWork::Kind::Memory;
+  k.what = what;
+  k.bytes = bytes;
+  k.elements = outElements;
+  return k;
+}
+
+/// One read of the inputs and one write of the output.
+KernelWork elementwise(const OpSignature &sig) {
+  double out = outputElements(sig);
+  return memoryPass("elementwise", 4 * (inputElements(sig) + out), out);
+}
+
+StringRef actName(Activation act) {
+  return act == Activation::none ? "identity" : stringifyActivation(act);
+}
+
+/// A convolution as the scheduler sees it, for ops that exist and for the
+/// merged convolution of a merge stage before it is built.
+struct ConvShape {
+  RankedTensorType input;
+  int64_t outChannels, kh, kw;
+  ArrayRef<int64_t> strides, padding, dilations;
+  int64_t groups;
+  Activation act;
+  ArrayRef<int64_t> outputShape; ///< N, C, H, W
+};
+
+OpSignature convSignature(const ConvShape &c) {
+  OpSignature sig("conv");
+  sig.inputShapes.push_back(perSample(c.input));
+  sig.outputShape.assign(c.outputShape.begin() + 1, c.outputShape.end());
+  sig.batch = c.outputShape[0];
+  sig.modeled = true;
+  sig.set("out_channels", c.outChannels)
+      .set("kernel", {c.kh, c.kw})
+      .set("stride", c.strides)
+      .set("padding", c.padding)
+      .set("dilation", c.dilations)
+      .set("groups", c.groups)
+      .set("act", actName(c.act).str());
+
+  // cuDNN's implicit-GEMM (or Winograd, 3x3 stride 1) convolution, or a
+  // depthwise kernel; the bias is fused with the activation, else a
+  // separate cudnnAddTensor.
+  double out = outputElements(sig), in = inputElements(sig);
+  double cin = double(c.input.getDimSize(1)), groups = double(c.groups);
+  double cout = double(c.outChannels), window = double(c.kh * c.kw);
+  double macs = out * (cin / groups) * window;
+  KernelWork k;
+  k.what = "conv";
+  k.flops = 2 * macs;
+  k.bytes = 4 * (in + cout * (cin / groups) * window + out);
+  k.libraryCall = true;
+  if (c.groups > 1 && c.groups == c.input.getDimSize(1)) {
+    k.kind = KernelWork::Kind::Depthwise;
+    k.what = "dwconv";
+    k.elements = out;
+  } else {
+    k.kind = KernelWork::Kind::Gemm;
+    k.rows = out / std::max(cout, 1.0); // batch x output pixels
+    k.cols = cout / groups;
+    k.tiles = groups;
+    k.winograd = c.kh == 3 && c.kw == 3 && c.strides[0] == 1 &&
+                 c.strides[1] == 1 && c.groups == 1;
+  }
+  sig.work.push_back(k);
+  if (c.act == Activation::none)
+    sig.work.push_back(memoryPass("bias", 8 * out, out));
+  return sig;
+}
+
+ConvShape shapeOf(Conv2dOp op) {
+  auto w = op.getWeight().getType().getShape();
+  return {op.getInput().getType(),
+          w[0],
+          w[2],
+          w[3],
+          op.getStrides(),
+          op.getPadding(),
+          op.getDilations(),
+          op.getGroups(),
+          op.getAct(),
+          op.getType().getShape()};
+}
+
+/// Zero-pads `weight` (O x C x kh x kw) to O x C x KH x KW, centred.
+Value padWeight(OpBuilder &b, Location loc, Value weight, int64_t kh,
+                int64_t kw) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  auto shape = type.getShape();
+  if (shape[2] == kh && shape[3] == kw)
+    return weight;
+  int64_t top = (kh - shape[2]) / 2, left = (kw - shape[3]) / 2;
+  SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                   b.getIndexAttr(top), b.getIndexAttr(left)};
+  SmallVector<OpFoldResult> high = {
+      b.getIndexAttr(0), b.getIndexAttr(0),
+      b.getIndexAttr(kh - shape[2] - top),
+      b.getIndexAttr(kw - shape[3] - left)};
+  auto padded = RankedTensorType::get({shape[0], shape[1], kh, kw},
+                                      type.getElementType());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  return tensor::PadOp::create(b, loc, padded, weight, low, high, zero);
+}
+
+/// The merged convolution of `members` (equal merge keys): the largest
+/// kernel and padding (the keys make the smaller kernels centred in it),
+/// output channels summed.
+struct MergedConv {
+  int64_t kh = 0, kw = 0, ph = 0, pw = 0, outChannels = 0;
+};
+MergedConv mergedConv(ArrayRef<Operation *> members) {
+  MergedConv m;
+  for (Operation *op : members) {
+    auto c = cast<Conv2dOp>(op);
+    auto w = c.getWeight().getType().getShape();
+    m.kh = std::max(m.kh, w[2]);
+    m.kw = std::max(m.kw, w[3]);
+    m.ph = std::max(m.ph, c.getPadding()[0]);
+    m.pw = std::max(m.pw, c.getPadding()[1]);
+    m.outChannels += w[0];
+  }
+  return m;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// conv2d
+//===----------------------------------------------------------------------===//
+
+OpSignature Conv2dOp::getScheduleSignature() {
+  return convSignature(shapeOf(*this));
+}
+
+std::optional<std::string> Conv2dOp::getMergeKey() {
+  // The merged convolution is dense and undilated.
+  if (getGroups() != 1 ||
+      llvm::any_of(getDilations(), [](int64_t d) { return d != 1; }))
+    return std::nullopt;
+  // Zero-padding a kernel to a larger one, centred, computes the same
+  // function iff the padding grows by half the kernel growth: iff
+  // kernel - 2 * padding (the window's extent beyond the output grid) is
+  // equal. With the same input and stride the outputs then have one shape.
+  auto w = getWeight().getType().getShape();
+  auto s = getStrides(), p = getPadding();
+  return llvm::formatv("conv;in={0};stride={1}x{2};centre={3}x{4};act={5}",
+                       getInput().getAsOpaquePointer(), s[0], s[1],
+                       w[2] - 2 * p[0], w[3] - 2 * p[1],
+                       stringifyActivation(getAct()))
+      .str();
+}
+
+FailureOr<OpSignature>
+Conv2dOp::getMergedSignature(ArrayRef<Operation *> members) {
+  MergedConv m = mergedConv(members);
+  int64_t pad[] = {m.ph, m.pw};
+  SmallVector<int64_t, 4> out(getType().getShape());
+  out[1] = m.outChannels;
+  return convSignature({getInput().getType(), m.outChannels, m.kh, m.kw,
+                        getStrides(), pad, kDefaultOnes, 1, getAct(), out});
+}
+
+FailureOr<SmallVector<Operation *>>
+Conv2dOp::buildMerge(OpBuilder &b, ArrayRef<Operation *> members) {
+  std::optional<std::string> key = getMergeKey();
+  for (Operation *op : members) {
+    auto c = dyn_cast<Conv2dOp>(op);
+    if (!key || !c || c.getMergeKey() != key)
+      return op->emitOpError()
+             << "cannot be merged exactly with " << getOperationName()
+             << " at " << getLoc();
+  }
+  MergedConv m = mergedConv(members);
+  Location loc = b.getFusedLoc(llvm::to_vector(
+      llvm::map_range(members, [](Operation *op) { return op->getLoc(); })));
+  SmallVector<Value> weights, biases;
+  for (Operation *op : members) {
+    auto c = cast<Conv2dOp>(op);
+    weights.push_back(padWeight(b, c.getLoc(), c.getWeight(), m.kh, m.kw));
+    biases.push_back(c.getBias());
+  }
+  Value weight = tensor::ConcatOp::create(b, loc, 0, weights);
+  Value bias = tensor::ConcatOp::create(b, loc, 0, biases);
+  auto merged = Conv2dOp::create(
+      b, loc, getInput(), weight, bias, getStridesAttr(),
+      b.getDenseI64ArrayAttr({m.ph, m.pw}), b.getDenseI64ArrayAttr({1, 1}),
+      b.getI64IntegerAttr(1), getActAttr());
+  SmallVector<Operation *> ops = {merged};
+  int64_t offset = 0;
+  for (Operation *op : members) {
+    auto c = cast<Conv2dOp>(op);
+    int64_t channels = c.getType().getDimSize(1);
+    auto slice =
+        SliceOp::create(b, c.getLoc(), merged, offset, offset + channels);
+    offset += channels;
+    c.getResult().replaceAllUsesWith(slice.getResult());
+    ops.push_back(slice);
+  }
+  for (Operation *op : members)
+    op->erase();
+  return ops;
+}
+
+//===----------------------------------------------------------------------===//
+// The other graph ops
+//===----------------------------------------------------------------------===//
+
+OpSignature Pool2dOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "pool", getInput());
+  sig.set("pool_type", stringifyPoolKind(getKind()).str());
+  if (auto k = getKernel()) {
+    sig.set("kernel", *k);
+    sig.set("stride", getStrides() ? *getStrides() : *k);
+    sig.set("padding", getPadding() ? *getPadding()
+                                    : ArrayRef<int64_t>(kDefaultZeros));
+  }
+  double out = outputElements(sig);
+  KernelWork k = memoryPass("pool", 4 * (inputElements(sig) + out), out);
+  // Global pooling reduces whole planes.
+  if (isGlobal())
+    k.planes = out;
+  sig.work.push_back(k);
+  return sig;
+}
+
+OpSignature ActivationOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "activation", getInput());
+  sig.set("act_type", stringifyActivation(getKind()).str());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature AddOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "add", getInputs());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature MulOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "mul", getOperands());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature ConcatOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "concat", getInputs());
+  // The original runtime materialises a concat with one copy per operand.
+  for (const auto &shape : sig.inputShapes) {
+    double e = elements(sig.batch, shape);
+    sig.work.push_back(memoryPass("copy", 8 * e, e));
+  }
+  return sig;
+}
+
+bool ConcatOp::concatenatesOperands() { return true; }
+
+OpSignature SliceOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "slice", getInput());
+  sig.set("begin", int64_t(getBegin()));
+  sig.set("end", int64_t(getEnd()));
+  // A channel slice is a view at batch 1 (contiguous in NCHW); the original
+  // runtime copies it otherwise.
+  if (sig.batch != 1) {
+    double out = outputElements(sig);
+    sig.work.push_back(memoryPass("copy", 8 * out, out));
+  }
+  return sig;
+}
+
+ResultLayout SliceOp::getResultLayout() {
+  return ResultLayout::channelSlice(getBegin());
+}
+
+OpSignature FlattenOp::getScheduleSignature() {
+  return baseSignature(*this, "flatten", getInput()); // a view
+}
+
+ResultLayout FlattenOp::getResultLayout() { return ResultLayout::reshape(); }
+
+OpSignature LinearOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "linear", getInput());
+  sig.set("out_features", getWeight().getType().getDimSize(0));
+  double n = double(sig.batch);
+  double k = double(getInput().getType().getDimSize(1));
+  double m = double(getWeight().getType().getDimSize(0));
+  KernelWork gemm;
+  gemm.kind = KernelWork::Kind::Gemm;
+  gemm.what = "gemm";
+  gemm.flops = 2 * n * k * m;
+  gemm.bytes = 4 * (n * k + k * m + n * m);
+  gemm.rows = n;
+  gemm.cols = m;
+  gemm.libraryCall = true;
+  sig.work.push_back(gemm);
+  double out = outputElements(sig);
+  sig.work.push_back(memoryPass("bias", 8 * out, out));
+  return sig;
+}
+
+OpSignature SoftmaxOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "softmax", getInput());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}

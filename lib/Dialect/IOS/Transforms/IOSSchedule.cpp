@@ -1,0 +1,333 @@
+//===- IOSSchedule.cpp - The ios-schedule pass ----------------------------===//
+
+#include "ios/Dialect/IOS/IR/IOSOps.h"
+#include "ios/Dialect/IOS/Transforms/Passes.h"
+#include "ios/Dialect/IOS/Transforms/ScheduleGraph.h"
+#include "ios/Profiler/Profiler.h"
+#include "ios/Scheduler/Scheduler.h"
+#include "ios/Scheduler/UnitSet.h"
+#include "ios/Support/FileOutput.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+#include <mutex>
+
+#define DEBUG_TYPE "ios-schedule"
+
+namespace ios {
+#define GEN_PASS_DEF_IOSSCHEDULE
+#include "ios/Dialect/IOS/Transforms/Passes.h.inc"
+} // namespace ios
+
+using namespace mlir;
+using namespace ios;
+
+namespace {
+
+/// Latencies are recorded in the IR to the nanosecond: estimates carry no
+/// more precision, and sums of table costs then print as written.
+double roundToNs(double ms) { return std::round(ms * 1e6) / 1e6; }
+
+/// What every copy of the pass shares (the pass manager clones a function
+/// pass per thread): the profiler, the stage-cost cache and the report.
+struct SharedState {
+  std::mutex mutex;
+  std::shared_ptr<prof::Profiler> profiler;
+  /// The profiler could not be created (reported once).
+  bool profilerFailed = false;
+  sched::StageCostCache cache;
+  /// Report entries of the functions scheduled so far.
+  llvm::json::Object functions;
+};
+
+struct IOSSchedulePass : ios::impl::IOSScheduleBase<IOSSchedulePass> {
+  using Base::Base;
+  IOSSchedulePass(const IOSScheduleOptions &options,
+                  std::shared_ptr<prof::Profiler> profiler)
+      : Base(options) {
+    state->profiler = std::move(profiler);
+  }
+
+  void runOnOperation() override;
+
+private:
+  LogicalResult checkOptions(Location loc);
+  FailureOr<sched::SchedulerOptions> schedulerOptions();
+  prof::Profiler *getProfiler(Location loc);
+  LogicalResult scheduleFunction(FunctionOpInterface func,
+                                 prof::Profiler &profiler);
+  LogicalResult checkCostModels(const ScheduleGraph &graph,
+                                const prof::Profiler &profiler);
+  void writeReport(Location loc);
+
+  std::shared_ptr<SharedState> state = std::make_shared<SharedState>();
+};
+
+LogicalResult IOSSchedulePass::checkOptions(Location loc) {
+  if (maxGroupSize == 0 || maxGroups == 0)
+    return emitError(loc)
+           << "ios-schedule: max-group-size and max-groups must be positive";
+  if (maxPartSize == 0 || maxPartSize > sched::UnitSet::kCapacity)
+    return emitError(loc) << "ios-schedule: max-part-size must be in [1, "
+                          << sched::UnitSet::kCapacity << "], got "
+                          << unsigned(maxPartSize);
+  return success();
+}
+
+FailureOr<sched::SchedulerOptions> IOSSchedulePass::schedulerOptions() {
+  sched::SchedulerOptions opts;
+  switch (strategy) {
+  case ScheduleStrategy::concurrent:
+    opts.variant = sched::Variant::Concurrent;
+    break;
+  case ScheduleStrategy::merge:
+    opts.variant = sched::Variant::Merge;
+    break;
+  default:
+    opts.variant = sched::Variant::Both;
+    break;
+  }
+  opts.mode = enumeration == Enumeration::full ? sched::EnumerationMode::Full
+                                               : sched::EnumerationMode::IOS;
+  opts.maxGroupSize = maxGroupSize;
+  opts.maxNumGroups = maxGroups;
+  opts.decomposition.maxPartSize = maxPartSize;
+  opts.stateBudget = stateBudget;
+  return opts;
+}
+
+prof::Profiler *IOSSchedulePass::getProfiler(Location loc) {
+  if (state->profiler)
+    return state->profiler.get();
+  if (state->profilerFailed)
+    return nullptr;
+  prof::ProfilerOptions popts;
+  popts.spec = profiler;
+  popts.device = device;
+  popts.record = record;
+  popts.execTimeoutSeconds = execTimeout;
+  llvm::Expected<std::unique_ptr<prof::Profiler>> p =
+      prof::createProfiler(popts);
+  if (!p) {
+    state->profilerFailed = true;
+    emitError(loc) << "ios-schedule: " << llvm::toString(p.takeError());
+    return nullptr;
+  }
+  state->profiler = std::move(*p);
+  return state->profiler.get();
+}
+
+/// Ops the profiler would cost without knowing what they compute.
+LogicalResult IOSSchedulePass::checkCostModels(const ScheduleGraph &graph,
+                                               const prof::Profiler &profiler) {
+  if (!profiler.usesDeclaredWork())
+    return success();
+  bool ok = true;
+  for (auto [i, op] : llvm::enumerate(graph.ops)) {
+    if (graph.graph->node(i).sig.modeled)
+      continue;
+    InFlightDiagnostic diag =
+        strict ? emitError(op->getLoc()) : emitWarning(op->getLoc());
+    diag << "'" << op->getName()
+         << "' has no cost model (it does not implement the schedulable-op "
+            "interface): the "
+         << profiler.describe()
+         << " profiler costs it as one memory-bound pass over its operands";
+    ok &= !strict;
+  }
+  return success(ok);
+}
+
+LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
+                                                prof::Profiler &profiler) {
+  StringRef name = SymbolTable::getSymbolName(func).getValue();
+  Location loc = func.getLoc();
+  ScheduleGraphOptions graphOpts;
+  graphOpts.chainUnits = units == UnitMode::chain;
+  FailureOr<ScheduleGraph> graph = buildScheduleGraph(func, graphOpts);
+  if (failed(graph))
+    return failure();
+  if (graph->ops.empty())
+    return success();
+  if (failed(checkCostModels(*graph, profiler)))
+    return failure();
+  const sched::Graph &g = *graph->graph;
+  FailureOr<sched::SchedulerOptions> optsOr = schedulerOptions();
+  if (failed(optsOr))
+    return failure();
+  sched::SchedulerOptions opts = *optsOr;
+
+  opts.shareCostsAcrossIds = profiler.isSignatureDeterministic();
+  sched::StageCostCache *sharedCache =
+      opts.shareCostsAcrossIds ? &state->cache : nullptr;
+  prof::ProfilerCost cost(profiler);
+  uint64_t callsBefore = state->cache.numCalls,
+           hitsBefore = state->cache.numHits;
+
+  auto fail = [&](llvm::Error error) {
+    // A profiler failure is the real cause of a NaN cost: report it.
+    llvm::Error profilerError = cost.takeError();
+    std::string message = profilerError
+                              ? llvm::toString(std::move(profilerError))
+                              : llvm::toString(std::move(error));
+    if (!profilerError)
+      llvm::consumeError(std::move(profilerError));
+    else
+      llvm::consumeError(std::move(error));
+    return emitError(loc) << "ios-schedule failed on @" << name << ": "
+                          << message;
+  };
+
+  auto searchStart = std::chrono::steady_clock::now();
+  uint64_t statesSoFar = 0;
+  opts.onPartSolved = [&](const sched::PartStats &part, unsigned done,
+                          unsigned total) {
+    statesSoFar += part.states;
+    double elapsed = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - searchStart)
+                         .count();
+    std::string line = llvm::formatv(
+        "ios-schedule: @{0}: part {1}/{2} solved ({3} units, {4} states, {5} "
+        "transitions), {6} states in all, {7:F2} s\n",
+        name, done, total, part.numUnits, part.states, part.transitions,
+        statesSoFar, elapsed);
+    if (progress)
+      llvm::errs() << line;
+    else
+      LLVM_DEBUG(llvm::dbgs() << line);
+  };
+
+  llvm::Expected<sched::ScheduleResult> result =
+      strategy == ScheduleStrategy::sequential
+          ? sched::scheduleSequential(g, cost, opts.decomposition, sharedCache)
+      : strategy == ScheduleStrategy::greedy
+          ? sched::scheduleGreedy(g, cost, maxGroups, opts.decomposition,
+                                  sharedCache)
+          : sched::scheduleDP(g, cost, opts, sharedCache);
+  if (!result)
+    return fail(result.takeError());
+  for (const std::string &warning : result->stats.warnings)
+    emitWarning(loc) << "ios-schedule: @" << name << ": " << warning;
+
+  // The sequential baseline under the same profiler, for the record.
+  llvm::Expected<sched::ScheduleResult> sequential =
+      sched::scheduleSequential(g, cost, opts.decomposition, sharedCache);
+  if (!sequential)
+    return fail(sequential.takeError());
+
+  // Per-stage estimates (answered from the caches: no new profiler calls
+  // for stages the search already costed).
+  SmallVector<double> latencies;
+  for (const sched::Stage &stage : result->schedule.stages) {
+    sched::Schedule one;
+    one.stages.push_back(stage);
+    latencies.push_back(
+        roundToNs(sched::evaluateSchedule(g, one, cost, sharedCache)));
+  }
+  if (llvm::Error error = cost.takeError())
+    return emitError(loc) << "ios-schedule failed on @" << name << ": "
+                          << llvm::toString(std::move(error));
+
+  double total = roundToNs(result->schedule.cost);
+  double seqTotal = roundToNs(sequential->schedule.cost);
+  if (failed(applySchedule(func, *graph, result->schedule, latencies)))
+    return failure();
+
+  MLIRContext *ctx = func.getContext();
+  Builder b(ctx);
+  func->setAttr(IOSDialect::kScheduleAttrName,
+                ScheduleAttr::get(ctx, device, graph->batch,
+                                  profiler.describe(), strategy, enumeration,
+                                  maxGroupSize, maxGroups,
+                                  b.getF64FloatAttr(total),
+                                  b.getF64FloatAttr(seqTotal)));
+  // The IR is the schedule: drop the scheduling hints it consumed.
+  func.walk([](Operation *op) {
+    op->removeAttr(IOSDialect::kUnitAttrName);
+    op->removeAttr(IOSDialect::kPartAttrName);
+  });
+
+  sched::PartStats totals = result->stats.total();
+  ++numFunctions;
+  numParts += result->stats.parts.size();
+  numStates += totals.states;
+  numTransitions += totals.transitions;
+  numDistinctStages += totals.partStages;
+  numProfilerCalls += state->cache.numCalls - callsBefore;
+  numCacheHits += state->cache.numHits - hitsBefore;
+  numStages += result->schedule.stages.size();
+  numFallbacks += llvm::count_if(result->stats.parts,
+                                 [](const auto &p) { return p.fallback; });
+
+  state->functions[name] = llvm::json::Object{
+      {"strategy", stringifyScheduleStrategy(strategy)},
+      {"enumeration", stringifyEnumeration(enumeration)},
+      {"profiler", profiler.describe()},
+      {"batch", graph->batch},
+      {"ops", int64_t(graph->ops.size())},
+      {"units", int64_t(g.numUnits())},
+      {"latency_ms", total},
+      {"sequential_ms", seqTotal},
+      {"stages", int64_t(result->schedule.stages.size())},
+      {"stats", sched::toJSON(result->stats)},
+      {"schedule", sched::toJSON(result->schedule)}};
+  return success();
+}
+
+/// Rewrites the whole report (every function so far) in place, atomically.
+void IOSSchedulePass::writeReport(Location loc) {
+  if (report.empty())
+    return;
+  llvm::json::Value json(llvm::json::Object{
+      {"functions", llvm::json::Object(state->functions)},
+      {"profiler_calls", int64_t(state->cache.numCalls)},
+      {"cache_hits", int64_t(state->cache.numHits)}});
+  llvm::Error error =
+      writeFileAtomically(report, [&](llvm::raw_ostream &os) {
+        os << llvm::formatv("{0:2}", json) << "\n";
+        return llvm::Error::success();
+      });
+  if (error) {
+    emitError(loc) << "ios-schedule: " << llvm::toString(std::move(error));
+    signalPassFailure();
+  }
+}
+
+void IOSSchedulePass::runOnOperation() {
+  // A function, or every function nested in the op (e.g. a module).
+  SmallVector<FunctionOpInterface> funcs;
+  if (auto func = dyn_cast<FunctionOpInterface>(getOperation()))
+    funcs.push_back(func);
+  else
+    getOperation()->walk<WalkOrder::PreOrder>([&](FunctionOpInterface f) {
+      funcs.push_back(f);
+      return WalkResult::skip();
+    });
+  if (failed(checkOptions(getOperation()->getLoc())))
+    return signalPassFailure();
+  // Functions share the profiler and its cache: one at a time.
+  std::lock_guard<std::mutex> lock(state->mutex);
+  bool ok = true;
+  for (FunctionOpInterface func : funcs) {
+    if (func.isExternal())
+      continue;
+    prof::Profiler *p = getProfiler(func.getLoc());
+    ok &= p && succeeded(scheduleFunction(func, *p));
+  }
+  if (!ok)
+    return signalPassFailure();
+  writeReport(getOperation()->getLoc());
+}
+
+} // namespace
+
+std::unique_ptr<Pass>
+ios::createIOSSchedulePass(const IOSScheduleOptions &options,
+                           std::shared_ptr<prof::Profiler> profiler) {
+  return std::make_unique<IOSSchedulePass>(options, std::move(profiler));
+}
