@@ -135,11 +135,18 @@ void ios::emu::convolve(const float *x, const Tensor4 &xt, const float *w,
   for (int64_t n = 0; n < xt.n; ++n) {
     // The image, dense (descriptors may be strided).
     for (int64_t c = 0; c < C; ++c)
-      for (int64_t y = 0; y < H; ++y)
-        for (int64_t xx = 0; xx < W; ++xx) {
-          float v = x[xt.at(n, c, y, xx)];
-          image[size_t((c * H + y) * W + xx)] = tf32 ? toTf32(v) : v;
-        }
+      for (int64_t y = 0; y < H; ++y) {
+        float *row = image.data() + (c * H + y) * W;
+        const float *src = x + xt.at(n, c, y, 0);
+        if (xt.ws == 1)
+          std::copy(src, src + W, row);
+        else
+          for (int64_t xx = 0; xx < W; ++xx)
+            row[xx] = src[xx * xt.ws];
+        if (tf32)
+          for (int64_t xx = 0; xx < W; ++xx)
+            row[xx] = toTf32(row[xx]);
+      }
     for (int64_t g = 0; g < s.groups; ++g) {
       const float *plane = image.data() + g * cg * H * W;
       const float *B = plane;
@@ -209,33 +216,28 @@ void ios::emu::pool(const float *x, const Tensor4 &xt, float *y,
         }
 }
 
-float ios::emu::activate(ActMode mode, double coef, float v) {
-  switch (mode) {
-  case ActMode::Sigmoid:
-    return float(1.0 / (1.0 + std::exp(-double(v))));
-  case ActMode::Relu:
-    return v > 0.0f ? v : 0.0f;
-  case ActMode::Tanh:
-    return float(std::tanh(double(v)));
-  case ActMode::ClippedRelu:
-    return float(std::min(std::max(double(v), 0.0), coef));
-  case ActMode::Elu:
-    return v > 0.0f ? v : float(coef * (std::exp(double(v)) - 1.0));
-  case ActMode::Identity:
-    return v;
-  }
-  return v;
-}
-
 void ios::emu::activation(const float *x, const Tensor4 &xt, float *y,
                           const Tensor4 &yt, ActMode mode, double coef,
                           float alpha, float beta) {
-  for (int64_t n = 0; n < yt.n; ++n)
-    for (int64_t c = 0; c < yt.c; ++c)
-      for (int64_t i = 0; i < yt.h; ++i)
-        for (int64_t j = 0; j < yt.w; ++j)
-          blend(y[yt.at(n, c, i, j)],
-                activate(mode, coef, x[xt.at(n, c, i, j)]), alpha, beta);
+  // One row at a time, the mode chosen once per row.
+  auto rows = [&](auto f) {
+    for (int64_t n = 0; n < yt.n; ++n)
+      for (int64_t c = 0; c < yt.c; ++c)
+        for (int64_t i = 0; i < yt.h; ++i) {
+          const float *in = x + xt.at(n, c, i, 0);
+          float *out = y + yt.at(n, c, i, 0);
+          for (int64_t j = 0; j < yt.w; ++j)
+            blend(out[j * yt.ws], f(in[j * xt.ws]), alpha, beta);
+        }
+  };
+  switch (mode) {
+  case ActMode::Relu:
+    return rows([](float v) { return v > 0.0f ? v : 0.0f; });
+  case ActMode::Identity:
+    return rows([](float v) { return v; });
+  default:
+    return rows([&](float v) { return activate(mode, coef, v); });
+  }
 }
 
 void ios::emu::softmax(const float *x, const Tensor4 &xt, float *y,

@@ -13,6 +13,8 @@
 #ifndef IOS_TEST_LIB_DEVICEEMULATOR_COMPUTE_H
 #define IOS_TEST_LIB_DEVICEEMULATOR_COMPUTE_H
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -63,7 +65,23 @@ void pool(const float *x, const Tensor4 &xt, float *y, const Tensor4 &yt,
           int64_t sh, int64_t sw, float alpha, float beta);
 
 enum class ActMode { Sigmoid, Relu, Tanh, ClippedRelu, Elu, Identity };
-float activate(ActMode mode, double coef, float v);
+inline float activate(ActMode mode, double coef, float v) {
+  switch (mode) {
+  case ActMode::Sigmoid:
+    return float(1.0 / (1.0 + std::exp(-double(v))));
+  case ActMode::Relu:
+    return v > 0.0f ? v : 0.0f;
+  case ActMode::Tanh:
+    return float(std::tanh(double(v)));
+  case ActMode::ClippedRelu:
+    return float(std::min(std::max(double(v), 0.0), coef));
+  case ActMode::Elu:
+    return v > 0.0f ? v : float(coef * (std::exp(double(v)) - 1.0));
+  case ActMode::Identity:
+    return v;
+  }
+  return v;
+}
 /// y = alpha * act(x) + beta * y, element by element (x may be y).
 void activation(const float *x, const Tensor4 &xt, float *y,
                 const Tensor4 &yt, ActMode mode, double coef, float alpha,
