@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPU/Gemm.h"
+#include "ConvCases.h"
 #include "Reference.h"
 #include "ios/Runtime/Runtime.h"
 
@@ -17,6 +18,7 @@
 #include <vector>
 
 using namespace ios::rt;
+using namespace ios::rt::test;
 
 namespace {
 
@@ -77,13 +79,6 @@ protected:
   std::uniform_real_distribution<float> dist{-1.0f, 1.0f};
 };
 
-struct ConvCase {
-  const char *name;
-  int64_t n, cin, cout, h, w, kh, kw, sh, sw, ph, pw, dh, dw, groups;
-  Act act;
-  bool bias;
-};
-
 class Conv : public Kernels,
              public ::testing::WithParamInterface<std::tuple<ConvCase, bool>> {
 };
@@ -91,8 +86,8 @@ class Conv : public Kernels,
 TEST_P(Conv, MatchesNaive) {
   auto [c, generic] = GetParam();
   cpu::gemmForceGeneric(generic);
-  int64_t oh = (c.h + 2 * c.ph - c.dh * (c.kh - 1) - 1) / c.sh + 1;
-  int64_t ow = (c.w + 2 * c.pw - c.dw * (c.kw - 1) - 1) / c.sw + 1;
+  int64_t oh = convOutput(c.h, c.kh, c.sh, c.ph, c.dh);
+  int64_t ow = convOutput(c.w, c.kw, c.sw, c.pw, c.dw);
   View in = slice(c.n, c.cin, c.h, c.w, 3);
   View out = slice(c.n, c.cout, oh, ow, 2);
   std::vector<float> w = random(c.cout * (c.cin / c.groups) * c.kh * c.kw);
@@ -107,32 +102,6 @@ TEST_P(Conv, MatchesNaive) {
   EXPECT_LT(ref::maxError(out, want), 2e-5);
   EXPECT_EQ(outside(out), kept) << "wrote outside its output slice";
 }
-
-const ConvCase convCases[] = {
-    {"k3_s1_p1", 2, 8, 16, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, ActRelu, true},
-    {"k3_s2_p0", 2, 6, 5, 10, 11, 3, 3, 2, 2, 0, 0, 1, 1, 1, ActNone, true},
-    {"pointwise", 2, 24, 13, 7, 9, 1, 1, 1, 1, 0, 0, 1, 1, 1, ActSigmoid,
-     true},
-    {"pointwise_s2", 2, 12, 7, 9, 9, 1, 1, 2, 2, 0, 0, 1, 1, 1, ActNone, true},
-    {"dilated", 2, 5, 6, 11, 10, 3, 3, 1, 1, 2, 2, 2, 2, 1, ActTanh, true},
-    {"groups4", 2, 8, 12, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 4, ActRelu, true},
-    {"depthwise", 2, 6, 6, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 6, ActNone, true},
-    {"depthwise_k5_s2", 2, 5, 5, 11, 12, 5, 5, 2, 2, 2, 2, 1, 1, 5, ActRelu,
-     true},
-    {"depthwise_dilated", 2, 4, 4, 12, 12, 3, 3, 1, 1, 2, 2, 2, 2, 4, ActNone,
-     true},
-    {"depthwise_k7x1", 2, 3, 3, 9, 6, 7, 1, 1, 1, 3, 0, 1, 1, 3, ActRelu,
-     false},
-    {"multiplier", 2, 4, 8, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 4, ActNone, true},
-    {"k1x7", 2, 5, 7, 9, 9, 1, 7, 1, 1, 0, 3, 1, 1, 1, ActRelu, true},
-    {"k7x1_s2", 2, 5, 7, 15, 9, 7, 1, 2, 1, 3, 0, 1, 1, 1, ActNone, true},
-    {"no_bias", 2, 3, 4, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, ActNone, false},
-    // M = 70 (not a multiple of 6), K = 360 (two K blocks), N = 1369 (two
-    // N blocks).
-    {"blocks", 1, 40, 70, 37, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, ActRelu, true},
-    {"stem_k3_s2", 1, 3, 8, 29, 29, 3, 3, 2, 2, 0, 0, 1, 1, 1, ActRelu, true},
-    {"k5_p2_batch3", 3, 4, 6, 8, 7, 5, 5, 1, 1, 2, 2, 1, 1, 1, ActRelu, true},
-};
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, Conv,

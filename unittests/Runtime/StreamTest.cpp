@@ -1,6 +1,7 @@
 //===- StreamTest.cpp - Streams, events, errors, weights, packing ---------===//
 
 #include "Reference.h"
+#include "TestWeights.h"
 #include "ios/Runtime/Runtime.h"
 
 #include <chrono>
@@ -11,17 +12,9 @@
 #include <vector>
 
 using namespace ios::rt;
+using namespace ios::rt::test;
 
 namespace {
-
-std::vector<float> randomVector(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1, 1);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = d(rng);
-  return v;
-}
 
 /// A slow producer: a 3x3 conv of 48 -> 48 channels on 48x48 (~40 MFLOP).
 struct Producer {
@@ -181,41 +174,6 @@ TEST(Streams, UploadAndDownloadAreBoundsChecked) {
   destroyContext(ctx);
 }
 
-struct Tensor {
-  std::string name;
-  std::vector<int64_t> shape;
-  std::vector<float> data;
-};
-
-std::string writeWeights(const std::vector<Tensor> &tensors,
-                         const std::string &tag) {
-  std::string header = "{";
-  size_t offset = 0;
-  for (const Tensor &t : tensors) {
-    std::string shape;
-    for (size_t k = 0; k < t.shape.size(); ++k)
-      shape += (k ? "," : "") + std::to_string(t.shape[k]);
-    size_t bytes = t.data.size() * 4;
-    header += (header.size() > 1 ? "," : "") + std::string("\"") + t.name +
-              "\":{\"dtype\":\"F32\",\"shape\":[" + shape +
-              "],\"data_offsets\":[" + std::to_string(offset) + "," +
-              std::to_string(offset + bytes) + "]}";
-    offset += bytes;
-  }
-  header += "}";
-  std::string path = ::testing::TempDir() + "ios_rt_stream_" + tag +
-                     ".safetensors";
-  std::ofstream os(path, std::ios::binary);
-  uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i)
-    os.put(char((n >> (8 * i)) & 0xff));
-  os << header;
-  for (const Tensor &t : tensors)
-    os.write(reinterpret_cast<const char *>(t.data.data()),
-             std::streamsize(t.data.size() * 4));
-  return path;
-}
-
 /// IOS's merge stage: a 1x1, a 3x3 and a 5x5 conv of one input become one
 /// 5x5 conv over packed weights; its output channels equal the three convs'.
 TEST(Weights, MergedConvEqualsTheSeparateConvs) {
@@ -286,11 +244,13 @@ TEST(Weights, MergedConvEqualsTheSeparateConvs) {
   destroyContext(ctx);
 }
 
-/// A weight of the wrong size: weight() says so at once, and the op that
-/// then gets no weight fails the next synchronize with its name.
-TEST(Weights, SizeMismatchPropagatesToSynchronize) {
-  std::string path = writeWeights(
-      {{"conv.w", {4, 2, 3, 3}, randomVector(72, 1)}}, "mismatch");
+/// A weight of the wrong size, or missing: weight() says so at once, and the
+/// inference fails with that message at the next synchronize, even where the
+/// op given the null pointer would run (a conv without its bias).
+TEST(Weights, MissingOrWrongSizedWeightFailsTheInference) {
+  std::string path = writeWeights({{"conv.w", {4, 2, 3, 3}, randomVector(72, 1)},
+                                   {"conv.b", {3}, randomVector(3, 2)}},
+                                  "mismatch");
   Context *ctx = createContext(1, 0, 1024, nullptr);
   ASSERT_TRUE(loadWeights(ctx, path.c_str()));
   float *w = weight(ctx, "conv.w", 4 * 3 * 9);
@@ -303,8 +263,18 @@ TEST(Weights, SizeMismatchPropagatesToSynchronize) {
          ActNone);
   EXPECT_FALSE(synchronize(ctx));
   EXPECT_EQ(std::string(lastError(ctx)),
-            "Mixed_5b.conv: conv2d: missing weight");
+            "weight 'conv.w' has 72 values, expected 108");
   EXPECT_TRUE(synchronize(ctx)); // reported once
+  // A bias that is missing or has another size: not a conv without bias.
+  for (auto [name, message] :
+       {std::pair{"missing.b", "weight 'missing.b' is not loaded"},
+        std::pair{"conv.b", "weight 'conv.b' has 3 values, expected 4"}}) {
+    conv2d(ctx, 0, "conv", view(a, 0, 1, 2, 5, 5), view(a, 100, 1, 4, 5, 5),
+           weight(ctx, "conv.w", 72), weight(ctx, name, 4), 3, 3, 1, 1, 1, 1,
+           1, 1, 1, ActNone);
+    EXPECT_FALSE(synchronize(ctx));
+    EXPECT_EQ(std::string(lastError(ctx)), message);
+  }
   destroyContext(ctx);
 }
 

@@ -77,7 +77,9 @@ const char *lastError(Context *ctx);
 /// Loads every tensor of a safetensors file (F32 only) into the context.
 bool loadWeights(Context *ctx, const char *path);
 /// A loaded (or packed) weight by name, checked against the expected element
-/// count; nullptr (and lastError set) if missing or of another size.
+/// count; nullptr (and lastError set) if missing or of another size, and
+/// then the next synchronize() fails too (an op given the nullptr, a bias
+/// say, must not run as if the model had none).
 float *weight(Context *ctx, const char *name, int64_t elements);
 /// Packs one source of a merged convolution's weight, at load: `name`
 /// (created zero-filled on first use) is a `totalOut x inChannels x kh x kw`
@@ -97,8 +99,10 @@ bool packBias(Context *ctx, const char *name, int64_t total,
 /// CUDA backend builds its descriptors, chooses the algorithm
 /// (cudnnGetConvolutionForwardAlgorithm_v7) and sizes the stream's
 /// workspace; the CPU backend checks the shapes. Emitted create() functions
-/// call it for every convolution. False (and lastError set) if the
-/// configuration is invalid or cannot be planned.
+/// call it for every convolution; the CUDA backend runs a conv2d only if it
+/// was prepared for the same stream and configuration (otherwise the op
+/// fails: nothing is planned inside an inference). False (and lastError
+/// set) if the configuration is invalid or cannot be planned.
 bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
                    View out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                    int64_t ph, int64_t pw, int64_t dh, int64_t dw,
@@ -114,7 +118,7 @@ void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
             int64_t sw, int64_t ph, int64_t pw);
 void activation(Context *ctx, int32_t stream, const char *opName, View in,
                 View out, Act act);
-/// out = in[0] + ... + in[count-1]
+/// out = in[0] + ... + in[count-1]; any operand may be `out` itself.
 void add(Context *ctx, int32_t stream, const char *opName, View out,
          int32_t count, const View *in);
 /// add() with the operands as arguments (what emitted code calls).

@@ -260,15 +260,11 @@ bool loadWeights(Context *ctx, const char *path) {
 
 float *weight(Context *ctx, const char *name, int64_t elements) {
   auto it = ctx->weights.find(name ? name : "");
-  if (it == ctx->weights.end()) {
-    ctx->error(std::string("weight '") + (name ? name : "") +
-               "' is not loaded");
-    return nullptr;
-  }
-  if (int64_t(it->second.size()) != elements) {
-    ctx->error(std::string("weight '") + name + "' has " +
-               std::to_string(it->second.size()) + " values, expected " +
-               std::to_string(elements));
+  if (std::string e = detail::checkWeight(
+          name, it == ctx->weights.end() ? nullptr : &it->second, elements);
+      !e.empty()) {
+    ctx->error(e);
+    ctx->fail(e); // the inference fails too (Checks.h)
     return nullptr;
   }
   return it->second.data();
