@@ -87,8 +87,9 @@ TEST(Streams, AWaitRefersToTheLatestRecordIssuedBeforeIt) {
   wait(ctx, 0, 0);
   copy(ctx, 0, "copy_second", at(3), at(4));
   ASSERT_TRUE(synchronize(ctx)) << lastError(ctx);
-  EXPECT_LT(ref::maxError(at(2), first.expected(at(0))), 1e-5);
-  EXPECT_LT(ref::maxError(at(4), second.expected(at(0))), 1e-5);
+  // 432-term float sums in oneDNN's blocked order: ~1e-5 of rounding.
+  EXPECT_LT(ref::maxError(at(2), first.expected(at(0))), 4e-5);
+  EXPECT_LT(ref::maxError(at(4), second.expected(at(0))), 4e-5);
   destroyContext(ctx);
 }
 
