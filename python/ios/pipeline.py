@@ -32,6 +32,8 @@ from ios import safetensors
 from ios.reference import positive_int
 
 TOLERANCE = 1e-4
+# What the CPU runtime archive needs after it: oneDNN (on OpenMP) and threads.
+CPU_RUNTIME_LIBS = ["-ldnnl", "-lgomp", "-lpthread"]
 
 
 def _paths(build_dir):
@@ -115,7 +117,7 @@ class Pipeline:
                      "-L", os.path.join(self.build, "lib"),
                      "-lIOSRuntimeDriver" + suffix,
                      "-lIOSRuntimeCPU" + suffix,
-                     "-lpthread", "-o", binary])
+                     *CPU_RUNTIME_LIBS, "-o", binary])
         with open(source) as f:
             lines = f.read().count("\n")
         return source, binary, t, lines
