@@ -190,7 +190,7 @@ int main(int argc, char **argv) {
 
   // Two groups of two 3x3 convolutions (192 -> 192 channels, 35x35).
   const int64_t C = 192, H = 35, T = C * H * H;
-  std::vector<float> w(size_t(C * C * 9)), b(size_t(C));
+  std::vector<float> w(static_cast<size_t>(C * C * 9)), b(static_cast<size_t>(C));
   fill(w.data(), int64_t(w.size()), 0.02f);
   std::printf("\ntwo-group stage (2 x two 3x3 192->192 convs, 35x35, batch 1)"
               "\n%-28s %9s %9s %12s %9s %14s\n",
