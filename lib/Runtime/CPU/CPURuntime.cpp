@@ -65,12 +65,13 @@
 #endif
 #endif
 
-#if defined(IOS_TSAN)
+// The sanitizers' range checks (GCC declares them as built-ins).
+#if defined(__clang__) && defined(IOS_TSAN)
 extern "C" void __tsan_read_range(void *addr, unsigned long size);
 extern "C" void __tsan_write_range(void *addr, unsigned long size);
-#elif defined(IOS_ASAN)
-extern "C" void __asan_loadN(void *addr, size_t size);
-extern "C" void __asan_storeN(void *addr, size_t size);
+#elif defined(__clang__) && defined(IOS_ASAN)
+extern "C" void __asan_loadN(void *addr, unsigned long size);
+extern "C" void __asan_storeN(void *addr, unsigned long size);
 #endif
 
 namespace ios::rt {

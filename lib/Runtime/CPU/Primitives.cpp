@@ -3,6 +3,7 @@
 #include "Primitives.h"
 
 #include <algorithm>
+#include <cstdio>
 
 // Debian's oneDNN runs on OpenMP (DNNL_CPU_THREADING_RUNTIME is
 // DNNL_RUNTIME_OMP); its thread count is per calling thread. Declared here
@@ -105,6 +106,15 @@ std::vector<Primitive> perCount(const std::vector<int> &counts, Make make) {
 }
 
 template <typename PD> Primitive primitiveOf(const PD &pd) {
+  // IOS_CPU_VERBOSE=1: which oneDNN kernel each plan got (a "ref:"
+  // kernel is a slow fallback worth knowing about).
+  static const bool verbose = [] {
+    const char *v = std::getenv("IOS_CPU_VERBOSE");
+    return v && *v && *v != '0';
+  }();
+  if (verbose)
+    std::fprintf(stderr, "ios-cpu: %s (%d threads)\n", pd.impl_info_str(),
+                 omp_get_max_threads());
   return Primitive{dnnl::primitive(pd.get()), pd.scratchpad_desc().get_size()};
 }
 
@@ -125,7 +135,54 @@ memory wrap(const memory::desc &d, const float *p) {
 
 float *image(View v, int64_t n) { return v.data + n * v.batchStride; }
 
+/// Runs a plan whose only data are one input and one output view (pool,
+/// softmax), staging non-dense ones.
+void runInOut(Worker &w, const Primitive &p, const Staged &src,
+              const Staged &dst, View in, View out) {
+  char *scratch = w.scratch(src.scratchBytes() + dst.scratchBytes() +
+                            p.scratchpad);
+  memory x = src.enter(w.stream(), in.data, scratch);
+  memory y = dst.enter(w.stream(), out.data, scratch + src.scratchBytes());
+  execute(w, p, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}},
+          scratch + src.scratchBytes() + dst.scratchBytes());
+  dst.leave(w.stream(), y, out.data);
+  w.stream().wait();
+}
+
 } // namespace
+
+Staged::Staged(const memory::desc &view, bool input) : view(view) {
+  memory::dims dims = view.dims();
+  dense = memory::desc(dims, F32, dims.size() == 4 ? Tag::nchw : Tag::nc);
+  staged = dense != view;
+  if (staged)
+    move = input ? dnnl::reorder(dnnl::reorder::primitive_desc(
+                       engine(), view, engine(), dense))
+                 : dnnl::reorder(dnnl::reorder::primitive_desc(
+                       engine(), dense, engine(), view));
+  isInput = input;
+}
+
+size_t Staged::scratchBytes() const {
+  return staged ? align64(dense.get_size()) : 0;
+}
+
+memory Staged::enter(dnnl::stream &s, float *data, char *scratch) const {
+  memory user = wrap(view, data);
+  if (!staged)
+    return user;
+  memory m(dense, engine(), scratch);
+  if (isInput)
+    move.execute(s, user, m);
+  return m;
+}
+
+void Staged::leave(dnnl::stream &s, memory &m, float *data) const {
+  if (!staged)
+    return;
+  memory user = wrap(view, data);
+  move.execute(s, m, user);
+}
 
 //===----------------------------------------------------------------------===//
 // Convolution
@@ -142,10 +199,16 @@ ConvPlan::ConvPlan(View in, View out, const detail::ConvShape &s, Act act,
                             Tag::goihw);
   if (bias)
     biasDesc = memory::desc({out.c}, F32, Tag::x);
-  // 1x1 convolutions are GEMMs on the NCHW planes: no reorder pays off.
-  // Others (3x3, 1x7, depthwise, ...) run oneDNN's blocked kernels.
+  // 1x1 convolutions on dense views are GEMMs on the NCHW planes: no
+  // reorder pays off. Others (3x3, 1x7, depthwise, ...) and strided views
+  // (oneDNN has only a reference kernel for those) run oneDNN's blocked
+  // kernels through reorders.
+  auto dense = [](View v) {
+    return v.n == 1 || v.batchStride == v.c * v.h * v.w;
+  };
   bool pointwise = g == 1 && s.kh == 1 && s.kw == 1 && s.sh == 1 &&
-                   s.sw == 1 && s.ph == 0 && s.pw == 0;
+                   s.sw == 1 && s.ph == 0 && s.pw == 0 && dense(in) &&
+                   dense(out);
   memory::desc src = pointwise ? userSrc
                                : memory::desc({in.n, in.c, in.h, in.w}, F32,
                                               Tag::any);
@@ -264,7 +327,7 @@ void ConvPlan::run(Worker &w, int variant, View in, View out,
 PoolPlan::PoolPlan(View in, View out, PoolKind kind, int64_t kh, int64_t kw,
                    int64_t sh, int64_t sw, int64_t ph, int64_t pw,
                    const std::vector<int> &counts)
-    : src(nchw(in)), dst(nchw(out)) {
+    : src(nchw(in), true), dst(nchw(out), false) {
   bool global = kind == PoolGlobalMax || kind == PoolGlobalAvg;
   if (global) {
     kh = in.h;
@@ -277,8 +340,8 @@ PoolPlan::PoolPlan(View in, View out, PoolKind kind, int64_t kh, int64_t kw,
              : kind == PoolAvg ? dnnl::algorithm::pooling_avg_include_padding
                                : dnnl::algorithm::pooling_avg;
   dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg,
-                                   src, dst, {sh, sw}, {kh, kw}, {ph, pw},
-                                   {ph, pw});
+                                   src.desc(), dst.desc(), {sh, sw}, {kh, kw},
+                                   {ph, pw}, {ph, pw});
   variants = perCount(counts, [&] {
     return primitiveOf(
         dnnl::pooling_forward::primitive_desc(desc, userScratchpad(),
@@ -287,11 +350,7 @@ PoolPlan::PoolPlan(View in, View out, PoolKind kind, int64_t kh, int64_t kw,
 }
 
 void PoolPlan::run(Worker &w, int variant, View in, View out) const {
-  const Primitive &p = variants[size_t(variant)];
-  execute(w, p, {{DNNL_ARG_SRC, wrap(src, in.data)},
-                 {DNNL_ARG_DST, wrap(dst, out.data)}},
-          w.scratch(p.scratchpad));
-  w.stream().wait();
+  runInOut(w, variants[size_t(variant)], src, dst, in, out);
 }
 
 //===----------------------------------------------------------------------===//
@@ -390,16 +449,16 @@ void MulPlan::run(Worker &w, int variant, View a, View b, View out) const {
 
 LinearPlan::LinearPlan(View in, View out, bool bias,
                        const std::vector<int> &counts)
-    : src(rows(in)), dst(rows(out)),
+    : src(rows(in), true), dst(rows(out), false),
       weights({out.c * out.h * out.w, in.c * in.h * in.w}, F32, Tag::oi) {
   if (bias)
     biasDesc = memory::desc({out.c * out.h * out.w}, F32, Tag::x);
   auto desc = bias ? dnnl::inner_product_forward::desc(
-                         dnnl::prop_kind::forward_inference, src, weights,
-                         biasDesc, dst)
+                         dnnl::prop_kind::forward_inference, src.desc(),
+                         weights, biasDesc, dst.desc())
                    : dnnl::inner_product_forward::desc(
-                         dnnl::prop_kind::forward_inference, src, weights,
-                         dst);
+                         dnnl::prop_kind::forward_inference, src.desc(),
+                         weights, dst.desc());
   variants = perCount(counts, [&] {
     return primitiveOf(dnnl::inner_product_forward::primitive_desc(
         desc, userScratchpad(), engine()));
@@ -409,20 +468,26 @@ LinearPlan::LinearPlan(View in, View out, bool bias,
 void LinearPlan::run(Worker &w, int variant, View in, View out,
                      const float *weight, const float *bias) const {
   const Primitive &p = variants[size_t(variant)];
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(src, in.data)},
+  char *scratch = w.scratch(src.scratchBytes() + dst.scratchBytes() +
+                            p.scratchpad);
+  memory x = src.enter(w.stream(), in.data, scratch);
+  memory y = dst.enter(w.stream(), out.data, scratch + src.scratchBytes());
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, x},
                                        {DNNL_ARG_WEIGHTS, wrap(weights, weight)},
-                                       {DNNL_ARG_DST, wrap(dst, out.data)}};
+                                       {DNNL_ARG_DST, y}};
   if (bias)
     args.insert({DNNL_ARG_BIAS, wrap(biasDesc, bias)});
-  execute(w, p, std::move(args), w.scratch(p.scratchpad));
+  execute(w, p, std::move(args),
+          scratch + src.scratchBytes() + dst.scratchBytes());
+  dst.leave(w.stream(), y, out.data);
   w.stream().wait();
 }
 
 SoftmaxPlan::SoftmaxPlan(View in, View out, const std::vector<int> &counts)
-    : src(rows(in)), dst(rows(out)) {
+    : src(rows(in), true), dst(rows(out), false) {
   dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                      dnnl::algorithm::softmax_accurate, src,
-                                      dst, 1);
+                                      dnnl::algorithm::softmax_accurate,
+                                      src.desc(), dst.desc(), 1);
   variants = perCount(counts, [&] {
     return primitiveOf(dnnl::softmax_v2_forward::primitive_desc(
         desc, userScratchpad(), engine()));
@@ -430,9 +495,5 @@ SoftmaxPlan::SoftmaxPlan(View in, View out, const std::vector<int> &counts)
 }
 
 void SoftmaxPlan::run(Worker &w, int variant, View in, View out) const {
-  const Primitive &p = variants[size_t(variant)];
-  execute(w, p, {{DNNL_ARG_SRC, wrap(src, in.data)},
-                 {DNNL_ARG_DST, wrap(dst, out.data)}},
-          w.scratch(p.scratchpad));
-  w.stream().wait();
+  runInOut(w, variants[size_t(variant)], src, dst, in, out);
 }

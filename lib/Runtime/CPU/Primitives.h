@@ -65,6 +65,28 @@ public:
   virtual ~Plan();
 };
 
+/// A strided view's memory descriptor and, when it is not dense, a dense
+/// copy to run on: oneDNN's pooling, inner product and softmax have only
+/// reference kernels for non-dense data, so those go through scratch.
+struct Staged {
+  Staged() = default;
+  /// `input`: reorders view -> dense before the op, else dense -> view
+  /// after it.
+  Staged(const dnnl::memory::desc &view, bool input);
+  /// What the primitive sees.
+  const dnnl::memory::desc &desc() const { return staged ? dense : view; }
+  size_t scratchBytes() const;
+  /// The primitive's memory for `data` (in `scratch` if staged); an input
+  /// is copied in.
+  dnnl::memory enter(dnnl::stream &s, float *data, char *scratch) const;
+  /// Copies an output back to the view.
+  void leave(dnnl::stream &s, dnnl::memory &m, float *data) const;
+
+  dnnl::memory::desc view, dense;
+  bool staged = false, isInput = true;
+  dnnl::reorder move;
+};
+
 class ConvPlan : public Plan {
 public:
   ConvPlan(View in, View out, const detail::ConvShape &s, Act act,
@@ -96,7 +118,7 @@ public:
   void run(Worker &w, int variant, View in, View out) const;
 
 private:
-  dnnl::memory::desc src, dst;
+  Staged src, dst;
   std::vector<Primitive> variants;
 };
 
@@ -148,7 +170,8 @@ public:
            const float *bias) const;
 
 private:
-  dnnl::memory::desc src, dst, weights, biasDesc;
+  Staged src, dst;
+  dnnl::memory::desc weights, biasDesc;
   std::vector<Primitive> variants;
 };
 
@@ -158,7 +181,7 @@ public:
   void run(Worker &w, int variant, View in, View out) const;
 
 private:
-  dnnl::memory::desc src, dst;
+  Staged src, dst;
   std::vector<Primitive> variants;
 };
 

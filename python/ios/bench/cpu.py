@@ -202,10 +202,17 @@ def main(argv=None):
                    choices=["both", "concurrent", "merge", "greedy"])
     p.add_argument("--out", default="out/bench-cpu")
     p.add_argument("--build-dir")
+    p.add_argument("--wait-policy", choices=["passive", "active"],
+                   help="OMP_WAIT_POLICY for PyTorch, the programs and the "
+                   "stage server alike (all use libgomp; passive is steadier "
+                   "on a loaded machine); default: the environment's")
     args = p.parse_args(argv)
+    if args.wait_policy:  # before libgomp loads (torch, the programs)
+        os.environ["OMP_WAIT_POLICY"] = args.wait_policy
     root, build = _paths(args.build_dir)
     torch = _torch()
     print(f"# {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
           f"{args.runs} interleaved rounds; ms")
     print(f"{'model':13} {'batch':>5}  {'entry':16} {'min':>9} {'median':>9}"
           f"  {'min / best torch':>16}")
