@@ -136,52 +136,25 @@ memory wrap(const memory::desc &d, const float *p) {
 float *image(View v, int64_t n) { return v.data + n * v.batchStride; }
 
 /// Runs a plan whose only data are one input and one output view (pool,
-/// softmax), staging non-dense ones.
-void runInOut(Worker &w, const Primitive &p, const Staged &src,
-              const Staged &dst, View in, View out) {
-  char *scratch = w.scratch(src.scratchBytes() + dst.scratchBytes() +
-                            p.scratchpad);
-  memory x = src.enter(w.stream(), in.data, scratch);
-  memory y = dst.enter(w.stream(), out.data, scratch + src.scratchBytes());
-  execute(w, p, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}},
-          scratch + src.scratchBytes() + dst.scratchBytes());
-  dst.leave(w.stream(), y, out.data);
+/// softmax), once per image if it was planned on one image.
+void runInOut(Worker &w, const Primitive &p, const memory::desc &src,
+              const memory::desc &dst, bool perImage, View in, View out) {
+  char *scratch = w.scratch(p.scratchpad);
+  for (int64_t n = 0; n < (perImage ? in.n : 1); ++n)
+    execute(w, p, {{DNNL_ARG_SRC, wrap(src, image(in, n))},
+                   {DNNL_ARG_DST, wrap(dst, image(out, n))}},
+            scratch);
   w.stream().wait();
 }
 
 } // namespace
 
-Staged::Staged(const memory::desc &view, bool input) : view(view) {
-  memory::dims dims = view.dims();
-  dense = memory::desc(dims, F32, dims.size() == 4 ? Tag::nchw : Tag::nc);
-  staged = dense != view;
-  if (staged)
-    move = input ? dnnl::reorder(dnnl::reorder::primitive_desc(
-                       engine(), view, engine(), dense))
-                 : dnnl::reorder(dnnl::reorder::primitive_desc(
-                       engine(), dense, engine(), view));
-  isInput = input;
+bool ios::rt::cpu::dense(View v) {
+  return v.n == 1 || v.batchStride == v.c * v.h * v.w;
 }
 
-size_t Staged::scratchBytes() const {
-  return staged ? align64(dense.get_size()) : 0;
-}
-
-memory Staged::enter(dnnl::stream &s, float *data, char *scratch) const {
-  memory user = wrap(view, data);
-  if (!staged)
-    return user;
-  memory m(dense, engine(), scratch);
-  if (isInput)
-    move.execute(s, user, m);
-  return m;
-}
-
-void Staged::leave(dnnl::stream &s, memory &m, float *data) const {
-  if (!staged)
-    return;
-  memory user = wrap(view, data);
-  move.execute(s, m, user);
+View ios::rt::cpu::firstImage(View v) {
+  return View{v.data, 1, v.c, v.h, v.w, v.c * v.h * v.w};
 }
 
 //===----------------------------------------------------------------------===//
@@ -191,6 +164,17 @@ void Staged::leave(dnnl::stream &s, memory &m, float *data) const {
 ConvPlan::ConvPlan(View in, View out, const detail::ConvShape &s, Act act,
                    bool bias, const std::vector<int> &counts) {
   const int64_t g = s.groups;
+  // 1x1 convolutions are GEMMs on the NCHW planes: no reorder pays off
+  // (image by image on strided views, where oneDNN has only a reference
+  // kernel). Others (3x3, 1x7, depthwise, ...) run oneDNN's blocked kernels
+  // through reorders, which take any strides.
+  bool pointwise = g == 1 && s.kh == 1 && s.kw == 1 && s.sh == 1 &&
+                   s.sw == 1 && s.ph == 0 && s.pw == 0;
+  perImage = pointwise && !(dense(in) && dense(out));
+  if (perImage) {
+    in = firstImage(in);
+    out = firstImage(out);
+  }
   userSrc = nchw(in);
   userDst = nchw(out);
   userWeights =
@@ -199,16 +183,6 @@ ConvPlan::ConvPlan(View in, View out, const detail::ConvShape &s, Act act,
                             Tag::goihw);
   if (bias)
     biasDesc = memory::desc({out.c}, F32, Tag::x);
-  // 1x1 convolutions on dense views are GEMMs on the NCHW planes: no
-  // reorder pays off. Others (3x3, 1x7, depthwise, ...) and strided views
-  // (oneDNN has only a reference kernel for those) run oneDNN's blocked
-  // kernels through reorders.
-  auto dense = [](View v) {
-    return v.n == 1 || v.batchStride == v.c * v.h * v.w;
-  };
-  bool pointwise = g == 1 && s.kh == 1 && s.kw == 1 && s.sh == 1 &&
-                   s.sw == 1 && s.ph == 0 && s.pw == 0 && dense(in) &&
-                   dense(out);
   memory::desc src = pointwise ? userSrc
                                : memory::desc({in.n, in.c, in.h, in.w}, F32,
                                               Tag::any);
@@ -291,14 +265,6 @@ void ConvPlan::run(Worker &w, int variant, View in, View out,
       !packed && v.weightsIn ? align64(v.weights.get_size()) : 0;
   char *scratch =
       w.scratch(srcBytes + dstBytes + weightBytes + v.conv.scratchpad);
-  memory userIn = wrap(userSrc, in.data), userOut = wrap(userDst, out.data);
-  memory src = userIn, dst = userOut;
-  if (v.srcIn) {
-    src = memory(v.src, engine(), scratch);
-    v.srcIn.execute(strm, userIn, src);
-  }
-  if (v.dstOut)
-    dst = memory(v.dst, engine(), scratch + srcBytes);
   memory weights;
   if (packed) {
     weights = (*packed)[size_t(variant)];
@@ -309,14 +275,25 @@ void ConvPlan::run(Worker &w, int variant, View in, View out,
   } else {
     weights = wrap(userWeights, weight);
   }
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-  if (bias)
-    args.insert({DNNL_ARG_BIAS, wrap(biasDesc, bias)});
-  execute(w, v.conv, std::move(args),
-          scratch + srcBytes + dstBytes + weightBytes);
-  if (v.dstOut)
-    v.dstOut.execute(strm, dst, userOut);
+  for (int64_t n = 0; n < (perImage ? in.n : 1); ++n) {
+    memory userIn = wrap(userSrc, image(in, n));
+    memory userOut = wrap(userDst, image(out, n));
+    memory src = userIn, dst = userOut;
+    if (v.srcIn) {
+      src = memory(v.src, engine(), scratch);
+      v.srcIn.execute(strm, userIn, src);
+    }
+    if (v.dstOut)
+      dst = memory(v.dst, engine(), scratch + srcBytes);
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+    if (bias)
+      args.insert({DNNL_ARG_BIAS, wrap(biasDesc, bias)});
+    execute(w, v.conv, std::move(args),
+            scratch + srcBytes + dstBytes + weightBytes);
+    if (v.dstOut)
+      v.dstOut.execute(strm, dst, userOut);
+  }
   strm.wait();
 }
 
@@ -327,7 +304,7 @@ void ConvPlan::run(Worker &w, int variant, View in, View out,
 PoolPlan::PoolPlan(View in, View out, PoolKind kind, int64_t kh, int64_t kw,
                    int64_t sh, int64_t sw, int64_t ph, int64_t pw,
                    const std::vector<int> &counts)
-    : src(nchw(in), true), dst(nchw(out), false) {
+    : perImage(!(dense(in) && dense(out))) {
   bool global = kind == PoolGlobalMax || kind == PoolGlobalAvg;
   if (global) {
     kh = in.h;
@@ -339,9 +316,11 @@ PoolPlan::PoolPlan(View in, View out, PoolKind kind, int64_t kh, int64_t kw,
                  ? dnnl::algorithm::pooling_max
              : kind == PoolAvg ? dnnl::algorithm::pooling_avg_include_padding
                                : dnnl::algorithm::pooling_avg;
+  src = nchw(perImage ? firstImage(in) : in);
+  dst = nchw(perImage ? firstImage(out) : out);
   dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg,
-                                   src.desc(), dst.desc(), {sh, sw}, {kh, kw},
-                                   {ph, pw}, {ph, pw});
+                                   src, dst, {sh, sw}, {kh, kw}, {ph, pw},
+                                   {ph, pw});
   variants = perCount(counts, [&] {
     return primitiveOf(
         dnnl::pooling_forward::primitive_desc(desc, userScratchpad(),
@@ -350,7 +329,7 @@ PoolPlan::PoolPlan(View in, View out, PoolKind kind, int64_t kh, int64_t kw,
 }
 
 void PoolPlan::run(Worker &w, int variant, View in, View out) const {
-  runInOut(w, variants[size_t(variant)], src, dst, in, out);
+  runInOut(w, variants[size_t(variant)], src, dst, perImage, in, out);
 }
 
 //===----------------------------------------------------------------------===//
@@ -359,7 +338,6 @@ void PoolPlan::run(Worker &w, int variant, View in, View out) const {
 
 Elementwise Elementwise::of(View out, int32_t count, const View *in) {
   int64_t image = out.c * out.h * out.w;
-  auto dense = [&](View v) { return v.n == 1 || v.batchStride == image; };
   bool all = dense(out);
   for (int32_t k = 0; k < count; ++k)
     all = all && dense(in[k]);
@@ -449,16 +427,18 @@ void MulPlan::run(Worker &w, int variant, View a, View b, View out) const {
 
 LinearPlan::LinearPlan(View in, View out, bool bias,
                        const std::vector<int> &counts)
-    : src(rows(in), true), dst(rows(out), false),
-      weights({out.c * out.h * out.w, in.c * in.h * in.w}, F32, Tag::oi) {
+    : src(rows(dense(in) && dense(out) ? in : firstImage(in))),
+      dst(rows(dense(in) && dense(out) ? out : firstImage(out))),
+      weights({out.c * out.h * out.w, in.c * in.h * in.w}, F32, Tag::oi),
+      perImage(!(dense(in) && dense(out))) {
   if (bias)
     biasDesc = memory::desc({out.c * out.h * out.w}, F32, Tag::x);
   auto desc = bias ? dnnl::inner_product_forward::desc(
-                         dnnl::prop_kind::forward_inference, src.desc(),
-                         weights, biasDesc, dst.desc())
+                         dnnl::prop_kind::forward_inference, src, weights,
+                         biasDesc, dst)
                    : dnnl::inner_product_forward::desc(
-                         dnnl::prop_kind::forward_inference, src.desc(),
-                         weights, dst.desc());
+                         dnnl::prop_kind::forward_inference, src, weights,
+                         dst);
   variants = perCount(counts, [&] {
     return primitiveOf(dnnl::inner_product_forward::primitive_desc(
         desc, userScratchpad(), engine()));
@@ -468,26 +448,26 @@ LinearPlan::LinearPlan(View in, View out, bool bias,
 void LinearPlan::run(Worker &w, int variant, View in, View out,
                      const float *weight, const float *bias) const {
   const Primitive &p = variants[size_t(variant)];
-  char *scratch = w.scratch(src.scratchBytes() + dst.scratchBytes() +
-                            p.scratchpad);
-  memory x = src.enter(w.stream(), in.data, scratch);
-  memory y = dst.enter(w.stream(), out.data, scratch + src.scratchBytes());
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, x},
-                                       {DNNL_ARG_WEIGHTS, wrap(weights, weight)},
-                                       {DNNL_ARG_DST, y}};
-  if (bias)
-    args.insert({DNNL_ARG_BIAS, wrap(biasDesc, bias)});
-  execute(w, p, std::move(args),
-          scratch + src.scratchBytes() + dst.scratchBytes());
-  dst.leave(w.stream(), y, out.data);
+  char *scratch = w.scratch(p.scratchpad);
+  for (int64_t n = 0; n < (perImage ? in.n : 1); ++n) {
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, wrap(src, image(in, n))},
+        {DNNL_ARG_WEIGHTS, wrap(weights, weight)},
+        {DNNL_ARG_DST, wrap(dst, image(out, n))}};
+    if (bias)
+      args.insert({DNNL_ARG_BIAS, wrap(biasDesc, bias)});
+    execute(w, p, std::move(args), scratch);
+  }
   w.stream().wait();
 }
 
 SoftmaxPlan::SoftmaxPlan(View in, View out, const std::vector<int> &counts)
-    : src(rows(in), true), dst(rows(out), false) {
+    : src(rows(dense(in) && dense(out) ? in : firstImage(in))),
+      dst(rows(dense(in) && dense(out) ? out : firstImage(out))),
+      perImage(!(dense(in) && dense(out))) {
   dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                      dnnl::algorithm::softmax_accurate,
-                                      src.desc(), dst.desc(), 1);
+                                      dnnl::algorithm::softmax_accurate, src,
+                                      dst, 1);
   variants = perCount(counts, [&] {
     return primitiveOf(dnnl::softmax_v2_forward::primitive_desc(
         desc, userScratchpad(), engine()));
@@ -495,5 +475,5 @@ SoftmaxPlan::SoftmaxPlan(View in, View out, const std::vector<int> &counts)
 }
 
 void SoftmaxPlan::run(Worker &w, int variant, View in, View out) const {
-  runInOut(w, variants[size_t(variant)], src, dst, in, out);
+  runInOut(w, variants[size_t(variant)], src, dst, perImage, in, out);
 }

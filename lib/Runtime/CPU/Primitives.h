@@ -10,9 +10,12 @@
 // objects.
 //
 // Views are NCHW with a batch stride: a channel slice of a wider tensor is a
-// strided memory descriptor, never a copy. Convolutions whose best kernels
-// want a blocked layout reorder their input and output through the stream's
-// scratch memory (1x1 convolutions run on the NCHW views directly).
+// strided memory descriptor, never a copy. Where oneDNN has only reference
+// kernels for non-dense data (1x1 convolutions on NCHW, pooling, inner
+// product, softmax), a plan runs image by image: one image of a slice is
+// dense. Convolutions whose best kernels want a blocked layout reorder their
+// input and output through the stream's scratch memory (1x1 convolutions
+// run on the NCHW views directly).
 //
 // Every plan method throws dnnl::error on failure.
 //
@@ -65,27 +68,11 @@ public:
   virtual ~Plan();
 };
 
-/// A strided view's memory descriptor and, when it is not dense, a dense
-/// copy to run on: oneDNN's pooling, inner product and softmax have only
-/// reference kernels for non-dense data, so those go through scratch.
-struct Staged {
-  Staged() = default;
-  /// `input`: reorders view -> dense before the op, else dense -> view
-  /// after it.
-  Staged(const dnnl::memory::desc &view, bool input);
-  /// What the primitive sees.
-  const dnnl::memory::desc &desc() const { return staged ? dense : view; }
-  size_t scratchBytes() const;
-  /// The primitive's memory for `data` (in `scratch` if staged); an input
-  /// is copied in.
-  dnnl::memory enter(dnnl::stream &s, float *data, char *scratch) const;
-  /// Copies an output back to the view.
-  void leave(dnnl::stream &s, dnnl::memory &m, float *data) const;
-
-  dnnl::memory::desc view, dense;
-  bool staged = false, isInput = true;
-  dnnl::reorder move;
-};
+/// Whether a view's images are back to back (or there is one image).
+bool dense(View v);
+/// Image 0 of `v` alone: what plans run per image on when a view is not
+/// dense (oneDNN has only reference kernels for some ops on such views).
+View firstImage(View v);
 
 class ConvPlan : public Plan {
 public:
@@ -107,6 +94,7 @@ private:
     dnnl::reorder srcIn, dstOut, weightsIn; // empty if not needed
   };
   dnnl::memory::desc userSrc, userDst, userWeights, biasDesc;
+  bool perImage = false; // one primitive call per image (strided 1x1)
   std::vector<Variant> variants;
 };
 
@@ -118,7 +106,8 @@ public:
   void run(Worker &w, int variant, View in, View out) const;
 
 private:
-  Staged src, dst;
+  dnnl::memory::desc src, dst;
+  bool perImage;
   std::vector<Primitive> variants;
 };
 
@@ -170,8 +159,8 @@ public:
            const float *bias) const;
 
 private:
-  Staged src, dst;
-  dnnl::memory::desc weights, biasDesc;
+  dnnl::memory::desc src, dst, weights, biasDesc;
+  bool perImage;
   std::vector<Primitive> variants;
 };
 
@@ -181,7 +170,8 @@ public:
   void run(Worker &w, int variant, View in, View out) const;
 
 private:
-  Staged src, dst;
+  dnnl::memory::desc src, dst;
+  bool perImage;
   std::vector<Primitive> variants;
 };
 
