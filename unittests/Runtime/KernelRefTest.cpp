@@ -25,13 +25,17 @@ protected:
   void SetUp() override { useCores(0); }
   void TearDown() override { destroyContext(ctx); }
 
-  /// A fresh context whose ops run on `cores` threads (0: the default).
+  /// A fresh context whose ops run on `cores` threads (0: the default),
+  /// small ones too.
   void useCores(int cores) {
     destroyContext(ctx);
-    if (cores)
+    if (cores) {
       setenv("IOS_CPU_CORES", std::to_string(cores).c_str(), 1);
+      setenv("IOS_CPU_SMALL_OPS", "all", 1);
+    }
     ctx = createContext(1, 0, kArena, nullptr);
     unsetenv("IOS_CPU_CORES");
+    unsetenv("IOS_CPU_SMALL_OPS");
     ASSERT_NE(ctx, nullptr);
     ASSERT_TRUE(!cores || cpuCores(ctx) == cores);
     base = arena(ctx);

@@ -50,6 +50,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -258,7 +259,9 @@ cpu::Cores makeCores() {
 #else
   bool share = true;
   int cores = cpu::Cores::fromEnvironment(share);
-  return cpu::Cores(cores, share);
+  const char *small = std::getenv("IOS_CPU_SMALL_OPS");
+  return cpu::Cores(cores, share,
+                    small && std::string_view(small) == "all");
 #endif
 }
 
@@ -320,7 +323,7 @@ public:
     }
     streams[stream]->enqueue(
         [this, name, p, kernel = std::move(kernel)](cpu::Worker &w) {
-          int variant = cores.acquire();
+          int variant = cores.acquire(p->maxThreads());
           cpu::setThreads(cores.counts()[size_t(variant)]);
           try {
             kernel(w, variant, *p);

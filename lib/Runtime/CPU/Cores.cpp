@@ -11,8 +11,9 @@
 
 using namespace ios::rt::cpu;
 
-Cores::Cores(int cores, bool share)
-    : cores(std::max(1, cores)), share(share), freeCores(std::max(1, cores)),
+Cores::Cores(int cores, bool share, bool splitSmall)
+    : cores(std::max(1, cores)), share(share), splitSmall(splitSmall),
+      freeCores(std::max(1, cores)),
       ops(size_t(std::max(1, cores))) {
   for (int g = this->cores; g >= 1; --g) {
     int c = this->cores <= 4 ? this->cores - g + 1 : this->cores / g;
@@ -36,7 +37,9 @@ int Cores::fromEnvironment(bool &share) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-int Cores::acquire() {
+int Cores::acquire(int useful) {
+  if (splitSmall)
+    useful = cores;
   // The largest count <= want.
   auto index = [&](int want) {
     int i = 0;
@@ -46,13 +49,13 @@ int Cores::acquire() {
   };
   int i;
   if (!share) {
-    i = int(threadCounts.size()) - 1;
+    i = index(useful);
   } else {
     for (int spins = 0;; ++spins) {
       int r = std::max(1, nRunnable.load(std::memory_order_relaxed));
       int f = freeCores.load(std::memory_order_relaxed);
       if (f >= 1) {
-        i = index(std::min(std::max(1, cores / r), f));
+        i = index(std::min({std::max(1, cores / r), f, useful}));
         if (freeCores.compare_exchange_weak(f, f - threadCounts[i],
                                             std::memory_order_relaxed))
           break;

@@ -28,7 +28,10 @@ class Cores {
 public:
   /// `cores` >= 1. With `share` false every op takes all cores (no
   /// accounting: the oversubscribing baseline the benchmark compares with).
-  Cores(int cores, bool share);
+  /// Small ops run on one thread (Plan::maxThreads) unless `splitSmall`
+  /// (IOS_CPU_SMALL_OPS=all: the tests run every primitive on several
+  /// threads with it).
+  Cores(int cores, bool share, bool splitSmall = false);
 
   /// The cores of this process: IOS_CPU_CORES if set (>= 1), else the CPUs
   /// the process may run on. IOS_CPU_SHARE=0 turns sharing off.
@@ -44,9 +47,9 @@ public:
   void runnable() { nRunnable.fetch_add(1, std::memory_order_relaxed); }
   void blocked() { nRunnable.fetch_sub(1, std::memory_order_relaxed); }
 
-  /// Takes this op's share of the free cores (waits while none is free);
-  /// returns an index into counts().
-  int acquire();
+  /// Takes this op's share of the free cores, at most `useful` (waits
+  /// while none is free); returns an index into counts().
+  int acquire(int useful);
   void release(int index);
 
   /// Statistics: ops run per thread count (indexed like counts()) and the
@@ -58,6 +61,7 @@ public:
 private:
   int cores;
   bool share;
+  bool splitSmall;
   std::vector<int> threadCounts;
   std::atomic<int> nRunnable{0};
   std::atomic<int> freeCores;

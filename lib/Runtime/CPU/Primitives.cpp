@@ -52,6 +52,14 @@ char *Worker::scratch(size_t bytes) {
 
 Plan::~Plan() = default;
 
+void Plan::work(double flops, double grain) {
+  useful = int(std::min(4096.0, std::max(1.0, flops / grain)));
+}
+
+// Work per thread below which a second thread does not pay: ~25 us of a
+// core (convolutions at ~100 GFLOP/s, memory-bound ops at ~10 GB/s).
+constexpr double kFlopGrain = 2.5e6, kElementGrain = 64e3;
+
 namespace {
 
 size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
@@ -175,6 +183,9 @@ ConvPlan::ConvPlan(View in, View out, const detail::ConvShape &s, Act act,
     in = firstImage(in);
     out = firstImage(out);
   }
+  work(2.0 * double(out.n * out.c * out.h * out.w) * double(in.c / g) *
+           double(s.kh * s.kw),
+       kFlopGrain);
   userSrc = nchw(in);
   userDst = nchw(out);
   userWeights =
@@ -318,6 +329,9 @@ PoolPlan::PoolPlan(View in, View out, PoolKind kind, int64_t kh, int64_t kw,
                                : dnnl::algorithm::pooling_avg;
   src = nchw(perImage ? firstImage(in) : in);
   dst = nchw(perImage ? firstImage(out) : out);
+  work(double((perImage ? 1 : out.n) * out.c * out.h * out.w) *
+           double(kh * kw),
+       kElementGrain);
   dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg,
                                    src, dst, {sh, sw}, {kh, kw}, {ph, pw},
                                    {ph, pw});
@@ -347,6 +361,7 @@ Elementwise Elementwise::of(View out, int32_t count, const View *in) {
 ActivationPlan::ActivationPlan(int64_t length, Act act,
                                const std::vector<int> &counts)
     : desc({length}, F32, Tag::x) {
+  work(double(length), kElementGrain);
   variants = perCount(counts, [&]() -> Primitive {
     if (act == ActNone) // a copy
       return primitiveOf(dnnl::reorder::primitive_desc(
@@ -376,6 +391,7 @@ void ActivationPlan::run(Worker &w, int variant, View in, View out) const {
 SumPlan::SumPlan(int64_t length, const std::vector<float> &scales,
                  const std::vector<int> &counts)
     : desc({length}, F32, Tag::x) {
+  work(double(length) * double(scales.size() + 1), kElementGrain);
   std::vector<memory::desc> srcs(scales.size(), desc);
   variants = perCount(counts, [&] {
     return primitiveOf(dnnl::sum::primitive_desc(desc, scales, srcs, engine(),
@@ -400,6 +416,7 @@ void SumPlan::run(Worker &w, int variant, View out,
 
 MulPlan::MulPlan(int64_t length, const std::vector<int> &counts)
     : desc({length}, F32, Tag::x) {
+  work(3.0 * double(length), kElementGrain);
   dnnl::binary::desc d(dnnl::algorithm::binary_mul, desc, desc, desc);
   variants = perCount(counts, [&] {
     return primitiveOf(
@@ -433,6 +450,8 @@ LinearPlan::LinearPlan(View in, View out, bool bias,
       perImage(!(dense(in) && dense(out))) {
   if (bias)
     biasDesc = memory::desc({out.c * out.h * out.w}, F32, Tag::x);
+  work(2.0 * double(src.dims()[0]) * double(weights.get_size() / 4),
+       kFlopGrain);
   auto desc = bias ? dnnl::inner_product_forward::desc(
                          dnnl::prop_kind::forward_inference, src, weights,
                          biasDesc, dst)
@@ -465,6 +484,7 @@ SoftmaxPlan::SoftmaxPlan(View in, View out, const std::vector<int> &counts)
     : src(rows(dense(in) && dense(out) ? in : firstImage(in))),
       dst(rows(dense(in) && dense(out) ? out : firstImage(out))),
       perImage(!(dense(in) && dense(out))) {
+  work(4.0 * double(src.get_size() / 4), kElementGrain);
   dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference,
                                       dnnl::algorithm::softmax_accurate, src,
                                       dst, 1);

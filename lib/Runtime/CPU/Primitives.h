@@ -66,6 +66,15 @@ struct Primitive {
 class Plan {
 public:
   virtual ~Plan();
+  /// The most threads worth giving this op: an OpenMP team costs a wake-up
+  /// and a barrier per call, so small ops run on their worker alone.
+  int maxThreads() const { return useful; }
+
+protected:
+  /// Sets maxThreads() from the op's work: `flops` (or element touches)
+  /// per call, at least `grain` per thread.
+  void work(double flops, double grain);
+  int useful = 1;
 };
 
 /// Whether a view's images are back to back (or there is one image).
