@@ -22,7 +22,10 @@
 // configuration. The cores are shared between the streams (Cores.h): a
 // worker reports when it can run and when it blocks in a wait (an event's
 // record credits the streams it wakes), and each op runs with its share of
-// the free cores.
+// the free cores. A worker whose queue runs dry stops counting as runnable,
+// except right after a wait: a stream that just passed a stage's fork gets
+// its ops a moment later (the host enqueues group by group), and the
+// groups enqueued first must already leave it its share.
 //
 // oneDNN's own code is not instrumented, so sanitized builds tell the
 // sanitizer what each op reads and writes (annotate()) on the worker that
@@ -125,13 +128,16 @@ private:
         cores.runnable();
         running = true;
       }
+      state.afterWait = false;
       work(state);
       work = nullptr;
       ++done;
       lock.lock();
       if (queue.empty()) {
-        cores.blocked();
-        running = false;
+        if (!state.afterWait) {
+          cores.blocked();
+          running = false;
+        }
         // Ran dry: publish the count for drain(). Only here, so the host's
         // waiting never orders it before work still in this queue.
         lock.unlock();
@@ -306,9 +312,9 @@ public:
   /// Checks an op on the host (`check`, then the stream), plans it (`plan`
   /// returns the plan or throws dnnl::error), then runs `kernel` on
   /// `stream` with its share of the cores; an error either way names the op.
-  template <typename P, typename Plan, typename Kernel>
+  template <typename P, typename MakePlan, typename Kernel>
   void launch(int32_t stream, const char *opName, const char *kind,
-              const std::string &check, Plan plan, Kernel kernel) {
+              const std::string &check, MakePlan plan, Kernel kernel) {
     std::string name = opLabel(opName, kind);
     if (!validStream(stream))
       return fail(name + ": no stream " + std::to_string(stream) + " (the " +
@@ -805,7 +811,8 @@ void wait(Context *ctx, int32_t stream, int32_t event) {
   uint64_t generation = e->issued;
   if (generation == 0)
     return; // never recorded: nothing to wait for (as in CUDA)
-  ctx->streams[stream]->enqueue([e, generation, ctx](cpu::Worker &) {
+  ctx->streams[stream]->enqueue([e, generation, ctx](cpu::Worker &w) {
+    w.afterWait = true;
     std::unique_lock<std::mutex> lock(e->m);
     if (e->completed(generation))
       return;

@@ -51,6 +51,11 @@ public:
   /// reused by every op of the stream).
   char *scratch(size_t bytes);
 
+  /// Set by an event wait: the stream just passed a fork and stays
+  /// runnable even if its queue is empty for a moment (the host is still
+  /// enqueueing the stage's ops, the other groups' first).
+  bool afterWait = false;
+
 private:
   dnnl::stream strm;
   std::unique_ptr<char, decltype(&std::free)> buffer{nullptr, &std::free};
