@@ -134,7 +134,9 @@ def bench_one(args, root, build, model, batch):
 
     entries = {}
     notes = []
-    for strategy, profiler in ((args.strategy, "cpu"),
+    cpu = "cpu" if args.profile_repeats is None else \
+        f"cpu:--repeats={args.profile_repeats}"
+    for strategy, profiler in ((args.strategy, cpu),
                                ("sequential", "analytic")):
         t0 = time.perf_counter()
         scheduled, report = schedule(ios_opt, stem + ".graph.mlir", strategy,
@@ -200,6 +202,10 @@ def main(argv=None):
     p.add_argument("--runs", type=reference.positive_int, default=7)
     p.add_argument("--strategy", default="both",
                    choices=["both", "concurrent", "merge", "greedy"])
+    p.add_argument("--profile-repeats", type=reference.positive_int,
+                   help="timed runs per stage in ios-stage-server-cpu "
+                   "(default: its own, 5; fewer schedules big networks "
+                   "sooner)")
     p.add_argument("--out", default="out/bench-cpu")
     p.add_argument("--build-dir")
     p.add_argument("--wait-policy", choices=["passive", "active"],
