@@ -7,7 +7,8 @@ For every network and batch size it times, round-robin (one inference of each
 entry per round, ``--runs`` rounds after two warm-up rounds):
 
 * ``ios <strategy>``: the emitted program, scheduled with ``profiler=cpu``
-  (stages measured on this backend by ios-stage-server-cpu), compiled as a
+  (stages measured on this backend by ios-stage-server-cpu) and at most
+  ``--max-groups`` groups per stage (default: the CPUs), compiled as a
   shared object and called through ctypes;
 * ``ios sequential``: the sequential schedule's program;
 * ``torch eager``: the graph replayed op by op with ``torch.nn.functional``
@@ -106,11 +107,12 @@ class Program:
         self.destroy(self.handle)
 
 
-def schedule(ios_opt, mlir, strategy, profiler, out_stem):
+def schedule(ios_opt, mlir, strategy, profiler, out_stem, max_groups):
     report = out_stem + ".report.json"
     scheduled = out_stem + ".mlir"
     _run([ios_opt, mlir, f"--ios-schedule=strategy={strategy} "
-          f"profiler={profiler} report={report}", "-o", scheduled])
+          f"profiler={profiler} max-groups={max_groups} report={report}",
+          "-o", scheduled])
     with open(report) as f:
         (function,) = json.load(f)["functions"].values()
     return scheduled, function
@@ -140,7 +142,8 @@ def bench_one(args, root, build, model, batch):
                                ("sequential", "analytic")):
         t0 = time.perf_counter()
         scheduled, report = schedule(ios_opt, stem + ".graph.mlir", strategy,
-                                     profiler, f"{stem}.{strategy}")
+                                     profiler, f"{stem}.{strategy}",
+                                     args.max_groups)
         search = time.perf_counter() - t0
         source = f"{stem}.{strategy}.cpp"
         _run([translate, "--ios-to-cpp", scheduled, "-o", source])
@@ -206,6 +209,11 @@ def main(argv=None):
                    help="timed runs per stage in ios-stage-server-cpu "
                    "(default: its own, 5; fewer schedules big networks "
                    "sooner)")
+    p.add_argument("--max-groups", type=reference.positive_int,
+                   default=os.cpu_count() or 1,
+                   help="groups per stage (default: the CPUs: a stage of "
+                   "more groups than cores rarely pays, and each one more "
+                   "multiplies the stages to measure)")
     p.add_argument("--out", default="out/bench-cpu")
     p.add_argument("--build-dir")
     p.add_argument("--wait-policy", choices=["passive", "active"],
