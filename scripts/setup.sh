@@ -12,6 +12,8 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   # build
   cmake ninja-build ccache lld g++
+  # the CPU runtime's kernels (oneDNN on OpenMP)
+  libdnnl-dev
   # unit tests
   googletest libgtest-dev
   # python side: zoo, PyTorch reference; ONNX and torchvision for the importers

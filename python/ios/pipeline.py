@@ -51,6 +51,8 @@ from ios.reference import positive_int
 from ios import cli
 
 TOLERANCE = 1e-4
+# What the CPU runtime archive needs after it: oneDNN (on OpenMP) and threads.
+CPU_RUNTIME_LIBS = ["-ldnnl", "-lgomp", "-lpthread"]
 
 
 def _paths(build_dir):
@@ -165,7 +167,7 @@ class Pipeline:
                      "-L", os.path.join(self.build, "lib"),
                      "-lIOSRuntimeDriver" + suffix,
                      "-lIOSRuntimeCPU" + suffix,
-                     "-lpthread", "-o", binary])
+                     *CPU_RUNTIME_LIBS, "-o", binary])
         with open(source) as f:
             lines = f.read().count("\n")
         return source, binary, t, lines
