@@ -236,7 +236,7 @@ class Pipeline:
         for strategy in strategies:
             scheduled, report = self.schedule(strategy)
             parts = report["stats"]["parts"]
-            print(f"schedule {strategy}: {report['stages']} stages, estimated "
+            print(f"schedule {strategy}: {len(report['stages'])} stages, estimated "
                   f"{report['latency_ms']:.3f} ms on {a.device} vs sequential "
                   f"{report['sequential_ms']:.3f} ms "
                   f"({report['sequential_ms'] / report['latency_ms']:.2f}x); "
