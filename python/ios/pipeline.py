@@ -245,7 +245,8 @@ class Pipeline:
                   f"{sum(p['transitions'] for p in parts)} transitions")
             source, binary, ct, lines = self.compile(scheduled, strategy)
             with open(source) as f:
-                summary = next((l.strip() for l in f if l.startswith("// @")),
+                summary = next((l.strip() for l in f
+                                if l.startswith("// ") and " stage(s), " in l),
                                "")
             print(f"program {strategy}: {source} ({lines} lines, "
                   f"{os.path.getsize(source) / 1024:.1f} KiB), compiled in "
