@@ -65,7 +65,8 @@ def ConvertIOSRTToEmitC : Pass<"convert-iosrt-to-emitc", "::mlir::ModuleOp"> {
 
     With `header`, the module becomes the C header declaring those entry
     points instead (C and C++, one comment per program with its inputs'
-    and outputs' shapes, `PREFIX_NUM_INPUTS` / `PREFIX_NUM_OUTPUTS`).
+    and outputs' shapes, `PREFIX_NUM_INPUTS` / `PREFIX_NUM_OUTPUTS` and
+    each tensor's `PREFIX_INPUTi_ELEMENTS` / `PREFIX_OUTPUTi_ELEMENTS`).
 
     Each op lowers through its `RuntimeCallOpInterface` answer, so the
     lowering has one pattern. A symbol name that is not a C identifier

@@ -479,11 +479,23 @@ void Program::buildDeclarations() {
     dims += 4;
   }
   std::string upper = StringRef(prefix).upper();
-  emitc::VerbatimOp::create(
-      b, loc,
+  std::string defines =
       llvm::formatv("#define {0}_NUM_INPUTS {1}\n#define {0}_NUM_OUTPUTS {2}",
                     upper, sig.inputs, sig.outputs)
-          .str());
+          .str();
+  // Element counts: the float buffers run() reads and writes.
+  for (auto [i, rank] : llvm::enumerate(sig.ranks)) {
+    (void)rank;
+    bool input = int32_t(i) < sig.inputs;
+    int64_t elements = 1;
+    for (int64_t d : ArrayRef(sig.shapes).slice(4 * i, 4))
+      elements *= d;
+    defines += llvm::formatv("\n#define {0}_{1}{2}_ELEMENTS {3}", upper,
+                             input ? "INPUT" : "OUTPUT",
+                             input ? i : i - sig.inputs, elements)
+                   .str();
+  }
+  emitc::VerbatimOp::create(b, loc, defines);
   for (const EntryPoint &e : entryPoints()) {
     auto fn = emitc::FuncOp::create(b, loc, prefix + "_" + e.suffix.str(),
                                     b.getFunctionType(e.args, e.results));

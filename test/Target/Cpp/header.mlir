@@ -21,6 +21,9 @@
 // CHECK-NEXT: // output 1: 2x8
 // CHECK-NEXT: #define IOS_NET_NUM_INPUTS 1
 // CHECK-NEXT: #define IOS_NET_NUM_OUTPUTS 2
+// CHECK-NEXT: #define IOS_NET_INPUT0_ELEMENTS 256
+// CHECK-NEXT: #define IOS_NET_OUTPUT0_ELEMENTS 256
+// CHECK-NEXT: #define IOS_NET_OUTPUT1_ELEMENTS 16
 // CHECK-NEXT: void* ios_net_create(const char*);
 // CHECK-NEXT: void* ios_net_create_from_memory(const void*, size_t);
 // CHECK-NEXT: int32_t ios_net_run(void*, const float *const*, float *const*);
