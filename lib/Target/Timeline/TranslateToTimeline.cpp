@@ -145,7 +145,7 @@ LogicalResult checkScheduled(func::FuncOp func) {
            << " is not scheduled; run ios-opt --ios-schedule first";
   for (Operation &op : body)
     if (isa<SchedulableOpInterface>(op))
-      return op.emitError()
+      return op.emitOpError()
              << "is outside every ios.stage: the timeline needs a fully "
                 "scheduled function";
   return success();
