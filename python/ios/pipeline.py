@@ -26,7 +26,9 @@ imported with ``ios.torch``).
    no GPU needed; it reports races and cuDNN rule violations and fails the
    run), and its output is compared with PyTorch and with the CPU program
    (same tolerance); the emulator's trace gives the host API calls per
-   inference (``ios.bench.emulator``).
+   inference (``ios.bench.emulator``);
+7. ``ios.timeline`` draws ``timeline.svg`` in the output folder: the
+   schedule below the sequential one, as the analytic model simulates them.
 
 Graphs with ops the C++ dialect does not know yet stop at step 2 with
 ios-opt's error.
@@ -223,18 +225,29 @@ class Pipeline:
                   f"{'PASS' if err <= TOLERANCE else 'FAIL'}")
         return ok
 
+    def draw_timeline(self, scheduled_files):
+        """timeline.svg: the schedule (and the sequential one above it)."""
+        from ios import timeline
+        argv = [scheduled_files[self.args.strategy], "-o",
+                os.path.join(self.out, "timeline.svg"), "--build-dir", self.build]
+        if "sequential" in scheduled_files and self.args.strategy != "sequential":
+            argv += ["--sequential", scheduled_files["sequential"]]
+        if timeline.main(argv) != 0:
+            raise SystemExit("error: ios.timeline failed")
+
     def run(self):
         a = self.args
         self.generate()
         reference, _ = safetensors.load(self.file(".reference.safetensors"))
         reference = reference["output"]
-        results = {}
+        results, scheduled_files = {}, {}
         strategies = [a.strategy] + ([] if a.no_sequential or
                                      a.strategy == "sequential"
                                      else ["sequential"])
         ok = True
         for strategy in strategies:
             scheduled, report = self.schedule(strategy)
+            scheduled_files[strategy] = scheduled
             parts = report["stats"]["parts"]
             print(f"schedule {strategy}: {len(report['stages'])} stages, estimated "
                   f"{report['latency_ms']:.3f} ms on {a.device} vs sequential "
@@ -266,6 +279,7 @@ class Pipeline:
             if a.emulated_cuda and strategy == a.strategy:
                 ok &= self.emulated_cuda(scheduled, strategy, output,
                                          reference)
+        self.draw_timeline(scheduled_files)
         if len(results) == 2:
             err = relative_error(results[a.strategy], results["sequential"])
             status = "PASS" if err <= TOLERANCE else "FAIL"
