@@ -26,9 +26,10 @@ imported with ``ios.torch``).
    no GPU needed; it reports races and cuDNN rule violations and fails the
    run), and its output is compared with PyTorch and with the CPU program
    (same tolerance); the emulator's trace gives the host API calls per
-   inference (``ios.bench.emulator``);
-7. ``ios.timeline`` draws ``timeline.svg`` in the output folder: the
-   schedule below the sequential one, as the analytic model simulates them.
+   inference (``ios.bench.emulator``).
+
+After step 2, ``ios.timeline`` draws ``timeline.svg`` in the output folder:
+the schedule below the sequential one, as the analytic model simulates them.
 
 Graphs with ops the C++ dialect does not know yet stop at step 2 with
 ios-opt's error.
@@ -226,7 +227,8 @@ class Pipeline:
         return ok
 
     def draw_timeline(self, scheduled_files):
-        """timeline.svg: the schedule (and the sequential one above it)."""
+        """timeline.svg: the schedule (and the sequential one above it);
+        ``scheduled_files`` maps strategies to scheduled .mlir files."""
         from ios import timeline
         argv = [scheduled_files[self.args.strategy], "-o",
                 os.path.join(self.out, "timeline.svg"), "--build-dir", self.build]
@@ -240,14 +242,16 @@ class Pipeline:
         self.generate()
         reference, _ = safetensors.load(self.file(".reference.safetensors"))
         reference = reference["output"]
-        results, scheduled_files = {}, {}
+        results = {}
         strategies = [a.strategy] + ([] if a.no_sequential or
                                      a.strategy == "sequential"
                                      else ["sequential"])
         ok = True
+        # Every schedule first: the timeline is drawn before anything compiles.
+        schedules = {s: self.schedule(s) for s in strategies}
+        self.draw_timeline({s: files for s, (files, _) in schedules.items()})
         for strategy in strategies:
-            scheduled, report = self.schedule(strategy)
-            scheduled_files[strategy] = scheduled
+            scheduled, report = schedules[strategy]
             parts = report["stats"]["parts"]
             print(f"schedule {strategy}: {len(report['stages'])} stages, estimated "
                   f"{report['latency_ms']:.3f} ms on {a.device} vs sequential "
@@ -279,7 +283,6 @@ class Pipeline:
             if a.emulated_cuda and strategy == a.strategy:
                 ok &= self.emulated_cuda(scheduled, strategy, output,
                                          reference)
-        self.draw_timeline(scheduled_files)
         if len(results) == 2:
             err = relative_error(results[a.strategy], results["sequential"])
             status = "PASS" if err <= TOLERANCE else "FAIL"
