@@ -28,8 +28,9 @@
 //    (else "memory": the operation does not run, as a fault would stop it).
 //
 // Reports (Emulator.h) go to stderr at once; pending ones make the process
-// exit with status 66. IOS_EMU_TRACE=FILE writes one JSON line per host API
-// call (see Trace in Device.cpp and python/ios/bench/emulator.py).
+// exit with status 66. IOS_EMU_TRACE=FILE writes, at exit, one JSON line per
+// host API call, with the host times it began and ended (see writeTrace in
+// Device.cpp and python/ios/bench/emulator.py).
 //
 //===----------------------------------------------------------------------===//
 
@@ -75,6 +76,8 @@ struct Event {
   VectorClock vc;
   bool recorded = false;
   bool destroyed = false;
+  bool timing = true; // not cudaEventDisableTiming
+  int64_t time = 0;   // when the record was processed (Device::now())
   int number = 0;
 };
 
@@ -180,6 +183,12 @@ public:
   uint64_t beginCall(const char *name, std::string detail);
   void endCall(uint64_t seq, int stream, size_t bytes, double flops,
                int status);
+  /// Writes the calls that ended since the last time to the trace
+  /// (IOS_EMU_TRACE), one JSON line each.
+  void writeTrace();
+  /// The emulator's clock: host nanoseconds since the device was created.
+  /// Work runs eagerly when it is enqueued, so this is also when it ran.
+  int64_t now() const;
   std::string describeCall(uint64_t seq) const;
   void setCallStream(uint64_t seq, int stream) { calls[seq - 1].stream = stream; }
   std::map<std::string, uint64_t> callCounts;
@@ -246,14 +255,23 @@ private:
   struct CallInfo {
     std::string name, op;
     int stream = -1;
+    int64_t begin = 0, end = -1; // now() when the call began and ended
+    int depth = 0; // calls in progress when it began (nested calls)
+    size_t bytes = 0;
+    double flops = 0;
+    int status = 0;
   };
   std::vector<CallInfo> calls; // by seq - 1
+  int depth = 0;                // calls in progress
+  int64_t epoch = 0;            // steady_clock at creation, nanoseconds
   std::set<uint64_t> reportedReads; // calls reported for uninitialized reads
   std::set<std::string> reportedPairs;
   std::vector<Report> reports;
   size_t printed = 0;
   bool halt = false;
   FILE *trace = nullptr;
+  size_t traced = 0;        // calls written to the trace
+  bool traceWritten = false; // at exit: later calls are written at once
 };
 
 /// How many devices cudaGetDeviceCount reports: 1, or IOS_EMU_DEVICES (0

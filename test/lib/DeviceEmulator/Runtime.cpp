@@ -199,6 +199,8 @@ const char *cudaGetErrorString(cudaError_t error) {
     return "operation not supported";
   case cudaErrorLaunchFailure:
     return "unspecified launch failure";
+  case cudaErrorNotReady:
+    return "device not ready";
   default:
     return "unknown error";
   }
@@ -286,10 +288,13 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event,
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags) {
   Device &d = Device::get();
   Call c("cudaEventCreateWithFlags");
-  if (!event)
+  if (!event || (flags & ~unsigned(cudaEventBlockingSync |
+                                    cudaEventDisableTiming |
+                                    cudaEventInterprocess)))
     return done(c, cudaErrorInvalidValue);
-  *event = reinterpret_cast<cudaEvent_t>(d.createEvent());
-  (void)flags;
+  Event *e = d.createEvent();
+  e->timing = !(flags & cudaEventDisableTiming);
+  *event = reinterpret_cast<cudaEvent_t>(e);
   return done(c, cudaSuccess);
 }
 
@@ -316,7 +321,43 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   d.enqueue(op, s, c.seq());
   e->vc = op.vc;
   e->recorded = true;
+  // Everything before it on the stream has run (eagerly): its time is now.
+  e->time = d.now();
   return done(c, cudaSuccess);
+}
+
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start,
+                                 cudaEvent_t end) {
+  Device &d = Device::get();
+  Call c("cudaEventElapsedTime");
+  Event *a = d.event(start, "cudaEventElapsedTime");
+  Event *b = d.event(end, "cudaEventElapsedTime");
+  if (!ms)
+    return done(c, cudaErrorInvalidValue);
+  if (!a || !b)
+    return done(c, cudaErrorInvalidResourceHandle);
+  // "If cudaEventRecord() has not been called on either event, then
+  // cudaErrorInvalidResourceHandle is returned. If either event was created
+  // with the cudaEventDisableTiming flag, then this function will return
+  // cudaErrorInvalidResourceHandle."
+  for (Event *e : {a, b})
+    if (!e->recorded || !e->timing) {
+      d.report("api", d.describeCall(c.seq()) + ": event " +
+                          std::to_string(e->number) +
+                          (e->recorded ? " was created with "
+                                         "cudaEventDisableTiming"
+                                       : " was never recorded"));
+      return done(c, cudaErrorInvalidResourceHandle);
+    }
+  // "cudaErrorNotReady if either event has not yet completed": completed
+  // for the host means a synchronization covered its record.
+  VectorClock &host = d.hostClock();
+  for (Event *e : {a, b})
+    for (size_t actor = 0; actor < e->vc.c.size(); ++actor)
+      if (host.at(actor) < e->vc.c[actor])
+        return done(c, cudaErrorNotReady);
+  *ms = float(double(b->time - a->time) / 1e6);
+  return done(c, d.sticky);
 }
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
