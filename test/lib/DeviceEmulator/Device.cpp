@@ -29,6 +29,8 @@ void VectorClock::join(const VectorClock &other) {
 }
 
 std::string Stream::name() const {
+  if (!label.empty())
+    return label;
   if (number == 0)
     return "the legacy default stream";
   return "stream " + std::to_string(number) +
@@ -578,6 +580,22 @@ bool Device::executeOnHost(Op &op, uint64_t call) {
   op.epoch = {kHostActor, host.tick(kHostActor), call, false};
   op.vc = host;
   return execute(op);
+}
+
+bool Device::submit(Op &op, Stream *s, uint64_t call,
+                    std::function<void()> work) {
+  if (s->capture) {
+    Graph::Node &n = addNode(s, Graph::Node::Work, call);
+    n.accesses = std::move(op.accesses);
+    n.flops = op.flops;
+    n.work = std::move(work);
+    return true;
+  }
+  enqueue(op, s, call);
+  if (!execute(op))
+    return false;
+  work();
+  return true;
 }
 
 bool Device::execute(Op &op) {
