@@ -29,6 +29,14 @@ inline double act(double v, Act a) {
     return 1 / (1 + std::exp(-v));
   case ActTanh:
     return std::tanh(v);
+  case ActRelu6:
+    return std::min(std::max(v, 0.0), 6.0);
+  case ActHardSigmoid: // PyTorch's relu6(x + 3) / 6
+    return std::min(std::max(v + 3, 0.0), 6.0) / 6;
+  case ActHardSwish:
+    return v * std::min(std::max(v + 3, 0.0), 6.0) / 6;
+  case ActSilu:
+    return v / (1 + std::exp(-v));
   default:
     return v;
   }
@@ -63,9 +71,14 @@ inline std::vector<double> conv(View in, int64_t oc, const float *w,
   return out;
 }
 
+/// Pooling as PyTorch defines it: window (y, x) starts at (y * sh - ph,
+/// x * sw - pw); with `ceil` the output has ceil_mode's size and the last
+/// windows are cut at the padded input's edge; average pooling divides by
+/// the taps inside the padded input (`countIncludePad`) or the input.
 inline std::vector<double> pool(View in, PoolKind kind, int64_t kh, int64_t kw,
-                                int64_t sh, int64_t sw, int64_t ph,
-                                int64_t pw) {
+                                int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                                bool countIncludePad = true,
+                                bool ceil = false) {
   if (kind == PoolGlobalMax || kind == PoolGlobalAvg) {
     kh = in.h;
     kw = in.w;
@@ -73,25 +86,82 @@ inline std::vector<double> pool(View in, PoolKind kind, int64_t kh, int64_t kw,
     ph = pw = 0;
   }
   bool isMax = kind == PoolMax || kind == PoolGlobalMax;
-  int64_t oh = (in.h + 2 * ph - kh) / sh + 1, ow = (in.w + 2 * pw - kw) / sw + 1;
+  auto size = [&](int64_t i, int64_t k, int64_t s, int64_t p) {
+    int64_t o = (i + 2 * p - k + (ceil ? s - 1 : 0)) / s + 1;
+    return ceil && (o - 1) * s >= i + p ? o - 1 : o;
+  };
+  int64_t oh = size(in.h, kh, sh, ph), ow = size(in.w, kw, sw, pw);
   std::vector<double> out(size_t(in.n * in.c * oh * ow));
   for (int64_t n = 0; n < in.n; ++n)
     for (int64_t c = 0; c < in.c; ++c)
       for (int64_t y = 0; y < oh; ++y)
         for (int64_t x = 0; x < ow; ++x) {
           double acc = isMax ? -std::numeric_limits<double>::infinity() : 0;
+          int64_t padded = 0, inside = 0;
           for (int64_t i = 0; i < kh; ++i)
             for (int64_t j = 0; j < kw; ++j) {
               int64_t iy = y * sh - ph + i, ix = x * sw - pw + j;
+              if (iy >= in.h + ph || ix >= in.w + pw)
+                continue;
+              ++padded;
               if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w)
                 continue;
+              ++inside;
               double v = at(in, n, c, iy, ix);
               acc = isMax ? std::max(acc, v) : acc + v;
             }
           out[size_t(((n * in.c + c) * oh + y) * ow + x)] =
-              isMax ? acc : acc / double(kh * kw);
+              isMax ? acc
+                    : acc / double(countIncludePad ? padded : inside);
         }
   return out;
+}
+
+/// Applies `f(n, c, y, x)` to every element of an n x c x h x w output, as
+/// a dense array.
+template <typename F>
+std::vector<double> each(int64_t n, int64_t c, int64_t h, int64_t w, F f) {
+  std::vector<double> out;
+  out.reserve(size_t(n * c * h * w));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < c; ++j)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x)
+          out.push_back(f(i, j, y, x));
+  return out;
+}
+
+/// An operand of a broadcasting op: (N, C, 1, 1) views give their channel's
+/// value everywhere.
+inline double operand(View v, int64_t n, int64_t c, int64_t y, int64_t x) {
+  return v.h == 1 && v.w == 1 ? at(v, n, c, 0, 0) : at(v, n, c, y, x);
+}
+
+inline std::vector<double> pad(View in, int64_t top, int64_t left,
+                               int64_t bottom, int64_t right, double value) {
+  return each(in.n, in.c, in.h + top + bottom, in.w + left + right,
+              [&](int64_t n, int64_t c, int64_t y, int64_t x) {
+                int64_t iy = y - top, ix = x - left;
+                return iy >= 0 && iy < in.h && ix >= 0 && ix < in.w
+                           ? double(at(in, n, c, iy, ix))
+                           : value;
+              });
+}
+
+inline std::vector<double> upsample(View in, int64_t fh, int64_t fw) {
+  return each(in.n, in.c, in.h * fh, in.w * fw,
+              [&](int64_t n, int64_t c, int64_t y, int64_t x) {
+                return double(at(in, n, c, y / fh, x / fw));
+              });
+}
+
+/// Out channel j * groups + g is in channel g * (C / groups) + j.
+inline std::vector<double> channelShuffle(View in, int64_t groups) {
+  int64_t per = in.c / groups;
+  return each(in.n, in.c, in.h, in.w,
+              [&](int64_t n, int64_t c, int64_t y, int64_t x) {
+                return double(at(in, n, (c % groups) * per + c / groups, y, x));
+              });
 }
 
 /// Largest |got - want| / max(1, |want|) over a view and a dense array.
