@@ -33,6 +33,17 @@ config.environment["PYTHONPATH"] = os.path.join(config.ios_src_root, "python")
 config.substitutions.append(("%ios_build", config.ios_obj_root))
 config.substitutions.append(("%ios_include", os.path.join(config.ios_src_root, "include")))
 config.environment["IOS_BUILD_DIR"] = config.ios_obj_root
+# How emitted programs link: the driver (main) and the runtime's backend.
+lib = os.path.join(config.ios_obj_root, "lib")
+config.substitutions.append(
+    ("%ios_cpu_link_tsan", f"-L{lib} -lIOSRuntimeDriver-thread "
+     "-lIOSRuntimeCPU-thread -ldnnl -lgomp -lpthread"))
+config.substitutions.append(
+    ("%ios_cpu_link", f"-L{lib} -lIOSRuntimeDriver -lIOSRuntimeCPU -ldnnl "
+     "-lgomp -lpthread"))
+config.substitutions.append(
+    ("%ios_emulated_cuda_link", f"-cudart none -L{lib} -lIOSRuntimeDriver "
+     "-lIOSRuntimeCUDA -lIOSDeviceEmulator -lcudnn"))
 
 # The CUDA backend of the runtime is built when the toolkit and cuDNN are
 # found; tests that compile and link CUDA programs need it.

@@ -3,6 +3,7 @@
 #include "ios/InitAll.h"
 
 #include "ios/Conversion/Passes.h"
+#include "ios/Conversion/Pipelines.h"
 #include "ios/Dialect/IOS/IR/IOSDialect.h"
 #include "ios/Dialect/IOS/Transforms/Passes.h"
 #include "ios/Dialect/IOSRT/IR/IOSRT.h"
@@ -34,6 +35,7 @@ void ios::registerAllPasses() {
   mlir::registerPrintOpStatsPass();
   registerIOSPasses();
   registerIOSConversionPasses();
+  registerLowerToCppPipeline();
 }
 
 void ios::registerAllTranslations() {

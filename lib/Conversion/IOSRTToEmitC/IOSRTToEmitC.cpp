@@ -69,8 +69,6 @@ bool isIdentifierText(StringRef s) {
          llvm::all_of(s, [](char c) { return llvm::isAlnum(c) || c == '_'; });
 }
 
-/// The attribute on the module saying which program form it was lowered for.
-constexpr StringLiteral kTargetAttr = "iosrt.target";
 
 struct Types {
   explicit Types(MLIRContext *ctx) {
@@ -415,6 +413,11 @@ struct ConvertIOSRTToEmitCPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    if (target != "cpu" && target != "cuda") {
+      module.emitError() << "target='" << target
+                         << "': expected 'cpu' or 'cuda'";
+      return signalPassFailure();
+    }
     SmallVector<func::FuncOp> programs;
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func->hasAttr(rt::kArenaAttrName)) {
@@ -466,7 +469,7 @@ struct ConvertIOSRTToEmitCPass
     emitc::IncludeOp::create(b, module.getLoc(), "cstdint", true);
     emitc::IncludeOp::create(b, module.getLoc(), "ios/Runtime/Runtime.h",
                              false);
-    module->setAttr(kTargetAttr, b.getStringAttr(target));
+    module->setAttr(rt::kTargetAttrName, b.getStringAttr(target));
     unsigned generated = 0;
     for (func::FuncOp func : programs) {
       // Symbol names reach C++ only as escaped strings unless they are

@@ -531,6 +531,14 @@ LogicalResult check(func::FuncOp func, const MemoryPlan &plan,
   }
   unsigned index = 0;
   WalkResult walk = func.walk([&](Operation *op) {
+    if (isa<GroupOp>(op->getParentOp()) && !isa<YieldOp>(op) &&
+        !isa<SchedulableOpInterface>(op)) {
+      emitError(op->getLoc())
+          << "'" << op->getName()
+          << "' cannot be lowered to the IOS runtime: a group holds graph "
+             "ops (ios) only";
+      return WalkResult::interrupt();
+    }
     if (!isa<SchedulableOpInterface>(op))
       return WalkResult::advance();
     lowering.opIndex[op] = index++;
@@ -564,7 +572,8 @@ struct ConvertIOSToIOSRTPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      if (func.isExternal())
+      // Declarations and programs already lowered are left alone.
+      if (func.isExternal() || func->hasAttr(rt::kArenaAttrName))
         continue;
       if (func.getBody().front().getOps<StageOp>().empty()) {
         emitError(func.getLoc())
@@ -572,6 +581,17 @@ struct ConvertIOSToIOSRTPass
             << " is not scheduled; run --ios-schedule first "
                "(strategy=sequential gives the plain program)";
         return signalPassFailure();
+      }
+      if (!device.empty()) {
+        auto attr =
+            func->getAttrOfType<ScheduleAttr>(IOSDialect::kScheduleAttrName);
+        if (attr && attr.getDevice() != device) {
+          emitError(func.getLoc())
+              << "function @" << func.getSymName()
+              << " was scheduled for device '" << attr.getDevice()
+              << "', not '" << device << "'; schedule it again for this device";
+          return signalPassFailure();
+        }
       }
       if (failed(lower(func)))
         return signalPassFailure();

@@ -28,6 +28,8 @@ namespace ios::rtir {
 inline constexpr llvm::StringLiteral kArenaAttrName = "iosrt.arena";
 inline constexpr llvm::StringLiteral kStreamsAttrName = "iosrt.streams";
 inline constexpr llvm::StringLiteral kEventsAttrName = "iosrt.events";
+/// On a module lowered to EmitC: the backend it was lowered for.
+inline constexpr llvm::StringLiteral kTargetAttrName = "iosrt.target";
 
 } // namespace ios::rtir
 
