@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <gtest/gtest.h>
@@ -597,6 +598,143 @@ TEST_F(EmulatedCuda, RunErrorsFailTheRunUntilTheNextUpload) {
   EXPECT_EQ(std::string(lastError(ctx)), "");
   EXPECT_LT(ref::maxError(got(b), map(onHost(a), [](double v) { return v; })),
             1e-7);
+}
+
+/// loadWeightsFromMemory reads the same format as loadWeights (the data
+/// copied); a malformed buffer is a sticky load error.
+TEST_F(EmulatedCuda, WeightsFromMemory) {
+  std::vector<float> w = randomVector(6 * 3 * 9, 71), b = randomVector(6, 72);
+  std::string path = writeWeights({{"w", {6, 3, 3, 3}, w}, {"b", {6}, b}},
+                                  "cuda_weights_from_memory");
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::vector<char> bytes;
+  for (int ch; (ch = std::fgetc(f)) != EOF;)
+    bytes.push_back(char(ch));
+  std::fclose(f);
+  open(1, 1 << 12);
+  ASSERT_TRUE(loadWeightsFromMemory(ctx, bytes.data(), bytes.size()))
+      << lastError(ctx);
+  std::fill(bytes.begin(), bytes.end(), 0); // the context has its own copy
+  View in = tensor(1, 3, 6, 6), out = tensor(1, 6, 6, 6);
+  int32_t k = prepareConv2d(ctx, 0, "conv", in, out, "w", "b", 3, 3, 1, 1, 1,
+                            1, 1, 1, 1, ActNone);
+  ASSERT_EQ(k, 0) << lastError(ctx);
+  finish();
+  expectRun({k}, 0);
+  EXPECT_LT(ref::maxError(got(out), ref::conv(onHost(in), 6, w.data(),
+                                              b.data(), 3, 3, 1, 1, 1, 1, 1,
+                                              1, 1, ActNone)),
+            2e-5);
+  destroyContext(ctx);
+  ctx = createContext(1, 0, 16);
+  EXPECT_FALSE(loadWeightsFromMemory(ctx, "\xff\0\0\0\0\0\0\0{}", 10));
+  std::string error = loadFailure();
+  EXPECT_EQ(error.rfind("loadWeightsFromMemory: ", 0), 0u) << error;
+}
+
+/// IOS_CUDA_GRAPH=1: the first run is captured into a CUDA graph; later
+/// runs (on new inputs) make only the upload, one graph launch, the
+/// download and the synchronizations, and compute the same as eager runs.
+/// A run whose calls differ from the captured ones fails.
+TEST_F(EmulatedCuda, CudaGraphReplaysTheFirstRun) {
+  Env graph("IOS_CUDA_GRAPH", "1");
+  std::vector<float> w = randomVector(5 * 4 * 9, 81);
+  open(2, 1 << 14, {{"w", {5, 4, 3, 3}, w}});
+  View in = tensor(1, 4, 6, 6), conv = tensor(1, 5, 6, 6),
+       act = tensor(1, 5, 6, 6), sum = tensor(1, 5, 6, 6);
+  const View operands[] = {conv, act};
+  std::vector<int32_t> kernels = {
+      prepareConv2d(ctx, 1, "conv", in, conv, "w", "", 3, 3, 1, 1, 1, 1, 1, 1,
+                    1, ActSigmoid),
+      prepareActivation(ctx, 1, "act", conv, act, ActHardSwish),
+      prepareAdd(ctx, 1, "sum", sum, 2, operands)};
+  ASSERT_TRUE(ok(ctx)) << lastError(ctx);
+  finish();
+  for (int i = 0; i < 3; ++i) {
+    std::vector<float> fresh = randomVector(size_t(in.c * 36), 90 + i);
+    for (int64_t c = 0; c < in.c; ++c)
+      std::copy_n(fresh.begin() + c * 36, 36,
+                  onHost(in).data + c * 36);
+    std::map<std::string, uint64_t> before = calls();
+    expectRun(kernels);
+    std::vector<double> convWant = ref::conv(onHost(in), 5, w.data(), nullptr,
+                                             3, 3, 1, 1, 1, 1, 1, 1, 1,
+                                             ActSigmoid);
+    std::vector<double> want = convWant;
+    for (double &v : want)
+      v += ref::act(v, ActHardSwish);
+    EXPECT_LT(ref::maxError(got(sum), want), 2e-5) << "run " << i;
+    std::map<std::string, uint64_t> made;
+    for (auto &[name, count] : calls())
+      if (count != before[name])
+        made[name] = count - before[name];
+    if (i == 0) { // captured, then launched
+      EXPECT_EQ(made["cudaStreamBeginCapture"], 1u);
+      EXPECT_EQ(made["cudaGraphLaunch"], 1u);
+      continue;
+    }
+    EXPECT_EQ(made, (std::map<std::string, uint64_t>{
+                        {"cudaMemcpyAsync", 2},
+                        {"cudaGraphLaunch", 1},
+                        {"cudaStreamSynchronize", 2}}))
+        << "run " << i;
+  }
+  EXPECT_EQ(run({kernels[0], kernels[2]}), 0);
+  EXPECT_EQ(std::string(lastError(ctx)),
+            "launch: the calls of this run differ from the ones captured "
+            "into the CUDA graph (call 3)");
+  expectRun(kernels); // the next upload clears the error
+}
+
+/// setProfiling: every launched kernel (per stream, in launch order) and
+/// every stage gets an interval since upload() on the emulator's clock.
+TEST_F(EmulatedCuda, ProfilingTimesKernelsAndStages) {
+  open(2, 1 << 14);
+  View a = tensor(1, 4, 5, 5), b = tensor(1, 4, 5, 5), c = tensor(1, 4, 5, 5);
+  int32_t k0 = prepareActivation(ctx, 0, "relu6", a, b, ActRelu6);
+  int32_t k1 = prepareActivation(ctx, 1, "silu", a, c, ActSilu);
+  int32_t k2 = prepareCopy(ctx, 0, "copy", c, a);
+  finish();
+  setProfiling(ctx, true);
+  const float *in[] = {mirror.data()};
+  result.assign(mirror.size(), 0.0f);
+  float *out[] = {result.data()};
+  upload(ctx, in);
+  stage(ctx, 0);
+  record(ctx, 0, 0);
+  wait(ctx, 1, 0);
+  launch(ctx, k0);
+  launch(ctx, k1);
+  record(ctx, 1, 1);
+  wait(ctx, 0, 1);
+  stage(ctx, 1);
+  launch(ctx, k2);
+  ASSERT_EQ(finishRun(ctx, out), 1) << lastError(ctx);
+  const ProfileEntry *entries = nullptr;
+  ASSERT_EQ(profile(ctx, &entries), 5);
+  struct Want {
+    std::string layer;
+    int32_t stream, kernel;
+  } want[] = {{"relu6", 0, k0},
+              {"copy", 0, k2},
+              {"silu", 1, k1},
+              {"stage 0", 0, -1},
+              {"stage 1", 0, -1}};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(entries[i].layer, want[i].layer) << i;
+    EXPECT_EQ(entries[i].stream, want[i].stream) << i;
+    EXPECT_EQ(entries[i].kernel, want[i].kernel) << i;
+    EXPECT_GE(entries[i].startMs, 0.0) << i;
+    EXPECT_GT(entries[i].endMs, entries[i].startMs) << i;
+  }
+  // The copy waits for silu (the join), stage 1 starts after stage 0.
+  EXPECT_GE(entries[1].startMs, entries[2].endMs);
+  EXPECT_GE(entries[4].startMs, entries[3].startMs);
+  EXPECT_EQ(entries[3].endMs, entries[4].startMs);
+  setProfiling(ctx, false);
+  expectRun({k0});
+  EXPECT_EQ(profile(ctx, &entries), 0);
 }
 
 /// The workspace cap (IOS_CUDNN_WORKSPACE_MB) and TF32

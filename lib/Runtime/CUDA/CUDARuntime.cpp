@@ -652,6 +652,17 @@ bool loadWeights(Context *ctx, const char *path) {
   return storeTensors(ctx, "loadWeights", tensors);
 }
 
+bool loadWeightsFromMemory(Context *ctx, const void *data, size_t size) {
+  if (ctx->loadFailed)
+    return false;
+  Range range("loadWeightsFromMemory");
+  std::map<std::string, detail::HostTensor> tensors;
+  std::string error;
+  if (!detail::readSafetensors(data, size, tensors, error))
+    return ctx->failLoad("loadWeightsFromMemory: " + error);
+  return storeTensors(ctx, "loadWeightsFromMemory", tensors);
+}
+
 bool addWeight(Context *ctx, const char *name, const float *data,
                int64_t count) {
   if (ctx->loadFailed)
@@ -1082,7 +1093,15 @@ int32_t prepareSoftmax(Context *ctx, int32_t stream, const char *layer,
 
 void *finishCreate(Context *ctx) {
   Range range("finishCreate");
-  if (ctx && !ctx->loadFailed && ctx->finishLoad("finishCreate"))
+  // Every stream's load work (workspace allocations are stream-ordered on
+  // their kernel's stream) is finished before the first inference: a CUDA
+  // graph replays on streams of its own, ordered only after stream 0.
+  bool synced = ctx && !ctx->loadFailed;
+  for (size_t i = 0; synced && i < ctx->streams.size(); ++i)
+    synced = ctx->loadOk("finishCreate: stream " + std::to_string(i),
+                         cudaStreamSynchronize(ctx->streams[i]),
+                         "cudaStreamSynchronize");
+  if (synced)
     return ctx;
   createError = ctx ? ctx->loadError : "finishCreate: no context";
   destroyContext(ctx);
