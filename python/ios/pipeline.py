@@ -194,7 +194,8 @@ class Pipeline:
                         "--output", output, "--runs", str(self.args.runs),
                         "--warmup", "1"], env=env)
         tensors, _ = safetensors.load(output)
-        return tensors["output"], proc.stdout.strip()
+        # The program prints its latencies, then its outputs: one line here.
+        return tensors["output"], "; ".join(proc.stdout.strip().splitlines())
 
     def emulated_cuda(self, scheduled, strategy, cpu_output, reference):
         """Step 6; returns whether both checks pass."""
@@ -245,7 +246,10 @@ class Pipeline:
                   f"{sum(p['transitions'] for p in parts)} transitions")
             source, binary, ct, lines = self.compile(scheduled, strategy)
             with open(source) as f:
-                summary = next((l.strip() for l in f if l.startswith("// @")),
+                # The program's header: "// NAME: N stage(s), K kernel(s)
+                # on S stream(s); arena X MiB".
+                summary = next((l.strip() for l in f
+                                if l.startswith("// ") and "; arena " in l),
                                "")
             print(f"program {strategy}: {source} ({lines} lines, "
                   f"{os.path.getsize(source) / 1024:.1f} KiB), compiled in "
