@@ -55,7 +55,8 @@ constexpr double kGraceSeconds = 0.5;
 
 Expected<std::unique_ptr<Profiler>>
 ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
-                    llvm::StringRef device, llvm::StringRef name) {
+                    llvm::StringRef device, llvm::StringRef name,
+                    llvm::StringRef target) {
   if (!(timeoutSeconds > 0)) // also NaN
     return llvm::createStringError(llvm::formatv(
         "exec-timeout must be a positive number of seconds (or inf: no "
@@ -100,6 +101,7 @@ ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
   p->command = command.str();
   p->device = device.str();
   p->name = name.str();
+  p->target = target.str();
   p->timeoutSeconds = timeoutSeconds;
   p->pid = pid;
   p->group = pid;

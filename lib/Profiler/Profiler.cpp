@@ -79,8 +79,9 @@ ProfilerFactory stageServer(StringRef backend) {
     std::string command = ("'" + server + "'").str();
     if (!arg.empty())
       command += " " + arg.str();
+    // The CPU runtime is the device; a GPU's name is the user's to give.
     return ExecProfiler::start(command, opts.execTimeoutSeconds, opts.device,
-                               opts.spec);
+                               opts.spec, backend == "cpu" ? "cpu" : "");
   };
 }
 

@@ -301,7 +301,8 @@ struct Layout {
 struct OpPlan {
   const sched::OpSignature *sig;
   std::vector<int64_t> inputs; ///< arena offsets, one per input shape
-  int64_t output = 0, weight = 0, bias = 0;
+  int64_t output = 0;
+  int64_t weight = 0, bias = 0; ///< sizes of the conv's / linear's weights
 };
 
 } // namespace
@@ -413,6 +414,7 @@ Expected<double> ios::prof::timeStage(const StageDescription &stage,
   // Plan the arena: an input fed by an in-group producer is that producer's
   // output, other inputs are external tensors.
   Layout layout;
+  int64_t weightFloats = 0;
   std::vector<std::vector<OpPlan>> plans(stage.groups.size());
   for (size_t g = 0; g < stage.groups.size(); ++g) {
     const auto &ops = stage.groups[g];
@@ -431,131 +433,128 @@ Expected<double> ios::prof::timeStage(const StageDescription &stage,
       if (sig.kind == "conv") {
         int64_t cin = sig.inputShapes[0][0];
         int64_t groups = sig.getInt("groups").value_or(1);
-        p.weight = layout.take(sig.outputShape[0] * (cin / groups) *
-                               pairAt(sig, "kernel", 0, 1) *
-                               pairAt(sig, "kernel", 1, 1));
-        p.bias = layout.take(sig.outputShape[0]);
+        p.weight = sig.outputShape[0] * (cin / groups) *
+                   pairAt(sig, "kernel", 0, 1) * pairAt(sig, "kernel", 1, 1);
+        p.bias = sig.outputShape[0];
       } else if (sig.kind == "linear") {
-        p.weight = layout.take(product(sig.outputShape) *
-                               product(sig.inputShapes[0]));
-        p.bias = layout.take(product(sig.outputShape));
+        p.weight = product(sig.outputShape) * product(sig.inputShapes[0]);
+        p.bias = product(sig.outputShape);
       }
+      weightFloats += p.weight + p.bias;
       plans[g].push_back(std::move(p));
     }
   }
-  if (layout.floats > opts.maxArenaFloats)
+  if (layout.floats + weightFloats > opts.maxArenaFloats)
     return llvm::createStringError(llvm::formatv(
         "stage: needs {0} MiB of memory, more than the limit of {1} MiB",
-        layout.floats * 4 >> 20, opts.maxArenaFloats * 4 >> 20));
+        (layout.floats + weightFloats) * 4 >> 20,
+        opts.maxArenaFloats * 4 >> 20));
 
+  // Load the stage as an emitted program's create() does: every kernel
+  // prepared on its group's stream (the runtime checks each against its
+  // attributes, the CUDA backend chooses its algorithms) before any runs.
+  // Weights are zeros: the time does not depend on their values.
   int32_t streams = int32_t(stage.groups.size());
-  const char *error = nullptr;
-  rt::Context *ctx =
-      rt::createContext(streams, streams, std::max<int64_t>(layout.floats, 64),
-                        &error);
-  if (!ctx)
-    return llvm::createStringError(std::string("runtime: ") +
-                                   (error ? error : "cannot create a context"));
-  float *arena = rt::arena(ctx);
+  rt::Context *ctx = rt::createContext(
+      streams, streams, std::max<int64_t>(layout.floats, 64));
   auto viewAt = [&](int64_t offset, llvm::ArrayRef<int64_t> shape) {
     auto d = nchw(stage.batch, shape);
-    return rt::view(arena, offset, d[0], d[1], d[2], d[3]);
+    return rt::view(ctx, offset, d[0], d[1], d[2], d[3], d[1] * d[2] * d[3]);
   };
-
-  // Plan every convolution before any kernel runs, as emitted programs do:
-  // the runtime checks its window against its input (and the CUDA backend
-  // chooses its algorithm outside the timed runs).
+  std::vector<std::vector<int32_t>> kernels(static_cast<size_t>(streams));
   for (int32_t s = 0; s < streams; ++s)
-    for (const OpPlan &p : plans[s]) {
+    for (auto [i, p] : llvm::enumerate(plans[s])) {
       const sched::OpSignature &sig = *p.sig;
-      if (sig.kind != "conv")
-        continue;
-      if (!rt::prepareConv2d(
-              ctx, s, sig.kind.c_str(), viewAt(p.inputs[0], sig.inputShapes[0]),
-              viewAt(p.output, sig.outputShape), pairAt(sig, "kernel", 0, 1),
-              pairAt(sig, "kernel", 1, 1), pairAt(sig, "stride", 0, 1),
-              pairAt(sig, "stride", 1, 1), pairAt(sig, "padding", 0, 0),
-              pairAt(sig, "padding", 1, 0), pairAt(sig, "dilation", 0, 1),
-              pairAt(sig, "dilation", 1, 1), sig.getInt("groups").value_or(1),
-              *actOf(sig.getStr("act").value_or("identity")),
-              /*hasBias=*/true)) {
-        std::string message = rt::lastError(ctx);
-        rt::destroyContext(ctx);
-        return llvm::createStringError("runtime: " + message);
+      std::string layer = llvm::formatv("group {0} op {1} ({2})", s, i,
+                                        sig.kind)
+                              .str();
+      std::string weight = layer + ".weight", bias = layer + ".bias";
+      if (p.weight) {
+        std::vector<float> zeros(size_t(std::max(p.weight, p.bias)), 0.0f);
+        rt::addWeight(ctx, weight.c_str(), zeros.data(), p.weight);
+        rt::addWeight(ctx, bias.c_str(), zeros.data(), p.bias);
       }
+      rt::View out = viewAt(p.output, sig.outputShape);
+      rt::View in = sig.inputShapes.empty()
+                        ? out
+                        : viewAt(p.inputs[0], sig.inputShapes[0]);
+      const char *name = layer.c_str();
+      std::vector<int32_t> &ids = kernels[size_t(s)];
+      if (sig.kind == "conv") {
+        ids.push_back(rt::prepareConv2d(
+            ctx, s, name, in, out, weight.c_str(), bias.c_str(),
+            pairAt(sig, "kernel", 0, 1), pairAt(sig, "kernel", 1, 1),
+            pairAt(sig, "stride", 0, 1), pairAt(sig, "stride", 1, 1),
+            pairAt(sig, "padding", 0, 0), pairAt(sig, "padding", 1, 0),
+            pairAt(sig, "dilation", 0, 1), pairAt(sig, "dilation", 1, 1),
+            sig.getInt("groups").value_or(1),
+            *actOf(sig.getStr("act").value_or("identity"))));
+      } else if (sig.kind == "pool") {
+        llvm::StringRef type = sig.getStr("pool_type").value_or("max");
+        bool global = type.starts_with("global");
+        ids.push_back(rt::preparePool2d(
+            ctx, s, name, in, out, *poolKindOf(type),
+            global ? in.h : pairAt(sig, "kernel", 0, 1),
+            global ? in.w : pairAt(sig, "kernel", 1, 1),
+            global ? 1 : pairAt(sig, "stride", 0, 1),
+            global ? 1 : pairAt(sig, "stride", 1, 1),
+            global ? 0 : pairAt(sig, "padding", 0, 0),
+            global ? 0 : pairAt(sig, "padding", 1, 0),
+            /*countIncludePad=*/true));
+      } else if (sig.kind == "activation") {
+        ids.push_back(rt::prepareActivation(
+            ctx, s, name, in, out,
+            *actOf(sig.getStr("act_type").value_or("relu"))));
+      } else if (sig.kind == "add") {
+        std::vector<rt::View> ins;
+        for (size_t k = 0; k < p.inputs.size(); ++k)
+          ins.push_back(viewAt(p.inputs[k], sig.inputShapes[k]));
+        ids.push_back(
+            rt::prepareAdd(ctx, s, name, out, int32_t(ins.size()), ins.data()));
+      } else if (sig.kind == "mul") {
+        ids.push_back(rt::prepareMul(
+            ctx, s, name, in, viewAt(p.inputs[1], sig.inputShapes[1]), out));
+      } else if (sig.kind == "concat") {
+        int64_t offset = 0;
+        for (size_t k = 0; k < p.inputs.size(); ++k) {
+          rt::View src = viewAt(p.inputs[k], sig.inputShapes[k]);
+          ids.push_back(rt::prepareCopy(
+              ctx, s, name, src, rt::channels(out, offset, offset + src.c)));
+          offset += src.c;
+        }
+      } else if (sig.kind == "linear") {
+        ids.push_back(rt::prepareLinear(ctx, s, name, in, out, weight.c_str(),
+                                        bias.c_str()));
+      } else if (sig.kind == "softmax") {
+        ids.push_back(rt::prepareSoftmax(ctx, s, name, in, out));
+      }
+      // slice and flatten are views: nothing runs.
     }
+  if (!rt::finishCreate(ctx))
+    return llvm::createStringError(std::string("runtime: ") +
+                                   rt::lastError(nullptr));
 
-  // Enqueues the stage `times` times back to back, then waits once: in a
+  // Runs the stage `times` times back to back in one inference: in a
   // program stages follow each other without the host waking the streams
   // in between, so short stages are timed that way too.
   auto launch = [&](int times) {
+    rt::upload(ctx, nullptr);
     for (int t = 0; t < times; ++t) {
-    if (streams > 1) {
-      rt::record(ctx, 0, 0);
-      for (int32_t s = 1; s < streams; ++s)
-        rt::wait(ctx, s, 0);
-    }
-    for (int32_t s = 0; s < streams; ++s)
-      for (const OpPlan &p : plans[s]) {
-        const sched::OpSignature &sig = *p.sig;
-        rt::View out = viewAt(p.output, sig.outputShape);
-        rt::View in = sig.inputShapes.empty()
-                          ? out
-                          : viewAt(p.inputs[0], sig.inputShapes[0]);
-        const char *name = sig.kind.c_str();
-        if (sig.kind == "conv") {
-          rt::conv2d(ctx, s, name, in, out, arena + p.weight, arena + p.bias,
-                     pairAt(sig, "kernel", 0, 1), pairAt(sig, "kernel", 1, 1),
-                     pairAt(sig, "stride", 0, 1), pairAt(sig, "stride", 1, 1),
-                     pairAt(sig, "padding", 0, 0), pairAt(sig, "padding", 1, 0),
-                     pairAt(sig, "dilation", 0, 1),
-                     pairAt(sig, "dilation", 1, 1),
-                     sig.getInt("groups").value_or(1),
-                     *actOf(sig.getStr("act").value_or("identity")));
-        } else if (sig.kind == "pool") {
-          llvm::StringRef type = sig.getStr("pool_type").value_or("max");
-          bool global = type.starts_with("global");
-          rt::PoolKind kind = *poolKindOf(type);
-          rt::pool2d(ctx, s, name, in, out, kind,
-                     global ? in.h : pairAt(sig, "kernel", 0, 1),
-                     global ? in.w : pairAt(sig, "kernel", 1, 1),
-                     global ? 1 : pairAt(sig, "stride", 0, 1),
-                     global ? 1 : pairAt(sig, "stride", 1, 1),
-                     global ? 0 : pairAt(sig, "padding", 0, 0),
-                     global ? 0 : pairAt(sig, "padding", 1, 0));
-        } else if (sig.kind == "activation") {
-          rt::activation(ctx, s, name, in, out,
-                         *actOf(sig.getStr("act_type").value_or("relu")));
-        } else if (sig.kind == "add") {
-          std::vector<rt::View> ins;
-          for (size_t k = 0; k < p.inputs.size(); ++k)
-            ins.push_back(viewAt(p.inputs[k], sig.inputShapes[k]));
-          rt::add(ctx, s, name, out, int32_t(ins.size()), ins.data());
-        } else if (sig.kind == "mul") {
-          rt::mul(ctx, s, name, in, viewAt(p.inputs[1], sig.inputShapes[1]),
-                  out);
-        } else if (sig.kind == "concat") {
-          int64_t offset = 0;
-          for (size_t k = 0; k < p.inputs.size(); ++k) {
-            rt::View src = viewAt(p.inputs[k], sig.inputShapes[k]);
-            rt::copy(ctx, s, name, src,
-                     rt::channels(out, offset, offset + src.c));
-            offset += src.c;
-          }
-        } else if (sig.kind == "linear") {
-          rt::linear(ctx, s, name, in, out, arena + p.weight, arena + p.bias);
-        } else if (sig.kind == "softmax") {
-          rt::softmax(ctx, s, name, in, out);
+      if (streams > 1) {
+        rt::record(ctx, 0, 0);
+        for (int32_t s = 1; s < streams; ++s)
+          rt::wait(ctx, s, 0);
+      }
+      for (int32_t s = 0; s < streams; ++s)
+        for (int32_t k : kernels[size_t(s)])
+          rt::launch(ctx, k);
+      if (streams > 1)
+        for (int32_t s = 1; s < streams; ++s) {
+          rt::record(ctx, s, s);
+          rt::wait(ctx, 0, s);
         }
-        // slice and flatten are views: nothing runs.
-      }
-    if (streams > 1)
-      for (int32_t s = 1; s < streams; ++s) {
-        rt::record(ctx, s, s);
-        rt::wait(ctx, 0, s);
-      }
     }
-    return rt::synchronize(ctx);
+    return rt::finishRun(ctx, nullptr) == 1;
   };
 
   std::vector<double> times;

@@ -237,7 +237,7 @@ class Pipeline:
         for strategy in strategies:
             scheduled, report = self.schedule(strategy)
             parts = report["stats"]["parts"]
-            print(f"schedule {strategy}: {report['stages']} stages, estimated "
+            print(f"schedule {strategy}: {len(report['stages'])} stages, estimated "
                   f"{report['latency_ms']:.3f} ms on {a.device} vs sequential "
                   f"{report['sequential_ms']:.3f} ms "
                   f"({report['sequential_ms'] / report['latency_ms']:.2f}x); "
@@ -246,10 +246,8 @@ class Pipeline:
                   f"{sum(p['transitions'] for p in parts)} transitions")
             source, binary, ct, lines = self.compile(scheduled, strategy)
             with open(source) as f:
-                # The program's header: "// NAME: N stage(s), K kernel(s)
-                # on S stream(s); arena X MiB".
                 summary = next((l.strip() for l in f
-                                if l.startswith("// ") and "; arena " in l),
+                                if l.startswith("// ") and " stage(s), " in l),
                                "")
             print(f"program {strategy}: {source} ({lines} lines, "
                   f"{os.path.getsize(source) / 1024:.1f} KiB), compiled in "

@@ -29,12 +29,14 @@ namespace ios::prof {
 
 class ExecProfiler final : public Profiler {
 public:
-  /// `name` is what describe() reports (default "exec:COMMAND").
+  /// `name` is what describe() reports (default "exec:COMMAND");
+  /// `target`, what targetDevice() does (a stage server's runtime).
   /// `timeoutSeconds` must be > 0; infinity (or anything from
   /// kNoTimeoutSeconds on) waits forever.
   static llvm::Expected<std::unique_ptr<Profiler>>
   start(llvm::StringRef command, double timeoutSeconds,
-        llvm::StringRef device = "v100", llvm::StringRef name = "");
+        llvm::StringRef device = "v100", llvm::StringRef name = "",
+        llvm::StringRef target = "");
   /// Timeouts from this many seconds (about 31 years) on mean "no timeout":
   /// a deadline that far cannot be represented on the steady clock.
   static constexpr double kNoTimeoutSeconds = 1e9;
@@ -45,6 +47,7 @@ public:
   std::string describe() const override {
     return name.empty() ? "exec:" + command : name;
   }
+  std::string targetDevice() const override { return target; }
 
 private:
   ExecProfiler() = default;
@@ -57,7 +60,7 @@ private:
   /// server a moment to exit on EOF, then SIGTERM, then SIGKILL; reaps it.
   void stop(bool graceful);
 
-  std::string command, device, name;
+  std::string command, device, name, target;
   double timeoutSeconds = 120;
   int pid = -1, toChild = -1, fromChild = -1;
   int group = -1; ///< the server's process group (its leader's pid)

@@ -44,6 +44,10 @@ public:
   /// signatures (a model), so ops that declare none cannot be costed
   /// faithfully.
   virtual bool usesDeclaredWork() const { return false; }
+  /// The device the costs describe, recorded in the schedule (and checked
+  /// by the lowering's `device=`): empty when that is the `device` option
+  /// (models, tables, databases, exec: servers); "cpu" for the CPU runtime.
+  virtual std::string targetDevice() const { return ""; }
 };
 
 /// The options the profiler factory understands (ios-schedule's `profiler`,

@@ -152,7 +152,7 @@ def bench_one(args, root, build, model, batch):
         entries[f"ios {strategy}"] = prog
         if strategy != "sequential":
             notes.append(f"{strategy} schedule (profiler=cpu, {search:.0f} s): "
-                         f"{report['stages']} stages, estimated "
+                         f"{len(report['stages'])} stages, estimated "
                          f"{report['latency_ms']:.2f} ms vs sequential "
                          f"{report['sequential_ms']:.2f} ms")
 

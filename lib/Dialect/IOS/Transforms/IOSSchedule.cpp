@@ -9,6 +9,7 @@
 #include "ios/Support/FileOutput.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -32,6 +33,56 @@ namespace {
 /// Latencies are recorded in the IR to the nanosecond: estimates carry no
 /// more precision, and sums of table costs then print as written.
 double roundToNs(double ms) { return std::round(ms * 1e6) / 1e6; }
+
+/// Gives every scheduled op its layer name as `ios.name`: locations are not
+/// printed by default, and the name must reach the report, the generated
+/// code and runtime errors whatever the printing flags. An op without a
+/// name gets `kind_index` (unique in the function).
+void materializeNames(ArrayRef<Operation *> ops) {
+  llvm::StringSet<> used;
+  SmallVector<std::optional<std::string>> names;
+  for (Operation *op : ops) {
+    names.push_back(layerName(op));
+    if (names.back())
+      used.insert(*names.back());
+  }
+  for (auto [i, op] : llvm::enumerate(ops)) {
+    if (op->hasAttr(IOSDialect::kNameAttrName))
+      continue;
+    std::string name = names[i].value_or("");
+    if (name.empty()) {
+      name = (op->getName().stripDialect() + "_" + Twine(i)).str();
+      while (!used.insert(name).second)
+        name += "_";
+    }
+    op->setAttr(IOSDialect::kNameAttrName,
+                StringAttr::get(op->getContext(), name));
+  }
+}
+
+/// The report's view of the schedule: stages with their strategy, estimated
+/// latency and groups as lists of layer names (in launch order).
+llvm::json::Array stagesToJSON(const ScheduleGraph &graph,
+                               const sched::Schedule &schedule,
+                               ArrayRef<double> latencies) {
+  llvm::json::Array stages;
+  for (auto [i, stage] : llvm::enumerate(schedule.stages)) {
+    llvm::json::Array groups;
+    for (const std::vector<sched::NodeId> &group : stage.groups) {
+      llvm::json::Array names;
+      for (sched::NodeId id : group)
+        names.push_back(layerName(graph.ops[id]).value_or(""));
+      groups.push_back(std::move(names));
+    }
+    stages.push_back(llvm::json::Object{
+        {"index", int64_t(i)},
+        {"strategy", stage.strategy == sched::Strategy::Merge ? "merge"
+                                                              : "concurrent"},
+        {"latency_ms", latencies[i]},
+        {"groups", std::move(groups)}});
+  }
+  return stages;
+}
 
 /// What every copy of the pass shares (the pass manager clones a function
 /// pass per thread): the profiler, the stage-cost cache and the report.
@@ -154,6 +205,7 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
     return failure();
   if (graph->ops.empty())
     return success();
+  materializeNames(graph->ops);
   if (failed(checkCostModels(*graph, profiler)))
     return failure();
   const sched::Graph &g = *graph->graph;
@@ -235,13 +287,19 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
 
   double total = roundToNs(result->schedule.cost);
   double seqTotal = roundToNs(sequential->schedule.cost);
+  // Before the rewrite: merged ops are replaced by one.
+  llvm::json::Array stageReport =
+      stagesToJSON(*graph, result->schedule, latencies);
   if (failed(applySchedule(func, *graph, result->schedule, latencies)))
     return failure();
 
   MLIRContext *ctx = func.getContext();
   Builder b(ctx);
+  std::string scheduledDevice = profiler.targetDevice();
+  if (scheduledDevice.empty())
+    scheduledDevice = device;
   func->setAttr(IOSDialect::kScheduleAttrName,
-                ScheduleAttr::get(ctx, device, graph->batch,
+                ScheduleAttr::get(ctx, scheduledDevice, graph->batch,
                                   profiler.describe(), strategy, enumeration,
                                   maxGroupSize, maxGroups,
                                   b.getF64FloatAttr(total),
@@ -268,12 +326,13 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
       {"strategy", stringifyScheduleStrategy(strategy)},
       {"enumeration", stringifyEnumeration(enumeration)},
       {"profiler", profiler.describe()},
+      {"device", scheduledDevice},
       {"batch", graph->batch},
       {"ops", int64_t(graph->ops.size())},
       {"units", int64_t(g.numUnits())},
       {"latency_ms", total},
       {"sequential_ms", seqTotal},
-      {"stages", int64_t(result->schedule.stages.size())},
+      {"stages", std::move(stageReport)},
       {"stats", sched::toJSON(result->stats)},
       {"schedule", sched::toJSON(result->schedule)}};
   return success();
