@@ -197,7 +197,8 @@ class Pipeline:
                         "--output", output, "--runs", str(self.args.runs),
                         "--warmup", "1"], env=env)
         tensors, _ = safetensors.load(output)
-        return tensors["output"], proc.stdout.strip()
+        # The program prints its latencies, then its outputs: one line here.
+        return tensors["output"], "; ".join(proc.stdout.strip().splitlines())
 
     def emulated_cuda(self, scheduled, strategy, cpu_output, reference):
         """Step 6; returns whether both checks pass."""

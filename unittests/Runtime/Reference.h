@@ -164,6 +164,26 @@ inline std::vector<double> shuffle(View in, int64_t groups) {
   return out;
 }
 
+/// Applies `f(n, c, y, x)` to every element of an n x c x h x w output, as
+/// a dense array.
+template <typename F>
+std::vector<double> each(int64_t n, int64_t c, int64_t h, int64_t w, F f) {
+  std::vector<double> out;
+  out.reserve(size_t(n * c * h * w));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < c; ++j)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x)
+          out.push_back(f(i, j, y, x));
+  return out;
+}
+
+/// An operand of a broadcasting op: (N, C, 1, 1) views give their channel's
+/// value everywhere.
+inline double operand(View v, int64_t n, int64_t c, int64_t y, int64_t x) {
+  return v.h == 1 && v.w == 1 ? at(v, n, c, 0, 0) : at(v, n, c, y, x);
+}
+
 /// Largest |got - want| / max(1, |want|) over a view and a dense array.
 inline double maxError(View got, const std::vector<double> &want) {
   double worst = 0;
