@@ -94,6 +94,7 @@ TEST(StageCostTest, IdenticalBlocksCostOneCall) {
   });
   SchedulerOptions o;
   o.decomposition.coalesceChains = false;
+  o.reuseParts = false;
   auto res = scheduleDP(g, cost, o);
   ASSERT_TRUE(bool(res));
   // Blocks: [a1], [b1 c1 d1], [a2], [b2 c2 d2].
@@ -106,6 +107,24 @@ TEST(StageCostTest, IdenticalBlocksCostOneCall) {
   EXPECT_EQ(res->stats.parts[2].costCalls, 0u);
   EXPECT_EQ(calls, res->stats.total().costCalls);
   EXPECT_EQ(evaluateSchedule(g, res->schedule, cost), res->schedule.cost);
+
+  // With part reuse the second diamond is not searched at all: it gets the
+  // first one's schedule on its own nodes.
+  o.reuseParts = true;
+  auto reused = scheduleDP(g, cost, o);
+  ASSERT_TRUE(bool(reused));
+  ASSERT_EQ(reused->stats.parts.size(), 4u);
+  EXPECT_EQ(reused->stats.parts[1].reusedFrom, -1);
+  EXPECT_EQ(reused->stats.parts[2].reusedFrom, 0);
+  EXPECT_EQ(reused->stats.parts[3].reusedFrom, 1);
+  EXPECT_EQ(reused->stats.parts[3].cacheHits, 0u);
+  EXPECT_EQ(reused->stats.parts[3].states, first.states);
+  EXPECT_EQ(reused->schedule.cost, res->schedule.cost);
+  EXPECT_EQ(reused->stats.searched().part, 2u);
+  ASSERT_EQ(reused->schedule.stages.size(), res->schedule.stages.size());
+  for (size_t i = 0; i < res->schedule.stages.size(); ++i)
+    EXPECT_EQ(reused->schedule.stages[i].groups, res->schedule.stages[i].groups);
+  EXPECT_FALSE(bool(verifySchedule(g, reused->schedule)));
 
   // Sharing off: the second block asks again.
   o.shareCostsAcrossIds = false;

@@ -62,8 +62,17 @@ public:
   }
 
   bool empty() const { return (lo | hi) == 0; }
-  unsigned count() const {
-    return unsigned(__builtin_popcountll(lo) + __builtin_popcountll(hi));
+  unsigned count() const { return popcount(lo) + popcount(hi); }
+  static unsigned popcount(uint64_t x) {
+#ifdef __POPCNT__
+    return unsigned(__builtin_popcountll(x));
+#else
+    // Without the instruction, the builtin is a library call: inline SWAR.
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return unsigned((x * 0x0101010101010101ULL) >> 56);
+#endif
   }
   /// Lowest element; -1 if empty.
   int first() const {
@@ -160,7 +169,7 @@ public:
   size_t size() const { return numEntries; }
   void clear() {
     numEntries = 0;
-    rehash(64);
+    slots.assign(64, Slot());
   }
   void reserve(size_t n) {
     size_t cap = 64;

@@ -99,7 +99,12 @@ FailureOr<sched::SchedulerOptions> IOSSchedulePass::schedulerOptions() {
   opts.maxGroupSize = maxGroupSize;
   opts.maxNumGroups = maxGroups;
   opts.decomposition.maxPartSize = maxPartSize;
-  opts.stateBudget = stateBudget;
+  opts.prune = prune;
+  opts.reuseParts = reuseParts;
+  opts.budget.states = stateBudget;
+  opts.budget.transitions = transitionBudget;
+  opts.budget.memoryBytes = uint64_t(memoryBudget) << 20;
+  opts.budget.seconds = timeBudget;
   return opts;
 }
 
