@@ -380,7 +380,7 @@ private:
   void solveState(UnitSet S) {
     curS = S;
     best = kInf;
-    bestSet = UnitSet();
+    bestOrder = std::numeric_limits<uint32_t>::max();
     numEndings = 0;
     pending.clear();
     computeClosures(S);
@@ -392,48 +392,50 @@ private:
     ps.transitions += numEndings;
     if (prune)
       resolvePending();
-    if (bestSet.empty()) // every ending costs +inf (and was skipped)
-      consider(firstSet, firstStrategy, *memo.find(S - firstSet) +
-                                            stageCost(firstSet, firstStrategy));
     record(S, best, bestSet, bestStrategy);
   }
 
   /// One ending of the current state, as it is enumerated. Without pruning
-  /// every ending is costed (IOS's search, in enumeration order: the first
-  /// minimum wins). With pruning, an ending whose prefix plus lower bound
-  /// cannot beat the best so far is skipped; one with a known cost is taken;
-  /// the others wait for resolvePending.
+  /// every ending is costed (IOS's search). With pruning, an ending whose
+  /// prefix plus lower bound cannot beat the best so far is skipped; one
+  /// with a known cost is taken; the others wait for resolvePending. Either
+  /// way the state's best ending is the first minimum in enumeration order,
+  /// so both searches choose the same stages when the bounds hold.
   void visit(UnitSet E, UnitSet gens, Strategy st, double lb, bool exact) {
-    if (numEndings++ == 0) {
-      firstSet = E;
-      firstStrategy = st;
-    }
+    uint32_t order = uint32_t(numEndings++);
     UnitSet rest = curS - E;
     double prefix = rest.empty() ? 0.0 : *memo.find(rest);
     if (!prune) {
-      consider(E, st, prefix + stageCost(E, st));
+      consider(E, st, prefix + stageCost(E, st), order);
       return;
     }
     double key = prefix + lb;
-    if (!(key < best)) {
+    if (!mayWin(key, order)) {
       ++ps.pruned;
       return;
     }
     if (exact) {
-      consider(E, st, key);
+      consider(E, st, key, order);
       return;
     }
     if (const double *c = knownCost(E, st)) {
-      consider(E, st, prefix + *c);
+      consider(E, st, prefix + *c, order);
       return;
     }
-    pending.push_back({E, gens, prefix, lb, key, uint32_t(numEndings), st});
+    pending.push_back({E, gens, prefix, lb, key, order, st});
   }
 
-  /// Strictly better wins: on ties the first one seen.
-  void consider(UnitSet E, Strategy st, double v) {
-    if (v < best || bestSet.empty()) {
+  /// Whether an ending of this value and enumeration order beats the best
+  /// so far (the first of equal values wins; a state's first ending always
+  /// does, even at +inf).
+  bool mayWin(double v, uint32_t order) const {
+    return v < best || (v == best && order < bestOrder);
+  }
+
+  void consider(UnitSet E, Strategy st, double v, uint32_t order) {
+    if (mayWin(v, order)) {
       best = v;
+      bestOrder = order;
       bestSet = E;
       bestStrategy = st;
     }
@@ -446,7 +448,7 @@ private:
   void resolvePending() {
     size_t m = 0;
     for (const Pending &p : pending)
-      if (p.key < best)
+      if (mayWin(p.key, p.order))
         pending[m++] = p;
     ps.pruned += pending.size() - m;
     pending.resize(m);
@@ -457,18 +459,20 @@ private:
               });
     for (size_t k = 0; k < pending.size(); ++k) {
       const Pending &p = pending[k];
-      if (!(p.key < best) || (aborted && !bestSet.empty())) {
+      // Sorted by (key, order): once one cannot win, none after it can.
+      if (!mayWin(p.key, p.order) || (aborted && best < kInf)) {
         ps.pruned += pending.size() - k;
         return;
       }
       if (p.strategy == Strategy::Concurrent &&
-          !(p.prefix + subStageBound(p) < best)) {
+          !mayWin(p.prefix + subStageBound(p), p.order)) {
         ++ps.pruned;
         continue;
       }
       if (opts.budget.seconds && !aborted)
         checkClock();
-      consider(p.set, p.strategy, p.prefix + stageCost(p.set, p.strategy));
+      consider(p.set, p.strategy, p.prefix + stageCost(p.set, p.strategy),
+               p.order);
     }
   }
 
@@ -735,9 +739,9 @@ private:
   llvm::SmallVector<unsigned, 0> cand;
   std::vector<Pending> pending;
   double best = kInf;
-  UnitSet bestSet, firstSet;
-  Strategy bestStrategy = Strategy::Concurrent,
-           firstStrategy = Strategy::Concurrent;
+  uint32_t bestOrder = 0;
+  UnitSet bestSet;
+  Strategy bestStrategy = Strategy::Concurrent;
   uint64_t numEndings = 0, enumCap = 0;
   bool enumCapByMemory = false;
 

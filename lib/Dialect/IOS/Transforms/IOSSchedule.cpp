@@ -10,10 +10,10 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
-#include <cmath>
 #include <mutex>
 
 #define DEBUG_TYPE "ios-schedule"
@@ -28,9 +28,72 @@ using namespace ios;
 
 namespace {
 
-/// Latencies are recorded in the IR to the nanosecond: estimates carry no
-/// more precision, and sums of table costs then print as written.
-double roundToNs(double ms) { return std::round(ms * 1e6) / 1e6; }
+/// Search progress on stderr. With the `progress` option: a line per
+/// solved part, or, when stderr is a terminal, one line redrawn in place (a
+/// bar of the parts solved, states, transitions, elapsed time). Without it,
+/// the bar appears on a terminal once a search has run for 2 s; nothing is
+/// printed otherwise.
+class ProgressReporter {
+public:
+  ProgressReporter(StringRef function, bool requested)
+      : function(function.str()), requested(requested),
+        terminal(llvm::sys::Process::StandardErrIsDisplayed()),
+        start(std::chrono::steady_clock::now()) {}
+  ~ProgressReporter() {
+    if (barShown)
+      llvm::errs() << "\n";
+  }
+
+  /// Whether the search should report progress at all.
+  bool wanted() const { return requested || terminal; }
+
+  void partSolved(const sched::PartStats &part, unsigned done,
+                  unsigned total) {
+    states += part.states;
+    transitions += part.transitions;
+    std::string line = llvm::formatv(
+        "ios-schedule: @{0}: part {1}/{2} solved ({3} units, {4} states, {5} "
+        "transitions), {6} states in all, {7:F2} s",
+        function, done, total, part.numUnits, part.states, part.transitions,
+        states, elapsed());
+    LLVM_DEBUG(llvm::dbgs() << line << "\n");
+    if (requested && !terminal)
+      llvm::errs() << line << "\n";
+    else
+      drawBar(done, total, states, transitions);
+  }
+
+  void searching(const sched::SearchProgress &p) {
+    drawBar(p.partsDone, p.numParts, p.states + p.partStates,
+            p.transitions + p.partTransitions);
+  }
+
+private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start)
+        .count();
+  }
+
+  void drawBar(unsigned done, unsigned total, uint64_t st, uint64_t tr) {
+    if (!terminal || (!requested && elapsed() < 2))
+      return;
+    constexpr unsigned width = 24;
+    unsigned filled = total ? done * width / total : width;
+    llvm::errs() << llvm::formatv(
+        "\rios-schedule @{0} [{1}{2}] {3}/{4} parts, {5} states, {6} "
+        "transitions, {7:F1} s   ",
+        function, std::string(filled, '#'), std::string(width - filled, '.'),
+        done, total, st, tr, elapsed());
+    barShown = true;
+  }
+
+  std::string function;
+  bool requested, terminal;
+  std::chrono::steady_clock::time_point start;
+  uint64_t states = 0, transitions = 0;
+  bool barShown = false;
+};
 
 /// What every copy of the pass shares (the pass manager clones a function
 /// pass per thread): the profiler, the stage-cost cache and the report.
@@ -190,24 +253,15 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
                           << message;
   };
 
-  auto searchStart = std::chrono::steady_clock::now();
-  uint64_t statesSoFar = 0;
+  ProgressReporter reporter(name, progress);
   opts.onPartSolved = [&](const sched::PartStats &part, unsigned done,
                           unsigned total) {
-    statesSoFar += part.states;
-    double elapsed = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - searchStart)
-                         .count();
-    std::string line = llvm::formatv(
-        "ios-schedule: @{0}: part {1}/{2} solved ({3} units, {4} states, {5} "
-        "transitions), {6} states in all, {7:F2} s\n",
-        name, done, total, part.numUnits, part.states, part.transitions,
-        statesSoFar, elapsed);
-    if (progress)
-      llvm::errs() << line;
-    else
-      LLVM_DEBUG(llvm::dbgs() << line);
+    reporter.partSolved(part, done, total);
   };
+  if (reporter.wanted())
+    opts.onProgress = [&](const sched::SearchProgress &p) {
+      reporter.searching(p);
+    };
 
   llvm::Expected<sched::ScheduleResult> result =
       strategy == ScheduleStrategy::sequential
@@ -233,15 +287,14 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
   for (const sched::Stage &stage : result->schedule.stages) {
     sched::Schedule one;
     one.stages.push_back(stage);
-    latencies.push_back(
-        roundToNs(sched::evaluateSchedule(g, one, cost, sharedCache)));
+    latencies.push_back(sched::evaluateSchedule(g, one, cost, sharedCache));
   }
   if (llvm::Error error = cost.takeError())
     return emitError(loc) << "ios-schedule failed on @" << name << ": "
                           << llvm::toString(std::move(error));
 
-  double total = roundToNs(result->schedule.cost);
-  double seqTotal = roundToNs(sequential->schedule.cost);
+  double total = result->schedule.cost;
+  double seqTotal = sequential->schedule.cost;
   if (failed(applySchedule(func, *graph, result->schedule, latencies)))
     return failure();
 
@@ -270,6 +323,9 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
   numStages += result->schedule.stages.size();
   numFallbacks += llvm::count_if(result->stats.parts,
                                  [](const auto &p) { return p.fallback; });
+  numPruned += totals.pruned;
+  numReusedParts += llvm::count_if(
+      result->stats.parts, [](const auto &p) { return p.reusedFrom >= 0; });
 
   state->functions[name] = llvm::json::Object{
       {"strategy", stringifyScheduleStrategy(strategy)},
@@ -280,6 +336,8 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
       {"units", int64_t(g.numUnits())},
       {"latency_ms", total},
       {"sequential_ms", seqTotal},
+      {"optimal", !totals.fallback},
+      {"prune", sched::toString(opts.prune)},
       {"stages", int64_t(result->schedule.stages.size())},
       {"stats", sched::toJSON(result->stats)},
       {"schedule", sched::toJSON(result->schedule)}};

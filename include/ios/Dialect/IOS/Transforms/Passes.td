@@ -138,7 +138,11 @@ def IOSSchedule : Pass<"ios-schedule"> {
               "Stages answered by the shared stage-cost cache">,
     Statistic<"numStages", "stages", "Stages in the schedules">,
     Statistic<"numFallbacks", "fallbacks",
-              "Parts cut by the state budget (not optimal)">
+              "Parts cut by a budget (not optimal)">,
+    Statistic<"numPruned", "pruned",
+              "Endings skipped by bound pruning">,
+    Statistic<"numReusedParts", "reused-parts",
+              "Parts given the schedule of an identical part">
   ];
   let dependentDialects = [
     "::ios::IOSDialect", "::mlir::tensor::TensorDialect",
