@@ -141,6 +141,11 @@ LogicalResult IOSSchedulePass::checkOptions(Location loc) {
   if (!(execTimeout > 0))
     return emitError(loc) << "ios-schedule: exec-timeout must be positive, got "
                           << execTimeout;
+  if (!(timeBudget >= 0))
+    return emitError(loc)
+           << "ios-schedule: time-budget must be a non-negative number of "
+              "seconds, got "
+           << timeBudget;
   return success();
 }
 
@@ -272,8 +277,15 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
           : sched::scheduleDP(g, cost, opts, sharedCache);
   if (!result)
     return fail(result.takeError());
-  for (const std::string &warning : result->stats.warnings)
-    emitWarning(loc) << "ios-schedule: @" << name << ": " << warning;
+  // One line per function: the first part cut or split, and how many more
+  // (the report lists every part).
+  if (!result->stats.warnings.empty()) {
+    InFlightDiagnostic diag = emitWarning(loc);
+    diag << "ios-schedule: @" << name << ": " << result->stats.warnings[0];
+    if (size_t more = result->stats.warnings.size() - 1)
+      diag << "; " << more << " more part" << (more > 1 ? "s" : "")
+           << " cut or split (report= lists them)";
+  }
 
   // The sequential baseline under the same profiler, for the record.
   llvm::Expected<sched::ScheduleResult> sequential =
