@@ -74,11 +74,24 @@ public:
   double get(Strategy st, const NodeGroups &groups, unsigned block,
              unsigned part, PartStats &ps) {
     StageKey key = StageCostCache::stageKey(g, st, groups, sigIds, withIds);
-    if (const double *v = cache.lookup(key)) {
+    if (const double *v = lookup(key, ps))
+      return *v;
+    return measure(key, st, groups, block, part, ps);
+  }
+
+  /// The cached cost of the stage with this key, counted as a hit.
+  const double *lookup(StageKey key, PartStats &ps) {
+    const double *v = cache.lookup(key);
+    if (v) {
       ++ps.cacheHits;
       ++cache.numHits;
-      return *v;
     }
+    return v;
+  }
+
+  /// Asks the callback for a stage the cache does not have.
+  double measure(StageKey key, Strategy st, const NodeGroups &groups,
+                 unsigned block, unsigned part, PartStats &ps) {
     Stage stage = makeStage(st, groups, block, part);
     Clock::time_point t0 = Clock::now();
     double c = cost.getCost(g, stage);
@@ -457,6 +470,7 @@ private:
               [](const Pending &a, const Pending &b) {
                 return a.key < b.key || (a.key == b.key && a.order < b.order);
               });
+    llvm::SmallVector<UnitSet, 8> groups;
     for (size_t k = 0; k < pending.size(); ++k) {
       const Pending &p = pending[k];
       // Sorted by (key, order): once one cannot win, none after it can.
@@ -464,15 +478,18 @@ private:
         ps.pruned += pending.size() - k;
         return;
       }
-      if (p.strategy == Strategy::Concurrent &&
-          !mayWin(p.prefix + subStageBound(p), p.order)) {
-        ++ps.pruned;
-        continue;
+      groups.clear();
+      if (p.strategy == Strategy::Concurrent) {
+        groupsOfPending(p, groups);
+        if (!mayWin(p.prefix + subStageBound(p, groups), p.order)) {
+          ++ps.pruned;
+          continue;
+        }
       }
       if (opts.budget.seconds && !aborted)
         checkClock();
-      consider(p.set, p.strategy, p.prefix + stageCost(p.set, p.strategy),
-               p.order);
+      consider(p.set, p.strategy,
+               p.prefix + stageCost(p.set, p.strategy, groups), p.order);
     }
   }
 
@@ -513,27 +530,9 @@ private:
 
   /// A lower bound of a Concurrent ending's cost from the costs known in
   /// this part: each of its groups alone, and the ending without one group
-  /// (or, if one of those is unknown, without two).
-  double subStageBound(const Pending &p) {
-    llvm::SmallVector<UnitSet, 8> groups;
-    if (opts.mode == EnumerationMode::IOS) {
-      p.gens.forEach([&](unsigned g) { groups.push_back(tc[g]); });
-    } else {
-      // Overlapping closures form one group.
-      p.gens.forEach([&](unsigned m) {
-        UnitSet grp = tc[m];
-        for (size_t i = 0; i < groups.size();) {
-          if (groups[i].intersects(grp)) {
-            grp |= groups[i];
-            groups[i] = groups.back();
-            groups.pop_back();
-          } else {
-            ++i;
-          }
-        }
-        groups.push_back(grp);
-      });
-    }
+  /// (or, if one of those is unknown, without two). Assumption (M) of
+  /// docs/Scheduler.md, "Bound pruning".
+  double subStageBound(const Pending &p, llvm::ArrayRef<UnitSet> groups) {
     size_t k = groups.size();
     double bnd = p.lb;
     if (k < 2)
@@ -555,6 +554,29 @@ private:
           if (const double *c = concCost.find(p.set - groups[i] - groups[j]))
             bnd = std::max(bnd, *c);
     return bnd;
+  }
+
+  /// The groups of a pending Concurrent ending (tc[] of the current state).
+  void groupsOfPending(const Pending &p, llvm::SmallVectorImpl<UnitSet> &groups) {
+    groups.clear();
+    if (opts.mode == EnumerationMode::IOS) {
+      p.gens.forEach([&](unsigned g) { groups.push_back(tc[g]); });
+    } else {
+      // Overlapping closures form one group.
+      p.gens.forEach([&](unsigned m) {
+        UnitSet grp = tc[m];
+        for (size_t i = 0; i < groups.size();) {
+          if (groups[i].intersects(grp)) {
+            grp |= groups[i];
+            groups[i] = groups.back();
+            groups.pop_back();
+          } else {
+            ++i;
+          }
+        }
+        groups.push_back(grp);
+      });
+    }
   }
 
   /// Merge endings: every sink alone, and every subset (>= 2) of the sinks
@@ -672,16 +694,52 @@ private:
     return (st == Strategy::Merge ? mergeCost : concCost).find(E);
   }
 
-  double stageCost(UnitSet E, Strategy st) {
+  /// The cost of an ending: this part's table, else the canonical cache
+  /// (its key combined from cached group keys), else the callback. `groups`
+  /// (its groups as unit sets) when the caller has them.
+  double stageCost(UnitSet E, Strategy st,
+                   llvm::ArrayRef<UnitSet> groups = {}) {
     UnitSetMap<double> &map = st == Strategy::Merge ? mergeCost : concCost;
     if (const double *v = map.find(E))
       return *v;
-    NodeGroups groups;
-    groupsOf(pg, E, st, groups);
-    double c = cc.get(st, groups, ps.block, ps.part, ps);
+    llvm::SmallVector<UnitSet, 8> own;
+    if (groups.empty()) {
+      if (st == Strategy::Merge)
+        E.forEach([&](unsigned u) { own.push_back(UnitSet::bit(u)); });
+      else
+        componentsOf(pg, E, own);
+      groups = own;
+    }
+    llvm::SmallVector<StageKey, 8> keys;
+    for (UnitSet grp : groups)
+      keys.push_back(groupKey(grp));
+    StageKey key = StageCostCache::combine(st, keys);
+    double c;
+    if (const double *v = cc.lookup(key, ps)) {
+      c = *v;
+    } else {
+      NodeGroups nodeGroups;
+      groupsOf(pg, E, st, nodeGroups);
+      c = cc.measure(key, st, nodeGroups, ps.block, ps.part, ps);
+    }
     map.insert(E, c);
     ++ps.partStages;
     return c;
+  }
+
+  /// The canonical key of one group of this part (cached: groups recur in
+  /// many endings).
+  StageKey groupKey(UnitSet grp) {
+    if (const StageKey *k = groupKeys.find(grp))
+      return *k;
+    llvm::SmallVector<unsigned, 16> nodes;
+    grp.forEach([&](unsigned u) {
+      for (unsigned v : pg.g.unit(pg.units[u]).nodes)
+        nodes.push_back(v);
+    });
+    StageKey k = StageCostCache::groupKey(cc.g, nodes, cc.sigIds, cc.withIds);
+    groupKeys.insert(grp, k);
+    return k;
   }
 
   /// After a budget stop: the largest solved state `from` (its optimum),
@@ -728,6 +786,7 @@ private:
   UnitSetMap<uint32_t> entryOf; ///< state -> its entry
   std::vector<Entry> entries;
   UnitSetMap<double> concCost, mergeCost; ///< this part's costed stages
+  UnitSetMap<StageKey> groupKeys;
   std::vector<double> unitCost;
 
   // The state being solved.

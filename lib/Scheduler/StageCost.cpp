@@ -95,7 +95,7 @@ StageKey StageCostCache::groupKey(const Graph &g, llvm::ArrayRef<unsigned> grp,
           break;
         }
   if (edges.size() > 1)
-    llvm::sort(edges);
+    std::sort(edges.begin(), edges.end());
   h.add(uint64_t(1) << 40 | edges.size());
   for (uint64_t e : edges)
     h.add(e);
