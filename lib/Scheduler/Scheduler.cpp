@@ -398,6 +398,7 @@ private:
     pending.clear();
     computeClosures(S);
     setEnumerationCap();
+    upper = prune ? warmUpperBound(S) : kInf;
     if (doMerge)
       enumerateMerge();
     if (doConcurrent)
@@ -423,7 +424,7 @@ private:
       return;
     }
     double key = prefix + lb;
-    if (!mayWin(key, order)) {
+    if (key > upper || !mayWin(key, order)) {
       ++ps.pruned;
       return;
     }
@@ -436,6 +437,27 @@ private:
       return;
     }
     pending.push_back({E, gens, prefix, lb, key, order, st});
+  }
+
+  /// An upper bound of dp(S) before its endings are enumerated: the best
+  /// ending of S - u (u a sink of S) is an ending of S too when no unit of
+  /// it precedes u, with the same groups and a known cost. Endings whose
+  /// bound exceeds it cannot win (equal ones may, on order).
+  double warmUpperBound(UnitSet S) {
+    double ub = kInf;
+    sinks.forEach([&](unsigned u) {
+      UnitSet smaller = S - UnitSet::bit(u);
+      if (smaller.empty())
+        return;
+      const Entry &e = entries[*entryOf.find(smaller)];
+      if (e.ending.intersects(pg.pred[u]))
+        return;
+      const double *c = knownCost(e.ending, e.strategy);
+      if (!c)
+        return;
+      ub = std::min(ub, *memo.find(S - e.ending) + *c);
+    });
+    return ub;
   }
 
   /// Whether an ending of this value and enumeration order beats the best
@@ -461,7 +483,7 @@ private:
   void resolvePending() {
     size_t m = 0;
     for (const Pending &p : pending)
-      if (mayWin(p.key, p.order))
+      if (p.key <= upper && mayWin(p.key, p.order))
         pending[m++] = p;
     ps.pruned += pending.size() - m;
     pending.resize(m);
@@ -643,11 +665,24 @@ private:
       if (!roomForEnding())
         return;
       UnitSet U2 = U | t, gens2 = gens | UnitSet::bit(u);
-      double lb2 = prune ? std::max(lb, gb[u]) : 0;
-      visit(U2, gens2, Strategy::Concurrent, lb2, prune && k == 0 && gbExact[u]);
       ps.width = std::max(ps.width, k + 1);
+      if (!prune) {
+        visit(U2, gens2, Strategy::Concurrent, 0, false);
+        if (k + 1 < s)
+          dfsIOS(j + 1, U2, gens2, k + 1, 0);
+        continue;
+      }
+      // A stage is never faster than its slowest group alone, nor than
+      // itself without a group (assumptions C and M): its extensions cost
+      // at least what it costs, once known.
+      double lb2 = std::max(lb, gb[u]);
+      const double *known = k > 0 ? concCost.find(U2) : nullptr;
+      if (known)
+        visit(U2, gens2, Strategy::Concurrent, *known, true);
+      else
+        visit(U2, gens2, Strategy::Concurrent, lb2, k == 0 && gbExact[u]);
       if (k + 1 < s)
-        dfsIOS(j + 1, U2, gens2, k + 1, lb2);
+        dfsIOS(j + 1, U2, gens2, k + 1, known ? std::max(lb2, *known) : lb2);
     }
   }
 
@@ -677,14 +712,20 @@ private:
       compStack[nb + nk++] = merged;
       UnitSet U2 = U | tc[m], gens2 = gens | UnitSet::bit(m);
       double lb2 = prune ? std::max(lb, gb[m]) : 0;
+      // Once known, an ending's cost bounds its extensions (assumption M;
+      // an extension only adds groups or grows them, G).
+      const double *known = prune && k > 0 ? concCost.find(U2) : nullptr;
       if (nk <= s) {
         if (!roomForEnding())
           return;
-        visit(U2, gens2, Strategy::Concurrent, lb2,
-              prune && k == 0 && gbExact[m]);
+        if (known)
+          visit(U2, gens2, Strategy::Concurrent, *known, true);
+        else
+          visit(U2, gens2, Strategy::Concurrent, lb2,
+                prune && k == 0 && gbExact[m]);
         ps.width = std::max(ps.width, nk);
       }
-      dfsFull(j + 1, U2, gens2, nb, nk, lb2);
+      dfsFull(j + 1, U2, gens2, nb, nk, known ? std::max(lb2, *known) : lb2);
       if (aborted)
         return;
     }
@@ -797,7 +838,7 @@ private:
   std::vector<UnitSet> compStack;
   llvm::SmallVector<unsigned, 0> cand;
   std::vector<Pending> pending;
-  double best = kInf;
+  double best = kInf, upper = kInf;
   uint32_t bestOrder = 0;
   UnitSet bestSet;
   Strategy bestStrategy = Strategy::Concurrent;

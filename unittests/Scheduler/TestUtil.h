@@ -161,10 +161,11 @@ inline double randomStageCost(uint64_t seed, bool merge, unsigned mask,
 /// integer weight, a group costs the sum of its units' weights (so a group
 /// is never faster than a part of it), and a concurrent stage of several
 /// groups costs
-///   max + join + alpha * (sum - max) + sum over groups of bonus(group)
-/// over its groups' costs, which never drops below its slowest group or
-/// when a group is removed (alpha in [0, 1], bonus >= 0). Merge stages (no
-/// assumption) cost anything. All values are multiples of 1/4: exact sums.
+///   max + join + alpha * (sum - max) + sum over its units of bonus(unit)
+/// over its groups' costs, which never drops below its slowest group, nor
+/// when a group is removed or shrinks (alpha in [0, 1], bonus >= 0). Merge
+/// stages (no assumption) cost anything. All values are multiples of 1/4:
+/// exact sums.
 struct BoundedCost {
   const RandomDag &d;
   uint64_t seed;
@@ -207,7 +208,9 @@ struct BoundedCost {
       double c = groupCost(g);
       mx = std::max(mx, c);
       sum += c;
-      bonus += double(mix64(seed * 31 + g) % 3);
+      for (unsigned u = 0; u < d.n; ++u)
+        if (g >> u & 1)
+          bonus += double(mix64(seed * 31 + u) % 3);
     }
     return mx + join + alpha * (sum - mx) + bonus;
   }
