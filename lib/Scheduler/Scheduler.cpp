@@ -439,16 +439,19 @@ private:
     pending.push_back({E, gens, prefix, lb, key, order, st});
   }
 
-  /// An upper bound of dp(S) before its endings are enumerated: the best
-  /// ending of S - u (u a sink of S) is an ending of S too when no unit of
-  /// it precedes u, with the same groups and a known cost. Endings whose
-  /// bound exceeds it cannot win (equal ones may, on order).
+  /// An upper bound of dp(S) before its endings are enumerated: a sink u
+  /// of S alone after S - u; and the best ending of S - u, which is an
+  /// ending of S too when no unit of it precedes u (same groups, known
+  /// cost). Endings whose bound exceeds it cannot win (equal ones may, on
+  /// order).
   double warmUpperBound(UnitSet S) {
     double ub = kInf;
     sinks.forEach([&](unsigned u) {
       UnitSet smaller = S - UnitSet::bit(u);
       if (smaller.empty())
         return;
+      // u alone last.
+      ub = std::min(ub, *memo.find(smaller) + unitCost[u]);
       const Entry &e = entries[*entryOf.find(smaller)];
       if (e.ending.intersects(pg.pred[u]))
         return;
@@ -503,7 +506,7 @@ private:
       groups.clear();
       if (p.strategy == Strategy::Concurrent) {
         groupsOfPending(p, groups);
-        if (!mayWin(p.prefix + subStageBound(p, groups), p.order)) {
+        if (!subStagesAllow(p, groups)) {
           ++ps.pruned;
           continue;
         }
@@ -554,28 +557,34 @@ private:
   /// this part: each of its groups alone, and the ending without one group
   /// (or, if one of those is unknown, without two). Assumption (M) of
   /// docs/Scheduler.md, "Bound pruning".
-  double subStageBound(const Pending &p, llvm::ArrayRef<UnitSet> groups) {
+  /// Whether the pending Concurrent ending `p` may still win given the costs
+  /// known in this part: of each of its groups alone, and of the ending
+  /// without one group (or, if one of those is unknown, without two), each
+  /// a lower bound of its cost (assumptions C and M). Stops at the first
+  /// bound that rules it out.
+  bool subStagesAllow(const Pending &p, llvm::ArrayRef<UnitSet> groups) {
     size_t k = groups.size();
-    double bnd = p.lb;
     if (k < 2)
-      return bnd;
-    for (UnitSet grp : groups)
-      if (grp.count() > 1)
-        if (const double *c = concCost.find(grp))
-          bnd = std::max(bnd, *c);
+      return true;
+    auto allows = [&](const double *c) {
+      return !c || mayWin(p.prefix + *c, p.order);
+    };
     bool allKnown = true;
     for (UnitSet grp : groups) {
-      if (const double *c = concCost.find(p.set - grp))
-        bnd = std::max(bnd, *c);
-      else
-        allKnown = false;
+      const double *c = concCost.find(p.set - grp);
+      if (!allows(c))
+        return false;
+      allKnown &= c != nullptr;
     }
-    if (!allKnown && k >= 3)
+    for (UnitSet grp : groups)
+      if (grp.count() > 1 && !allows(concCost.find(grp)))
+        return false;
+    if (!allKnown && k >= 3 && k <= kMaxPairGroups)
       for (size_t i = 0; i < k; ++i)
         for (size_t j = i + 1; j < k; ++j)
-          if (const double *c = concCost.find(p.set - groups[i] - groups[j]))
-            bnd = std::max(bnd, *c);
-    return bnd;
+          if (!allows(concCost.find(p.set - groups[i] - groups[j])))
+            return false;
+    return true;
   }
 
   /// The groups of a pending Concurrent ending (tc[] of the current state).
@@ -812,6 +821,9 @@ private:
   }
 
   static constexpr size_t kMaxMergeClass = 20;
+  /// Endings of more groups try the sub-stages without two groups only up
+  /// to this many groups (k^2 lookups, rarely decisive for wide stages).
+  static constexpr size_t kMaxPairGroups = 4;
 
   const PartGraph &pg;
   unsigned n;
