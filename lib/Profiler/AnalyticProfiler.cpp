@@ -354,8 +354,12 @@ static double simulate(const FlatStage &stage, const DeviceSpec &device) {
   double now = 0;
   const double inf = std::numeric_limits<double>::infinity();
   while (true) {
-    // Start every kernel that is issued and whose stream is free.
+    // Start every kernel that is issued and whose stream is free; kernels
+    // past their latency phase share the device in proportion to what they
+    // can occupy.
     bool any = false;
+    double demand = 0;
+    unsigned active = 0;
     for (Stream &s : streams) {
       if (!s.running && s.next < s.numKernels &&
           issue[s.issueBegin + s.next] <= now) {
@@ -366,18 +370,13 @@ static double simulate(const FlatStage &stage, const DeviceSpec &device) {
         s.fraction = k.fraction;
       }
       any |= s.running || s.next < s.numKernels;
-    }
-    if (!any)
-      break;
-    // Kernels past their latency phase share the device in proportion to
-    // what they can occupy.
-    double demand = 0;
-    unsigned active = 0;
-    for (const Stream &s : streams)
       if (s.running && s.latencyEnd <= now) {
         demand += s.fraction;
         ++active;
       }
+    }
+    if (!any)
+      break;
     double scale = (demand > 1 ? 1 / demand : 1) /
                    (1 + device.contentionPenalty * (active ? active - 1 : 0));
     // Next event: a latency phase ends, a kernel finishes, a kernel issues.
@@ -394,22 +393,25 @@ static double simulate(const FlatStage &stage, const DeviceSpec &device) {
     }
     if (step == inf)
       break;
+    double then = now + step;
     for (Stream &s : streams) {
-      if (!s.running || s.latencyEnd > now)
+      if (!s.running)
         continue;
-      s.remaining -= step * s.fraction * scale;
-      if (s.remaining <= 1e-9) {
+      if (s.latencyEnd <= now) {
+        s.remaining -= step * s.fraction * scale;
+        if (s.remaining <= 1e-9) {
+          s.running = false;
+          ++s.next;
+          continue;
+        }
+      }
+      // A kernel whose latency phase ended with zero work finishes now.
+      if (s.latencyEnd <= then && s.remaining <= 1e-9) {
         s.running = false;
         ++s.next;
       }
     }
-    now += step;
-    // Kernels whose latency phase ended with zero work finish now.
-    for (Stream &s : streams)
-      if (s.running && s.latencyEnd <= now && s.remaining <= 1e-9) {
-        s.running = false;
-        ++s.next;
-      }
+    now = then;
   }
   return (now + device.joinUs) / 1000.0;
 }
