@@ -161,7 +161,10 @@ public:
 /// Open-addressing hash map from UnitSet to V (linear probing, power-of-two
 /// capacity, max load 1/2). Every 128-bit pattern is a valid key (there is no
 /// reserved empty key, unlike llvm::DenseMap), which matters for 128-unit
-/// parts. Insert-only: the DP never erases.
+/// parts: a separate control byte per slot says whether it is used and holds
+/// 7 bits of the key's hash, so a probe mostly reads one dense byte array and
+/// compares a key only when those bits match. Insert-only: the DP never
+/// erases.
 template <typename V> class UnitSetMap {
 public:
   UnitSetMap() { rehash(64); }
@@ -169,6 +172,7 @@ public:
   size_t size() const { return numEntries; }
   void clear() {
     numEntries = 0;
+    ctrl.assign(64, 0);
     slots.assign(64, Slot());
   }
   void reserve(size_t n) {
@@ -181,13 +185,14 @@ public:
 
   /// Pointer to the value of k, or null.
   const V *find(UnitSet k) const {
-    size_t mask = slots.size() - 1;
-    for (size_t i = k.hash() & mask;; i = (i + 1) & mask) {
-      const Slot &sl = slots[i];
-      if (!sl.used)
+    size_t h = k.hash(), mask = slots.size() - 1;
+    uint8_t tag = tagOf(h);
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      uint8_t c = ctrl[i];
+      if (c == 0)
         return nullptr;
-      if (sl.key == k)
-        return &sl.val;
+      if (c == tag && slots[i].key == k)
+        return &slots[i].val;
     }
   }
   V *find(UnitSet k) {
@@ -199,12 +204,13 @@ public:
   std::pair<V *, bool> insert(UnitSet k, V v) {
     if (2 * (numEntries + 1) > slots.size())
       rehash(slots.size() * 2);
-    size_t mask = slots.size() - 1;
-    size_t i = k.hash() & mask;
-    for (; slots[i].used; i = (i + 1) & mask)
-      if (slots[i].key == k)
+    size_t h = k.hash(), mask = slots.size() - 1;
+    uint8_t tag = tagOf(h);
+    size_t i = h & mask;
+    for (; ctrl[i]; i = (i + 1) & mask)
+      if (ctrl[i] == tag && slots[i].key == k)
         return {&slots[i].val, false};
-    slots[i].used = true;
+    ctrl[i] = tag;
     slots[i].key = k;
     slots[i].val = std::move(v);
     ++numEntries;
@@ -212,36 +218,45 @@ public:
   }
 
   /// Approximate heap bytes held.
-  size_t memoryBytes() const { return slots.capacity() * sizeof(Slot); }
+  size_t memoryBytes() const {
+    return slots.capacity() * sizeof(Slot) + ctrl.capacity();
+  }
 
   template <typename Fn> void forEach(Fn &&fn) const {
-    for (const Slot &sl : slots)
-      if (sl.used)
-        fn(sl.key, sl.val);
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (ctrl[i])
+        fn(slots[i].key, slots[i].val);
   }
 
 private:
   struct Slot {
     UnitSet key;
     V val{};
-    bool used = false;
   };
+
+  /// A used slot's control byte: the top bit set, then 7 hash bits (the low
+  /// bits pick the slot).
+  static uint8_t tagOf(size_t h) { return uint8_t(0x80 | (h >> 57)); }
 
   void rehash(size_t cap) {
     std::vector<Slot> old = std::move(slots);
+    std::vector<uint8_t> oldCtrl = std::move(ctrl);
     slots.assign(cap, Slot());
+    ctrl.assign(cap, 0);
     size_t mask = cap - 1;
-    for (Slot &sl : old) {
-      if (!sl.used)
+    for (size_t j = 0; j < old.size(); ++j) {
+      if (!oldCtrl[j])
         continue;
-      size_t i = sl.key.hash() & mask;
-      while (slots[i].used)
+      size_t i = old[j].key.hash() & mask;
+      while (ctrl[i])
         i = (i + 1) & mask;
-      slots[i] = std::move(sl);
+      ctrl[i] = oldCtrl[j];
+      slots[i] = std::move(old[j]);
     }
   }
 
   std::vector<Slot> slots;
+  std::vector<uint8_t> ctrl;
   size_t numEntries = 0;
 };
 
