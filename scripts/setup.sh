@@ -12,10 +12,14 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   # build
   cmake ninja-build ccache lld g++
+  # the CPU runtime's kernels (oneDNN on OpenMP)
+  libdnnl-dev
   # unit tests
   googletest libgtest-dev
   # python side: zoo, PyTorch reference; ONNX and torchvision for the importers
   python3 python3-numpy python3-torch python3-onnx python3-torchvision
+  # installing the python package offline into a venv (test/Install)
+  python3-venv python3-pip python3-setuptools python3-wheel
   # ios-to-dot tests render with dot
   graphviz
 )

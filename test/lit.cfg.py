@@ -23,7 +23,8 @@ llvm_config.use_default_substitutions()
 # ones in the LLVM tools dir, then our own tools.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.ios_tools_dir, config.llvm_tools_dir]
-tools = ["ios-opt", "ios-translate", ToolSubst("ios-sched-bench", unresolved="ignore")]
+tools = ["ios-opt", "ios-translate", ToolSubst("ios-sched-bench", unresolved="ignore"),
+         ToolSubst("ios-stage-server-cpu", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The python package (model zoo, reference) runs from the source tree.
@@ -32,6 +33,17 @@ config.environment["PYTHONPATH"] = os.path.join(config.ios_src_root, "python")
 config.substitutions.append(("%ios_build", config.ios_obj_root))
 config.substitutions.append(("%ios_include", os.path.join(config.ios_src_root, "include")))
 config.environment["IOS_BUILD_DIR"] = config.ios_obj_root
+# How emitted programs link: the driver (main) and the runtime's backend.
+lib = os.path.join(config.ios_obj_root, "lib")
+config.substitutions.append(
+    ("%ios_cpu_link_tsan", f"-L{lib} -lIOSRuntimeDriver-thread "
+     "-lIOSRuntimeCPU-thread -ldnnl -lgomp -lpthread"))
+config.substitutions.append(
+    ("%ios_cpu_link", f"-L{lib} -lIOSRuntimeDriver -lIOSRuntimeCPU -ldnnl "
+     "-lgomp -lpthread"))
+config.substitutions.append(
+    ("%ios_emulated_cuda_link", f"-cudart none -L{lib} -lIOSRuntimeDriver "
+     "-lIOSRuntimeCUDA -lIOSDeviceEmulator -lcudnn"))
 
 # The CUDA backend of the runtime is built when the toolkit and cuDNN are
 # found; tests that compile and link CUDA programs need it.

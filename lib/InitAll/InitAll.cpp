@@ -3,8 +3,10 @@
 #include "ios/InitAll.h"
 
 #include "ios/Conversion/Passes.h"
+#include "ios/Conversion/Pipelines.h"
 #include "ios/Dialect/IOS/IR/IOSDialect.h"
 #include "ios/Dialect/IOS/Transforms/Passes.h"
+#include "ios/Dialect/IOSRT/IR/IOSRT.h"
 #include "ios/Target/Cpp.h"
 #include "ios/Target/Dot.h"
 
@@ -19,16 +21,21 @@
 using namespace mlir;
 
 void ios::registerAllDialects(DialectRegistry &registry) {
-  registry.insert<IOSDialect, arith::ArithDialect, emitc::EmitCDialect,
+  registry.insert<IOSDialect, rtir::IOSRTDialect, arith::ArithDialect, emitc::EmitCDialect,
                   func::FuncDialect, tensor::TensorDialect,
                   tosa::TosaDialect>();
 }
 
 void ios::registerAllPasses() {
-  // Upstream generic passes (canonicalize, cse, print-op-stats, ...).
-  mlir::registerTransformsPasses();
+  // The upstream passes useful on ios IR (the others would only lengthen
+  // --help; ios ops have no canonicalization patterns).
+  mlir::registerCSEPass();
+  mlir::registerSymbolDCEPass();
+  mlir::registerStripDebugInfoPass();
+  mlir::registerPrintOpStatsPass();
   registerIOSPasses();
   registerIOSConversionPasses();
+  registerLowerToCppPipeline();
 }
 
 void ios::registerAllTranslations() {

@@ -2,77 +2,213 @@
 
 #include "ios/Profiler/DatabaseProfiler.h"
 
-#include "llvm/ADT/StringExtras.h"
+#include "ios/Support/FileOutput.h"
+
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace ios;
 using namespace ios::prof;
 using llvm::Expected;
+using llvm::StringRef;
 
-std::string DatabaseProfiler::key(int64_t batch, llvm::StringRef stage) const {
-  return llvm::formatv("{0}|{1}|{2}", device, batch, stage).str();
+namespace {
+
+/// The map key of a measurement.
+std::string entryKey(StringRef device, int64_t batch, StringRef stage) {
+  std::string key;
+  key.reserve(device.size() + stage.size() + 24);
+  key += device;
+  key += '|';
+  key += std::to_string(batch);
+  key += '|';
+  key += stage;
+  return key;
 }
 
+/// Parses one line of the database into its key and latency; the error says
+/// what is wrong with it.
+Expected<std::pair<std::string, double>> parseRecord(StringRef line) {
+  Expected<llvm::json::Value> json = llvm::json::parse(line);
+  if (!json)
+    return json.takeError();
+  const llvm::json::Object *o = json->getAsObject();
+  std::optional<StringRef> dev, stage;
+  std::optional<int64_t> batch;
+  std::optional<double> ms;
+  if (o) {
+    dev = o->getString("device");
+    stage = o->getString("stage");
+    batch = o->getInteger("batch");
+    ms = o->getNumber("latency_ms");
+  }
+  if (!dev || !stage || !batch || !ms || !isValidLatency(*ms))
+    return llvm::createStringError(llvm::formatv(
+        "expected {\"device\", \"batch\", \"stage\", \"latency_ms\" in [0, "
+        "{0:e0}]}",
+        kMaxLatencyMs));
+  return std::make_pair(entryKey(*dev, *batch, *stage), *ms);
+}
+
+llvm::Error posixError(const llvm::Twine &what) {
+  return llvm::createStringError(std::error_code(errno, std::generic_category()),
+                                 what + ": " + std::strerror(errno));
+}
+
+/// Reads `size` bytes at `offset` of `fd` into `out`.
+bool readAt(int fd, off_t offset, size_t size, std::string &out) {
+  out.resize(size);
+  for (size_t done = 0; done < size;) {
+    ssize_t n = pread(fd, &out[done], size - done, offset + off_t(done));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += size_t(n);
+  }
+  return true;
+}
+
+} // namespace
+
 Expected<std::unique_ptr<Profiler>>
-DatabaseProfiler::open(llvm::StringRef path, llvm::StringRef device,
+DatabaseProfiler::open(StringRef path, StringRef device,
                        std::unique_ptr<Profiler> recorder) {
   auto db = std::unique_ptr<DatabaseProfiler>(new DatabaseProfiler());
   db->path = path.str();
   db->device = device.str();
   db->recorder = std::move(recorder);
-  if (!llvm::sys::fs::exists(path)) {
+  llvm::sys::fs::file_status status;
+  if (llvm::sys::fs::status(path, status) ||
+      !llvm::sys::fs::exists(status)) {
     if (!db->recorder)
       return llvm::createStringError(
           "stage database '" + path.str() +
           "' does not exist; create it with record=PROFILER");
     return std::unique_ptr<Profiler>(std::move(db));
   }
-  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!llvm::sys::fs::is_regular_file(status))
+    return llvm::createStringError("stage database '" + path.str() +
+                                   "' is not a regular file");
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
   if (!buffer)
     return llvm::createStringError("cannot read stage database '" +
                                    path.str() +
                                    "': " + buffer.getError().message());
-  llvm::SmallVector<llvm::StringRef> lines;
-  (*buffer)->getBuffer().split(lines, '\n', -1, false);
-  for (auto [i, line] : llvm::enumerate(lines)) {
+  StringRef rest = (*buffer)->getBuffer();
+  for (size_t lineNo = 1; !rest.empty(); ++lineNo) {
+    size_t nl = rest.find('\n');
+    StringRef line = rest.take_front(nl);
+    rest = nl == StringRef::npos ? StringRef() : rest.drop_front(nl + 1);
     if (line.trim().empty())
       continue;
-    auto bad = [&](const llvm::Twine &why) {
-      return llvm::createStringError(
-          llvm::formatv("stage database '{0}' line {1}: {2}", path, i + 1,
-                        why.str())
-              .str());
-    };
-    Expected<llvm::json::Value> json = llvm::json::parse(line);
-    if (!json)
-      return bad(llvm::toString(json.takeError()));
-    const llvm::json::Object *o = json->getAsObject();
-    std::optional<llvm::StringRef> dev, stage;
-    std::optional<int64_t> batch;
-    std::optional<double> ms;
-    if (o) {
-      dev = o->getString("device");
-      stage = o->getString("stage");
-      batch = o->getInteger("batch");
-      ms = o->getNumber("latency_ms");
+    Expected<std::pair<std::string, double>> record = parseRecord(line);
+    if (record) {
+      db->entries[record->first] = record->second;
+      continue;
     }
-    if (!dev || !stage || !batch || !ms || *ms < 0)
-      return bad("expected {\"device\", \"batch\", \"stage\", "
-                 "\"latency_ms\" >= 0}");
-    db->entries[llvm::formatv("{0}|{1}|{2}", *dev, *batch, *stage).str()] =
-        *ms;
+    std::string why = llvm::toString(record.takeError());
+    if (nl == StringRef::npos) {
+      // The last line, without its newline: a record whose write was
+      // interrupted. Everything before it is good.
+      llvm::WithColor::warning(llvm::errs())
+          << "stage database '" << path << "' line " << lineNo
+          << ": ignoring an incomplete last record (an interrupted "
+             "recording; the next recording removes it): "
+          << why << "\n";
+      break;
+    }
+    return llvm::createStringError(
+        llvm::formatv("stage database '{0}' line {1}: {2}", path, lineNo, why)
+            .str());
   }
   return std::unique_ptr<Profiler>(std::move(db));
+}
+
+llvm::Error DatabaseProfiler::append(StringRef line) {
+  if (!llvm::sys::fs::exists(path))
+    return writeFileAtomically(path, [&](llvm::raw_ostream &os) {
+      os << line;
+      return llvm::Error::success();
+    });
+  int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  if (fd < 0)
+    return posixError("cannot append to stage database '" + path + "'");
+  llvm::scope_exit closeFd([&] { ::close(fd); });
+  // One recorder at a time between the repair and the write (the lock goes
+  // with the descriptor).
+  while (flock(fd, LOCK_EX) != 0)
+    if (errno != EINTR)
+      return posixError("cannot lock stage database '" + path + "'");
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return posixError("cannot append to stage database '" + path + "'");
+  off_t size = st.st_size;
+  std::string out;
+  std::string last;
+  if (size > 0 && (!readAt(fd, size - 1, 1, last) || last != "\n")) {
+    // The file does not end with a newline: find its last line.
+    off_t start = size;
+    std::string chunk;
+    while (start > 0) {
+      off_t from = std::max<off_t>(0, start - 65536);
+      if (!readAt(fd, from, size_t(start - from), chunk))
+        return posixError("cannot read stage database '" + path + "'");
+      size_t nl = chunk.rfind('\n');
+      if (nl != std::string::npos) {
+        start = from + off_t(nl) + 1;
+        break;
+      }
+      start = from;
+    }
+    std::string tail;
+    if (!readAt(fd, start, size_t(size - start), tail))
+      return posixError("cannot read stage database '" + path + "'");
+    Expected<std::pair<std::string, double>> record = parseRecord(tail);
+    if (record) {
+      out = "\n"; // a whole record, only its newline missing: keep it
+    } else {
+      llvm::consumeError(record.takeError());
+      if (ftruncate(fd, start) != 0) // a torn record: cut it off
+        return posixError("cannot repair stage database '" + path + "'");
+      size = start;
+    }
+  }
+  out += line;
+  for (size_t done = 0; done < out.size();) {
+    ssize_t n = ::write(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      // A full disk: take back the part that was written, the file stays a
+      // list of whole records.
+      llvm::Error e = posixError("cannot append to stage database '" + path +
+                                 "'");
+      (void)!ftruncate(fd, size);
+      return e;
+    }
+    done += size_t(n);
+  }
+  return llvm::Error::success();
 }
 
 Expected<double> DatabaseProfiler::measure(const sched::Graph &g,
                                            const sched::Stage &stage) {
   std::string signature = sched::canonicalStageSignature(g, stage);
   int64_t batch = g.nodeById(stage.groups.front().front()).sig.batch;
-  std::string k = key(batch, signature);
+  std::string k = entryKey(device, batch, signature);
   if (auto it = entries.find(k); it != entries.end()) {
     ++hits;
     return it->second;
@@ -87,16 +223,18 @@ Expected<double> DatabaseProfiler::measure(const sched::Graph &g,
   Expected<double> ms = recorder->measure(g, stage);
   if (!ms)
     return ms.takeError();
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_Append);
-  if (ec)
-    return llvm::createStringError("cannot append to stage database '" +
-                                   path + "': " + ec.message());
-  os << llvm::json::Value(llvm::json::Object{{"device", device},
-                                             {"batch", batch},
-                                             {"stage", signature},
-                                             {"latency_ms", *ms}})
-     << "\n";
+  // An absurd latency is not recorded; ProfilerCost::getCost reports it.
+  if (!isValidLatency(*ms))
+    return *ms;
+  std::string line;
+  llvm::raw_string_ostream(line)
+      << llvm::json::Value(llvm::json::Object{{"device", device},
+                                              {"batch", batch},
+                                              {"stage", signature},
+                                              {"latency_ms", *ms}})
+      << "\n";
+  if (llvm::Error e = append(line))
+    return std::move(e);
   entries[k] = *ms;
   ++recorded;
   return *ms;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,20 +19,69 @@ using namespace ios;
 using namespace ios::prof;
 using llvm::Expected;
 
+namespace {
+
+/// Waits up to `seconds` for child `pid` to exit and reaps it; true if it
+/// did.
+bool reapWithin(int pid, double seconds, int *status = nullptr) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration<double>(seconds);
+  while (true) {
+    pid_t r = waitpid(pid, status, WNOHANG);
+    if (r == pid || (r < 0 && errno == ECHILD))
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    usleep(5000);
+  }
+}
+
+/// Waits up to `seconds` for process group `group` to be empty.
+bool groupGoneWithin(int group, double seconds) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration<double>(seconds);
+  while (kill(-group, 0) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    usleep(5000);
+  }
+  return true;
+}
+
+/// How long a server gets to exit after EOF, and after SIGTERM.
+constexpr double kGraceSeconds = 0.5;
+
+} // namespace
+
 Expected<std::unique_ptr<Profiler>>
 ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
-                    llvm::StringRef device, llvm::StringRef name) {
+                    llvm::StringRef device, llvm::StringRef name,
+                    llvm::StringRef target) {
+  if (!(timeoutSeconds > 0)) // also NaN
+    return llvm::createStringError(llvm::formatv(
+        "exec-timeout must be a positive number of seconds (or inf: no "
+        "timeout), got {0}",
+        timeoutSeconds));
   // A server that dies must become an error message, not a SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   int in[2], out[2];
   if (pipe(in) != 0 || pipe(out) != 0)
     return llvm::createStringError(std::string("cannot create pipes: ") +
                                    std::strerror(errno));
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
     return llvm::createStringError(std::string("cannot fork: ") +
                                    std::strerror(errno));
   if (pid == 0) {
+    // A process group of its own: stop() ends the server and everything it
+    // started, and a terminal's Ctrl-C goes to ios-opt only. If ios-opt dies
+    // without stop() (a signal), the server hears it by SIGTERM, and by EOF
+    // on stdin.
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+      _exit(127);
     dup2(in[0], STDIN_FILENO);
     dup2(out[1], STDOUT_FILENO);
     close(in[0]);
@@ -42,6 +92,7 @@ ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char *>(nullptr));
     _exit(127);
   }
+  setpgid(pid, pid); // also here: no race with a stop() right after start
   close(in[0]);
   close(out[1]);
   fcntl(in[1], F_SETFD, FD_CLOEXEC);
@@ -50,27 +101,39 @@ ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
   p->command = command.str();
   p->device = device.str();
   p->name = name.str();
+  p->target = target.str();
   p->timeoutSeconds = timeoutSeconds;
   p->pid = pid;
+  p->group = pid;
   p->toChild = in[1];
   p->fromChild = out[0];
   return std::unique_ptr<Profiler>(std::move(p));
 }
 
-ExecProfiler::~ExecProfiler() {
+ExecProfiler::~ExecProfiler() { stop(/*graceful=*/true); }
+
+void ExecProfiler::stop(bool graceful) {
   if (toChild >= 0)
     close(toChild); // EOF tells the server to finish
   if (fromChild >= 0)
     close(fromChild);
+  toChild = fromChild = -1;
   if (pid > 0) {
-    // Give it a moment to exit on EOF, then make sure it does.
-    for (int i = 0; i < 50; ++i) {
-      if (waitpid(pid, nullptr, WNOHANG) == pid)
-        return;
-      usleep(10000);
+    if (!graceful || !reapWithin(pid, kGraceSeconds)) {
+      kill(-group, SIGTERM);
+      if (!reapWithin(pid, kGraceSeconds)) {
+        kill(-group, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+  // The leader is reaped; what it started may still run. The group's id
+  // cannot be reused while any member is alive, so this reaches only them.
+  if (group > 0) {
+    if (kill(-group, SIGTERM) == 0 && !groupGoneWithin(group, kGraceSeconds))
+      kill(-group, SIGKILL);
+    group = -1;
   }
 }
 
@@ -79,13 +142,7 @@ llvm::Error ExecProfiler::exited() {
   std::string how = "closed its output";
   // It closed its end of a pipe: it has exited or is about to. Wait a
   // little for its status, never forever.
-  bool reaped = false;
-  for (int i = 0; i < 200 && pid > 0 && !reaped; ++i) {
-    reaped = waitpid(pid, &status, WNOHANG) == pid;
-    if (!reaped)
-      usleep(10000);
-  }
-  if (reaped) {
+  if (pid > 0 && reapWithin(pid, 2.0, &status)) {
     pid = -1;
     if (WIFEXITED(status))
       how = llvm::formatv("exited with status {0}", WEXITSTATUS(status));
@@ -97,14 +154,18 @@ llvm::Error ExecProfiler::exited() {
 
 llvm::Error ExecProfiler::fail(const llvm::Twine &why) {
   dead = true;
+  stop(/*graceful=*/false); // the search stops: so does the server
   std::string who = name.empty() ? "cost server '" + command + "'"
                                  : "profiler '" + name + "'";
   return llvm::createStringError(who + " " + why.str());
 }
 
 Expected<std::string> ExecProfiler::readLine() {
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::duration<double>(timeoutSeconds);
+  bool forever = timeoutSeconds >= kNoTimeoutSeconds; // also inf
+  auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(forever ? 0 : timeoutSeconds));
   while (true) {
     size_t nl = pending.find('\n');
     if (nl != std::string::npos) {
@@ -115,11 +176,12 @@ Expected<std::string> ExecProfiler::readLine() {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now())
                     .count();
-    if (left <= 0)
+    if (!forever && left <= 0)
       return fail(llvm::formatv("did not answer within {0} s",
                                 timeoutSeconds));
     pollfd pfd{fromChild, POLLIN, 0};
-    int ready = poll(&pfd, 1, int(std::min<long long>(left, 1 << 30)));
+    int ready =
+        poll(&pfd, 1, forever ? -1 : int(std::min<long long>(left, 1 << 30)));
     if (ready < 0 && errno == EINTR)
       continue;
     if (ready == 0)

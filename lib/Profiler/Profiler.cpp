@@ -79,8 +79,9 @@ ProfilerFactory stageServer(StringRef backend) {
     std::string command = ("'" + server + "'").str();
     if (!arg.empty())
       command += " " + arg.str();
+    // The CPU runtime is the device; a GPU's name is the user's to give.
     return ExecProfiler::start(command, opts.execTimeoutSeconds, opts.device,
-                               opts.spec);
+                               opts.spec, backend == "cpu" ? "cpu" : "");
   };
 }
 
@@ -161,12 +162,15 @@ double ProfilerCost::getCost(const sched::Graph &g, const sched::Stage &stage) {
       firstError = std::move(message);
     return std::numeric_limits<double>::quiet_NaN();
   }
-  if (!std::isfinite(*ms) || *ms < 0) {
+  // Every profiler's answer passes here: one bound for all of them.
+  if (!isValidLatency(*ms)) {
     if (firstError.empty())
-      firstError = llvm::formatv("profiler '{0}' returned an invalid latency "
-                                 "({1}) for a stage",
-                                 profiler.describe(), *ms)
-                       .str();
+      firstError =
+          llvm::formatv("profiler '{0}' returned latency {1:e} ms for stage "
+                        "{2}; a latency must be finite and in [0, {3:e0}] ms",
+                        profiler.describe(), *ms,
+                        sched::canonicalStageSignature(g, stage), kMaxLatencyMs)
+              .str();
     return std::numeric_limits<double>::quiet_NaN();
   }
   return *ms;

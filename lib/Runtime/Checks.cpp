@@ -184,6 +184,18 @@ std::string ios::rt::detail::checkSoftmax(View in, View out) {
   return {};
 }
 
+std::string ios::rt::detail::checkWeight(const char *name,
+                                         const std::vector<float> *values,
+                                         int64_t elements) {
+  std::string quoted = std::string("weight '") + (name ? name : "") + "'";
+  if (!values)
+    return quoted + " is not loaded";
+  if (int64_t(values->size()) != elements)
+    return quoted + " has " + std::to_string(values->size()) +
+           " values, expected " + std::to_string(elements);
+  return {};
+}
+
 std::string ios::rt::detail::checkPackConv(int64_t totalOut,
                                            int64_t inChannels, int64_t kh,
                                            int64_t kw, int64_t outOffset,

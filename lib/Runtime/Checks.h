@@ -13,6 +13,7 @@
 #include "ios/Runtime/Runtime.h"
 
 #include <string>
+#include <vector>
 
 namespace ios::rt::detail {
 
@@ -50,6 +51,13 @@ std::string checkPool(View in, View out, PoolKind kind, int64_t kh,
 std::string checkElementwise(View out, int32_t count, const View *in);
 std::string checkLinear(View in, View out);
 std::string checkSoftmax(View in, View out);
+
+/// Why weight(name, elements) fails ("" if `values`, the loaded tensor or
+/// null if none, has `elements` floats). Both backends make it the
+/// inference's failure too: an op handed the resulting null (a bias, say)
+/// must not run as if the model had none.
+std::string checkWeight(const char *name, const std::vector<float> *values,
+                        int64_t elements);
 
 /// Whether an `out x inChannels x srcKh x srcKw` source fits output channels
 /// [outOffset, outOffset + out) of a `totalOut x inChannels x kh x kw`

@@ -4,7 +4,9 @@
 // {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
 //  "__metadata__": {"key": "value", ...}}, then the data (offsets relative to
 // its start). The JSON parser is strict and knows exactly this subset:
-// objects, strings (with escapes), arrays of non-negative integers.
+// objects, strings (with escapes), arrays of non-negative integers. A key
+// given twice in any object (tensor names, `__metadata__` keys, tensor
+// fields) is an error naming it. Linear in the header size (plus one sort).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <unordered_set>
 
 using namespace ios::rt::detail;
 
@@ -31,11 +34,10 @@ public:
 
   /// Parses the whole header; on failure `error` says where and why.
   bool parse(std::vector<Entry> &entries, std::string &error) {
-    std::vector<std::string> seen;
+    std::unordered_set<std::string> seen;
     bool ok = expect('{') && object([&](const std::string &key) {
-      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      if (!seen.insert(key).second)
         return fail("duplicate key '" + key + "'");
-      seen.push_back(key);
       if (key == "__metadata__")
         return metadata();
       Entry e;
@@ -127,11 +129,14 @@ private:
     });
   }
 
-  /// "__metadata__": an object of strings.
+  /// "__metadata__": an object of strings, no key twice.
   bool metadata() {
     if (!expect('{'))
       return false;
-    return object([&](const std::string &) {
+    std::unordered_set<std::string> seen;
+    return object([&](const std::string &key) {
+      if (!seen.insert(key).second)
+        return fail("duplicate __metadata__ key '" + key + "'");
       std::string value;
       return string(value);
     });
@@ -355,10 +360,11 @@ bool ios::rt::detail::readSafetensors(
                   std::to_string(end - begin) + " bytes for " +
                   std::to_string(elements) + " F32 values");
   }
-  // No two tensors share a byte.
-  std::vector<const Entry *> order;
+  // No two tensors share a byte. Empty tensors hold none: they cannot
+  // overlap anything, wherever their (in-range) offsets point.
+  std::vector<const Entry *> order, empty;
   for (const Entry &e : entries)
-    order.push_back(&e);
+    (e.offsets[0] == e.offsets[1] ? empty : order).push_back(&e);
   std::sort(order.begin(), order.end(), [](const Entry *a, const Entry *b) {
     return a->offsets[0] < b->offsets[0];
   });
@@ -371,8 +377,11 @@ bool ios::rt::detail::readSafetensors(
                   std::to_string(order[k]->offsets[0]) + ", " +
                   std::to_string(order[k]->offsets[1]) + "))");
 
-  // Read the data in file order straight into the tensors.
+  // Read the data in file order straight into the tensors, seeking only
+  // over gaps (a seek drops stdio's buffer: one per tensor costs a read each).
+  order.insert(order.end(), empty.begin(), empty.end());
   std::map<std::string, HostTensor> loaded;
+  uint64_t at = 8 + headerSize;
   for (const Entry *e : order) {
     HostTensor &t = loaded[e->name];
     for (uint64_t d : e->shape)
@@ -381,9 +390,11 @@ bool ios::rt::detail::readSafetensors(
     t.data.resize(size_t(bytes / sizeof(float)));
     if (bytes == 0)
       continue;
-    if (std::fseek(f, long(8 + headerSize + e->offsets[0]), SEEK_SET) != 0 ||
+    uint64_t begin = 8 + headerSize + e->offsets[0];
+    if ((begin != at && std::fseek(f, long(begin), SEEK_SET) != 0) ||
         std::fread(t.data.data(), 1, size_t(bytes), f) != bytes)
       return fail("cannot read tensor '" + e->name + "'");
+    at = begin + bytes;
   }
   for (auto &[name, t] : loaded)
     tensors[name] = std::move(t);

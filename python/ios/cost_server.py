@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import sys
+from ios import cli
 
 
 def op_macs(op):
@@ -67,7 +68,7 @@ def serve(args, stdin=sys.stdin, stdout=sys.stdout):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python3 -m ios.cost_server",
+        prog=cli.prog("ios.cost_server"),
         description="Example stage-cost server for ios-opt's exec: profiler.")
     parser.add_argument("--op-us", type=float, default=5.0,
                         help="fixed cost of every op in microseconds")

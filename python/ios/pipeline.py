@@ -3,6 +3,7 @@
     python3 -m ios.pipeline MODEL [--batch N] [--strategy both] [--device v100]
                             [--out DIR] [--runs N] [--sanitize thread|address]
                             [--no-sequential] [--weights W.safetensors]
+                            [--emulated-cuda [--nvcc NVCC]]
 
 MODEL is a zoo network, an ONNX file (``model.onnx``), a graph-level MLIR
 file (``model.mlir --weights w.safetensors``) or ``torchvision:NAME`` (a
@@ -18,7 +19,14 @@ imported with ``ios.torch``).
 4. the program runs on the CPU (same program text as the CUDA build);
 5. its output is compared with the PyTorch reference (``ios.reference``), the
    torch model (``torchvision:``) and the sequential schedule's program
-   (max |a - b| / max |b| <= 1e-4).
+   (max |a - b| / max |b| <= 1e-4);
+6. with ``--emulated-cuda``: ``ios-translate --ios-to-cuda`` prints the same
+   schedule as a CUDA program, nvcc compiles it against the CUDA runtime
+   backend and the test-only device emulator (``test/lib/DeviceEmulator``,
+   no GPU needed; it reports races and cuDNN rule violations and fails the
+   run), and its output is compared with PyTorch and with the CPU program
+   (same tolerance); the emulator's trace gives the host API calls per
+   inference (``ios.bench.emulator``).
 
 Graphs with ops the C++ dialect does not know yet stop at step 2 with
 ios-opt's error.
@@ -40,8 +48,11 @@ import numpy as np
 
 from ios import safetensors
 from ios.reference import positive_int
+from ios import cli
 
 TOLERANCE = 1e-4
+# What the CPU runtime archive needs after it: oneDNN (on OpenMP) and threads.
+CPU_RUNTIME_LIBS = ["-ldnnl", "-lgomp", "-lpthread"]
 
 
 def _paths(build_dir):
@@ -156,19 +167,61 @@ class Pipeline:
                      "-L", os.path.join(self.build, "lib"),
                      "-lIOSRuntimeDriver" + suffix,
                      "-lIOSRuntimeCPU" + suffix,
-                     "-lpthread", "-o", binary])
+                     *CPU_RUNTIME_LIBS, "-o", binary])
         with open(source) as f:
             lines = f.read().count("\n")
         return source, binary, t, lines
 
-    def execute(self, binary, strategy):
+    def compile_cuda(self, scheduled, strategy):
+        """The CUDA program, built against the device emulator."""
+        source = self.file(f".{strategy}.cu")
+        _run([self.ios_translate, "--ios-to-cuda", scheduled, "-o", source])
+        binary = self.file(f".{strategy}.cuda.bin")
+        _, t = _run([self.args.nvcc, "-std=c++17", "-O2", "-DIOS_MAIN",
+                     "-cudart", "none", source,
+                     "-I", os.path.join(self.root, "include"),
+                     "-L", os.path.join(self.build, "lib"),
+                     "-lIOSRuntimeDriver", "-lIOSRuntimeCUDA",
+                     "-lIOSDeviceEmulator", "-lcudnn", "-o", binary])
+        with open(source) as f:
+            lines = f.read().count("\n")
+        return source, binary, t, lines
+
+    def execute(self, binary, strategy, env=None):
         output = self.file(f".{strategy}.output.safetensors")
         proc, t = _run([binary, self.weights,
                         "--input", self.file(".input.safetensors"),
                         "--output", output, "--runs", str(self.args.runs),
-                        "--warmup", "1"])
+                        "--warmup", "1"], env=env)
         tensors, _ = safetensors.load(output)
         return tensors["output"], proc.stdout.strip()
+
+    def emulated_cuda(self, scheduled, strategy, cpu_output, reference):
+        """Step 6; returns whether both checks pass."""
+        from ios.bench import emulator
+        source, binary, ct, lines = self.compile_cuda(scheduled, strategy)
+        print(f"cuda program {strategy}: {source} ({lines} lines), compiled "
+              f"with nvcc in {ct:.2f} s")
+        trace = self.file(f".{strategy}.cuda.trace")
+        start = time.perf_counter()
+        output, run_line = self.execute(
+            binary, f"{strategy}.cuda",
+            env=dict(self.env, IOS_EMU_TRACE=trace))
+        wall = time.perf_counter() - start
+        row, _ = emulator.summarize(trace)
+        calls = ", ".join(f"{k} {row.get(k, 0)}" for k in emulator.KINDS)
+        print(f"emulated cuda run {strategy}: {run_line}; {wall:.2f} s on "
+              f"the emulator; {row.get('calls', 0)} host API calls per "
+              f"inference ({calls})")
+        ok = True
+        for name, expected in (("PyTorch", reference),
+                               ("cpu program", cpu_output)):
+            err = relative_error(output, expected)
+            ok &= err <= TOLERANCE
+            print(f"check emulated cuda {strategy} vs {name}: max relative "
+                  f"error {err:.3g} (tolerance {TOLERANCE:g}): "
+                  f"{'PASS' if err <= TOLERANCE else 'FAIL'}")
+        return ok
 
     def run(self):
         a = self.args
@@ -183,7 +236,7 @@ class Pipeline:
         for strategy in strategies:
             scheduled, report = self.schedule(strategy)
             parts = report["stats"]["parts"]
-            print(f"schedule {strategy}: {report['stages']} stages, estimated "
+            print(f"schedule {strategy}: {len(report['stages'])} stages, estimated "
                   f"{report['latency_ms']:.3f} ms on {a.device} vs sequential "
                   f"{report['sequential_ms']:.3f} ms "
                   f"({report['sequential_ms'] / report['latency_ms']:.2f}x); "
@@ -210,6 +263,9 @@ class Pipeline:
                 ok &= err <= TOLERANCE
                 print(f"check {strategy} vs the torch model: max relative error {err:.3g}: "
                       f"{'PASS' if err <= TOLERANCE else 'FAIL'}")
+            if a.emulated_cuda and strategy == a.strategy:
+                ok &= self.emulated_cuda(scheduled, strategy, output,
+                                         reference)
         if len(results) == 2:
             err = relative_error(results[a.strategy], results["sequential"])
             status = "PASS" if err <= TOLERANCE else "FAIL"
@@ -234,7 +290,7 @@ def model_kind(model):
 
 def main(argv=None):
     from ios import zoo
-    p = argparse.ArgumentParser(prog="python3 -m ios.pipeline",
+    p = argparse.ArgumentParser(prog=cli.prog("ios.pipeline"),
                                 description=__doc__.split("\n")[0])
     p.add_argument("model", metavar="MODEL",
                    help="a zoo network (" + ", ".join(zoo.MODELS) + "), an ONNX file "
@@ -259,6 +315,10 @@ def main(argv=None):
                    help="compile the program and runtime with a sanitizer")
     p.add_argument("--no-sequential", action="store_true",
                    help="skip the sequential program comparison")
+    p.add_argument("--emulated-cuda", action="store_true",
+                   help="also run the CUDA program on the device emulator")
+    p.add_argument("--nvcc", default=os.environ.get("IOS_NVCC") or
+                   shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc")
     args = p.parse_args(argv)
     kind, _ = model_kind(args.model)
     if kind is None:

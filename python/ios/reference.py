@@ -31,6 +31,7 @@ import numpy as np
 
 from ios import safetensors
 from ios.optional import require
+from ios import cli
 
 
 def _torch():
@@ -250,7 +251,7 @@ def main(argv=None):
     from ios import zoo
 
     p = argparse.ArgumentParser(
-        prog="python3 -m ios.reference",
+        prog=cli.prog("ios.reference"),
         description="Evaluate a zoo network or a graph-level .mlir file with PyTorch (CPU) "
                     "from safetensors weights.")
     p.add_argument("model", metavar="MODEL",

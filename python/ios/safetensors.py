@@ -10,6 +10,7 @@ bytes, so every tensor of the file starts 8-byte aligned.
 """
 
 import json
+import math
 import struct
 
 import numpy as np
@@ -65,11 +66,25 @@ def save(path, tensors, metadata=None):
         f.write(data)
 
 
+def _unique_keys(pairs):
+    """object_pairs_hook for json.loads: a key given twice is an error (plain
+    json.loads would silently keep the last value)."""
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise SafetensorsError(f"duplicate key {key!r} in the header")
+        obj[key] = value
+    return obj
+
+
 def loads(data):
     """Parse bytes into ``(tensors, metadata)``: ``{name: ndarray}``, ``{str: str}``.
 
-    Checks the header length, JSON, dtypes, shapes against byte sizes, and that
-    the tensors tile the data section exactly.
+    Checks the header length, JSON (no key twice, in any object), dtypes,
+    shapes against byte sizes, and that the non-empty tensors tile the data
+    section exactly. Empty tensors hold no byte: they only need offsets inside
+    the data section and never overlap anything. Linear in the number of
+    tensors (plus one sort).
     """
     if len(data) < 8:
         raise SafetensorsError("file too short for a safetensors header")
@@ -77,8 +92,10 @@ def loads(data):
     if n > MAX_HEADER or 8 + n > len(data):
         raise SafetensorsError(f"header length {n} exceeds the file size {len(data)}")
     try:
-        header = json.loads(data[8:8 + n].decode("utf-8"))
+        header = json.loads(data[8:8 + n].decode("utf-8"), object_pairs_hook=_unique_keys)
     except (UnicodeDecodeError, ValueError) as e:
+        if isinstance(e, SafetensorsError):
+            raise
         raise SafetensorsError(f"invalid JSON header: {e}")
     if not isinstance(header, dict):
         raise SafetensorsError("header is not a JSON object")
@@ -98,12 +115,13 @@ def loads(data):
             raise SafetensorsError(f"malformed header entry for {name!r}: {info!r}")
         if any(d < 0 for d in shape):
             raise SafetensorsError(f"negative dimension in {name!r}")
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        nbytes = math.prod(shape) * dtype.itemsize
         if not 0 <= begin <= end <= len(body) or end - begin != nbytes:
             raise SafetensorsError(f"tensor {name!r}: offsets [{begin}, {end}] do not match "
                                    f"shape {list(shape)} ({nbytes} bytes) in a "
                                    f"{len(body)}-byte data section")
-        spans.append((begin, end, name))
+        if nbytes:
+            spans.append((begin, end, name))
         tensors[name] = np.frombuffer(body[begin:end], dtype=dtype).reshape(shape).copy()
     pos = 0
     for begin, end, name in sorted(spans):

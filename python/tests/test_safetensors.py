@@ -92,6 +92,45 @@ class MalformedTest(unittest.TestCase):
                 with self.assertRaises(st.SafetensorsError):
                     st.loads(data)
 
+    @staticmethod
+    def raw(text, body):
+        text = text.encode()
+        return struct.pack("<Q", len(text)) + text + body
+
+    def test_duplicate_keys_are_named(self):
+        t = '{"dtype": "F32", "shape": [1], "data_offsets": [%d, %d]}'
+        cases = {
+            "a": self.raw('{"a": %s, "a": %s}' % (t % (0, 4), t % (4, 8)), bytes(8)),
+            "k": self.raw('{"__metadata__": {"k": "1", "j": "2", "k": "3"}}', b""),
+            "__metadata__": self.raw('{"__metadata__": {}, "__metadata__": {"k": "v"}}',
+                                     b""),
+            "dtype": self.raw('{"a": {"dtype": "F32", "dtype": "F32", "shape": [1],'
+                              ' "data_offsets": [0, 4]}}', bytes(4)),
+        }
+        for key, data in cases.items():
+            with self.subTest(key=key):
+                with self.assertRaisesRegex(st.SafetensorsError,
+                                            f"duplicate key '{key}'"):
+                    st.loads(data)
+
+    def test_empty_tensors_never_overlap(self):
+        a = '"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}'
+        inside = '"e": {"dtype": "F32", "shape": [0], "data_offsets": [4, 4]}'
+        start = '"f": {"dtype": "F32", "shape": [3, 0], "data_offsets": [0, 0]}'
+        end = '"g": {"dtype": "F32", "shape": [0], "data_offsets": [8, 8]}'
+        body = struct.pack("<2f", 1, 2)
+        for order in ([a, inside, start, end], [end, inside, start, a],
+                      [start, a, end, inside]):
+            with self.subTest(order=order):
+                tensors, _ = st.loads(self.raw("{" + ", ".join(order) + "}", body))
+                np.testing.assert_array_equal(tensors["a"], [1, 2])
+                self.assertEqual(tensors["e"].shape, (0,))
+                self.assertEqual(tensors["f"].shape, (3, 0))
+        # Still bounds-checked.
+        outside = '"e": {"dtype": "F32", "shape": [0], "data_offsets": [12, 12]}'
+        with self.assertRaisesRegex(st.SafetensorsError, "tensor 'e': offsets"):
+            st.loads(self.raw("{" + a + ", " + outside + "}", body))
+
     def test_bad_name(self):
         with self.assertRaises(st.SafetensorsError):
             st.dumps({"__metadata__": np.zeros(1, np.float32)})

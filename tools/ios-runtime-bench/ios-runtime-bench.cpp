@@ -1,7 +1,19 @@
-//===- ios-runtime-bench.cpp - Convolution speed of the CPU runtime -------===//
+//===- ios-runtime-bench.cpp - Speed and threading of the CPU runtime -----===//
 //
-// Prints a table: time and GFLOP/s of representative convolutions (Inception
-// and NasNet shapes) on the CPU backend, one stream, median of --runs.
+// Prints three tables for the CPU backend (oneDNN), minimum and median of
+// --runs after one warm-up run:
+//
+//  1. convolutions (Inception, NasNet and SqueezeNet shapes) on 1 thread and
+//     on all cores: ms and GFLOP/s;
+//  2. memory bandwidth: a 64 MiB copy, 1 thread and all cores;
+//  3. a stage of two concurrent groups (two streams, fork/join), with the
+//     cores shared between the streams (the runtime's policy) and without
+//     (IOS_CPU_SHARE=0: every op takes all cores), beside the same ops on one
+//     stream: latency, the most threads that ran at once, the process's
+//     threads and its involuntary context switches per inference.
+//
+// `--load-weights FILE` instead times loadWeights of one safetensors file
+// (python3 -m ios.bench.safetensors prints the table).
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,78 +24,250 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <functional>
 #include <random>
+#include <string>
+#include <sys/resource.h>
 #include <vector>
+
+using namespace ios;
 
 namespace {
 
 struct Case {
   const char *name;
-  int64_t cin, cout, h, w, k, stride, pad, groups;
+  int64_t n, cin, cout, h, w, k, stride, pad, groups;
 };
 
+struct Stats {
+  double min, median;
+};
+
+/// Runs `once` (which returns false on failure) runs + 1 times.
+bool timeIt(int runs, const std::function<bool()> &once, Stats &s) {
+  std::vector<double> ms;
+  for (int r = 0; r < runs + 1; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (!once())
+      return false;
+    if (r > 0) // the first run warms up
+      ms.push_back(std::chrono::duration<double, std::milli>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  s = {ms.front(), ms[ms.size() / 2]};
+  return true;
+}
+
+/// A context whose ops run on `cores` threads (0: the machine's), with core
+/// sharing on or off.
+rt::Context *makeContext(int cores, bool share, int32_t streams,
+                         int32_t events, int64_t floats) {
+  if (cores)
+    setenv("IOS_CPU_CORES", std::to_string(cores).c_str(), 1);
+  if (!share)
+    setenv("IOS_CPU_SHARE", "0", 1);
+  const char *error = nullptr;
+  rt::Context *ctx = rt::createContext(streams, events, floats, &error);
+  unsetenv("IOS_CPU_CORES");
+  unsetenv("IOS_CPU_SHARE");
+  if (!ctx)
+    std::fprintf(stderr, "ios-runtime-bench: %s\n", error);
+  return ctx;
+}
+
+bool synced(rt::Context *ctx) {
+  if (rt::synchronize(ctx))
+    return true;
+  std::fprintf(stderr, "ios-runtime-bench: %s\n", rt::lastError(ctx));
+  return false;
+}
+
+int processThreads() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("Threads:", 0) == 0)
+      return std::atoi(line.c_str() + 8);
+  return -1;
+}
+
+long involuntarySwitches() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_nivcsw;
+}
+
+std::mt19937 rng(0);
+
+void fill(float *p, int64_t n, float scale) {
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  for (int64_t i = 0; i < n; ++i)
+    p[i] = dist(rng);
+}
+
 } // namespace
+
+/// Prints the milliseconds loadWeights takes to read `path`.
+static int timeLoadWeights(const char *path) {
+  const char *error = nullptr;
+  ios::rt::Context *ctx = ios::rt::createContext(1, 0, 0, &error);
+  if (!ctx) {
+    std::fprintf(stderr, "ios-runtime-bench: %s\n", error);
+    return 1;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  bool ok = ios::rt::loadWeights(ctx, path);
+  double ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - t0)
+                  .count();
+  if (!ok)
+    std::fprintf(stderr, "ios-runtime-bench: %s\n", ios::rt::lastError(ctx));
+  else
+    std::printf("%.3f\n", ms);
+  ios::rt::destroyContext(ctx);
+  return ok ? 0 : 1;
+}
 
 int main(int argc, char **argv) {
   int runs = 5;
   for (int i = 1; i + 1 < argc; ++i)
     if (!std::strcmp(argv[i], "--runs"))
       runs = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--load-weights"))
+      return timeLoadWeights(argv[i + 1]);
+  rt::Context *probe = makeContext(0, true, 1, 0, 1);
+  if (!probe)
+    return 1;
+  const int cores = rt::cpuCores(probe);
+  rt::destroyContext(probe);
+
   const Case cases[] = {
-      {"3x3 conv 288->384, 35x35, stride 1", 288, 384, 35, 35, 3, 1, 1, 1},
-      {"3x3 conv 288->384, 35x35, stride 2", 288, 384, 35, 35, 3, 2, 0, 1},
-      {"1x1 conv 768->192, 17x17", 768, 192, 17, 17, 1, 1, 0, 1},
-      {"3x3 conv 32->64, 147x147", 32, 64, 147, 147, 3, 1, 1, 1},
-      {"depthwise 5x5, 168 ch, 42x42", 168, 168, 42, 42, 5, 1, 2, 168},
-      {"depthwise 7x7, 336 ch, 42x42, stride 2", 336, 336, 42, 42, 7, 2, 3,
-       336},
+      {"3x3 288->384, 35x35, stride 1", 1, 288, 384, 35, 35, 3, 1, 1, 1},
+      {"3x3 288->384, 35x35, stride 2", 1, 288, 384, 35, 35, 3, 2, 0, 1},
+      {"1x1 768->192, 17x17", 1, 768, 192, 17, 17, 1, 1, 0, 1},
+      {"1x1 768->192, 17x17, batch 8", 8, 768, 192, 17, 17, 1, 1, 0, 1},
+      {"3x3 32->64, 147x147", 1, 32, 64, 147, 147, 3, 1, 1, 1},
+      {"1x1 64->16, 55x55 (SqueezeNet)", 1, 64, 16, 55, 55, 1, 1, 0, 1},
+      {"3x3 16->64, 55x55 (SqueezeNet)", 1, 16, 64, 55, 55, 3, 1, 1, 1},
+      {"depthwise 5x5, 168 ch, 42x42", 1, 168, 168, 42, 42, 5, 1, 2, 168},
+      {"depthwise 7x7, 336 ch, 42x42, s2", 1, 336, 336, 42, 42, 7, 2, 3, 336},
   };
-  std::printf("%-42s %10s %10s\n", "convolution (batch 1, CPU backend)",
-              "ms", "GFLOP/s");
-  std::mt19937 rng(0);
-  std::uniform_real_distribution<float> dist(-1, 1);
+  std::printf("convolution (CPU backend, ms / GFLOP/s)  %9s %9s %9s %9s\n",
+              "1 thread", "GFLOP/s", (std::to_string(cores) + " thr").c_str(),
+              "GFLOP/s");
   for (const Case &c : cases) {
     int64_t oh = (c.h + 2 * c.pad - c.k) / c.stride + 1;
     int64_t ow = (c.w + 2 * c.pad - c.k) / c.stride + 1;
-    int64_t in = c.cin * c.h * c.w, out = c.cout * oh * ow;
-    const char *error = nullptr;
-    ios::rt::Context *ctx =
-        ios::rt::createContext(1, 0, in + out, &error);
-    if (!ctx) {
-      std::fprintf(stderr, "ios-runtime-bench: %s\n", error);
-      return 1;
-    }
-    float *a = ios::rt::arena(ctx);
-    for (int64_t i = 0; i < in; ++i)
-      a[i] = dist(rng);
+    int64_t in = c.n * c.cin * c.h * c.w, out = c.n * c.cout * oh * ow;
     std::vector<float> w(size_t(c.cout * (c.cin / c.groups) * c.k * c.k));
     std::vector<float> b(size_t(c.cout));
-    for (float &x : w)
-      x = dist(rng) * 0.05f;
-    ios::rt::View vin = ios::rt::view(a, 0, 1, c.cin, c.h, c.w);
-    ios::rt::View vout = ios::rt::view(a, in, 1, c.cout, oh, ow);
-    std::vector<double> ms;
-    for (int r = 0; r < runs + 1; ++r) {
-      auto t0 = std::chrono::steady_clock::now();
-      ios::rt::conv2d(ctx, 0, c.name, vin, vout, w.data(), b.data(), c.k, c.k,
-                      c.stride, c.stride, c.pad, c.pad, 1, 1, c.groups,
-                      ios::rt::ActRelu);
-      if (!ios::rt::synchronize(ctx)) {
-        std::fprintf(stderr, "ios-runtime-bench: %s\n",
-                     ios::rt::lastError(ctx));
-        return 1;
-      }
-      if (r > 0) // the first run warms up
-        ms.push_back(std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - t0)
-                         .count());
-    }
-    std::sort(ms.begin(), ms.end());
-    double median = ms[ms.size() / 2];
+    fill(w.data(), int64_t(w.size()), 0.05f);
     double flops = 2.0 * double(out) * double(c.cin / c.groups) * c.k * c.k;
-    std::printf("%-42s %10.2f %10.1f\n", c.name, median,
-                flops / (median * 1e6));
-    ios::rt::destroyContext(ctx);
+    std::printf("%-40s", c.name);
+    for (int threads : {1, cores}) {
+      rt::Context *ctx = makeContext(threads, true, 1, 0, in + out);
+      if (!ctx)
+        return 1;
+      float *a = rt::arena(ctx);
+      fill(a, in, 1.0f);
+      rt::View vin = rt::view(a, 0, c.n, c.cin, c.h, c.w);
+      rt::View vout = rt::view(a, in, c.n, c.cout, oh, ow);
+      Stats s;
+      if (!timeIt(runs, [&] {
+            rt::conv2d(ctx, 0, c.name, vin, vout, w.data(), b.data(), c.k,
+                       c.k, c.stride, c.stride, c.pad, c.pad, 1, 1, c.groups,
+                       rt::ActRelu);
+            return synced(ctx);
+          }, s))
+        return 1;
+      std::printf(" %9.3f %9.1f", s.min, flops / (s.min * 1e6));
+      rt::destroyContext(ctx);
+    }
+    std::printf("\n");
+  }
+
+  // Bandwidth: read + write of a 64 MiB tensor.
+  const int64_t floats = 16 << 20;
+  std::printf("\nmemory bandwidth (64 MiB copy)           %9s %9s %9s %9s\n",
+              "1 thread", "GB/s", (std::to_string(cores) + " thr").c_str(),
+              "GB/s");
+  std::printf("%-40s", "copy");
+  for (int threads : {1, cores}) {
+    rt::Context *ctx = makeContext(threads, true, 1, 0, 2 * floats);
+    if (!ctx)
+      return 1;
+    float *a = rt::arena(ctx);
+    fill(a, floats, 1.0f);
+    rt::View src = rt::view(a, 0, 1, floats, 1, 1),
+             dst = rt::view(a, floats, 1, floats, 1, 1);
+    Stats s;
+    if (!timeIt(runs, [&] {
+          rt::copy(ctx, 0, "copy", src, dst);
+          return synced(ctx);
+        }, s))
+      return 1;
+    std::printf(" %9.3f %9.1f", s.min, 2.0 * floats * 4 / (s.min * 1e6));
+    rt::destroyContext(ctx);
+  }
+  std::printf("\n");
+
+  // Two groups of two 3x3 convolutions (192 -> 192 channels, 35x35).
+  const int64_t C = 192, H = 35, T = C * H * H;
+  std::vector<float> w(static_cast<size_t>(C * C * 9)), b(static_cast<size_t>(C));
+  fill(w.data(), int64_t(w.size()), 0.02f);
+  std::printf("\ntwo-group stage (2 x two 3x3 192->192 convs, 35x35, batch 1)"
+              "\n%-28s %9s %9s %12s %9s %14s\n",
+              "", "min ms", "median", "peak thr", "threads",
+              "invol. cs/inf");
+  struct Mode {
+    const char *name;
+    int32_t streams;
+    bool share;
+  } modes[] = {{"one stream", 1, true},
+               {"two streams, shared cores", 2, true},
+               {"two streams, no sharing", 2, false}};
+  for (const Mode &m : modes) {
+    rt::Context *ctx = makeContext(0, m.share, m.streams, 2, 5 * T);
+    if (!ctx)
+      return 1;
+    float *a = rt::arena(ctx);
+    fill(a, T, 1.0f);
+    auto at = [&](int64_t k) { return rt::view(a, k * T, 1, C, H, H); };
+    auto stage = [&] {
+      int32_t s1 = m.streams - 1;
+      if (s1) {
+        rt::record(ctx, 0, 0);
+        rt::wait(ctx, s1, 0);
+      }
+      rt::conv2d(ctx, 0, "a1", at(0), at(1), w.data(), b.data(), 3, 3, 1, 1,
+                 1, 1, 1, 1, 1, rt::ActRelu);
+      rt::conv2d(ctx, s1, "b1", at(0), at(2), w.data(), b.data(), 3, 3, 1, 1,
+                 1, 1, 1, 1, 1, rt::ActRelu);
+      rt::conv2d(ctx, 0, "a2", at(1), at(3), w.data(), b.data(), 3, 3, 1, 1,
+                 1, 1, 1, 1, 1, rt::ActRelu);
+      rt::conv2d(ctx, s1, "b2", at(2), at(4), w.data(), b.data(), 3, 3, 1, 1,
+                 1, 1, 1, 1, 1, rt::ActRelu);
+      if (s1) {
+        rt::record(ctx, 1, s1);
+        rt::wait(ctx, 0, 1);
+      }
+      return synced(ctx);
+    };
+    if (!stage()) // plans the convolutions
+      return 1;
+    rt::cpuPeakThreads(ctx, true);
+    long cs0 = involuntarySwitches();
+    Stats s;
+    if (!timeIt(runs, stage, s))
+      return 1;
+    long cs = involuntarySwitches() - cs0;
+    std::printf("%-28s %9.3f %9.3f %7d of %2d %9d %14.1f\n", m.name, s.min,
+                s.median, rt::cpuPeakThreads(ctx, false), cores,
+                processThreads(), double(cs) / (runs + 1));
+    rt::destroyContext(ctx);
   }
   return 0;
 }

@@ -6,6 +6,11 @@
 // ios-stage-server-cuda (cuDNN backend). ios-opt's `profiler=cpu` and
 // `profiler=cuda` start it.
 //
+// A request may be anything: every one is checked before it reaches the
+// runtime (ios::prof::checkStage), and a bad one gets an error reply with its
+// id ({"id": ..., "error": "..."}; id null if the line is not an object with
+// an "id") while the server keeps serving.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ios/Profiler/StageExecutor.h"
@@ -15,25 +20,36 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 
 using namespace llvm;
 
+// --help shows these, not libLLVM's options.
+static cl::OptionCategory serverCategory("Stage server options");
 static cl::opt<int> warmup("warmup", cl::desc("untimed runs per stage"),
-                           cl::init(1));
+                           cl::init(1), cl::cat(serverCategory));
 static cl::opt<int> repeats("repeats",
                             cl::desc("timed runs per stage (median)"),
-                            cl::init(5));
+                            cl::init(5), cl::cat(serverCategory));
+static cl::opt<int64_t>
+    maxArenaMb("max-arena-mb",
+               cl::desc("largest memory a stage may need, in MiB (inputs, "
+                        "outputs, weights)"),
+               cl::init(4096), cl::cat(serverCategory));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(serverCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
       "IOS stage server: times stages on the IOS runtime (exec protocol)\n");
   ios::prof::TimingOptions opts;
   opts.warmup = std::max(0, int(warmup));
   opts.repeats = std::max(1, int(repeats));
+  opts.maxArenaFloats =
+      std::clamp<int64_t>(maxArenaMb, 1, int64_t(1) << 30) * (1 << 20) / 4;
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty())
@@ -49,8 +65,9 @@ int main(int argc, char **argv) {
       const json::Value *stage = o ? o->get("stage") : nullptr;
       Expected<ios::prof::StageDescription> desc =
           stage ? ios::prof::stageFromJSON(*stage)
-                : Expected<ios::prof::StageDescription>(
-                      createStringError("request has no \"stage\""));
+                : Expected<ios::prof::StageDescription>(createStringError(
+                      o ? "request has no \"stage\""
+                        : "bad request: expected a JSON object"));
       Expected<double> ms =
           desc ? ios::prof::timeStage(*desc, opts)
                : Expected<double>(desc.takeError());

@@ -7,6 +7,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <limits>
 #include <gtest/gtest.h>
 
 using namespace ios;
@@ -182,11 +183,18 @@ TEST(Profiler, TableRejectsMalformedFiles) {
   }
 }
 
-TEST(Profiler, CostAdapterKeepsTheFirstError) {
-  std::string path = writeTemp(R"({"ops": {"a": 0.1}})");
+/// A table: profiler of `text`, written to `path`.
+std::unique_ptr<Profiler> tableProfiler(llvm::StringRef text,
+                                        std::string &path) {
+  path = writeTemp(text);
   ProfilerOptions opts;
   opts.spec = "table:" + path;
-  std::unique_ptr<Profiler> p = llvm::cantFail(createProfiler(opts));
+  return llvm::cantFail(createProfiler(opts));
+}
+
+TEST(Profiler, CostAdapterKeepsTheFirstError) {
+  std::string path;
+  std::unique_ptr<Profiler> p = tableProfiler(R"({"ops": {"a": 0.1}})", path);
   ProfilerCost cost(*p);
   sched::Graph g = twoConvs();
   EXPECT_DOUBLE_EQ(cost.getCost(g, stage(sched::Strategy::Concurrent, {{0}})),
@@ -199,6 +207,34 @@ TEST(Profiler, CostAdapterKeepsTheFirstError) {
             std::string::npos);
   EXPECT_FALSE(bool(cost.takeError()));
   EXPECT_EQ(cost.numCalls(), 2u);
+  llvm::sys::fs::remove(path);
+}
+
+// A finite but absurd latency would become +inf in sums and make the
+// schedule arbitrary: ProfilerCost stops the search, naming the profiler and
+// the stage, whichever profiler answered.
+TEST(Profiler, CostAdapterRejectsAbsurdLatencies) {
+  EXPECT_TRUE(isValidLatency(0));
+  EXPECT_TRUE(isValidLatency(kMaxLatencyMs));
+  EXPECT_FALSE(isValidLatency(-1e-9));
+  EXPECT_FALSE(isValidLatency(std::nextafter(kMaxLatencyMs, 2e9)));
+  EXPECT_FALSE(isValidLatency(std::numeric_limits<double>::infinity()));
+  EXPECT_FALSE(isValidLatency(std::numeric_limits<double>::quiet_NaN()));
+  std::string path;
+  std::unique_ptr<Profiler> p =
+      tableProfiler(R"({"ops": {"a": 0.5, "b": 1e308}})", path);
+  ProfilerCost cost(*p);
+  sched::Graph g = twoConvs();
+  EXPECT_DOUBLE_EQ(cost.getCost(g, stage(sched::Strategy::Concurrent, {{0}})),
+                   0.5);
+  EXPECT_TRUE(std::isnan(
+      cost.getCost(g, stage(sched::Strategy::Concurrent, {{0}, {1}}))));
+  std::string e = llvm::toString(cost.takeError());
+  EXPECT_EQ(e, "profiler 'table:" + path +
+                   "' returned latency 1.000000e+308 ms for stage " +
+                   sched::canonicalStageSignature(
+                       g, stage(sched::Strategy::Concurrent, {{0}, {1}})) +
+                   "; a latency must be finite and in [0, 1e+09] ms");
   llvm::sys::fs::remove(path);
 }
 

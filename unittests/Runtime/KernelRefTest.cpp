@@ -1,35 +1,47 @@
 //===- KernelRefTest.cpp - Every CPU kernel against a naive reference -----===//
 //
 // Inputs and outputs are channel slices of wider tensors (batch stride >
-// c*h*w) at batch 2 unless a test says otherwise; convolutions run with both
-// GEMM micro-kernels (AVX2 where the CPU has it, and the portable one).
+// c*h*w) at batch 2 unless a test says otherwise; every op runs on one
+// thread and on two (IOS_CPU_CORES), the two primitives oneDNN builds.
 //
 //===----------------------------------------------------------------------===//
 
-#include "CPU/Gemm.h"
+#include "ConvCases.h"
 #include "Reference.h"
 #include "ios/Runtime/Runtime.h"
 
 #include <functional>
 #include <gtest/gtest.h>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
 
 using namespace ios::rt;
+using namespace ios::rt::test;
 
 namespace {
 
 class Kernels : public ::testing::Test {
 protected:
-  void SetUp() override {
-    ctx = createContext(1, 0, kArena, nullptr);
-    ASSERT_NE(ctx, nullptr);
-    base = arena(ctx);
-  }
-  void TearDown() override {
-    cpu::gemmForceGeneric(false);
+  void SetUp() override { useCores(0); }
+  void TearDown() override { destroyContext(ctx); }
+
+  /// A fresh context whose ops run on `cores` threads (0: the default),
+  /// small ones too.
+  void useCores(int cores) {
     destroyContext(ctx);
+    if (cores) {
+      setenv("IOS_CPU_CORES", std::to_string(cores).c_str(), 1);
+      setenv("IOS_CPU_SMALL_OPS", "all", 1);
+    }
+    ctx = createContext(1, 0, kArena, nullptr);
+    unsetenv("IOS_CPU_CORES");
+    unsetenv("IOS_CPU_SMALL_OPS");
+    ASSERT_NE(ctx, nullptr);
+    ASSERT_TRUE(!cores || cpuCores(ctx) == cores);
+    base = arena(ctx);
+    next = 0;
   }
 
   /// Channels [pad, pad + c) of a fresh random n x (c + 2 pad) x h x w
@@ -77,22 +89,15 @@ protected:
   std::uniform_real_distribution<float> dist{-1.0f, 1.0f};
 };
 
-struct ConvCase {
-  const char *name;
-  int64_t n, cin, cout, h, w, kh, kw, sh, sw, ph, pw, dh, dw, groups;
-  Act act;
-  bool bias;
-};
-
 class Conv : public Kernels,
-             public ::testing::WithParamInterface<std::tuple<ConvCase, bool>> {
+             public ::testing::WithParamInterface<std::tuple<ConvCase, int>> {
 };
 
 TEST_P(Conv, MatchesNaive) {
-  auto [c, generic] = GetParam();
-  cpu::gemmForceGeneric(generic);
-  int64_t oh = (c.h + 2 * c.ph - c.dh * (c.kh - 1) - 1) / c.sh + 1;
-  int64_t ow = (c.w + 2 * c.pw - c.dw * (c.kw - 1) - 1) / c.sw + 1;
+  auto [c, threads] = GetParam();
+  useCores(threads);
+  int64_t oh = convOutput(c.h, c.kh, c.sh, c.ph, c.dh);
+  int64_t ow = convOutput(c.w, c.kw, c.sw, c.pw, c.dw);
   View in = slice(c.n, c.cin, c.h, c.w, 3);
   View out = slice(c.n, c.cout, oh, ow, 2);
   std::vector<float> w = random(c.cout * (c.cin / c.groups) * c.kh * c.kw);
@@ -108,49 +113,13 @@ TEST_P(Conv, MatchesNaive) {
   EXPECT_EQ(outside(out), kept) << "wrote outside its output slice";
 }
 
-const ConvCase convCases[] = {
-    {"k3_s1_p1", 2, 8, 16, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, ActRelu, true},
-    {"k3_s2_p0", 2, 6, 5, 10, 11, 3, 3, 2, 2, 0, 0, 1, 1, 1, ActNone, true},
-    {"pointwise", 2, 24, 13, 7, 9, 1, 1, 1, 1, 0, 0, 1, 1, 1, ActSigmoid,
-     true},
-    {"pointwise_s2", 2, 12, 7, 9, 9, 1, 1, 2, 2, 0, 0, 1, 1, 1, ActNone, true},
-    {"dilated", 2, 5, 6, 11, 10, 3, 3, 1, 1, 2, 2, 2, 2, 1, ActTanh, true},
-    {"groups4", 2, 8, 12, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 4, ActRelu, true},
-    {"depthwise", 2, 6, 6, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 6, ActNone, true},
-    {"depthwise_k5_s2", 2, 5, 5, 11, 12, 5, 5, 2, 2, 2, 2, 1, 1, 5, ActRelu,
-     true},
-    {"depthwise_dilated", 2, 4, 4, 12, 12, 3, 3, 1, 1, 2, 2, 2, 2, 4, ActNone,
-     true},
-    {"depthwise_k7x1", 2, 3, 3, 9, 6, 7, 1, 1, 1, 3, 0, 1, 1, 3, ActRelu,
-     false},
-    {"multiplier", 2, 4, 8, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 4, ActNone, true},
-    {"k1x7", 2, 5, 7, 9, 9, 1, 7, 1, 1, 0, 3, 1, 1, 1, ActRelu, true},
-    {"k7x1_s2", 2, 5, 7, 15, 9, 7, 1, 2, 1, 3, 0, 1, 1, 1, ActNone, true},
-    {"no_bias", 2, 3, 4, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, ActNone, false},
-    // M = 70 (not a multiple of 6), K = 360 (two K blocks), N = 1369 (two
-    // N blocks).
-    {"blocks", 1, 40, 70, 37, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, ActRelu, true},
-    {"stem_k3_s2", 1, 3, 8, 29, 29, 3, 3, 2, 2, 0, 0, 1, 1, 1, ActRelu, true},
-    {"k5_p2_batch3", 3, 4, 6, 8, 7, 5, 5, 1, 1, 2, 2, 1, 1, 1, ActRelu, true},
-};
-
 INSTANTIATE_TEST_SUITE_P(
     Cases, Conv,
-    ::testing::Combine(::testing::ValuesIn(convCases), ::testing::Bool()),
-    [](const ::testing::TestParamInfo<std::tuple<ConvCase, bool>> &info) {
-      return std::string(std::get<0>(info.param).name) +
-             (std::get<1>(info.param) ? "_portable" : "_dispatched");
+    ::testing::Combine(::testing::ValuesIn(convCases), ::testing::Values(1, 2)),
+    [](const ::testing::TestParamInfo<std::tuple<ConvCase, int>> &info) {
+      return std::string(std::get<0>(info.param).name) + "_" +
+             std::to_string(std::get<1>(info.param)) + "threads";
     });
-
-TEST_F(Kernels, GemmKernelIsDispatched) {
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    EXPECT_TRUE(cpu::gemmUsesAvx2());
-  }
-#endif
-  cpu::gemmForceGeneric(true);
-  EXPECT_FALSE(cpu::gemmUsesAvx2());
-}
 
 struct PoolCase {
   const char *name;
@@ -158,10 +127,13 @@ struct PoolCase {
   int64_t h, w, kh, kw, sh, sw, ph, pw;
 };
 
-class Pool : public Kernels, public ::testing::WithParamInterface<PoolCase> {};
+class Pool : public Kernels,
+             public ::testing::WithParamInterface<std::tuple<PoolCase, int>> {
+};
 
 TEST_P(Pool, MatchesNaive) {
-  PoolCase p = GetParam();
+  auto [p, threads] = GetParam();
+  useCores(threads);
   bool global = p.kind == PoolGlobalMax || p.kind == PoolGlobalAvg;
   int64_t oh = global ? 1 : (p.h + 2 * p.ph - p.kh) / p.sh + 1;
   int64_t ow = global ? 1 : (p.w + 2 * p.pw - p.kw) / p.sw + 1;
@@ -177,7 +149,7 @@ TEST_P(Pool, MatchesNaive) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, Pool,
-    ::testing::Values(
+    ::testing::Combine(::testing::Values(
         PoolCase{"max_k3_s2", PoolMax, 9, 8, 3, 3, 2, 2, 0, 0},
         PoolCase{"max_k3_s1_p1", PoolMax, 7, 7, 3, 3, 1, 1, 1, 1},
         PoolCase{"max_k2_s2", PoolMax, 8, 9, 2, 2, 2, 2, 0, 0},
@@ -186,115 +158,167 @@ INSTANTIATE_TEST_SUITE_P(
         PoolCase{"avg_k5_s3", PoolAvg, 11, 10, 5, 5, 3, 3, 0, 0},
         PoolCase{"global_max", PoolGlobalMax, 6, 5, 6, 5, 1, 1, 0, 0},
         PoolCase{"global_avg", PoolGlobalAvg, 7, 7, 7, 7, 1, 1, 0, 0}),
-    [](const ::testing::TestParamInfo<PoolCase> &info) {
-      return std::string(info.param.name);
+                       ::testing::Values(1, 2)),
+    [](const ::testing::TestParamInfo<std::tuple<PoolCase, int>> &info) {
+      return std::string(std::get<0>(info.param).name) + "_" +
+             std::to_string(std::get<1>(info.param)) + "threads";
     });
 
 TEST_F(Kernels, AddOfOneToNineOperands) {
-  for (int count : {1, 2, 3, 9}) {
-    View out = slice(2, 3, 4, 5);
-    std::vector<View> ins;
-    for (int k = 0; k < count; ++k)
-      ins.push_back(slice(2, 3, 4, 5, k % 3));
-    std::vector<float> kept = outside(out);
-    add(ctx, 0, "add", out, count, ins.data());
-    expectSynced();
-    for (int64_t n = 0; n < 2; ++n)
-      for (int64_t c = 0; c < 3; ++c)
-        for (int64_t i = 0; i < 20; ++i) {
-          double sum = 0;
-          for (View v : ins)
-            sum += ref::at(v, n, c, i / 5, i % 5);
-          ASSERT_NEAR(ref::at(out, n, c, i / 5, i % 5), sum, 1e-5)
-              << count << " operands";
+  for (int threads : {1, 2}) {
+    useCores(threads);
+    for (int count : {1, 2, 3, 9}) {
+      View out = slice(2, 3, 4, 5);
+      std::vector<View> ins;
+      for (int k = 0; k < count; ++k)
+        ins.push_back(slice(2, 3, 4, 5, k % 3));
+      std::vector<float> kept = outside(out);
+      add(ctx, 0, "add", out, count, ins.data());
+      expectSynced();
+      for (int64_t n = 0; n < 2; ++n)
+        for (int64_t c = 0; c < 3; ++c)
+          for (int64_t i = 0; i < 20; ++i) {
+            double sum = 0;
+            for (View v : ins)
+              sum += ref::at(v, n, c, i / 5, i % 5);
+            ASSERT_NEAR(ref::at(out, n, c, i / 5, i % 5), sum, 1e-5)
+                << count << " operands";
+          }
+      EXPECT_EQ(outside(out), kept);
+    }
+  }
+}
+
+// The output may be any operand (the API allows it), or several.
+TEST_F(Kernels, AddIntoItsOwnOperands) {
+  for (int threads : {1, 2}) {
+    useCores(threads);
+    View a = slice(2, 3, 4, 5), b = slice(2, 3, 4, 5, 1),
+         c = slice(2, 3, 4, 5, 0);
+    auto sum = [&](std::initializer_list<View> vs) {
+      std::vector<double> s;
+      for (int64_t n = 0; n < 2; ++n)
+        for (int64_t i = 0; i < 60; ++i) {
+          double acc = 0;
+          for (View v : vs)
+            acc += v.data[n * v.batchStride + i];
+          s.push_back(acc);
         }
-    EXPECT_EQ(outside(out), kept);
+      return s;
+    };
+    // c = a + b + c: the output is operand 2.
+    std::vector<double> want = sum({a, b, c});
+    addN(ctx, 0, "add_into_2", c, a, b, c);
+    expectSynced();
+    EXPECT_LT(ref::maxError(c, want), 1e-6);
+    // b = a + b + c + b: the output is operands 1 and 3.
+    want = sum({a, b, c, b});
+    addN(ctx, 0, "add_into_1_3", b, a, b, c, b);
+    expectSynced();
+    EXPECT_LT(ref::maxError(b, want), 1e-6);
+    // a = a + a + a.
+    want = sum({a, a, a});
+    addN(ctx, 0, "add_thrice", a, a, a, a);
+    expectSynced();
+    EXPECT_LT(ref::maxError(a, want), 1e-6);
   }
 }
 
 TEST_F(Kernels, InPlaceElementwise) {
-  View a = slice(2, 4, 3, 3), b = slice(2, 4, 3, 3);
-  std::vector<float> a0(a.data, a.data + a.batchStride * 2);
-  // a = a + b, then a = a * b, then a = tanh(a), all in place.
-  addN(ctx, 0, "add", a, a, b);
-  mul(ctx, 0, "mul", a, b, a);
-  activation(ctx, 0, "tanh", a, a, ActTanh);
-  expectSynced();
-  for (int64_t n = 0; n < 2; ++n)
-    for (int64_t i = 0; i < 36; ++i) {
-      float x = a0[size_t(n * a.batchStride + i)];
-      float y = b.data[n * b.batchStride + i];
-      EXPECT_NEAR(a.data[n * a.batchStride + i], std::tanh((x + y) * y), 1e-6);
-    }
+  for (int threads : {1, 2}) {
+    useCores(threads);
+    View a = slice(2, 4, 3, 3), b = slice(2, 4, 3, 3);
+    std::vector<float> a0(a.data, a.data + a.batchStride * 2);
+    // a = a + b, then a = a * b, then a = tanh(a), all in place.
+    addN(ctx, 0, "add", a, a, b);
+    mul(ctx, 0, "mul", a, b, a);
+    activation(ctx, 0, "tanh", a, a, ActTanh);
+    expectSynced();
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t i = 0; i < 36; ++i) {
+        float x = a0[size_t(n * a.batchStride + i)];
+        float y = b.data[n * b.batchStride + i];
+        EXPECT_NEAR(a.data[n * a.batchStride + i], std::tanh((x + y) * y), 1e-6);
+      }
+  }
 }
 
 TEST_F(Kernels, ActivationsCopyAndMulOnStridedViews) {
-  View in = slice(2, 3, 5, 4);
-  for (Act act : {ActNone, ActRelu, ActSigmoid, ActTanh}) {
-    View out = slice(2, 3, 5, 4, 1);
-    std::vector<float> kept = outside(out);
-    activation(ctx, 0, "act", in, out, act);
+  for (int threads : {1, 2}) {
+    useCores(threads);
+    View in = slice(2, 3, 5, 4);
+    for (Act act : {ActNone, ActRelu, ActSigmoid, ActTanh}) {
+      View out = slice(2, 3, 5, 4, 1);
+      std::vector<float> kept = outside(out);
+      activation(ctx, 0, "act", in, out, act);
+      expectSynced();
+      for (int64_t n = 0; n < 2; ++n)
+        for (int64_t i = 0; i < 60; ++i)
+          ASSERT_NEAR(out.data[n * out.batchStride + i],
+                      ref::act(in.data[n * in.batchStride + i], act), 1e-6);
+      EXPECT_EQ(outside(out), kept);
+    }
+    View b = slice(2, 3, 5, 4, 0), prod = slice(2, 3, 5, 4, 3),
+         copied = slice(2, 3, 5, 4, 1);
+    mul(ctx, 0, "mul", in, b, prod);
+    expectSynced();
+    std::vector<float> kept = outside(copied);
+    copy(ctx, 0, "copy", in, copied);
     expectSynced();
     for (int64_t n = 0; n < 2; ++n)
-      for (int64_t i = 0; i < 60; ++i)
-        ASSERT_NEAR(out.data[n * out.batchStride + i],
-                    ref::act(in.data[n * in.batchStride + i], act), 1e-6);
-    EXPECT_EQ(outside(out), kept);
+      for (int64_t i = 0; i < 60; ++i) {
+        float x = in.data[n * in.batchStride + i];
+        EXPECT_FLOAT_EQ(prod.data[n * prod.batchStride + i],
+                        x * b.data[n * b.batchStride + i]);
+        EXPECT_EQ(copied.data[n * copied.batchStride + i], x);
+      }
+    EXPECT_EQ(outside(copied), kept);
   }
-  View b = slice(2, 3, 5, 4, 0), prod = slice(2, 3, 5, 4, 3),
-       copied = slice(2, 3, 5, 4, 1);
-  mul(ctx, 0, "mul", in, b, prod);
-  expectSynced();
-  std::vector<float> kept = outside(copied);
-  copy(ctx, 0, "copy", in, copied);
-  expectSynced();
-  for (int64_t n = 0; n < 2; ++n)
-    for (int64_t i = 0; i < 60; ++i) {
-      float x = in.data[n * in.batchStride + i];
-      EXPECT_FLOAT_EQ(prod.data[n * prod.batchStride + i],
-                      x * b.data[n * b.batchStride + i]);
-      EXPECT_EQ(copied.data[n * copied.batchStride + i], x);
-    }
-  EXPECT_EQ(outside(copied), kept);
 }
 
 TEST_F(Kernels, LinearOnStridedRows) {
-  for (bool withBias : {true, false}) {
-    View in = slice(3, 37, 1, 1, 4), out = slice(3, 11, 1, 1, 2);
-    std::vector<float> w = random(11 * 37), b = random(11);
-    std::vector<float> kept = outside(out);
-    linear(ctx, 0, "fc", in, out, w.data(), withBias ? b.data() : nullptr);
-    expectSynced();
-    for (int64_t n = 0; n < 3; ++n)
-      for (int64_t m = 0; m < 11; ++m) {
-        double acc = withBias ? b[m] : 0;
-        for (int64_t k = 0; k < 37; ++k)
-          acc += double(w[m * 37 + k]) * ref::at(in, n, k, 0, 0);
-        EXPECT_NEAR(ref::at(out, n, m, 0, 0), acc, 1e-5);
-      }
-    EXPECT_EQ(outside(out), kept);
+  for (int threads : {1, 2}) {
+    useCores(threads);
+    for (bool withBias : {true, false}) {
+      View in = slice(3, 37, 1, 1, 4), out = slice(3, 11, 1, 1, 2);
+      std::vector<float> w = random(11 * 37), b = random(11);
+      std::vector<float> kept = outside(out);
+      linear(ctx, 0, "fc", in, out, w.data(), withBias ? b.data() : nullptr);
+      expectSynced();
+      for (int64_t n = 0; n < 3; ++n)
+        for (int64_t m = 0; m < 11; ++m) {
+          double acc = withBias ? b[m] : 0;
+          for (int64_t k = 0; k < 37; ++k)
+            acc += double(w[m * 37 + k]) * ref::at(in, n, k, 0, 0);
+          EXPECT_NEAR(ref::at(out, n, m, 0, 0), acc, 1e-5);
+        }
+      EXPECT_EQ(outside(out), kept);
+    }
   }
 }
 
 TEST_F(Kernels, SoftmaxIsStableStridedAndInPlace) {
-  View in = slice(2, 10, 1, 1, 3), out = slice(2, 10, 1, 1, 1);
-  for (int64_t n = 0; n < 2; ++n)
-    for (int64_t f = 0; f < 10; ++f)
-      ref::at(in, n, f, 0, 0) = 1000.0f + float(f) * (n ? -1 : 1);
-  std::vector<float> kept = outside(out);
-  softmax(ctx, 0, "softmax", in, out);
-  expectSynced();
-  EXPECT_EQ(outside(out), kept);
-  softmax(ctx, 0, "softmax_in_place", in, in);
-  expectSynced();
-  for (int64_t n = 0; n < 2; ++n) {
-    double denom = 0;
-    for (int64_t f = 0; f < 10; ++f)
-      denom += std::exp(double(f) * (n ? -1 : 1));
-    for (int64_t f = 0; f < 10; ++f) {
-      double want = std::exp(double(f) * (n ? -1 : 1)) / denom;
-      EXPECT_NEAR(ref::at(out, n, f, 0, 0), want, 1e-6);
-      EXPECT_NEAR(ref::at(in, n, f, 0, 0), want, 1e-6);
+  for (int threads : {1, 2}) {
+    useCores(threads);
+    View in = slice(2, 10, 1, 1, 3), out = slice(2, 10, 1, 1, 1);
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t f = 0; f < 10; ++f)
+        ref::at(in, n, f, 0, 0) = 1000.0f + float(f) * (n ? -1 : 1);
+    std::vector<float> kept = outside(out);
+    softmax(ctx, 0, "softmax", in, out);
+    expectSynced();
+    EXPECT_EQ(outside(out), kept);
+    softmax(ctx, 0, "softmax_in_place", in, in);
+    expectSynced();
+    for (int64_t n = 0; n < 2; ++n) {
+      double denom = 0;
+      for (int64_t f = 0; f < 10; ++f)
+        denom += std::exp(double(f) * (n ? -1 : 1));
+      for (int64_t f = 0; f < 10; ++f) {
+        double want = std::exp(double(f) * (n ? -1 : 1)) / denom;
+        EXPECT_NEAR(ref::at(out, n, f, 0, 0), want, 1e-6);
+        EXPECT_NEAR(ref::at(in, n, f, 0, 0), want, 1e-6);
+      }
     }
   }
 }

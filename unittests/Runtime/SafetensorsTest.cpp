@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <gtest/gtest.h>
 #include <sstream>
 #include <string>
@@ -146,6 +147,15 @@ TEST(Safetensors, RejectsBrokenFilesWithClearMessages) {
        "data_offsets must have two entries"},
       {"metadatanumber", R"({"__metadata__":{"a":1}})", "",
        "expected a string"},
+      {"dupmetadatakey", R"({"__metadata__":{"a":"1","b":"2","a":"3"}})", "",
+       "duplicate __metadata__ key 'a'"},
+      {"dupmetadata",
+       R"({"__metadata__":{"a":"1"},"__metadata__":{"b":"2"}})", "",
+       "duplicate key '__metadata__'"},
+      {"dupdtype",
+       tensor(R"("dtype":"F32","dtype":"F32","shape":[2],)"
+              R"("data_offsets":[0,8])"),
+       two, "tensor 'w': duplicate \"dtype\""},
       {"badescape", "{\"w\\q\":{}}", "", "bad escape"},
       {"notobject", "[1, 2]", "", "expected '{'"},
       {"huge",
@@ -159,6 +169,44 @@ TEST(Safetensors, RejectsBrokenFilesWithClearMessages) {
         << c.tag << ": got \"" << e << "\", expected \"" << c.expect << "\"";
     EXPECT_NE(e.find(tempPath(c.tag)), std::string::npos) << c.tag << ": " << e;
   }
+}
+
+/// An empty tensor holds no byte: wherever its (in-range) offsets point, it
+/// overlaps nothing, whatever the order of the keys.
+TEST(Safetensors, EmptyTensorsNeverOverlap) {
+  const std::string a = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  const std::string inside =
+      R"("e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]})";
+  const std::string atStart =
+      R"("f":{"dtype":"F32","shape":[3,0],"data_offsets":[0,0]})";
+  const std::string atEnd =
+      R"("g":{"dtype":"F32","shape":[0],"data_offsets":[8,8]})";
+  const std::string orders[] = {
+      "{" + a + "," + inside + "," + atStart + "," + atEnd + "}",
+      "{" + atEnd + "," + inside + "," + atStart + "," + a + "}",
+      "{" + atStart + "," + a + "," + atEnd + "," + inside + "}",
+  };
+  for (size_t i = 0; i < std::size(orders); ++i) {
+    std::map<std::string, HostTensor> t;
+    std::string error;
+    ASSERT_TRUE(readSafetensors(
+        writeRaw("emptyorder" + std::to_string(i), orders[i], floats({1, 2})),
+        t, error))
+        << orders[i] << ": " << error;
+    ASSERT_EQ(t.size(), 4u);
+    EXPECT_EQ(t.at("a").data, (std::vector<float>{1, 2}));
+    EXPECT_TRUE(t.at("e").data.empty());
+    EXPECT_EQ(t.at("f").shape, (std::vector<int64_t>{3, 0}));
+  }
+  // Still bounds-checked.
+  std::string e = errorOf(writeRaw(
+      "emptyout",
+      "{" + a + R"(,"e":{"dtype":"F32","shape":[0],"data_offsets":[12,12]}})",
+      floats({1, 2})));
+  EXPECT_NE(e.find("tensor 'e' has data_offsets [12, 12) outside the 8 data "
+                   "bytes"),
+            std::string::npos)
+      << e;
 }
 
 TEST(Safetensors, MissingAndTruncatedFiles) {

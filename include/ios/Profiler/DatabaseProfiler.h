@@ -8,6 +8,15 @@
 //   {"device": "v100", "batch": 1, "stage": "<canonical signature>",
 //    "latency_ms": 0.161}
 //
+// Hours of measurements must survive an interrupted recording: every record
+// is appended whole (formatted first, one write(2) under flock, the file
+// opened O_APPEND), a new database is created atomically
+// (ios/Support/FileOutput.h), and a write that fails half-way (a full disk)
+// is truncated away. A kill during that one write can still leave a torn
+// last line (no newline): loading ignores it with a warning and the next
+// append cuts it off. Any other malformed line is an error naming the file
+// and the line.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef IOS_PROFILER_DATABASEPROFILER_H
@@ -34,7 +43,9 @@ public:
   uint64_t numRecorded() const { return recorded; }
 
 private:
-  std::string key(int64_t batch, llvm::StringRef stage) const;
+  /// Appends one record (a complete line) to the file, creating it if
+  /// needed and first cutting off a torn last line.
+  llvm::Error append(llvm::StringRef line);
 
   std::string path, device;
   std::unique_ptr<Profiler> recorder;

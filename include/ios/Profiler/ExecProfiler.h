@@ -12,6 +12,12 @@
 // A server that exits, answers with anything else, or stays silent longer
 // than the timeout makes the search fail with a message naming it.
 //
+// The server runs in a process group of its own, and the whole group is
+// ended when the profiler is destroyed (the search ended, for any reason) or
+// fails: its stdin is closed, then SIGTERM, then SIGKILL after a short grace.
+// So no server (nor anything it started) outlives ios-opt or keeps a
+// pipeline reading ios-opt's output open.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef IOS_PROFILER_EXECPROFILER_H
@@ -23,10 +29,17 @@ namespace ios::prof {
 
 class ExecProfiler final : public Profiler {
 public:
-  /// `name` is what describe() reports (default "exec:COMMAND").
+  /// `name` is what describe() reports (default "exec:COMMAND");
+  /// `target`, what targetDevice() does (a stage server's runtime).
+  /// `timeoutSeconds` must be > 0; infinity (or anything from
+  /// kNoTimeoutSeconds on) waits forever.
   static llvm::Expected<std::unique_ptr<Profiler>>
   start(llvm::StringRef command, double timeoutSeconds,
-        llvm::StringRef device = "v100", llvm::StringRef name = "");
+        llvm::StringRef device = "v100", llvm::StringRef name = "",
+        llvm::StringRef target = "");
+  /// Timeouts from this many seconds (about 31 years) on mean "no timeout":
+  /// a deadline that far cannot be represented on the steady clock.
+  static constexpr double kNoTimeoutSeconds = 1e9;
   ~ExecProfiler() override;
 
   llvm::Expected<double> measure(const sched::Graph &g,
@@ -34,6 +47,7 @@ public:
   std::string describe() const override {
     return name.empty() ? "exec:" + command : name;
   }
+  std::string targetDevice() const override { return target; }
 
 private:
   ExecProfiler() = default;
@@ -42,10 +56,14 @@ private:
   llvm::Error exited();
   /// Reads one line from the server, or fails (exit, timeout).
   llvm::Expected<std::string> readLine();
+  /// Ends the server's process group: closes its pipes, gives a `graceful`
+  /// server a moment to exit on EOF, then SIGTERM, then SIGKILL; reaps it.
+  void stop(bool graceful);
 
-  std::string command, device, name;
+  std::string command, device, name, target;
   double timeoutSeconds = 120;
   int pid = -1, toChild = -1, fromChild = -1;
+  int group = -1; ///< the server's process group (its leader's pid)
   std::string pending; ///< bytes read past the last newline
   uint64_t nextId = 0;
   bool dead = false;

@@ -44,6 +44,10 @@ public:
   /// signatures (a model), so ops that declare none cannot be costed
   /// faithfully.
   virtual bool usesDeclaredWork() const { return false; }
+  /// The device the costs describe, recorded in the schedule (and checked
+  /// by the lowering's `device=`): empty when that is the `device` option
+  /// (models, tables, databases, exec: servers); "cpu" for the CPU runtime.
+  virtual std::string targetDevice() const { return ""; }
 };
 
 /// The options the profiler factory understands (ios-schedule's `profiler`,
@@ -81,8 +85,19 @@ void registerProfiler(llvm::StringRef name, llvm::StringRef help,
 /// (name, help) of every registered profiler kind, in registration order.
 std::vector<std::pair<std::string, std::string>> registeredProfilers();
 
-/// The StageCost the scheduler calls. On a profiler error it stores the
-/// error and returns NaN, which makes the scheduler stop; takeError() then
+/// The largest stage latency a profiler may report, in ms (about 11.6
+/// days): far above any real stage, far below where sums of latencies lose
+/// their precision or overflow to infinity.
+inline constexpr double kMaxLatencyMs = 1e9;
+/// Whether a profiler's latency is usable: finite, >= 0 and at most
+/// kMaxLatencyMs.
+inline bool isValidLatency(double ms) {
+  return ms >= 0 && ms <= kMaxLatencyMs; // false for NaN and infinities
+}
+
+/// The StageCost the scheduler calls. On a profiler error, or a latency that
+/// is not isValidLatency, it stores the error (naming the profiler and the
+/// stage) and returns NaN, which makes the scheduler stop; takeError() then
 /// gives the real cause.
 class ProfilerCost final : public sched::StageCost {
 public:

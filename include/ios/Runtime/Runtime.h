@@ -3,9 +3,11 @@
 // Programs printed by `ios-translate --ios-to-cpp` / `--ios-to-cuda` call only
 // this API. It has two backends with the same semantics:
 //
-//  * CPU (libIOSRuntimeCPU): plain C++ kernels, one worker thread per stream,
-//    events as real cross-thread synchronisation (so a missing join is a data
-//    race ThreadSanitizer reports);
+//  * CPU (libIOSRuntimeCPU; programs also link -ldnnl -lgomp): oneDNN
+//    primitives planned once per configuration, one worker thread per
+//    stream, the cores shared between the streams that can run, events as
+//    real cross-thread synchronisation (so a missing join is a data race
+//    ThreadSanitizer reports);
 //  * CUDA (libIOSRuntimeCUDA, built when the CUDA toolkit and cuDNN are found):
 //    one cudaStream_t and one cudnnHandle_t per stream, cudaEvent_t events,
 //    cuDNN convolutions whose algorithm is chosen once at load.
@@ -77,7 +79,9 @@ const char *lastError(Context *ctx);
 /// Loads every tensor of a safetensors file (F32 only) into the context.
 bool loadWeights(Context *ctx, const char *path);
 /// A loaded (or packed) weight by name, checked against the expected element
-/// count; nullptr (and lastError set) if missing or of another size.
+/// count; nullptr (and lastError set) if missing or of another size, and
+/// then the next synchronize() fails too (an op given the nullptr, a bias
+/// say, must not run as if the model had none).
 float *weight(Context *ctx, const char *name, int64_t elements);
 /// Packs one source of a merged convolution's weight, at load: `name`
 /// (created zero-filled on first use) is a `totalOut x inChannels x kh x kw`
@@ -96,13 +100,24 @@ bool packBias(Context *ctx, const char *name, int64_t total,
 /// Prepares a convolution configuration at load, before any inference: the
 /// CUDA backend builds its descriptors, chooses the algorithm
 /// (cudnnGetConvolutionForwardAlgorithm_v7) and sizes the stream's
-/// workspace; the CPU backend checks the shapes. Emitted create() functions
-/// call it for every convolution. False (and lastError set) if the
-/// configuration is invalid or cannot be planned.
+/// workspace; the CPU backend creates its oneDNN primitives (one per thread
+/// count an op may be granted). Emitted create() functions call it for
+/// every convolution; the CUDA backend runs a conv2d only if it was
+/// prepared for the same stream and configuration (otherwise the op fails:
+/// nothing is planned inside an inference). False (and lastError set) if
+/// the configuration is invalid or cannot be planned.
 bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
                    View out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                    int64_t ph, int64_t pw, int64_t dh, int64_t dw,
                    int64_t groups, Act act, bool hasBias);
+/// The same with conv2d()'s arguments: also reorders the weight (one of the
+/// context's weights, from weight()) into the layout the CPU primitives
+/// want, at load instead of at the first inference.
+bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
+                   View out, const float *weight, const float *bias,
+                   int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                   int64_t pw, int64_t dh, int64_t dw, int64_t groups,
+                   Act act);
 
 // Leaf ops, enqueued on `stream` in order. `opName` names the op in errors.
 void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
@@ -114,7 +129,7 @@ void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
             int64_t sw, int64_t ph, int64_t pw);
 void activation(Context *ctx, int32_t stream, const char *opName, View in,
                 View out, Act act);
-/// out = in[0] + ... + in[count-1]
+/// out = in[0] + ... + in[count-1]; any operand may be `out` itself.
 void add(Context *ctx, int32_t stream, const char *opName, View out,
          int32_t count, const View *in);
 /// add() with the operands as arguments (what emitted code calls).
@@ -143,6 +158,13 @@ void record(Context *ctx, int32_t event, int32_t stream);
 void wait(Context *ctx, int32_t stream, int32_t event);
 /// The host waits for all streams; returns false if any op failed.
 bool synchronize(Context *ctx);
+
+/// CPU backend only: how many cores the context's streams share
+/// (IOS_CPU_CORES, else the CPUs the process may run on).
+int32_t cpuCores(Context *ctx);
+/// CPU backend only: the most threads the context's ops ran with at once
+/// since the last reset (at most cpuCores() unless IOS_CPU_SHARE=0).
+int32_t cpuPeakThreads(Context *ctx, bool reset);
 
 /// Host <-> arena copies (count floats), ordered after stream 0's work.
 bool upload(Context *ctx, float *dst, const float *src, int64_t count);

@@ -18,13 +18,29 @@
 // workers: a program that forgets a join leaves the producer's writes and
 // the consumer's reads unordered, and ThreadSanitizer reports the race.
 //
+// Ops run as oneDNN primitives (Primitives.h), planned on the host once per
+// configuration. The cores are shared between the streams (Cores.h): a
+// worker reports when it can run and when it blocks in a wait (an event's
+// record credits the streams it wakes), and each op runs with its share of
+// the free cores. A worker whose queue runs dry stops counting as runnable,
+// except right after a wait: a stream that just passed a stage's fork gets
+// its ops a moment later (the host enqueues group by group), and the
+// groups enqueued first must already leave it its share.
+//
+// oneDNN's own code is not instrumented, so sanitized builds tell the
+// sanitizer what each op reads and writes (annotate()) on the worker that
+// runs it; under ThreadSanitizer ops run on that worker alone (one thread
+// each): libgomp's barriers are invisible to it, and an access made by an
+// OpenMP thread would look unordered with everything.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ios/Runtime/Runtime.h"
 
 #include "../Checks.h"
 #include "../Safetensors.h"
-#include "Kernels.h"
+#include "Cores.h"
+#include "Primitives.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -37,16 +53,40 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
+
+#if defined(__SANITIZE_THREAD__)
+#define IOS_TSAN 1
+#elif defined(__SANITIZE_ADDRESS__)
+#define IOS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define IOS_TSAN 1
+#elif __has_feature(address_sanitizer)
+#define IOS_ASAN 1
+#endif
+#endif
+
+// The sanitizers' range checks (GCC declares them as built-ins).
+#if defined(__clang__) && defined(IOS_TSAN)
+extern "C" void __tsan_read_range(void *addr, unsigned long size);
+extern "C" void __tsan_write_range(void *addr, unsigned long size);
+#elif defined(__clang__) && defined(IOS_ASAN)
+extern "C" void __asan_loadN(void *addr, unsigned long size);
+extern "C" void __asan_storeN(void *addr, unsigned long size);
+#endif
 
 namespace ios::rt {
 
 namespace {
 
+using Work = std::function<void(cpu::Worker &)>;
+
 class Stream {
 public:
-  Stream() : worker([this] { loop(); }) {}
+  explicit Stream(cpu::Cores &cores) : cores(cores), worker([this] { loop(); }) {}
   ~Stream() {
     {
       std::lock_guard<std::mutex> lock(m);
@@ -56,7 +96,7 @@ public:
     worker.join(); // runs what is still queued first
   }
 
-  void enqueue(std::function<void()> work) {
+  void enqueue(Work work) {
     {
       std::lock_guard<std::mutex> lock(m);
       queue.push_back(std::move(work));
@@ -73,20 +113,31 @@ public:
 
 private:
   void loop() {
+    cpu::Worker state; // this thread's oneDNN stream and scratch
     uint64_t done = 0;
+    bool running = false; // counted as runnable by `cores`
     std::unique_lock<std::mutex> lock(m);
     while (true) {
       cv.wait(lock, [&] { return stopping || !queue.empty(); });
       if (queue.empty())
         return; // stopping, and nothing left to run
-      std::function<void()> work = std::move(queue.front());
+      Work work = std::move(queue.front());
       queue.pop_front();
       lock.unlock();
-      work();
+      if (!running) {
+        cores.runnable();
+        running = true;
+      }
+      state.afterWait = false;
+      work(state);
       work = nullptr;
       ++done;
       lock.lock();
       if (queue.empty()) {
+        if (!state.afterWait) {
+          cores.blocked();
+          running = false;
+        }
         // Ran dry: publish the count for drain(). Only here, so the host's
         // waiting never orders it before work still in this queue.
         lock.unlock();
@@ -100,9 +151,10 @@ private:
     }
   }
 
+  cpu::Cores &cores;
   std::mutex m;
   std::condition_variable cv;
-  std::deque<std::function<void()>> queue;
+  std::deque<Work> queue;
   bool stopping = false;
 
   uint64_t submitted = 0; // host only
@@ -123,16 +175,29 @@ struct Event {
   std::condition_variable cv;
   uint64_t contiguous = 0;
   std::set<uint64_t> above;
+  // Streams blocked in a wait for this event: the recording stream counts
+  // them as runnable again before it goes on, so its next op already
+  // shares the cores with them.
+  struct Sleeper {
+    uint64_t generation;
+    bool credited;
+  };
+  std::vector<Sleeper *> sleepers;
 
   bool completed(uint64_t g) const {
     return g <= contiguous || above.count(g);
   }
-  void complete(uint64_t g) {
+  void complete(uint64_t g, cpu::Cores &cores) {
     above.insert(g);
     while (!above.empty() && *above.begin() == contiguous + 1) {
       ++contiguous;
       above.erase(above.begin());
     }
+    for (Sleeper *s : sleepers)
+      if (!s->credited && completed(s->generation)) {
+        s->credited = true;
+        cores.runnable();
+      }
   }
 };
 
@@ -145,11 +210,73 @@ float *allocateArena(int64_t floats) {
   return static_cast<float *>(p);
 }
 
+
+/// What an op reads or writes: `n` runs of `image` floats, `stride` apart.
+struct Access {
+  const float *data;
+  int64_t n, image, stride;
+  bool write;
+  static Access of(View v, bool write) {
+    return {v.data, v.n, v.c * v.h * v.w, v.batchStride, write};
+  }
+  static Access flat(const float *p, int64_t count) {
+    return {p, 1, count, count, false};
+  }
+};
+
+/// Tells a sanitizer about the accesses oneDNN's (uninstrumented) code makes.
+void annotate(std::initializer_list<Access> accesses) {
+#if defined(IOS_TSAN) || defined(IOS_ASAN)
+  for (const Access &a : accesses) {
+    if (!a.data)
+      continue;
+    for (int64_t n = 0; n < a.n; ++n) {
+      void *p = const_cast<float *>(a.data + n * a.stride);
+      size_t bytes = size_t(a.image) * sizeof(float);
+#if defined(IOS_TSAN)
+      a.write ? __tsan_write_range(p, bytes) : __tsan_read_range(p, bytes);
+#else
+      a.write ? __asan_storeN(p, bytes) : __asan_loadN(p, bytes);
+#endif
+    }
+  }
+#else
+  (void)accesses;
+#endif
+}
+
+std::string geometry(View v) {
+  int64_t image = v.c * v.h * v.w;
+  return std::to_string(v.n) + "x" + std::to_string(v.c) + "x" +
+         std::to_string(v.h) + "x" + std::to_string(v.w) + "/" +
+         std::to_string(v.n == 1 ? image : v.batchStride);
+}
+
+template <typename... Ts> std::string key(const char *kind, Ts... parts) {
+  std::string k = kind;
+  ((k += ":" + std::string(parts)), ...);
+  return k;
+}
+std::string str(int64_t v) { return std::to_string(v); }
+
+cpu::Cores makeCores() {
+#if defined(IOS_TSAN)
+  return cpu::Cores(1, false); // one thread per op: see the file comment
+#else
+  bool share = true;
+  int cores = cpu::Cores::fromEnvironment(share);
+  const char *small = std::getenv("IOS_CPU_SMALL_OPS");
+  return cpu::Cores(cores, share,
+                    small && std::string_view(small) == "all");
+#endif
+}
+
 } // namespace
 
 class Context {
 public:
-  Context(float *arena, int64_t arenaFloats) : arena(arena), size(arenaFloats) {}
+  Context(float *arena, int64_t arenaFloats)
+      : arena(arena), size(arenaFloats), cores(makeCores()) {}
   ~Context() {
     streams.clear(); // joins the workers before the arena goes
     std::free(arena);
@@ -178,22 +305,91 @@ public:
     }
   }
 
-  /// Checks an op's arguments on the host, then runs `kernel` on `stream`;
-  /// an error either way names the op.
+  static std::string opLabel(const char *opName, const char *kind) {
+    return std::string(opName ? opName : "<unnamed op>") + ": " + kind;
+  }
+
+  /// Checks an op on the host (`check`, then the stream), plans it (`plan`
+  /// returns the plan or throws dnnl::error), then runs `kernel` on
+  /// `stream` with its share of the cores; an error either way names the op.
+  template <typename P, typename MakePlan, typename Kernel>
   void launch(int32_t stream, const char *opName, const char *kind,
-              const std::string &check, std::function<std::string()> kernel) {
-    std::string name = std::string(opName ? opName : "<unnamed op>") + ": " +
-                       kind;
+              const std::string &check, MakePlan plan, Kernel kernel) {
+    std::string name = opLabel(opName, kind);
     if (!validStream(stream))
       return fail(name + ": no stream " + std::to_string(stream) + " (the " +
                   "context has " + std::to_string(streams.size()) + ")");
     if (!check.empty())
       return fail(name + ": " + check);
-    streams[stream]->enqueue([this, name, kernel = std::move(kernel)] {
-      std::string e = kernel();
-      if (!e.empty())
-        fail(name + ": " + e);
-    });
+    std::shared_ptr<const P> p;
+    try {
+      p = plan();
+    } catch (const dnnl::error &e) {
+      return fail(name + ": oneDNN: " + e.what());
+    }
+    streams[stream]->enqueue(
+        [this, name, p, kernel = std::move(kernel)](cpu::Worker &w) {
+          int variant = cores.acquire(p->maxThreads());
+          cpu::setThreads(cores.counts()[size_t(variant)]);
+          try {
+            kernel(w, variant, *p);
+          } catch (const dnnl::error &e) {
+            fail(name + ": oneDNN: " + e.what());
+          }
+          cores.release(variant);
+        });
+  }
+
+  /// The plan of configuration `k`, made by `make` the first time.
+  template <typename P, typename Make>
+  std::shared_ptr<const P> plan(const std::string &k, Make make) {
+    auto it = plans.find(k);
+    if (it != plans.end())
+      return std::static_pointer_cast<const P>(it->second);
+    std::shared_ptr<const P> p = make();
+    plans.emplace(k, p);
+    return p;
+  }
+
+  std::shared_ptr<const cpu::ConvPlan>
+  convPlan(View in, View out, const detail::ConvShape &s, Act act,
+           bool bias) {
+    return plan<cpu::ConvPlan>(
+        key("conv", geometry(in), geometry(out), str(s.kh), str(s.kw),
+            str(s.sh), str(s.sw), str(s.ph), str(s.pw), str(s.dh), str(s.dw),
+            str(s.groups), str(act), str(bias)),
+        [&] {
+          return std::make_shared<cpu::ConvPlan>(in, out, s, act, bias,
+                                                 cores.counts());
+        });
+  }
+
+  /// `weight` in `plan`'s layouts if it is one of the context's weights
+  /// (reordered once, here on the host), else null: the op then reorders
+  /// it on every run (memory the context does not own may change).
+  std::shared_ptr<const std::vector<dnnl::memory>>
+  packed(const cpu::ConvPlan &plan, const float *weight) {
+    if (ownedDirty) {
+      owned.clear();
+      for (auto &[name, data] : weights)
+        owned.insert(data.data());
+      ownedDirty = false;
+    }
+    if (!owned.count(weight))
+      return nullptr;
+    auto &slot = packs[{&plan, weight}];
+    if (!slot) {
+      if (!hostStream)
+        hostStream = std::make_unique<dnnl::stream>(cpu::engine());
+      slot = std::make_shared<const std::vector<dnnl::memory>>(
+          plan.pack(weight, *hostStream));
+    }
+    return slot;
+  }
+  /// Weights changed: packed copies are stale.
+  void weightsChanged() {
+    ownedDirty = true;
+    packs.clear();
   }
 
   /// The arena check of every view an op touches.
@@ -208,9 +404,19 @@ public:
 
   float *arena;
   int64_t size;
+  cpu::Cores cores;
   std::vector<std::unique_ptr<Stream>> streams;
   std::vector<std::unique_ptr<Event>> events;
   std::map<std::string, std::vector<float>> weights;
+
+  // Host only: plans by configuration, packed weights by (plan, weight).
+  std::map<std::string, std::shared_ptr<const cpu::Plan>> plans;
+  std::set<const float *> owned;
+  bool ownedDirty = true;
+  std::map<std::pair<const cpu::ConvPlan *, const float *>,
+           std::shared_ptr<const std::vector<dnnl::memory>>>
+      packs;
+  std::unique_ptr<dnnl::stream> hostStream;
 
   std::mutex errorMutex;
   bool opFailed = false;
@@ -234,7 +440,7 @@ Context *createContext(int32_t numStreams, int32_t numEvents,
   for (int32_t i = 0; i < numEvents; ++i)
     ctx->events.push_back(std::make_unique<Event>());
   for (int32_t i = 0; i < numStreams; ++i)
-    ctx->streams.push_back(std::make_unique<Stream>());
+    ctx->streams.push_back(std::make_unique<Stream>(ctx->cores));
   return ctx;
 }
 
@@ -255,20 +461,17 @@ bool loadWeights(Context *ctx, const char *path) {
     return ctx->error("loadWeights: " + (path ? error : "no path"));
   for (auto &[name, t] : tensors)
     ctx->weights[name] = std::move(t.data);
+  ctx->weightsChanged();
   return true;
 }
 
 float *weight(Context *ctx, const char *name, int64_t elements) {
   auto it = ctx->weights.find(name ? name : "");
-  if (it == ctx->weights.end()) {
-    ctx->error(std::string("weight '") + (name ? name : "") +
-               "' is not loaded");
-    return nullptr;
-  }
-  if (int64_t(it->second.size()) != elements) {
-    ctx->error(std::string("weight '") + name + "' has " +
-               std::to_string(it->second.size()) + " values, expected " +
-               std::to_string(elements));
+  if (std::string e = detail::checkWeight(
+          name, it == ctx->weights.end() ? nullptr : &it->second, elements);
+      !e.empty()) {
+    ctx->error(e);
+    ctx->fail(e); // the inference fails too (Checks.h)
     return nullptr;
   }
   return it->second.data();
@@ -308,6 +511,7 @@ bool packConvWeight(Context *ctx, const char *name, int64_t totalOut,
     return false;
   detail::packConvInto(dst->data(), src, inChannels, kh, kw, outOffset, out,
                        srcKh, srcKw);
+  ctx->weightsChanged();
   return true;
 }
 
@@ -324,6 +528,7 @@ bool packBias(Context *ctx, const char *name, int64_t total,
   if (!dst)
     return false;
   std::copy(src, src + size, dst->begin() + offset);
+  ctx->weightsChanged();
   return true;
 }
 
@@ -331,36 +536,76 @@ void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
             View out, const float *weight, const float *bias, int64_t kh,
             int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
             int64_t dh, int64_t dw, int64_t groups, Act act) {
-  cpu::ConvParams p;
-  static_cast<detail::ConvShape &>(p) = {kh, kw, sh, sw, ph, pw, dh, dw,
-                                         groups};
-  p.act = act;
-  std::string check = detail::checkConv(in, out, p);
+  detail::ConvShape s{kh, kw, sh, sw, ph, pw, dh, dw, groups};
+  std::string check = detail::checkConv(in, out, s);
+  if (check.empty())
+    check = detail::checkAct(act);
   if (check.empty() && !weight)
     check = "missing weight";
   if (check.empty())
     check = ctx->inArena({{"input", in}, {"output", out}});
-  ctx->launch(stream, opName, "conv2d", check,
-              [=] { return cpu::conv2d(in, out, weight, bias, p); });
+  // Set by the planning step (it runs first, on the host).
+  auto packed =
+      std::make_shared<std::shared_ptr<const std::vector<dnnl::memory>>>();
+  int64_t weights = out.c * (in.c / std::max<int64_t>(groups, 1)) * kh * kw;
+  ctx->launch<cpu::ConvPlan>(
+      stream, opName, "conv2d", check,
+      [&] {
+        auto plan = ctx->convPlan(in, out, s, act, bias != nullptr);
+        *packed = ctx->packed(*plan, weight);
+        return plan;
+      },
+      [=](cpu::Worker &w, int variant, const cpu::ConvPlan &plan) {
+        annotate({Access::of(in, false), Access::flat(weight, weights),
+                  Access::flat(bias, out.c), Access::of(out, true)});
+        plan.run(w, variant, in, out, weight, packed->get(), bias);
+      });
+}
+
+/// The checks of both prepareConv2d overloads; plans the convolution.
+static bool prepare(Context *ctx, int32_t stream, const char *opName, View in,
+                    View out, const float *weight,
+                    const detail::ConvShape &s, Act act, bool hasBias) {
+  std::string check = detail::checkConv(in, out, s);
+  if (check.empty())
+    check = detail::checkAct(act);
+  if (check.empty() && !ctx->validStream(stream))
+    check = "no stream " + std::to_string(stream);
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  std::string name = Context::opLabel(opName, "conv2d");
+  if (!check.empty())
+    return ctx->error(name + ": " + check);
+  try {
+    auto plan = ctx->convPlan(in, out, s, act, hasBias);
+    if (weight)
+      ctx->packed(*plan, weight);
+  } catch (const dnnl::error &e) {
+    return ctx->error(name + ": oneDNN: " + e.what());
+  }
+  return true;
 }
 
 bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
                    View out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                    int64_t ph, int64_t pw, int64_t dh, int64_t dw,
                    int64_t groups, Act act, bool hasBias) {
-  (void)hasBias; // the CPU kernels need no plan: check what conv2d checks
-  std::string check = detail::checkConv(
-      in, out, detail::ConvShape{kh, kw, sh, sw, ph, pw, dh, dw, groups});
-  if (check.empty())
-    check = detail::checkAct(act);
-  if (check.empty() && (stream < 0 || size_t(stream) >= ctx->streams.size()))
-    check = "no stream " + std::to_string(stream);
-  if (check.empty())
-    check = ctx->inArena({{"input", in}, {"output", out}});
-  if (check.empty())
-    return true;
-  return ctx->error(std::string(opName ? opName : "<unnamed op>") +
-                    ": conv2d: " + check);
+  return prepare(ctx, stream, opName, in, out, nullptr,
+                 detail::ConvShape{kh, kw, sh, sw, ph, pw, dh, dw, groups},
+                 act, hasBias);
+}
+
+bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
+                   View out, const float *weight, const float *bias,
+                   int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                   int64_t pw, int64_t dh, int64_t dw, int64_t groups,
+                   Act act) {
+  if (!weight)
+    return ctx->error(Context::opLabel(opName, "conv2d") +
+                      ": missing weight");
+  return prepare(ctx, stream, opName, in, out, weight,
+                 detail::ConvShape{kh, kw, sh, sw, ph, pw, dh, dw, groups},
+                 act, bias != nullptr);
 }
 
 void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
@@ -369,18 +614,55 @@ void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
   std::string check = detail::checkPool(in, out, kind, kh, kw, sh, sw, ph, pw);
   if (check.empty())
     check = ctx->inArena({{"input", in}, {"output", out}});
-  ctx->launch(stream, opName, "pool2d", check, [=] {
-    return cpu::pool2d(in, out, kind, kh, kw, sh, sw, ph, pw);
-  });
+  ctx->launch<cpu::PoolPlan>(
+      stream, opName, "pool2d", check,
+      [&] {
+        return ctx->plan<cpu::PoolPlan>(
+            key("pool", geometry(in), geometry(out), str(kind), str(kh),
+                str(kw), str(sh), str(sw), str(ph), str(pw)),
+            [&] {
+              return std::make_shared<cpu::PoolPlan>(
+                  in, out, kind, kh, kw, sh, sw, ph, pw, ctx->cores.counts());
+            });
+      },
+      [=](cpu::Worker &w, int variant, const cpu::PoolPlan &plan) {
+        annotate({Access::of(in, false), Access::of(out, true)});
+        plan.run(w, variant, in, out);
+      });
+}
+
+/// activation() and copy() (ActNone).
+static void unary(Context *ctx, int32_t stream, const char *opName,
+                  const char *kind, View in, View out, Act act) {
+  std::string check = detail::checkElementwise(out, 1, &in);
+  if (check.empty())
+    check = detail::checkAct(act);
+  if (check.empty())
+    check = ctx->inArena({{"input", in}, {"output", out}});
+  ctx->launch<cpu::ActivationPlan>(
+      stream, opName, kind, check,
+      [&] {
+        int64_t length = cpu::Elementwise::of(out, 1, &in).length;
+        return ctx->plan<cpu::ActivationPlan>(
+            key("unary", str(length), str(act)), [&] {
+              return std::make_shared<cpu::ActivationPlan>(
+                  length, act, ctx->cores.counts());
+            });
+      },
+      [=](cpu::Worker &w, int variant, const cpu::ActivationPlan &plan) {
+        annotate({Access::of(in, false), Access::of(out, true)});
+        plan.run(w, variant, in, out);
+      });
 }
 
 void activation(Context *ctx, int32_t stream, const char *opName, View in,
                 View out, Act act) {
-  std::string check = detail::checkElementwise(out, 1, &in);
-  if (check.empty())
-    check = ctx->inArena({{"input", in}, {"output", out}});
-  ctx->launch(stream, opName, "activation", check,
-              [=] { return cpu::activation(in, out, act); });
+  unary(ctx, stream, opName, "activation", in, out, act);
+}
+
+void copy(Context *ctx, int32_t stream, const char *opName, View in,
+          View out) {
+  unary(ctx, stream, opName, "copy", in, out, ActNone);
 }
 
 void add(Context *ctx, int32_t stream, const char *opName, View out,
@@ -390,12 +672,47 @@ void add(Context *ctx, int32_t stream, const char *opName, View out,
     check = ctx->inArena({{"output", out}});
   for (int32_t k = 0; check.empty() && k < count; ++k)
     check = ctx->inArena({{"an operand", in[k]}});
-  std::vector<View> ins;
-  if (check.empty())
-    ins.assign(in, in + count);
-  ctx->launch(stream, opName, "add", check, [=] {
-    return cpu::add(out, int32_t(ins.size()), ins.data());
-  });
+  // Equal operands become one, scaled; an operand that is the output itself
+  // goes first: oneDNN sums in place only into source 0 (it writes the
+  // output before it reads sources 1..).
+  std::vector<View> srcs;
+  std::vector<float> scales;
+  for (int32_t k = 0; check.empty() && k < count; ++k) {
+    auto same = std::find_if(srcs.begin(), srcs.end(), [&](View v) {
+      return detail::sameElements(v, in[k]);
+    });
+    if (same != srcs.end()) {
+      scales[size_t(same - srcs.begin())] += 1.0f;
+      continue;
+    }
+    srcs.push_back(in[k]);
+    scales.push_back(1.0f);
+  }
+  for (size_t k = 1; k < srcs.size(); ++k)
+    if (detail::sameElements(srcs[k], out)) {
+      std::swap(srcs[0], srcs[k]);
+      std::swap(scales[0], scales[k]);
+    }
+  ctx->launch<cpu::SumPlan>(
+      stream, opName, "add", check,
+      [&] {
+        int64_t length =
+            cpu::Elementwise::of(out, int32_t(srcs.size()), srcs.data())
+                .length;
+        std::string k = key("sum", str(length));
+        for (float s : scales)
+          k += ":" + str(int64_t(s));
+        return ctx->plan<cpu::SumPlan>(k, [&] {
+          return std::make_shared<cpu::SumPlan>(length, scales,
+                                                ctx->cores.counts());
+        });
+      },
+      [=](cpu::Worker &w, int variant, const cpu::SumPlan &plan) {
+        for (View v : srcs)
+          annotate({Access::of(v, false)});
+        annotate({Access::of(out, true)});
+        plan.run(w, variant, out, srcs);
+      });
 }
 
 void mul(Context *ctx, int32_t stream, const char *opName, View a, View b,
@@ -404,15 +721,22 @@ void mul(Context *ctx, int32_t stream, const char *opName, View a, View b,
   std::string check = detail::checkElementwise(out, 2, ins);
   if (check.empty())
     check = ctx->inArena({{"lhs", a}, {"rhs", b}, {"output", out}});
-  ctx->launch(stream, opName, "mul", check, [=] { return cpu::mul(a, b, out); });
-}
-
-void copy(Context *ctx, int32_t stream, const char *opName, View in,
-          View out) {
-  std::string check = detail::checkElementwise(out, 1, &in);
-  if (check.empty())
-    check = ctx->inArena({{"input", in}, {"output", out}});
-  ctx->launch(stream, opName, "copy", check, [=] { return cpu::copy(in, out); });
+  // oneDNN multiplies in place only into source 0.
+  if (detail::sameElements(b, out))
+    std::swap(a, b);
+  ctx->launch<cpu::MulPlan>(
+      stream, opName, "mul", check,
+      [&] {
+        int64_t length = cpu::Elementwise::of(out, 2, ins).length;
+        return ctx->plan<cpu::MulPlan>(key("mul", str(length)), [&] {
+          return std::make_shared<cpu::MulPlan>(length, ctx->cores.counts());
+        });
+      },
+      [=](cpu::Worker &w, int variant, const cpu::MulPlan &plan) {
+        annotate({Access::of(a, false), Access::of(b, false),
+                  Access::of(out, true)});
+        plan.run(w, variant, a, b, out);
+      });
 }
 
 void linear(Context *ctx, int32_t stream, const char *opName, View in,
@@ -422,8 +746,22 @@ void linear(Context *ctx, int32_t stream, const char *opName, View in,
     check = "missing weight";
   if (check.empty())
     check = ctx->inArena({{"input", in}, {"output", out}});
-  ctx->launch(stream, opName, "linear", check,
-              [=] { return cpu::linear(in, out, weight, bias); });
+  int64_t k = in.c * in.h * in.w, m = out.c * out.h * out.w;
+  ctx->launch<cpu::LinearPlan>(
+      stream, opName, "linear", check,
+      [&] {
+        return ctx->plan<cpu::LinearPlan>(
+            key("linear", geometry(in), geometry(out), str(bias != nullptr)),
+            [&] {
+              return std::make_shared<cpu::LinearPlan>(
+                  in, out, bias != nullptr, ctx->cores.counts());
+            });
+      },
+      [=](cpu::Worker &w, int variant, const cpu::LinearPlan &plan) {
+        annotate({Access::of(in, false), Access::flat(weight, k * m),
+                  Access::flat(bias, m), Access::of(out, true)});
+        plan.run(w, variant, in, out, weight, bias);
+      });
 }
 
 void softmax(Context *ctx, int32_t stream, const char *opName, View in,
@@ -431,7 +769,19 @@ void softmax(Context *ctx, int32_t stream, const char *opName, View in,
   std::string check = detail::checkSoftmax(in, out);
   if (check.empty())
     check = ctx->inArena({{"input", in}, {"output", out}});
-  ctx->launch(stream, opName, "softmax", check, [=] { return cpu::softmax(in, out); });
+  ctx->launch<cpu::SoftmaxPlan>(
+      stream, opName, "softmax", check,
+      [&] {
+        return ctx->plan<cpu::SoftmaxPlan>(
+            key("softmax", geometry(in), geometry(out)), [&] {
+              return std::make_shared<cpu::SoftmaxPlan>(in, out,
+                                                        ctx->cores.counts());
+            });
+      },
+      [=](cpu::Worker &w, int variant, const cpu::SoftmaxPlan &plan) {
+        annotate({Access::of(in, false), Access::of(out, true)});
+        plan.run(w, variant, in, out);
+      });
 }
 
 void record(Context *ctx, int32_t event, int32_t stream) {
@@ -440,10 +790,10 @@ void record(Context *ctx, int32_t event, int32_t stream) {
                      " or no stream " + std::to_string(stream));
   Event *e = ctx->events[event].get();
   uint64_t generation = ++e->issued;
-  ctx->streams[stream]->enqueue([e, generation] {
+  ctx->streams[stream]->enqueue([e, generation, ctx](cpu::Worker &) {
     {
       std::lock_guard<std::mutex> lock(e->m);
-      e->complete(generation);
+      e->complete(generation, ctx->cores);
     }
     e->cv.notify_all();
   });
@@ -457,9 +807,20 @@ void wait(Context *ctx, int32_t stream, int32_t event) {
   uint64_t generation = e->issued;
   if (generation == 0)
     return; // never recorded: nothing to wait for (as in CUDA)
-  ctx->streams[stream]->enqueue([e, generation] {
+  ctx->streams[stream]->enqueue([e, generation, ctx](cpu::Worker &w) {
+    w.afterWait = true;
     std::unique_lock<std::mutex> lock(e->m);
+    if (e->completed(generation))
+      return;
+    // Blocked: this stream's cores go to the others until the record
+    // credits it back.
+    Event::Sleeper me{generation, false};
+    e->sleepers.push_back(&me);
+    ctx->cores.blocked();
     e->cv.wait(lock, [&] { return e->completed(generation); });
+    e->sleepers.erase(std::find(e->sleepers.begin(), e->sleepers.end(), &me));
+    if (!me.credited)
+      ctx->cores.runnable();
   });
 }
 
@@ -485,6 +846,15 @@ static bool hostCopy(Context *ctx, const char *what, float *dst,
     return ctx->error(std::string(what) + ": " + e);
   std::memcpy(dst, src, size_t(count) * sizeof(float));
   return true;
+}
+
+int32_t cpuCores(Context *ctx) { return ctx->cores.total(); }
+
+int32_t cpuPeakThreads(Context *ctx, bool reset) {
+  int32_t peak = ctx->cores.peakThreads();
+  if (reset)
+    ctx->cores.resetStats();
+  return peak;
 }
 
 bool upload(Context *ctx, float *dst, const float *src, int64_t count) {

@@ -5,22 +5,41 @@
 // nothing synchronises the whole device inside an inference), the arena and
 // the weights in device memory.
 //
+//  * Load: the arena's zeroing and every weight copy are stream-ordered on
+//    stream 0, and each load call (createContext, loadWeights,
+//    packConvWeight, packBias) ends by synchronizing stream 0, so no stream
+//    of an inference can read a weight before its copy landed (a pageable
+//    cudaMemcpy on the legacy stream would not order the copies with the
+//    non-blocking streams at all).
 //  * Convolutions: cuDNN on strided descriptors (channel slices in place).
-//    Each distinct configuration gets a plan at its first use: descriptors,
-//    the algorithm (cudnnGetConvolutionForwardAlgorithm_v7, FP32 FMA math)
-//    and its workspace size, cached for the context's life. ReLU (and the
-//    identity, where the algorithm allows it) is fused with the bias through
+//    prepareConv2d plans each (stream, configuration) at load:
+//    descriptors, the algorithm (the first result of
+//    cudnnGetConvolutionForwardAlgorithm_v7 whose workspace fits the cap,
+//    FP32 FMA math unless TF32 is allowed), its workspace (the stream's,
+//    grown stream-ordered with cudaFreeAsync/cudaMallocAsync). conv2d only
+//    looks its plan up: an unprepared convolution is an error, nothing is
+//    planned inside an inference. ReLU (and the identity, where the
+//    algorithm allows it) is fused with the bias through
 //    cudnnConvolutionBiasActivationForward; sigmoid/tanh are a separate
-//    cudnnActivationForward. Workspaces are per stream, grown stream-ordered
-//    (cudaFreeAsync/cudaMallocAsync).
+//    cudnnActivationForward.
 //  * Pooling: cudnnPoolingForward (max; average counting the padding).
 //  * Activation, softmax: cuDNN; add, mul, copy, linear: Kernels.cu.
+//  * The pools', activations' and softmaxes' descriptors are made at the
+//    first use of their layout and kept: an inference after the first makes
+//    no descriptor calls.
 //
 // Every op is checked on the host first (../Checks.h, the CPU backend's
 // rules), and every CUDA/cuDNN status is checked and reported with the op's
 // name. Faults inside a running kernel surface at the next synchronize()
 // (cudaStreamSynchronize's status), without an op name: CUDA reports them
-// per stream, not per launch.
+// per stream, not per launch. Each runtime call is an NVTX range named by
+// its op (Nsight Systems shows them; the test-only device emulator
+// attributes CUDA calls to them).
+//
+// Options, read by createContext (docs/Runtime.md): IOS_CUDNN_TF32=1 lets
+// convolutions use TF32 tensor cores (off by default: results then match
+// the CPU backend within 1e-4); IOS_CUDNN_WORKSPACE_MB caps one
+// convolution's workspace (default 128 MiB).
 //
 // Hosts without a GPU: createContext fails with "no CUDA device: ...".
 //
@@ -35,8 +54,13 @@
 
 #include <cuda_runtime.h>
 #include <cudnn.h>
+#include <nvtx3/nvToolsExt.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,17 +71,56 @@ namespace ios::rt {
 
 namespace {
 
+/// An NVTX range around one runtime call, named like its errors ("conv2d#4:
+/// conv2d", "upload"): what Nsight Systems shows on a GPU, and what the
+/// test-only device emulator attributes each CUDA and cuDNN call to.
+class Range {
+public:
+  explicit Range(const std::string &name) { nvtxRangePushA(name.c_str()); }
+  ~Range() { nvtxRangePop(); }
+  Range(const Range &) = delete;
+  Range &operator=(const Range &) = delete;
+};
+
+std::string opRange(const char *name, const char *kind) {
+  return std::string(name ? name : "<unnamed op>") + ": " + kind;
+}
+
 std::string cudaMessage(cudaError_t e) {
   return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
 }
 
-/// A convolution configuration's cached plan.
+/// A convolution's plan, made by prepareConv2d for one stream and
+/// configuration.
 struct ConvPlan {
   cuda::ConvDescs descs;
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  cudnnMathType_t math = CUDNN_FMA_MATH;
   size_t workspaceBytes = 0;
   bool fused = false; // bias + activation in cudnnConvolutionBiasActivationForward
 };
+
+constexpr size_t kDefaultWorkspaceMiB = 128;
+
+/// The options createContext reads from the environment; "" or why a value
+/// is invalid.
+std::string readOptions(bool &tf32, size_t &workspaceLimit) {
+  if (const char *v = std::getenv("IOS_CUDNN_TF32"); v && *v) {
+    if (std::strcmp(v, "0") && std::strcmp(v, "1"))
+      return std::string("IOS_CUDNN_TF32='") + v + "' is not 0 or 1";
+    tf32 = *v == '1';
+  }
+  if (const char *v = std::getenv("IOS_CUDNN_WORKSPACE_MB"); v && *v) {
+    char *end = nullptr;
+    errno = 0;
+    unsigned long long mib = std::strtoull(v, &end, 10);
+    if (*end || errno || *v == '-' || mib > (SIZE_MAX >> 20))
+      return std::string("IOS_CUDNN_WORKSPACE_MB='") + v +
+             "' is not a number of MiB";
+    workspaceLimit = size_t(mib) << 20;
+  }
+  return {};
+}
 
 struct DeviceWeight {
   float *device = nullptr;
@@ -78,6 +141,9 @@ public:
     for (cudaEvent_t e : events)
       cudaEventDestroy(e);
     plans.clear();
+    tensorDescs.clear();
+    activationDescs.clear();
+    poolDescs.clear();
     for (cudnnHandle_t h : handles)
       cudnnDestroy(h);
     for (cudaStream_t s : streams)
@@ -97,6 +163,12 @@ public:
       opFailed = true;
       message = text;
     }
+  }
+  /// lastError() at once, and the next synchronize() fails.
+  void failNow(const std::string &text) {
+    std::lock_guard<std::mutex> lock(errorMutex);
+    opFailed = true;
+    message = text;
   }
   /// Fails the op `op` if `e` is not "".
   bool ok(const std::string &op, const std::string &e) {
@@ -133,6 +205,39 @@ public:
     return {};
   }
 
+  /// The descriptor of `v`'s layout, made at its first use and kept (an
+  /// inference after the first makes no descriptor calls); null (the op
+  /// failed) on error.
+  cudnnTensorDescriptor_t tensorDesc(View v, const std::string &op,
+                                     const char *role) {
+    auto &slot = tensorDescs[{v.n, v.c, v.h, v.w, v.batchStride}];
+    if (!slot) {
+      auto t = std::make_unique<cuda::TensorDesc>();
+      if (!ok(op, cuda::makeTensorDesc(*t, v, role)))
+        return nullptr;
+      slot = std::move(t);
+    }
+    return slot->d;
+  }
+  cudnnActivationDescriptor_t activationDesc(Act act, const std::string &op) {
+    auto &slot = activationDescs[act];
+    if (!slot) {
+      auto a = std::make_unique<cuda::ActivationDesc>();
+      if (!ok(op, cuda::makeActivationDesc(*a, act)))
+        return nullptr;
+      slot = std::move(a);
+    }
+    return slot->d;
+  }
+
+  /// Waits for stream 0, where load-time copies run: what a load call
+  /// copied is in place when it returns.
+  bool finishLoad(const std::string &what) {
+    if (cudaError_t e = cudaStreamSynchronize(streams[0]); e != cudaSuccess)
+      return error(what + ": cudaStreamSynchronize: " + cudaMessage(e));
+    return true;
+  }
+
   /// A workspace of at least `bytes` for `stream`, grown in stream order.
   void *workspace(int32_t stream, size_t bytes, const std::string &op) {
     if (bytes <= workspaceBytes[stream])
@@ -159,6 +264,13 @@ public:
   int64_t size = 0;
   std::map<std::string, DeviceWeight> weights;
   std::map<std::vector<int64_t>, std::unique_ptr<ConvPlan>> plans;
+  bool tf32 = false;
+  size_t workspaceLimit = kDefaultWorkspaceMiB << 20;
+  // Descriptors of the element-wise ops and pools, by layout.
+  std::map<std::vector<int64_t>, std::unique_ptr<cuda::TensorDesc>>
+      tensorDescs;
+  std::map<int, std::unique_ptr<cuda::ActivationDesc>> activationDescs;
+  std::map<std::vector<int64_t>, std::unique_ptr<cuda::PoolDescs>> poolDescs;
 
   std::mutex errorMutex;
   bool opFailed = false;
@@ -167,6 +279,7 @@ public:
 
 Context *createContext(int32_t numStreams, int32_t numEvents,
                        int64_t arenaFloats, const char **error) {
+  Range range("createContext");
   thread_local std::string message;
   auto fail = [&](const std::string &text) -> Context * {
     message = text;
@@ -184,6 +297,9 @@ Context *createContext(int32_t numStreams, int32_t numEvents,
     return fail("createContext: needs at least one stream and non-negative "
                 "event and arena sizes");
   auto ctx = std::make_unique<Context>();
+  if (std::string why = readOptions(ctx->tf32, ctx->workspaceLimit);
+      !why.empty())
+    return fail("createContext: " + why);
   const std::string op = "createContext";
   for (int32_t i = 0; i < numStreams; ++i) {
     cudaStream_t s = nullptr;
@@ -209,13 +325,18 @@ Context *createContext(int32_t numStreams, int32_t numEvents,
   }
   size_t bytes = size_t(std::max<int64_t>(arenaFloats, 1)) * sizeof(float);
   if (!ctx->ok(op, cudaMalloc(&ctx->arena, bytes), "cudaMalloc (arena)") ||
-      !ctx->ok(op, cudaMemset(ctx->arena, 0, bytes), "cudaMemset (arena)"))
+      !ctx->ok(op, cudaMemsetAsync(ctx->arena, 0, bytes, ctx->streams[0]),
+               "cudaMemsetAsync (arena)") ||
+      !ctx->finishLoad(op))
     return fail(ctx->message);
   ctx->size = arenaFloats;
   return ctx.release();
 }
 
-void destroyContext(Context *ctx) { delete ctx; }
+void destroyContext(Context *ctx) {
+  Range range("destroyContext");
+  delete ctx;
+}
 
 float *arena(Context *ctx) { return ctx->arena; }
 
@@ -236,17 +357,22 @@ static bool storeWeight(Context *ctx, const std::string &name,
       return ctx->error(std::string(what) + ": weight '" + name +
                         "': cudaMalloc: " + cudaMessage(e));
   }
-  if (cudaError_t e = cudaMemcpy(w.device, host.data(),
-                                 host.size() * sizeof(float),
-                                 cudaMemcpyHostToDevice);
+  // On stream 0, like everything of the load; the load call synchronizes
+  // it before returning (finishLoad), which also keeps `host` alive as long
+  // as the copy reads it.
+  if (cudaError_t e = cudaMemcpyAsync(w.device, host.data(),
+                                      host.size() * sizeof(float),
+                                      cudaMemcpyHostToDevice,
+                                      ctx->streams[0]);
       e != cudaSuccess)
     return ctx->error(std::string(what) + ": weight '" + name +
-                      "': cudaMemcpy: " + cudaMessage(e));
+                      "': cudaMemcpyAsync: " + cudaMessage(e));
   w.host = std::move(host);
   return true;
 }
 
 bool loadWeights(Context *ctx, const char *path) {
+  Range range("loadWeights");
   std::map<std::string, detail::HostTensor> tensors;
   std::string error;
   if (!path || !detail::readSafetensors(path, tensors, error))
@@ -254,28 +380,23 @@ bool loadWeights(Context *ctx, const char *path) {
   for (auto &[name, t] : tensors)
     if (!storeWeight(ctx, name, std::move(t.data), "loadWeights"))
       return false;
-  return true;
+  return ctx->finishLoad("loadWeights");
 }
 
+/// The weight `name` of `elements` floats, or null and why.
 static DeviceWeight *findWeight(Context *ctx, const char *name,
-                                int64_t elements) {
+                                int64_t elements, std::string &why) {
   auto it = ctx->weights.find(name ? name : "");
-  if (it == ctx->weights.end()) {
-    ctx->error(std::string("weight '") + (name ? name : "") +
-               "' is not loaded");
-    return nullptr;
-  }
-  if (int64_t(it->second.host.size()) != elements) {
-    ctx->error(std::string("weight '") + name + "' has " +
-               std::to_string(it->second.host.size()) + " values, expected " +
-               std::to_string(elements));
-    return nullptr;
-  }
-  return &it->second;
+  why = detail::checkWeight(
+      name, it == ctx->weights.end() ? nullptr : &it->second.host, elements);
+  return why.empty() ? &it->second : nullptr;
 }
 
 float *weight(Context *ctx, const char *name, int64_t elements) {
-  DeviceWeight *w = findWeight(ctx, name, elements);
+  std::string why;
+  DeviceWeight *w = findWeight(ctx, name, elements, why);
+  if (!w)
+    ctx->failNow(why); // the inference fails too (Checks.h)
   return w ? w->device : nullptr;
 }
 
@@ -300,48 +421,113 @@ bool packConvWeight(Context *ctx, const char *name, int64_t totalOut,
                     int64_t inChannels, int64_t kh, int64_t kw,
                     const char *source, int64_t outOffset, int64_t out,
                     int64_t srcKh, int64_t srcKw) {
+  Range range(std::string("packConvWeight ") + (name ? name : ""));
   std::string what = std::string("packConvWeight '") + name + "' <- '" +
                      source + "'";
   if (std::string why = detail::checkPackConv(totalOut, inChannels, kh, kw,
                                               outOffset, out, srcKh, srcKw);
       !why.empty())
     return ctx->error(what + ": " + why);
-  DeviceWeight *src = findWeight(ctx, source, out * inChannels * srcKh * srcKw);
+  std::string why;
+  DeviceWeight *src =
+      findWeight(ctx, source, out * inChannels * srcKh * srcKw, why);
   if (!src)
-    return ctx->error(what + ": " + lastError(ctx));
+    return ctx->error(what + ": " + why);
   std::vector<float> packed;
   if (!packTarget(ctx, what, name, totalOut * inChannels * kh * kw, packed))
     return false;
   detail::packConvInto(packed.data(), src->host.data(), inChannels, kh, kw,
                        outOffset, out, srcKh, srcKw);
-  return storeWeight(ctx, name, std::move(packed), "packConvWeight");
+  return storeWeight(ctx, name, std::move(packed), "packConvWeight") &&
+         ctx->finishLoad("packConvWeight");
 }
 
 bool packBias(Context *ctx, const char *name, int64_t total,
               const char *source, int64_t offset, int64_t size) {
+  Range range(std::string("packBias ") + (name ? name : ""));
   std::string what = std::string("packBias '") + name + "' <- '" + source + "'";
   if (std::string why = detail::checkPackBias(total, offset, size);
       !why.empty())
     return ctx->error(what + ": " + why);
-  DeviceWeight *src = findWeight(ctx, source, size);
+  std::string why;
+  DeviceWeight *src = findWeight(ctx, source, size, why);
   if (!src)
-    return ctx->error(what + ": " + lastError(ctx));
+    return ctx->error(what + ": " + why);
   std::vector<float> packed;
   if (!packTarget(ctx, what, name, total, packed))
     return false;
   std::copy(src->host.begin(), src->host.end(), packed.begin() + offset);
-  return storeWeight(ctx, name, std::move(packed), "packBias");
+  return storeWeight(ctx, name, std::move(packed), "packBias") &&
+         ctx->finishLoad("packBias");
 }
 
-/// The plan of a convolution configuration, made at its first use.
-static ConvPlan *convPlan(Context *ctx, int32_t stream, const std::string &op,
+/// What identifies a plan: the stream (its workspace) and the whole
+/// configuration.
+static std::vector<int64_t> planKey(int32_t stream, View in, View out,
+                                    const detail::ConvShape &s, Act act,
+                                    bool hasBias) {
+  return {stream,       in.n,   in.c,   in.h,   in.w,     in.batchStride,
+          out.c,        out.h,  out.w,  out.batchStride,  s.kh,
+          s.kw,         s.sh,   s.sw,   s.ph,   s.pw,     s.dh,
+          s.dw,         s.groups, int64_t(act),           hasBias};
+}
+
+/// Chooses the algorithm: the heuristics' first result that succeeds, is
+/// FP32 FMA math unless TF32 is allowed, and needs no more workspace than
+/// the cap (both what the result says and what
+/// cudnnGetConvolutionForwardWorkspaceSize says for the math type set).
+static bool chooseAlgorithm(Context *ctx, cudnnHandle_t h,
+                            const std::string &op, ConvPlan &plan) {
+  const cuda::ConvDescs &d = plan.descs;
+  // The query's math type: what the chosen result may use.
+  if (!ctx->ok(op,
+               cudnnSetConvolutionMathType(d.conv, ctx->tf32
+                                                       ? CUDNN_TENSOR_OP_MATH
+                                                       : CUDNN_FMA_MATH),
+               "cudnnSetConvolutionMathType"))
+    return false;
+  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+  int found = 0;
+  if (!ctx->ok(op,
+               cudnnGetConvolutionForwardAlgorithm_v7(
+                   h, d.x, d.w, d.conv, d.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                   &found, perf),
+               "cudnnGetConvolutionForwardAlgorithm_v7"))
+    return false;
+  for (int i = 0; i < found; ++i) {
+    const cudnnConvolutionFwdAlgoPerf_t &p = perf[i];
+    bool tensorOps = p.mathType == CUDNN_TENSOR_OP_MATH ||
+                     p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    if (p.status != CUDNN_STATUS_SUCCESS || (tensorOps && !ctx->tf32) ||
+        p.memory > ctx->workspaceLimit)
+      continue;
+    // FP32 without TF32 is CUDNN_FMA_MATH (CUDNN_DEFAULT_MATH would let
+    // Ampere and later GPUs use TF32); with TF32 allowed, the result's own.
+    cudnnMathType_t math = ctx->tf32 ? p.mathType : CUDNN_FMA_MATH;
+    size_t bytes = 0;
+    if (cudnnSetConvolutionMathType(d.conv, math) != CUDNN_STATUS_SUCCESS ||
+        cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y,
+                                                p.algo, &bytes) !=
+            CUDNN_STATUS_SUCCESS ||
+        bytes > ctx->workspaceLimit)
+      continue;
+    plan.algo = p.algo;
+    plan.math = math;
+    plan.workspaceBytes = bytes;
+    return true;
+  }
+  ctx->fail(op + ": cuDNN offers no " + (ctx->tf32 ? "" : "FP32 (FMA) ") +
+            "algorithm within the workspace cap of " +
+            std::to_string(ctx->workspaceLimit >> 20) +
+            " MiB (IOS_CUDNN_WORKSPACE_MB)");
+  return false;
+}
+
+/// The plan of a convolution on `stream`, made now.
+static ConvPlan *makePlan(Context *ctx, int32_t stream, const std::string &op,
                           View in, View out, const detail::ConvShape &s,
                           Act act, bool hasBias) {
-  std::vector<int64_t> key = {in.n,   in.c,   in.h,     in.w,     in.batchStride,
-                              out.c,  out.h,  out.w,    out.batchStride,
-                              s.kh,   s.kw,   s.sh,     s.sw,     s.ph,
-                              s.pw,   s.dh,   s.dw,     s.groups, int64_t(act),
-                              hasBias};
+  std::vector<int64_t> key = planKey(stream, in, out, s, act, hasBias);
   auto it = ctx->plans.find(key);
   if (it != ctx->plans.end())
     return it->second.get();
@@ -359,32 +545,7 @@ static ConvPlan *convPlan(Context *ctx, int32_t stream, const std::string &op,
               detail::describe(out));
     return nullptr;
   }
-  cudnnHandle_t h = ctx->handles[stream];
-  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-  int found = 0;
-  if (!ctx->ok(op,
-               cudnnGetConvolutionForwardAlgorithm_v7(
-                   h, plan->descs.x, plan->descs.w, plan->descs.conv,
-                   plan->descs.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found,
-                   perf),
-               "cudnnGetConvolutionForwardAlgorithm_v7"))
-    return nullptr;
-  // The heuristics' best supported FP32 (non tensor-core) algorithm.
-  const cudnnConvolutionFwdAlgoPerf_t *best = nullptr;
-  for (int i = 0; i < found && !best; ++i)
-    if (perf[i].status == CUDNN_STATUS_SUCCESS &&
-        perf[i].mathType != CUDNN_TENSOR_OP_MATH)
-      best = &perf[i];
-  if (!best) {
-    ctx->fail(op + ": cuDNN offers no FP32 algorithm for this convolution");
-    return nullptr;
-  }
-  plan->algo = best->algo;
-  if (!ctx->ok(op,
-               cudnnGetConvolutionForwardWorkspaceSize(
-                   h, plan->descs.x, plan->descs.w, plan->descs.conv,
-                   plan->descs.y, plan->algo, &plan->workspaceBytes),
-               "cudnnGetConvolutionForwardWorkspaceSize"))
+  if (!chooseAlgorithm(ctx, ctx->handles[stream], op, *plan))
     return nullptr;
   // cudnnConvolutionBiasActivationForward: ReLU with any algorithm; the
   // identity only with IMPLICIT_PRECOMP_GEMM (cuDNN's rule).
@@ -399,6 +560,7 @@ bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
                    View out, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                    int64_t ph, int64_t pw, int64_t dh, int64_t dw,
                    int64_t groups, Act act, bool hasBias) {
+  Range range(opRange(opName, "prepareConv2d"));
   std::string op = ctx->opName(opName, "conv2d", stream);
   if (op.empty())
     return false;
@@ -412,7 +574,7 @@ bool prepareConv2d(Context *ctx, int32_t stream, const char *opName, View in,
     return false;
   // The plan (descriptors, algorithm, workspace size) is made now, at load,
   // and the stream's workspace grown to it.
-  ConvPlan *plan = convPlan(ctx, stream, op, in, out, s, act, hasBias);
+  ConvPlan *plan = makePlan(ctx, stream, op, in, out, s, act, hasBias);
   return plan && (!plan->workspaceBytes ||
                   ctx->workspace(stream, plan->workspaceBytes, op));
 }
@@ -421,6 +583,7 @@ void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
             View out, const float *weight, const float *bias, int64_t kh,
             int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
             int64_t dh, int64_t dw, int64_t groups, Act act) {
+  Range range(opRange(opName, "conv2d"));
   std::string op = ctx->opName(opName, "conv2d", stream);
   if (op.empty())
     return;
@@ -434,13 +597,16 @@ void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
     check = ctx->inArena({{"input", in}, {"output", out}});
   if (!ctx->ok(op, check))
     return;
-  ConvPlan *plan = convPlan(ctx, stream, op, in, out, s, act, bias != nullptr);
-  if (!plan)
+  // Planned by prepareConv2d at load, or an error: nothing is planned (no
+  // cuDNN query, no allocation) inside an inference.
+  auto it = ctx->plans.find(planKey(stream, in, out, s, act, bias != nullptr));
+  if (it == ctx->plans.end()) {
+    ctx->fail(op + ": not prepared (prepareConv2d must plan every "
+                   "convolution at load, for its stream and configuration)");
     return;
-  void *ws = nullptr;
-  if (plan->workspaceBytes &&
-      !(ws = ctx->workspace(stream, plan->workspaceBytes, op)))
-    return;
+  }
+  const ConvPlan *plan = it->second.get();
+  void *ws = plan->workspaceBytes ? ctx->workspaces[stream] : nullptr;
   cudnnHandle_t h = ctx->handles[stream];
   const cuda::ConvDescs &d = plan->descs;
   float one = 1.0f, zero = 0.0f;
@@ -476,6 +642,7 @@ void conv2d(Context *ctx, int32_t stream, const char *opName, View in,
 void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
             View out, PoolKind kind, int64_t kh, int64_t kw, int64_t sh,
             int64_t sw, int64_t ph, int64_t pw) {
+  Range range(opRange(opName, "pool2d"));
   std::string op = ctx->opName(opName, "pool2d", stream);
   if (op.empty())
     return;
@@ -484,10 +651,18 @@ void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
     check = ctx->inArena({{"input", in}, {"output", out}});
   if (!ctx->ok(op, check))
     return;
-  cuda::PoolDescs d;
-  if (!ctx->ok(op, cuda::makePoolDescs(d, in, out, kind, kh, kw, sh, sw, ph,
-                                       pw)))
-    return;
+  // Descriptors made at the first use of this configuration, then kept.
+  auto &slot = ctx->poolDescs[{in.n, in.c, in.h, in.w, in.batchStride, out.h,
+                               out.w, out.batchStride, int64_t(kind), kh, kw,
+                               sh, sw, ph, pw}];
+  if (!slot) {
+    auto d = std::make_unique<cuda::PoolDescs>();
+    if (!ctx->ok(op, cuda::makePoolDescs(*d, in, out, kind, kh, kw, sh, sw,
+                                         ph, pw)))
+      return;
+    slot = std::move(d);
+  }
+  const cuda::PoolDescs &d = *slot;
   float one = 1.0f, zero = 0.0f;
   ctx->ok(op,
           cudnnPoolingForward(ctx->handles[stream], d.pool, &one, d.x, in.data,
@@ -497,6 +672,7 @@ void pool2d(Context *ctx, int32_t stream, const char *opName, View in,
 
 void copy(Context *ctx, int32_t stream, const char *opName, View in,
           View out) {
+  Range range(opRange(opName, "copy"));
   std::string op = ctx->opName(opName, "copy", stream);
   if (op.empty())
     return;
@@ -510,6 +686,7 @@ void copy(Context *ctx, int32_t stream, const char *opName, View in,
 
 void activation(Context *ctx, int32_t stream, const char *opName, View in,
                 View out, Act act) {
+  Range range(opRange(opName, "activation"));
   std::string op = ctx->opName(opName, "activation", stream);
   if (op.empty())
     return;
@@ -526,35 +703,20 @@ void activation(Context *ctx, int32_t stream, const char *opName, View in,
               "copy kernel");
     return;
   }
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnActivationDescriptor_t a = nullptr;
+  cudnnTensorDescriptor_t x = ctx->tensorDesc(in, op, "input"),
+                          y = x ? ctx->tensorDesc(out, op, "output") : nullptr;
+  cudnnActivationDescriptor_t a = y ? ctx->activationDesc(act, op) : nullptr;
   float one = 1.0f, zero = 0.0f;
-  bool good =
-      ctx->ok(op, cudnnCreateTensorDescriptor(&x), "input descriptor") &&
-      ctx->ok(op, cuda::setTensor(x, in, "input")) &&
-      ctx->ok(op, cudnnCreateTensorDescriptor(&y), "output descriptor") &&
-      ctx->ok(op, cuda::setTensor(y, out, "output")) &&
-      ctx->ok(op, cudnnCreateActivationDescriptor(&a),
-              "activation descriptor") &&
-      ctx->ok(op,
-              cudnnSetActivationDescriptor(a, cuda::activationMode(act),
-                                           CUDNN_NOT_PROPAGATE_NAN, 0.0),
-              "activation descriptor");
-  if (good)
+  if (a)
     ctx->ok(op,
             cudnnActivationForward(ctx->handles[stream], a, &one, x, in.data,
                                    &zero, y, out.data),
             "cudnnActivationForward");
-  if (a)
-    cudnnDestroyActivationDescriptor(a);
-  if (x)
-    cudnnDestroyTensorDescriptor(x);
-  if (y)
-    cudnnDestroyTensorDescriptor(y);
 }
 
 void add(Context *ctx, int32_t stream, const char *opName, View out,
          int32_t count, const View *in) {
+  Range range(opRange(opName, "add"));
   std::string op = ctx->opName(opName, "add", stream);
   if (op.empty())
     return;
@@ -571,6 +733,7 @@ void add(Context *ctx, int32_t stream, const char *opName, View out,
 
 void mul(Context *ctx, int32_t stream, const char *opName, View a, View b,
          View out) {
+  Range range(opRange(opName, "mul"));
   std::string op = ctx->opName(opName, "mul", stream);
   if (op.empty())
     return;
@@ -585,6 +748,7 @@ void mul(Context *ctx, int32_t stream, const char *opName, View a, View b,
 
 void linear(Context *ctx, int32_t stream, const char *opName, View in,
             View out, const float *weight, const float *bias) {
+  Range range(opRange(opName, "linear"));
   std::string op = ctx->opName(opName, "linear", stream);
   if (op.empty())
     return;
@@ -601,6 +765,7 @@ void linear(Context *ctx, int32_t stream, const char *opName, View in,
 
 void softmax(Context *ctx, int32_t stream, const char *opName, View in,
              View out) {
+  Range range(opRange(opName, "softmax"));
   std::string op = ctx->opName(opName, "softmax", stream);
   if (op.empty())
     return;
@@ -612,24 +777,20 @@ void softmax(Context *ctx, int32_t stream, const char *opName, View in,
   // N x F x 1 x 1: the softmax runs over each image's features.
   View flatIn{in.data, in.n, in.c * in.h * in.w, 1, 1, in.batchStride};
   View flatOut{out.data, out.n, out.c * out.h * out.w, 1, 1, out.batchStride};
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnTensorDescriptor_t x = ctx->tensorDesc(flatIn, op, "input"),
+                          y = x ? ctx->tensorDesc(flatOut, op, "output")
+                                : nullptr;
   float one = 1.0f, zero = 0.0f;
-  if (ctx->ok(op, cudnnCreateTensorDescriptor(&x), "input descriptor") &&
-      ctx->ok(op, cuda::setTensor(x, flatIn, "input")) &&
-      ctx->ok(op, cudnnCreateTensorDescriptor(&y), "output descriptor") &&
-      ctx->ok(op, cuda::setTensor(y, flatOut, "output")))
+  if (y)
     ctx->ok(op,
             cudnnSoftmaxForward(ctx->handles[stream], CUDNN_SOFTMAX_ACCURATE,
                                 CUDNN_SOFTMAX_MODE_INSTANCE, &one, x, in.data,
                                 &zero, y, out.data),
             "cudnnSoftmaxForward");
-  if (x)
-    cudnnDestroyTensorDescriptor(x);
-  if (y)
-    cudnnDestroyTensorDescriptor(y);
 }
 
 void record(Context *ctx, int32_t event, int32_t stream) {
+  Range range("record");
   if (event < 0 || size_t(event) >= ctx->events.size() || stream < 0 ||
       size_t(stream) >= ctx->streams.size())
     return ctx->fail("record: no event " + std::to_string(event) +
@@ -639,6 +800,7 @@ void record(Context *ctx, int32_t event, int32_t stream) {
 }
 
 void wait(Context *ctx, int32_t stream, int32_t event) {
+  Range range("wait");
   if (event < 0 || size_t(event) >= ctx->events.size() || stream < 0 ||
       size_t(stream) >= ctx->streams.size())
     return ctx->fail("wait: no event " + std::to_string(event) +
@@ -649,6 +811,7 @@ void wait(Context *ctx, int32_t stream, int32_t event) {
 }
 
 bool synchronize(Context *ctx) {
+  Range range("synchronize");
   for (size_t i = 0; i < ctx->streams.size(); ++i)
     if (cudaError_t e = cudaStreamSynchronize(ctx->streams[i]);
         e != cudaSuccess)
@@ -684,10 +847,12 @@ static bool transfer(Context *ctx, const char *what, float *dst,
 }
 
 bool upload(Context *ctx, float *dst, const float *src, int64_t count) {
+  Range range("upload");
   return transfer(ctx, "upload", dst, src, count, dst, cudaMemcpyHostToDevice);
 }
 
 bool download(Context *ctx, float *dst, const float *src, int64_t count) {
+  Range range("download");
   return transfer(ctx, "download", dst, src, count, src,
                   cudaMemcpyDeviceToHost);
 }

@@ -32,6 +32,35 @@ std::string ios::rt::cuda::setTensor(cudnnTensorDescriptor_t d, View v,
                       (std::string(role) + " descriptor").c_str());
 }
 
+TensorDesc::~TensorDesc() {
+  if (d)
+    cudnnDestroyTensorDescriptor(d);
+}
+
+std::string ios::rt::cuda::makeTensorDesc(TensorDesc &t, View v,
+                                          const char *role) {
+  if (std::string e = cudnnMessage(cudnnCreateTensorDescriptor(&t.d), role);
+      !e.empty())
+    return e;
+  return setTensor(t.d, v, role);
+}
+
+ActivationDesc::~ActivationDesc() {
+  if (d)
+    cudnnDestroyActivationDescriptor(d);
+}
+
+std::string ios::rt::cuda::makeActivationDesc(ActivationDesc &a, Act act) {
+  if (std::string e = cudnnMessage(cudnnCreateActivationDescriptor(&a.d),
+                                   "activation descriptor");
+      !e.empty())
+    return e;
+  return cudnnMessage(cudnnSetActivationDescriptor(a.d, activationMode(act),
+                                                   CUDNN_NOT_PROPAGATE_NAN,
+                                                   0.0),
+                      "activation descriptor");
+}
+
 ConvDescs::~ConvDescs() {
   if (x)
     cudnnDestroyTensorDescriptor(x);

@@ -26,6 +26,26 @@ std::string cudnnMessage(cudnnStatus_t s, const char *what);
 /// Sets `d` to the strided NCHW layout of `v`.
 std::string setTensor(cudnnTensorDescriptor_t d, View v, const char *role);
 
+/// A view's descriptor, owned.
+struct TensorDesc {
+  cudnnTensorDescriptor_t d = nullptr;
+  TensorDesc() = default;
+  TensorDesc(const TensorDesc &) = delete;
+  TensorDesc &operator=(const TensorDesc &) = delete;
+  ~TensorDesc();
+};
+std::string makeTensorDesc(TensorDesc &t, View v, const char *role);
+
+/// An activation descriptor (identity for ActNone), owned.
+struct ActivationDesc {
+  cudnnActivationDescriptor_t d = nullptr;
+  ActivationDesc() = default;
+  ActivationDesc(const ActivationDesc &) = delete;
+  ActivationDesc &operator=(const ActivationDesc &) = delete;
+  ~ActivationDesc();
+};
+std::string makeActivationDesc(ActivationDesc &a, Act act);
+
 /// Every descriptor of one convolution configuration, owned.
 struct ConvDescs {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;

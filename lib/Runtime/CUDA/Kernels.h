@@ -16,7 +16,8 @@
 namespace ios::rt::cuda {
 
 cudaError_t launchCopy(cudaStream_t stream, View in, View out);
-/// out = in[0] + ... + in[count-1] (operands may be `out` itself).
+/// out = in[0] + ... + in[count-1]; any operands may be `out` itself
+/// (sameElements), the others must not overlap it (checkElementwise).
 cudaError_t launchAdd(cudaStream_t stream, View out, int32_t count,
                       const View *in);
 cudaError_t launchMul(cudaStream_t stream, View a, View b, View out);

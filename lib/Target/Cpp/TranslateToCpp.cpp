@@ -1,17 +1,20 @@
 //===- TranslateToCpp.cpp - ios IR to a C++ / CUDA program ----------------===//
 //
-// Lowers scheduled functions with --convert-ios-to-emitc (when the module
-// still holds them) and prints the EmitC module with the upstream C++
-// emitter. The program text is the same for both backends: streams, events
-// and kernels live behind the runtime API, so the CPU program that runs in
-// the tests is the program a GPU runs.
+// Prints the EmitC form of a program with the upstream C++ emitter. Input
+// that is not lowered yet (scheduled `ios` functions, or `iosrt` programs)
+// first goes through the registered `ios-lower-to-cpp` pipeline - the same
+// passes `ios-opt --ios-lower-to-cpp` runs, so
+// `ios-opt --ios-lower-to-cpp=target=T | ios-translate --ios-to-T` prints
+// the same program. The program text is the same for both backends up to
+// its header: streams, events and kernels live behind the runtime API.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ios/Target/Cpp.h"
 
-#include "ios/Conversion/Passes.h"
+#include "ios/Conversion/Pipelines.h"
 #include "ios/Dialect/IOS/IR/IOSOps.h"
+#include "ios/Dialect/IOSRT/IR/IOSRT.h"
 
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -22,31 +25,28 @@ using namespace mlir;
 using namespace ios;
 
 LogicalResult ios::translateToProgram(Operation *op, raw_ostream &os,
-                                            ProgramKind kind) {
+                                      ProgramKind kind) {
   auto module = dyn_cast<ModuleOp>(op);
   if (!module)
     return op->emitError() << "expected a module";
-  bool hasIOS = false;
+  StringRef target = kind == ProgramKind::Cuda ? "cuda" : "cpu";
+  bool lowered = true;
   module.walk([&](Operation *inner) {
-    if (isa<StageOp, SchedulableOpInterface>(inner))
-      hasIOS = true;
+    if (isa<IOSDialect, rtir::IOSRTDialect>(inner->getDialect()))
+      lowered = false;
   });
-  if (hasIOS) {
+  if (!lowered) {
     PassManager pm(module.getContext());
-    pm.addPass(createConvertIOSToEmitC());
+    LowerToCppOptions options;
+    options.target = target.str();
+    buildLowerToCppPipeline(pm, options);
     if (failed(pm.run(module)))
       return failure();
-  }
-  if (kind == ProgramKind::Cuda) {
-    // Make the file a CUDA translation unit: nvcc compiles it against the
-    // CUDA backend of the runtime.
-    OpBuilder b(module.getBodyRegion());
-    b.setInsertionPointToStart(module.getBody());
-    emitc::VerbatimOp::create(
-        b, module.getLoc(),
-        "// CUDA program: nvcc -std=c++17 -I<ios>/include model.cu "
-        "-L<build>/lib -lIOSRuntimeCUDA -lcudnn -lcudart");
-    emitc::IncludeOp::create(b, module.getLoc(), "cuda_runtime.h", true);
+  } else if (auto attr = module->getAttrOfType<StringAttr>(rtir::kTargetAttrName);
+             attr && attr.getValue() != target) {
+    return module.emitError()
+           << "the module was lowered for target '" << attr.getValue()
+           << "'; lower it with --ios-lower-to-cpp=target=" << target;
   }
   return emitc::translateToCpp(module, os);
 }

@@ -1,1 +1,2 @@
-"""Benchmarks that print tables (not tests): schedules of the zoo networks."""
+"""Benchmarks that print tables (not tests): schedules of the zoo networks,
+host API calls of CUDA programs on the device emulator."""

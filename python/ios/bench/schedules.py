@@ -113,7 +113,7 @@ def run(models, device, build_dir, out=sys.stdout):
             report, wall = runs[s]
             parts = report["stats"]["parts"]
             print(f"{model:<13}{s:<12}{report['units']:>6}"
-                  f"{report['stages']:>8}"
+                  f"{len(report['stages']):>8}"
                   f"{sum(p['seconds'] for p in parts):>10.3f}"
                   f"{sum(p['states'] for p in parts):>9}"
                   f"{sum(p['transitions'] for p in parts):>13}"

@@ -10,11 +10,12 @@ import sys
 from ios.importer import ImporterError, import_onnx, write
 from ios.reference import positive_int
 from ios.zoo.__main__ import format_stats
+from ios import cli
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(
-        prog="python3 -m ios.importer",
+        prog=cli.prog("ios.importer"),
         description="Import an ONNX model as graph-level ios MLIR plus safetensors weights. "
                     "On an unsupported op or attribute: one error naming the node, exit 1, "
                     "no file written.")

@@ -15,6 +15,7 @@ import time
 
 from ios import safetensors, zoo
 from ios.reference import positive_int
+from ios import cli
 
 
 def _model(text):
@@ -40,7 +41,7 @@ def format_stats(graph, build_seconds=None):
 
 def main(argv=None):
     p = argparse.ArgumentParser(
-        prog="python3 -m ios.zoo",
+        prog=cli.prog("ios.zoo"),
         description="Emit an IOS benchmark network as ios-dialect MLIR.")
     p.add_argument("model", nargs="?", type=_model, metavar="MODEL",
                    help="one of: " + ", ".join(zoo.MODELS))

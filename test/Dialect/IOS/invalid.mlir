@@ -91,7 +91,7 @@ func.func @conv_wrong_result(%x: tensor<1x8x9x9xf32>, %w: tensor<16x8x3x3xf32>, 
 // -----
 
 func.func @pool_global_window(%x: tensor<1x8x9x9xf32>) {
-  // expected-error @+1 {{'ios.pool2d' op global pooling takes no kernel, strides or padding}}
+  // expected-error @+1 {{'ios.pool2d' op global pooling takes no kernel, strides, padding or ceil_mode}}
   %0 = ios.pool2d global_avg %x {kernel = array<i64: 9, 9>} : tensor<1x8x9x9xf32> -> tensor<1x8x1x1xf32>
   return
 }
@@ -123,7 +123,7 @@ func.func @pool_kind(%x: tensor<1x8x9x9xf32>) {
 // -----
 
 func.func @activation_none(%x: tensor<1x8x9x9xf32>) {
-  // expected-error @+1 {{'ios.activation' op expects kind relu, sigmoid or tanh, got none}}
+  // expected-error @+1 {{'ios.activation' op expects an activation kind other than none}}
   %0 = ios.activation none %x : tensor<1x8x9x9xf32>
   return
 }
@@ -139,7 +139,7 @@ func.func @add_one_operand(%x: tensor<1x8x9x9xf32>) {
 // -----
 
 func.func @add_types(%x: tensor<1x8x9x9xf32>, %y: tensor<1x4x9x9xf32>) {
-  // expected-error @+1 {{'ios.add' op requires the same type for all operands and results}}
+  // expected-error @+1 {{'ios.add' op operand #1 has type 'tensor<1x4x9x9xf32>', expected 'tensor<1x8x9x9xf32>' or its (N, C, 1, 1) broadcast}}
   %0 = "ios.add"(%x, %y) : (tensor<1x8x9x9xf32>, tensor<1x4x9x9xf32>) -> tensor<1x8x9x9xf32>
   return
 }
@@ -147,7 +147,7 @@ func.func @add_types(%x: tensor<1x8x9x9xf32>, %y: tensor<1x4x9x9xf32>) {
 // -----
 
 func.func @mul_types(%x: tensor<1x8x9x9xf32>, %y: tensor<1x4x9x9xf32>) {
-  // expected-error @+1 {{'ios.mul' op failed to verify that all of {lhs, rhs} have same type}}
+  // expected-error @+1 {{'ios.mul' op operand #1 has type 'tensor<1x4x9x9xf32>', expected 'tensor<1x8x9x9xf32>' or its (N, C, 1, 1) broadcast}}
   %0 = "ios.mul"(%x, %y) : (tensor<1x8x9x9xf32>, tensor<1x4x9x9xf32>) -> tensor<1x8x9x9xf32>
   return
 }
@@ -306,4 +306,86 @@ func.func @unknown_attribute(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
   // expected-error @+1 {{'ios.pool2d' op has no attribute 'ceil_mod' (it would be ignored)}}
   %0 = ios.pool2d max %x {kernel = array<i64: 2, 2>, ceil_mod} : tensor<1x4x8x8xf32> -> tensor<1x4x4x4xf32>
   return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+func.func @count_include_pad_on_max(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
+  // expected-error @+1 {{'ios.pool2d' op count_include_pad applies to avg pooling only}}
+  %0 = ios.pool2d max %x {kernel = array<i64: 2, 2>, count_include_pad = false} : tensor<1x4x8x8xf32> -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+func.func @ceil_mode_global(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x1x1xf32> {
+  // expected-error @+1 {{'ios.pool2d' op global pooling takes no kernel, strides, padding or ceil_mode}}
+  %0 = ios.pool2d global_avg %x {ceil_mode} : tensor<1x4x8x8xf32> -> tensor<1x4x1x1xf32>
+  return %0 : tensor<1x4x1x1xf32>
+}
+
+// -----
+
+func.func @ceil_mode_size(%x: tensor<1x4x7x7xf32>) -> tensor<1x4x3x3xf32> {
+  // ceil(5 / 2) + 1 = 4: the last window starts at 6 < 7.
+  // expected-error @+1 {{'ios.pool2d' op result type 'tensor<1x4x3x3xf32>' does not match the inferred type 'tensor<1x4x4x4xf32>'}}
+  %0 = ios.pool2d max %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, ceil_mode} : tensor<1x4x7x7xf32> -> tensor<1x4x3x3xf32>
+  return %0 : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+func.func @pad_negative(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'ios.pad' op expects 'pads' to be 4 non-negative values (top, left, bottom, right)}}
+  %0 = ios.pad %x {pads = array<i64: 1, -1, 0, 0>} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @pad_infinite(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x9x9xf32> {
+  // expected-error @+1 {{'ios.pad' op expects a finite padding value}}
+  %0 = ios.pad %x {pads = array<i64: 1, 1, 0, 0>, value = 0x7F800000 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x9x9xf32>
+  return %0 : tensor<1x4x9x9xf32>
+}
+
+// -----
+
+func.func @broadcast_spatial(%x: tensor<1x4x8x8xf32>, %s: tensor<1x4x8x1xf32>) -> tensor<1x4x8x8xf32> {
+  // Only (N, C, 1, 1) operands broadcast.
+  // expected-error @+1 {{'ios.mul' op operand #1 has type 'tensor<1x4x8x1xf32>', expected 'tensor<1x4x8x8xf32>' or its (N, C, 1, 1) broadcast}}
+  %0 = ios.mul %x, %s : tensor<1x4x8x8xf32>, tensor<1x4x8x1xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @operand_type_count(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{expected one type or 3 types, got 2}}
+  %0 = ios.add %x, %x, %x : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @affine_channels(%x: tensor<1x4x8x8xf32>, %s: tensor<8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'ios.affine' op scale has 8 elements, expected 4 (one per channel)}}
+  %0 = ios.affine %x, %s, %s : tensor<1x4x8x8xf32>, tensor<8xf32>, tensor<8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @upsample_scale(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+1 {{'ios.upsample' op expects positive 'scale', got [0, 1]}}
+  %0 = ios.upsample nearest %x {scale = array<i64: 0, 1>} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @shuffle_groups(%x: tensor<1x6x8x8xf32>) -> tensor<1x6x8x8xf32> {
+  // expected-error @+1 {{'ios.channel_shuffle' op groups (4) must be positive and divide the 6 channels}}
+  %0 = ios.channel_shuffle %x {groups = 4} : tensor<1x6x8x8xf32>
+  return %0 : tensor<1x6x8x8xf32>
 }

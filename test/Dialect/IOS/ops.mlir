@@ -32,7 +32,7 @@ func.func @conv(%x: tensor<1x8x9x9xf32> {ios.input},
 // CHECK:         ios.pool2d global_avg %{{.*}} : tensor<2x4x9x9xf32> -> tensor<2x4x1x1xf32>
 // CHECK:         ios.pool2d global_max %{{.*}} : tensor<2x4x9x9xf32> -> tensor<2x4x1x1xf32>
 // GENERIC-LABEL: "func.func"
-// GENERIC:       "ios.pool2d"(%{{.*}}) <{kernel = array<i64: 3, 3>, kind = #ios.pool<max>, strides = array<i64: 2, 2>}>
+// GENERIC:       "ios.pool2d"(%{{.*}}) <{count_include_pad = true, kernel = array<i64: 3, 3>, kind = #ios.pool<max>, strides = array<i64: 2, 2>}>
 func.func @pool(%x: tensor<2x4x9x9xf32>) {
   %0 = ios.pool2d max %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>} : tensor<2x4x9x9xf32> -> tensor<2x4x4x4xf32>
   %1 = ios.pool2d avg %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1>} : tensor<2x4x9x9xf32> -> tensor<2x4x9x9xf32>
@@ -139,4 +139,39 @@ func.func @chain(%x: tensor<1x4x2x2xf32>) -> tensor<1x4x2x2xf32> {
     ios.yield %g : tensor<1x4x2x2xf32>
   } -> tensor<1x4x2x2xf32>
   return %s : tensor<1x4x2x2xf32>
+}
+
+// The ops imported models need (docs/Import.md): new activation kinds,
+// ceil_mode and count_include_pad pooling, padding, broadcasting add/mul,
+// per-channel affine, nearest upsampling, channel shuffle.
+// CHECK-LABEL: func.func @imported
+// CHECK:         ios.activation hardswish %{{.*}} : tensor<2x8x7x7xf32>
+// CHECK:         ios.conv2d %{{.*}} {act = #ios.act<silu>, padding = array<i64: 1, 1>}
+// CHECK:         ios.pool2d max %{{.*}} {ceil_mode, kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>} : tensor<2x8x7x7xf32> -> tensor<2x8x3x3xf32>
+// CHECK:         ios.pool2d avg %{{.*}} {ceil_mode, count_include_pad = false, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : tensor<2x8x7x7xf32> -> tensor<2x8x4x4xf32>
+// CHECK:         ios.pad %{{.*}} {pads = array<i64: 0, 0, 1, 1>, value = -3.40282347E+38 : f32} : tensor<2x8x7x7xf32> -> tensor<2x8x8x8xf32>
+// CHECK:         ios.pad %{{.*}} {pads = array<i64: 1, 2, 3, 4>} : tensor<2x8x7x7xf32> -> tensor<2x8x11x13xf32>
+// CHECK:         ios.mul %{{.*}}, %{{.*}} : tensor<2x8x7x7xf32>, tensor<2x8x1x1xf32>
+// CHECK:         ios.mul %{{.*}}, %{{.*}} : tensor<2x8x7x7xf32>{{$}}
+// CHECK:         ios.add %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8x1x1xf32>, tensor<2x8x7x7xf32>, tensor<2x8x7x7xf32>
+// CHECK:         ios.affine %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8x7x7xf32>, tensor<8xf32>, tensor<8xf32>
+// CHECK:         ios.affine %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>
+// CHECK:         ios.upsample nearest %{{.*}} {scale = array<i64: 2, 3>} : tensor<2x8x7x7xf32> -> tensor<2x8x14x21xf32>
+// CHECK:         ios.channel_shuffle %{{.*}} {groups = 4 : i64} : tensor<2x8x7x7xf32>
+func.func @imported(%x: tensor<2x8x7x7xf32>, %s: tensor<2x8x1x1xf32>, %v: tensor<2x8xf32>,
+                    %w: tensor<8x8x3x3xf32>, %b: tensor<8xf32>) {
+  %0 = ios.activation hardswish %x : tensor<2x8x7x7xf32>
+  %1 = ios.conv2d %x, %w, %b {padding = array<i64: 1, 1>, act = #ios.act<silu>} : (tensor<2x8x7x7xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<2x8x7x7xf32>
+  %2 = ios.pool2d max %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, ceil_mode} : tensor<2x8x7x7xf32> -> tensor<2x8x3x3xf32>
+  %3 = ios.pool2d avg %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1>, ceil_mode, count_include_pad = false} : tensor<2x8x7x7xf32> -> tensor<2x8x4x4xf32>
+  %4 = ios.pad %x {pads = array<i64: 0, 0, 1, 1>, value = -3.40282347e+38 : f32} : tensor<2x8x7x7xf32> -> tensor<2x8x8x8xf32>
+  %5 = ios.pad %x {pads = array<i64: 1, 2, 3, 4>, value = 0.0 : f32} : tensor<2x8x7x7xf32> -> tensor<2x8x11x13xf32>
+  %6 = ios.mul %x, %s : tensor<2x8x7x7xf32>, tensor<2x8x1x1xf32>
+  %7 = ios.mul %x, %x : tensor<2x8x7x7xf32>
+  %8 = ios.add %s, %x, %x : tensor<2x8x1x1xf32>, tensor<2x8x7x7xf32>, tensor<2x8x7x7xf32>
+  %9 = ios.affine %x, %b, %b : tensor<2x8x7x7xf32>, tensor<8xf32>, tensor<8xf32>
+  %10 = ios.affine %v, %b, %b : tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>
+  %11 = ios.upsample nearest %x {scale = array<i64: 2, 3>} : tensor<2x8x7x7xf32> -> tensor<2x8x14x21xf32>
+  %12 = ios.channel_shuffle %x {groups = 4} : tensor<2x8x7x7xf32>
+  return
 }

@@ -1,5 +1,14 @@
 // RUN: ios-opt %s -split-input-file --ios-schedule="profiler='exec:%python -m ios.cost_server --gmacs 1 --op-us 5 --join-us 10' report=%t.json" | FileCheck %s
 // RUN: %python -c "import json,sys; r=json.load(open(sys.argv[1])); f=r['functions']['pair']; print('calls', r['profiler_calls'], 'states', sum(p['states'] for p in f['stats']['parts']))" %t.json | FileCheck %s --check-prefix=REPORT
+// No timeout (inf, or too far to be a deadline) is a valid exec-timeout.
+// RUN: ios-opt %s -split-input-file --ios-schedule="profiler='exec:%python -m ios.cost_server --gmacs 1 --op-us 5 --join-us 10' exec-timeout=inf" | FileCheck %s
+// RUN: ios-opt %s -split-input-file --ios-schedule="profiler='exec:%python -m ios.cost_server --gmacs 1 --op-us 5 --join-us 10' exec-timeout=1e300" | FileCheck %s
+// When the search ends, the server's process group ends too: a process the
+// server left running in the background is gone once ios-opt has exited.
+// RUN: rm -f %t.pid
+// RUN: ios-opt %s -split-input-file --ios-schedule="profiler='exec:sh %S/Inputs/fake-server.sh background %t.pid %python'" -o %t.mlir
+// RUN: %python %S/Inputs/is_gone.py %t.pid | FileCheck %s --check-prefix=GONE
+// GONE: gone
 
 // The exec: profiler drives the search through python/ios/cost_server.py.
 // With 1 GMAC/s, 5 us per op and 10 us per join: conv A and conv B (16384

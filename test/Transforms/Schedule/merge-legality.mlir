@@ -34,7 +34,7 @@ func.func @odd_even_stride2(%x: tensor<1x8x9x9xf32> {ios.input},
 // CHECK-LABEL: func.func @even_kernels
 // CHECK:         tensor.pad %arg3 low[0, 0, 1, 1] high[0, 0, 1, 1]
 // CHECK:         ios.stage merge
-// CHECK:           ios.conv2d %arg0, {{.*}} {padding = array<i64: 1, 1>} : {{.*}}tensor<8x8x4x4xf32>
+// CHECK:           ios.conv2d %arg0, {{.*}} {ios.name = "a+b", padding = array<i64: 1, 1>} : {{.*}}tensor<8x8x4x4xf32>
 // CLASS:         remark: {{.*}}conv{{.*}}kernel=[4,4]{{.*}} merge class 0
 // CLASS-NEXT:    remark: {{.*}}conv{{.*}}kernel=[2,2]{{.*}} merge class 0
 func.func @even_kernels(%x: tensor<1x8x9x9xf32> {ios.input},
@@ -51,7 +51,7 @@ func.func @even_kernels(%x: tensor<1x8x9x9xf32> {ios.input},
 // Odd kernels, strides 2: 1x1 and 3x3 (padding 1) share a centre and merge.
 // CHECK-LABEL: func.func @odd_kernels_stride2
 // CHECK:         ios.stage merge
-// CHECK:           ios.conv2d %arg0, {{.*}} {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : {{.*}}tensor<8x8x3x3xf32>
+// CHECK:           ios.conv2d %arg0, {{.*}} {ios.name = "a+b", padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : {{.*}}tensor<8x8x3x3xf32>
 // CLASS:         remark: {{.*}}conv{{.*}}kernel=[1,1]{{.*}} merge class 0
 // CLASS-NEXT:    remark: {{.*}}conv{{.*}}kernel=[3,3]{{.*}} merge class 0
 func.func @odd_kernels_stride2(%x: tensor<1x8x9x9xf32> {ios.input},
@@ -87,7 +87,7 @@ func.func @strides(%x: tensor<1x8x9x9xf32> {ios.input},
 // CHECK-LABEL: func.func @paddings
 // CHECK:         tensor.pad %arg1 low[0, 0, 1, 1] high[0, 0, 1, 1]
 // CHECK:         ios.stage merge
-// CHECK:           ios.conv2d %arg0, {{.*}} {padding = array<i64: 1, 1>} : {{.*}}tensor<8x8x5x5xf32>{{.*}} -> tensor<1x8x7x7xf32>
+// CHECK:           ios.conv2d %arg0, {{.*}} {ios.name = "a+cat", padding = array<i64: 1, 1>} : {{.*}}tensor<8x8x5x5xf32>{{.*}} -> tensor<1x8x7x7xf32>
 // CHECK-NOT:     ios.stage merge
 // CHECK:         return
 // CLASS:         remark: {{.*}}conv{{.*}}kernel=[3,3],out_channels=4,padding=[0,0]{{.*}} merge class 0

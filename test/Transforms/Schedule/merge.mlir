@@ -19,7 +19,7 @@
 // CHECK:         %[[W:.*]] = tensor.concat dim(0) %[[P1]], %[[P3]], %arg5 : {{.*}} -> tensor<18x8x5x5xf32>
 // CHECK:         %[[B:.*]] = tensor.concat dim(0) %arg2, %arg4, %arg6 : {{.*}} -> tensor<18xf32>
 // CHECK:         %[[S:.*]]:3 = ios.stage merge latency_ms = 1.150000e-01 {
-// CHECK:             %[[M:.*]] = ios.conv2d %arg0, %[[W]], %[[B]] {act = #ios.act<relu>, padding = array<i64: 2, 2>} : {{.*}} -> tensor<1x18x16x16xf32>
+// CHECK:             %[[M:.*]] = ios.conv2d %arg0, %[[W]], %[[B]] {act = #ios.act<relu>, ios.name = "k1+k3+k5", padding = array<i64: 2, 2>} : {{.*}} -> tensor<1x18x16x16xf32>
 // CHECK-NEXT:        ios.slice %[[M]][0 : 4]
 // CHECK-NEXT:        ios.slice %[[M]][4 : 10]
 // CHECK-NEXT:        ios.slice %[[M]][10 : 18]
@@ -46,7 +46,7 @@ func.func @kernels(%x: !x {ios.input},
 // CHECK:         tensor.pad %arg1 low[0, 0, 3, 0] high[0, 0, 3, 0]
 // CHECK:         tensor.pad %arg3 low[0, 0, 0, 3] high[0, 0, 0, 3]
 // CHECK:         ios.stage merge
-// CHECK:           ios.conv2d %arg0, {{.*}} {padding = array<i64: 3, 3>} : {{.*}}tensor<16x8x7x7xf32>{{.*}} -> tensor<1x16x17x17xf32>
+// CHECK:           ios.conv2d %arg0, {{.*}} {ios.name = "h+v", padding = array<i64: 3, 3>} : {{.*}}tensor<16x8x7x7xf32>{{.*}} -> tensor<1x16x17x17xf32>
 func.func @asymmetric(%x: !x {ios.input},
                       %wh: tensor<8x8x1x7xf32> {ios.param = "h.w"}, %bh: tensor<8xf32> {ios.param = "h.b"},
                       %wv: tensor<8x8x7x1xf32> {ios.param = "v.w"}, %bv: tensor<8xf32> {ios.param = "v.b"}) -> (!y, !y) {

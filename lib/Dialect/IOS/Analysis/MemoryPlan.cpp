@@ -55,6 +55,11 @@ Value MemoryPlan::resolve(Value v) const {
   return v;
 }
 
+const Storage *MemoryPlan::lookup(Value v) const {
+  auto it = storage.find(resolve(v));
+  return it == storage.end() ? nullptr : &it->second;
+}
+
 const Storage &MemoryPlan::storageOf(Value v) const {
   auto it = storage.find(resolve(v));
   assert(it != storage.end() && "value has no storage");

@@ -3,6 +3,7 @@
 #include "ios/Dialect/IOS/IR/IOSDialect.h"
 #include "ios/Dialect/IOS/IR/IOSOps.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -80,6 +81,12 @@ LogicalResult IOSDialect::verifyOperationAttribute(Operation *op,
                              << "' is only valid on schedulable ops";
     return success();
   }
+  if (name == kNameAttrName) {
+    auto str = dyn_cast<StringAttr>(attr.getValue());
+    if (!str || str.getValue().empty())
+      return op->emitError() << "'" << name << "' must be a non-empty string";
+    return success();
+  }
   if (name == kPartAttrName) {
     auto i = dyn_cast<IntegerAttr>(attr.getValue());
     if (!i || i.getType().isIndex() || i.getInt() < 0)
@@ -102,4 +109,26 @@ LogicalResult IOSDialect::verifyOperationAttribute(Operation *op,
     return op->emitError() << "'" << name
                            << "' is only valid on function arguments";
   return op->emitError() << "unknown ios attribute '" << name << "'";
+}
+
+/// The names in a location: a NameLoc's, or those inside a FusedLoc joined
+/// with '+' (a merged op's location fuses its sources').
+static std::optional<std::string> locationName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    SmallVector<std::string> names;
+    for (Location inner : fused.getLocations())
+      if (std::optional<std::string> n = locationName(inner))
+        names.push_back(*n);
+    if (!names.empty())
+      return llvm::join(names, "+");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ios::layerName(Operation *op) {
+  if (auto name = op->getAttrOfType<StringAttr>(IOSDialect::kNameAttrName))
+    return name.getValue().str();
+  return locationName(op->getLoc());
 }

@@ -20,6 +20,8 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/CheckedArithmetic.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace ios;
 
@@ -160,15 +162,41 @@ FailureOr<Type> inferResultType(Conv2dOp::Adaptor op, EmitFn emit) {
   return resultType(emit, op.getInput().getType(), {n, o, *oh, *ow});
 }
 
+/// Output size of one spatial dimension of a pool: PyTorch's rule, also
+/// with ceil_mode (the last window must start inside the input or its left
+/// padding).
+FailureOr<int64_t> poolOutput(EmitFn emit, int64_t in, int64_t k,
+                              int64_t stride, int64_t pad, bool ceilMode,
+                              StringRef dim) {
+  FailureOr<int64_t> out = windowOutput(emit, in, k, stride, pad, 1, dim);
+  if (failed(out) || !ceilMode)
+    return out;
+  int64_t span = in + 2 * pad - k; // checked by windowOutput
+  int64_t ceiled = (span + stride - 1) / stride + 1;
+  if ((ceiled - 1) * stride >= in + pad)
+    --ceiled;
+  return ceiled;
+}
+
 FailureOr<Type> inferResultType(Pool2dOp::Adaptor op, EmitFn emit) {
   auto in = staticShape(emit, op.getInput().getType(), "the input");
   if (failed(in))
     return failure();
   int64_t n = (*in)[0], c = (*in)[1], h = (*in)[2], w = (*in)[3];
   PoolKind kind = op.getKind();
+  // Inference runs before default-valued properties are filled in (a
+  // builder given no count_include_pad): a missing one is the default.
+  BoolAttr countIncludePad = op.getCountIncludePadAttr();
+  if (countIncludePad && !countIncludePad.getValue() &&
+      kind != PoolKind::avg) {
+    emit() << "count_include_pad applies to avg pooling only";
+    return failure();
+  }
   if (kind == PoolKind::global_max || kind == PoolKind::global_avg) {
-    if (op.getKernel() || op.getStrides() || op.getPadding()) {
-      emit() << "global pooling takes no kernel, strides or padding";
+    if (op.getKernel() || op.getStrides() || op.getPadding() ||
+        op.getCeilMode()) {
+      emit() << "global pooling takes no kernel, strides, padding or "
+                "ceil_mode";
       return failure();
     }
     return resultType(emit, op.getInput().getType(), {n, c, 1, 1});
@@ -181,8 +209,8 @@ FailureOr<Type> inferResultType(Pool2dOp::Adaptor op, EmitFn emit) {
   ArrayRef<int64_t> k = *op.getKernel();
   // Strides default to the kernel (PyTorch's convention), padding to zero.
   ArrayRef<int64_t> s = op.getStrides() ? *op.getStrides() : k;
-  SmallVector<int64_t, 2> zeros = {0, 0};
-  ArrayRef<int64_t> p = op.getPadding() ? *op.getPadding() : zeros;
+  ArrayRef<int64_t> p =
+      op.getPadding() ? *op.getPadding() : ArrayRef<int64_t>(kDefaultZeros);
   if (failed(checkPair(emit, k, "kernel", 1)) ||
       failed(checkPair(emit, s, "strides", 1)) ||
       failed(checkPair(emit, p, "padding", 0)))
@@ -193,10 +221,11 @@ FailureOr<Type> inferResultType(Pool2dOp::Adaptor op, EmitFn emit) {
            << "]";
     return failure();
   }
-  auto oh = windowOutput(emit, h, k[0], s[0], p[0], 1, "height");
+  bool ceilMode = op.getCeilMode();
+  auto oh = poolOutput(emit, h, k[0], s[0], p[0], ceilMode, "height");
   if (failed(oh))
     return failure();
-  auto ow = windowOutput(emit, w, k[1], s[1], p[1], 1, "width");
+  auto ow = poolOutput(emit, w, k[1], s[1], p[1], ceilMode, "width");
   if (failed(ow))
     return failure();
   return resultType(emit, op.getInput().getType(), {n, c, *oh, *ow});
@@ -206,36 +235,140 @@ FailureOr<Type> inferResultType(ActivationOp::Adaptor op, EmitFn emit) {
   if (failed(staticShape(emit, op.getInput().getType(), "the input")))
     return failure();
   if (op.getKind() == Activation::none) {
-    emit() << "expects kind relu, sigmoid or tanh, got none";
+    emit() << "expects an activation kind other than none";
     return failure();
   }
   return op.getInput().getType();
 }
 
-/// Operands that must all have one static type (add, mul).
-FailureOr<Type> inferSameType(ValueRange operands, EmitFn emit) {
+/// The result of an element-wise op (add, mul): every operand has the
+/// result's type, or (NCHW) is (N, C, 1, 1) and broadcasts over H and W;
+/// at least one operand has the full type.
+FailureOr<Type> inferBroadcast(ValueRange operands, EmitFn emit) {
   if (operands.size() < 2) {
     emit() << "expects at least two operands, got " << operands.size();
     return failure();
   }
-  Type first = operands.front().getType();
-  if (failed(staticShape(emit, first, "operand #0")))
-    return failure();
-  for (auto [i, v] : llvm::enumerate(operands.drop_front()))
-    if (v.getType() != first) {
-      emit() << "operand #" << i + 1 << " has type " << v.getType()
-             << ", expected " << first << " (the type of operand #0)";
+  // The full type: the operand with the most elements.
+  Value full = operands.front();
+  for (auto [i, v] : llvm::enumerate(operands)) {
+    if (failed(staticShape(emit, v.getType(),
+                           ("operand #" + Twine(i)).str())))
+      return failure();
+    if (cast<RankedTensorType>(v.getType()).getNumElements() >
+        cast<RankedTensorType>(full.getType()).getNumElements())
+      full = v;
+  }
+  auto fullType = cast<RankedTensorType>(full.getType());
+  for (auto [i, v] : llvm::enumerate(operands)) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t == fullType)
+      continue;
+    bool broadcast = t.getRank() == 4 && fullType.getRank() == 4 &&
+                     t.getDimSize(0) == fullType.getDimSize(0) &&
+                     t.getDimSize(1) == fullType.getDimSize(1) &&
+                     t.getDimSize(2) == 1 && t.getDimSize(3) == 1;
+    if (!broadcast) {
+      emit() << "operand #" << i << " has type " << t << ", expected "
+             << fullType << " or its (N, C, 1, 1) broadcast";
       return failure();
     }
-  return first;
+  }
+  return Type(fullType);
 }
 
 FailureOr<Type> inferResultType(AddOp::Adaptor op, EmitFn emit) {
-  return inferSameType(op.getInputs(), emit);
+  return inferBroadcast(op.getInputs(), emit);
 }
 
 FailureOr<Type> inferResultType(MulOp::Adaptor op, EmitFn emit) {
-  return inferSameType(op.getOperands(), emit);
+  return inferBroadcast(op.getOperands(), emit);
+}
+
+FailureOr<Type> inferResultType(AffineOp::Adaptor op, EmitFn emit) {
+  auto in = staticShape(emit, op.getInput().getType(), "the input");
+  if (failed(in))
+    return failure();
+  if (in->size() != 4 && in->size() != 2) {
+    emit() << "expects an NCHW or an N x C input, got "
+           << op.getInput().getType();
+    return failure();
+  }
+  int64_t c = (*in)[1];
+  for (auto [name, v] : {std::pair<StringRef, Value>{"scale", op.getScale()},
+                         {"shift", op.getShift()}}) {
+    auto shape = staticShape(emit, v.getType(), ("the " + name).str());
+    if (failed(shape))
+      return failure();
+    if ((*shape)[0] != c) {
+      emit() << name << " has " << (*shape)[0] << " elements, expected " << c
+             << " (one per channel)";
+      return failure();
+    }
+  }
+  return op.getInput().getType();
+}
+
+FailureOr<Type> inferResultType(PadOp::Adaptor op, EmitFn emit) {
+  auto in = staticShape(emit, op.getInput().getType(), "the input");
+  if (failed(in))
+    return failure();
+  ArrayRef<int64_t> pads = op.getPads();
+  if (pads.size() != 4 || llvm::any_of(pads, [](int64_t p) { return p < 0; })) {
+    emit() << "expects 'pads' to be 4 non-negative values (top, left, bottom, "
+              "right)";
+    return failure();
+  }
+  if (!std::isfinite(op.getValue().convertToFloat())) {
+    emit() << "expects a finite padding value";
+    return failure();
+  }
+  std::optional<int64_t> h = llvm::checkedAdd((*in)[2], pads[0]),
+                         w = llvm::checkedAdd((*in)[3], pads[1]);
+  if (h)
+    h = llvm::checkedAdd(*h, pads[2]);
+  if (w)
+    w = llvm::checkedAdd(*w, pads[3]);
+  if (!h || !w) {
+    emit() << "padded size overflows";
+    return failure();
+  }
+  return resultType(emit, op.getInput().getType(),
+                    {(*in)[0], (*in)[1], *h, *w});
+}
+
+FailureOr<Type> inferResultType(UpsampleOp::Adaptor op, EmitFn emit) {
+  auto in = staticShape(emit, op.getInput().getType(), "the input");
+  if (failed(in))
+    return failure();
+  ArrayRef<int64_t> scale = op.getScale();
+  if (failed(checkPair(emit, scale, "scale", 1)))
+    return failure();
+  std::optional<int64_t> h = llvm::checkedMul((*in)[2], scale[0]),
+                         w = llvm::checkedMul((*in)[3], scale[1]);
+  if (!h || !w) {
+    emit() << "upsampled size overflows";
+    return failure();
+  }
+  return resultType(emit, op.getInput().getType(),
+                    {(*in)[0], (*in)[1], *h, *w});
+}
+
+FailureOr<Type> inferResultType(ChannelShuffleOp::Adaptor op, EmitFn emit) {
+  auto in = staticShape(emit, op.getInput().getType(), "the input");
+  if (failed(in))
+    return failure();
+  // While the custom parser infers the type, the attribute is not in the
+  // properties yet (the type does not depend on it); the verifier checks it.
+  if (!op.getGroupsAttr())
+    return op.getInput().getType();
+  int64_t g = op.getGroups(), c = (*in)[1];
+  if (g < 1 || c % g != 0) {
+    emit() << "groups (" << g << ") must be positive and divide the "
+           << c << " channels";
+    return failure();
+  }
+  return op.getInput().getType();
 }
 
 FailureOr<Type> inferResultType(ConcatOp::Adaptor op, EmitFn emit) {
@@ -374,6 +507,10 @@ IOS_GRAPH_OP_IMPL(Pool2dOp)
 IOS_GRAPH_OP_IMPL(ActivationOp)
 IOS_GRAPH_OP_IMPL(AddOp)
 IOS_GRAPH_OP_IMPL(MulOp)
+IOS_GRAPH_OP_IMPL(AffineOp)
+IOS_GRAPH_OP_IMPL(PadOp)
+IOS_GRAPH_OP_IMPL(UpsampleOp)
+IOS_GRAPH_OP_IMPL(ChannelShuffleOp)
 IOS_GRAPH_OP_IMPL(ConcatOp)
 IOS_GRAPH_OP_IMPL(SliceOp)
 IOS_GRAPH_OP_IMPL(FlattenOp)
@@ -414,6 +551,49 @@ static ParseResult parseEnumKeyword(OpAsmParser &parser, AttrTy &attr) {
 template <typename AttrTy>
 static void printEnumKeyword(OpAsmPrinter &printer, Operation *, AttrTy attr) {
   printer << stringifyEnum(attr.getValue());
+}
+
+// `custom<OperandTypes>`: the operands' types, once when they are all equal
+// (`: T`), else each (`: T1, T2, ...`).
+static ParseResult
+parseOperandTypes(OpAsmParser &parser,
+                  ArrayRef<OpAsmParser::UnresolvedOperand> operands,
+                  SmallVectorImpl<Type> &types) {
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseTypeList(types))
+    return failure();
+  if (types.size() == 1)
+    types.resize(operands.size(), types.front());
+  if (types.size() != operands.size())
+    return parser.emitError(loc) << "expected one type or " << operands.size()
+                                 << " types, got " << types.size();
+  return success();
+}
+
+static void printOperandTypes(OpAsmPrinter &printer, Operation *,
+                              OperandRange, TypeRange types) {
+  if (llvm::all_equal(types))
+    printer << types.front();
+  else
+    llvm::interleaveComma(types, printer);
+}
+
+// `custom<BinaryOperandTypes>`: the same for two operands.
+static ParseResult parseBinaryOperandTypes(OpAsmParser &parser, Type &lhs,
+                                           Type &rhs) {
+  if (parser.parseType(lhs))
+    return failure();
+  rhs = lhs;
+  if (succeeded(parser.parseOptionalComma()))
+    return parser.parseType(rhs);
+  return success();
+}
+
+static void printBinaryOperandTypes(OpAsmPrinter &printer, Operation *,
+                                    Type lhs, Type rhs) {
+  printer << lhs;
+  if (rhs != lhs)
+    printer << ", " << rhs;
 }
 
 /// Checks that a stage/group body's terminator yields the op's result types.

@@ -129,8 +129,12 @@ OpSignature convSignature(const ConvShape &c) {
                  c.strides[1] == 1 && c.groups == 1;
   }
   sig.work.push_back(k);
+  // cuDNN fuses bias and ReLU into the convolution; without an activation
+  // the bias is a separate add, and other activations a separate pass.
   if (c.act == Activation::none)
     sig.work.push_back(memoryPass("bias", 8 * out, out));
+  else if (c.act != Activation::relu)
+    sig.work.push_back(memoryPass("activation", 8 * out, out));
   return sig;
 }
 
@@ -251,6 +255,15 @@ Conv2dOp::buildMerge(OpBuilder &b, ArrayRef<Operation *> members) {
       b, loc, getInput(), weight, bias, getStridesAttr(),
       b.getDenseI64ArrayAttr({m.ph, m.pw}), b.getDenseI64ArrayAttr({1, 1}),
       b.getI64IntegerAttr(1), getActAttr());
+  // Named members name the merged op (and each slice keeps its member's
+  // name), so names survive whatever the printing flags.
+  SmallVector<std::string> names;
+  for (Operation *op : members)
+    if (std::optional<std::string> name = layerName(op))
+      names.push_back(*name);
+  if (!names.empty())
+    merged->setAttr(IOSDialect::kNameAttrName,
+                    b.getStringAttr(llvm::join(names, "+")));
   SmallVector<Operation *> ops = {merged};
   int64_t offset = 0;
   for (Operation *op : members) {
@@ -258,6 +271,8 @@ Conv2dOp::buildMerge(OpBuilder &b, ArrayRef<Operation *> members) {
     int64_t channels = c.getType().getDimSize(1);
     auto slice =
         SliceOp::create(b, c.getLoc(), merged, offset, offset + channels);
+    if (auto name = c->getAttr(IOSDialect::kNameAttrName))
+      slice->setAttr(IOSDialect::kNameAttrName, name);
     offset += channels;
     c.getResult().replaceAllUsesWith(slice.getResult());
     ops.push_back(slice);
@@ -280,6 +295,12 @@ OpSignature Pool2dOp::getScheduleSignature() {
     sig.set("padding", getPadding() ? *getPadding()
                                     : ArrayRef<int64_t>(kDefaultZeros));
   }
+  // Set only when not the default, so signatures (and stage database keys)
+  // of plain pools stay as they were.
+  if (getCeilMode())
+    sig.set("ceil_mode", 1);
+  if (!getCountIncludePad())
+    sig.set("count_include_pad", 0);
   double out = outputElements(sig);
   KernelWork k = memoryPass("pool", 4 * (inputElements(sig) + out), out);
   // Global pooling reduces whole planes.
@@ -305,6 +326,35 @@ OpSignature AddOp::getScheduleSignature() {
 OpSignature MulOp::getScheduleSignature() {
   OpSignature sig = baseSignature(*this, "mul", getOperands());
   sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature AffineOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "affine", getInput());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature PadOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "pad", getInput());
+  sig.set("pads", getPads());
+  sig.set("value", llvm::formatv("{0:e}", getValue().convertToFloat()).str());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature UpsampleOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "upsample", getInput());
+  sig.set("mode", stringifyUpsampleMode(getMode()).str());
+  sig.set("scale", getScale());
+  sig.work.push_back(elementwise(sig));
+  return sig;
+}
+
+OpSignature ChannelShuffleOp::getScheduleSignature() {
+  OpSignature sig = baseSignature(*this, "channel_shuffle", getInput());
+  sig.set("groups", int64_t(getGroups()));
+  sig.work.push_back(elementwise(sig)); // a strided copy
   return sig;
 }
 

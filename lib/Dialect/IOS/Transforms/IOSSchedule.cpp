@@ -6,8 +6,10 @@
 #include "ios/Profiler/Profiler.h"
 #include "ios/Scheduler/Scheduler.h"
 #include "ios/Scheduler/UnitSet.h"
+#include "ios/Support/FileOutput.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Process.h"
@@ -95,6 +97,56 @@ private:
   bool barShown = false;
 };
 
+/// Gives every scheduled op its layer name as `ios.name`: locations are not
+/// printed by default, and the name must reach the report, the generated
+/// code and runtime errors whatever the printing flags. An op without a
+/// name gets `kind_index` (unique in the function).
+void materializeNames(ArrayRef<Operation *> ops) {
+  llvm::StringSet<> used;
+  SmallVector<std::optional<std::string>> names;
+  for (Operation *op : ops) {
+    names.push_back(layerName(op));
+    if (names.back())
+      used.insert(*names.back());
+  }
+  for (auto [i, op] : llvm::enumerate(ops)) {
+    if (op->hasAttr(IOSDialect::kNameAttrName))
+      continue;
+    std::string name = names[i].value_or("");
+    if (name.empty()) {
+      name = (op->getName().stripDialect() + "_" + Twine(i)).str();
+      while (!used.insert(name).second)
+        name += "_";
+    }
+    op->setAttr(IOSDialect::kNameAttrName,
+                StringAttr::get(op->getContext(), name));
+  }
+}
+
+/// The report's view of the schedule: stages with their strategy, estimated
+/// latency and groups as lists of layer names (in launch order).
+llvm::json::Array stagesToJSON(const ScheduleGraph &graph,
+                               const sched::Schedule &schedule,
+                               ArrayRef<double> latencies) {
+  llvm::json::Array stages;
+  for (auto [i, stage] : llvm::enumerate(schedule.stages)) {
+    llvm::json::Array groups;
+    for (const std::vector<sched::NodeId> &group : stage.groups) {
+      llvm::json::Array names;
+      for (sched::NodeId id : group)
+        names.push_back(layerName(graph.ops[id]).value_or(""));
+      groups.push_back(std::move(names));
+    }
+    stages.push_back(llvm::json::Object{
+        {"index", int64_t(i)},
+        {"strategy", stage.strategy == sched::Strategy::Merge ? "merge"
+                                                              : "concurrent"},
+        {"latency_ms", latencies[i]},
+        {"groups", std::move(groups)}});
+  }
+  return stages;
+}
+
 /// What every copy of the pass shares (the pass manager clones a function
 /// pass per thread): the profiler, the stage-cost cache and the report.
 struct SharedState {
@@ -138,9 +190,6 @@ LogicalResult IOSSchedulePass::checkOptions(Location loc) {
     return emitError(loc) << "ios-schedule: max-part-size must be in [1, "
                           << sched::UnitSet::kCapacity << "], got "
                           << unsigned(maxPartSize);
-  if (!(execTimeout > 0))
-    return emitError(loc) << "ios-schedule: exec-timeout must be positive, got "
-                          << execTimeout;
   if (!(timeBudget >= 0))
     return emitError(loc)
            << "ios-schedule: time-budget must be a non-negative number of "
@@ -229,6 +278,7 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
     return failure();
   if (graph->ops.empty())
     return success();
+  materializeNames(graph->ops);
   if (failed(checkCostModels(*graph, profiler)))
     return failure();
   const sched::Graph &g = *graph->graph;
@@ -307,13 +357,19 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
 
   double total = result->schedule.cost;
   double seqTotal = sequential->schedule.cost;
+  // Before the rewrite: merged ops are replaced by one.
+  llvm::json::Array stageReport =
+      stagesToJSON(*graph, result->schedule, latencies);
   if (failed(applySchedule(func, *graph, result->schedule, latencies)))
     return failure();
 
   MLIRContext *ctx = func.getContext();
   Builder b(ctx);
+  std::string scheduledDevice = profiler.targetDevice();
+  if (scheduledDevice.empty())
+    scheduledDevice = device;
   func->setAttr(IOSDialect::kScheduleAttrName,
-                ScheduleAttr::get(ctx, device, graph->batch,
+                ScheduleAttr::get(ctx, scheduledDevice, graph->batch,
                                   profiler.describe(), strategy, enumeration,
                                   maxGroupSize, maxGroups,
                                   b.getF64FloatAttr(total),
@@ -343,6 +399,7 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
       {"strategy", stringifyScheduleStrategy(strategy)},
       {"enumeration", stringifyEnumeration(enumeration)},
       {"profiler", profiler.describe()},
+      {"device", scheduledDevice},
       {"batch", graph->batch},
       {"ops", int64_t(graph->ops.size())},
       {"units", int64_t(g.numUnits())},
@@ -350,7 +407,7 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
       {"sequential_ms", seqTotal},
       {"optimal", !totals.fallback},
       {"prune", sched::toString(opts.prune)},
-      {"stages", int64_t(result->schedule.stages.size())},
+      {"stages", std::move(stageReport)},
       {"stats", sched::toJSON(result->stats)},
       {"schedule", sched::toJSON(result->schedule)}};
   return success();
@@ -365,13 +422,12 @@ void IOSSchedulePass::writeReport(Location loc) {
       {"profiler_calls", int64_t(state->cache.numCalls)},
       {"cache_hits", int64_t(state->cache.numHits)}});
   llvm::Error error =
-      llvm::writeToOutput(report, [&](llvm::raw_ostream &os) {
+      writeFileAtomically(report, [&](llvm::raw_ostream &os) {
         os << llvm::formatv("{0:2}", json) << "\n";
         return llvm::Error::success();
       });
   if (error) {
-    emitError(loc) << "ios-schedule: cannot write report '" << report
-                   << "': " << llvm::toString(std::move(error));
+    emitError(loc) << "ios-schedule: " << llvm::toString(std::move(error));
     signalPassFailure();
   }
 }

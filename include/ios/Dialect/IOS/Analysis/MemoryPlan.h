@@ -48,6 +48,9 @@ public:
   /// The op result a stage/group result stands for (through the yields).
   mlir::Value resolve(mlir::Value v) const;
   const Storage &storageOf(mlir::Value v) const;
+  /// The storage of `v`, or null for values the plan does not place
+  /// (parameters, constants).
+  const Storage *lookup(mlir::Value v) const;
   const Buffer &buffer(unsigned i) const { return buffers[i]; }
   llvm::ArrayRef<Buffer> getBuffers() const { return buffers; }
   /// Operands of concatenating ops written in place by their producer.

@@ -23,8 +23,9 @@ def IOS_Dialect : Dialect {
     The `ios` dialect has two layers.
 
     *Graph ops* (`ios.conv2d`, `ios.pool2d`, `ios.activation`, `ios.add`,
-    `ios.mul`, `ios.concat`, `ios.slice`, `ios.flatten`, `ios.linear`,
-    `ios.softmax`) describe a CNN with value semantics on ranked, statically
+    `ios.mul`, `ios.affine`, `ios.pad`, `ios.upsample`,
+    `ios.channel_shuffle`, `ios.concat`, `ios.slice`, `ios.flatten`,
+    `ios.linear`, `ios.softmax`) describe a CNN with value semantics on ranked, statically
     shaped f32 tensors in NCHW layout. The batch size is part of the types:
     another batch size is another compile.
 
@@ -44,6 +45,9 @@ def IOS_Dialect : Dialect {
       pointwise conv) that the scheduler never splits.
     * `ios.part = N` on schedulable ops: an explicit partition hint; the scheduler
       solves each part on its own (IOS: one part per NasNet cell).
+    * `ios.name = "layer"` on schedulable ops: the op's layer name, kept in
+      the IR whatever the printing flags (reports, generated code and
+      runtime errors use it; without it, the op's `loc("layer")` is used).
     * `ios.schedule = #ios.schedule<...>` on a scheduled function: what the
       schedule was made for (device, batch, profiler, r, s, strategy) and its
       estimated latency.
@@ -58,6 +62,7 @@ def IOS_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kUnitAttrName = "ios.unit";
     static constexpr ::llvm::StringLiteral kPartAttrName = "ios.part";
     static constexpr ::llvm::StringLiteral kScheduleAttrName = "ios.schedule";
+    static constexpr ::llvm::StringLiteral kNameAttrName = "ios.name";
   }];
 }
 
@@ -69,7 +74,15 @@ def IOS_Activation : I32EnumAttr<"Activation", "activation function", [
     I32EnumAttrCase<"none", 0>,
     I32EnumAttrCase<"relu", 1>,
     I32EnumAttrCase<"sigmoid", 2>,
-    I32EnumAttrCase<"tanh", 3>
+    I32EnumAttrCase<"tanh", 3>,
+    // min(max(x, 0), 6)
+    I32EnumAttrCase<"relu6", 4>,
+    // PyTorch's: relu6(x + 3) / 6
+    I32EnumAttrCase<"hardsigmoid", 5>,
+    // x * hardsigmoid(x)
+    I32EnumAttrCase<"hardswish", 6>,
+    // x * sigmoid(x)
+    I32EnumAttrCase<"silu", 7>
   ]> {
   let cppNamespace = "::ios";
   let genSpecializedAttr = 0;
@@ -88,6 +101,16 @@ def IOS_PoolKind : I32EnumAttr<"PoolKind", "pooling kind", [
   let genSpecializedAttr = 0;
 }
 def IOS_PoolKindAttr : EnumAttr<IOS_Dialect, IOS_PoolKind, "pool"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def IOS_UpsampleMode : I32EnumAttr<"UpsampleMode", "upsampling interpolation", [
+    I32EnumAttrCase<"nearest", 0>
+  ]> {
+  let cppNamespace = "::ios";
+  let genSpecializedAttr = 0;
+}
+def IOS_UpsampleModeAttr : EnumAttr<IOS_Dialect, IOS_UpsampleMode, "upsample"> {
   let assemblyFormat = "`<` $value `>`";
 }
 

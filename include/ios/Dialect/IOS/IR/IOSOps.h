@@ -15,6 +15,8 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace ios {
 
@@ -26,6 +28,10 @@ inline constexpr int64_t kDefaultZeros[] = {0, 0};
 /// The largest dimension and element count of any tensor: the runtimes
 /// describe tensors to cuDNN with 32-bit sizes and strides.
 inline constexpr int64_t kMaxTensorElements = (int64_t(1) << 31) - 1;
+
+/// The layer name of an op: its `ios.name` attribute, else the name of its
+/// location (a `NameLoc`, also inside a `FusedLoc`); nullopt if it has none.
+std::optional<std::string> layerName(mlir::Operation *op);
 
 } // namespace ios
 

@@ -47,20 +47,36 @@ def IOS_Conv2dOp : IOS_GraphOp<"conv2d", [],
 def IOS_Pool2dOp : IOS_GraphOp<"pool2d"> {
   let summary = "2-D max or average pooling, windowed or global";
   let description = [{
-    `max` and `avg` pool over `kernel` windows with `strides` and symmetric
-    `padding` (average counts padding, as IOS's cuDNN runtime does:
-    `CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING`). `global_max` and
-    `global_avg` reduce each channel to `1 x 1` and take no window attributes.
+    `max` and `avg` pool over `kernel` windows with `strides` (default: the
+    kernel) and symmetric `padding` (default 0, at most half the kernel).
+    `global_max` and `global_avg` reduce each channel to `1 x 1` and take no
+    window attributes.
+
+    Output size per spatial dimension, with `span = in + 2 * pad - kernel`:
+    `span / stride + 1`; with `ceil_mode` (PyTorch's), `ceil(span / stride) +
+    1`, minus one if the last window would start past the input and its left
+    padding (`(out - 1) * stride >= in + pad`).
+
+    `max` takes the maximum of a window's taps inside the input. `avg` divides
+    their sum by the window's size clipped to the padded input
+    (`count_include_pad`, the default: padding counts, as IOS's cuDNN runtime
+    does, and only the `ceil_mode` overhang past the padding does not), or by
+    the number of taps inside the input (`count_include_pad = false`).
 
     ```mlir
     %y = ios.pool2d max %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>}
        : tensor<1x64x147x147xf32> -> tensor<1x64x73x73xf32>
+    %z = ios.pool2d avg %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>,
+                            padding = array<i64: 1, 1>, ceil_mode, count_include_pad = false}
+       : tensor<1x64x147x147xf32> -> tensor<1x64x74x74xf32>
     ```
   }];
   let arguments = (ins IOS_NCHWTensor:$input, IOS_PoolKindAttr:$kind,
                    OptionalAttr<DenseI64ArrayAttr>:$kernel,
                    OptionalAttr<DenseI64ArrayAttr>:$strides,
-                   OptionalAttr<DenseI64ArrayAttr>:$padding);
+                   OptionalAttr<DenseI64ArrayAttr>:$padding,
+                   UnitAttr:$ceil_mode,
+                   DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
   let results = (outs IOS_NCHWTensor:$output);
   let assemblyFormat = [{
     custom<EnumKeyword>($kind) $input attr-dict `:` type($input) `->` type($output)
@@ -75,7 +91,10 @@ def IOS_Pool2dOp : IOS_GraphOp<"pool2d"> {
 def IOS_ActivationOp : IOS_GraphOp<"activation"> {
   let summary = "element-wise activation function";
   let description = [{
-    Applies `relu`, `sigmoid` or `tanh` element-wise.
+    Applies `relu`, `sigmoid`, `tanh`, `relu6` (`min(max(x, 0), 6)`),
+    `hardsigmoid` (PyTorch's `relu6(x + 3) / 6`), `hardswish`
+    (`x * hardsigmoid(x)`) or `silu` (`x * sigmoid(x)`) element-wise; the same
+    kinds are the fused activations of `ios.conv2d`.
 
     ```mlir
     %y = ios.activation relu %x : tensor<1x64x8x8xf32>
@@ -86,26 +105,109 @@ def IOS_ActivationOp : IOS_GraphOp<"activation"> {
   let assemblyFormat = "custom<EnumKeyword>($kind) $input attr-dict `:` type($input)";
 }
 
-def IOS_AddOp : IOS_GraphOp<"add", [SameOperandsAndResultType]> {
-  let summary = "n-ary element-wise sum";
+def IOS_AddOp : IOS_GraphOp<"add"> {
+  let summary = "n-ary element-wise sum, broadcasting (N, C, 1, 1) operands";
   let description = [{
-    Sums two or more tensors of identical type (IOS: the values of one input
-    term).
+    Sums two or more tensors (IOS: the values of one input term). Operands
+    have the result's type, or, for NCHW results, are `(N, C, 1, 1)` and
+    broadcast over the spatial dimensions (at least one operand has the full
+    type). Equal operand types are printed once; otherwise each is listed.
 
     ```mlir
     %y = ios.add %a, %b, %c : tensor<1x64x8x8xf32>
+    %z = ios.add %a, %s : tensor<1x64x8x8xf32>, tensor<1x64x1x1xf32>
     ```
   }];
   let arguments = (ins Variadic<IOS_Tensor>:$inputs);
   let results = (outs IOS_Tensor:$output);
-  let assemblyFormat = "$inputs attr-dict `:` type($output)";
+  let assemblyFormat =
+      "$inputs attr-dict `:` custom<OperandTypes>(ref($inputs), type($inputs))";
 }
 
-def IOS_MulOp : IOS_GraphOp<"mul", [AllTypesMatch<["lhs", "rhs"]>]> {
-  let summary = "element-wise product of two tensors";
+def IOS_MulOp : IOS_GraphOp<"mul"> {
+  let summary = "element-wise product, broadcasting an (N, C, 1, 1) operand";
+  let description = [{
+    Multiplies two tensors of one type, or an NCHW tensor by an `(N, C, 1, 1)`
+    one (per-channel scaling, as in squeeze-and-excitation blocks), in either
+    order; the result has the full type.
+
+    ```mlir
+    %y = ios.mul %x, %s : tensor<1x64x8x8xf32>, tensor<1x64x1x1xf32>
+    ```
+  }];
   let arguments = (ins IOS_Tensor:$lhs, IOS_Tensor:$rhs);
   let results = (outs IOS_Tensor:$output);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` custom<BinaryOperandTypes>(type($lhs), type($rhs))";
+}
+
+def IOS_AffineOp : IOS_GraphOp<"affine"> {
+  let summary = "per-channel scale and shift (an unfolded batch normalization)";
+  let description = [{
+    `y[n, c, ...] = x[n, c, ...] * scale[c] + shift[c]` for an NCHW or an
+    `N x C` input; `scale` and `shift` are `tensor<Cxf32>` parameters.
+
+    ```mlir
+    %y = ios.affine %x, %scale, %shift : tensor<1x64x8x8xf32>, tensor<64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins IOS_Tensor:$input, 1DTensorOf<[F32]>:$scale,
+                   1DTensorOf<[F32]>:$shift);
+  let results = (outs IOS_Tensor:$output);
+  let assemblyFormat =
+      "$input `,` $scale `,` $shift attr-dict `:` type($input) `,` type($scale) `,` type($shift)";
+}
+
+def IOS_PadOp : IOS_GraphOp<"pad"> {
+  let summary = "constant spatial padding of an NCHW tensor";
+  let description = [{
+    Pads the spatial dimensions by `pads = [top, left, bottom, right]` (each
+    >= 0) with the finite constant `value` (default 0). Importers use it for
+    the asymmetric part of a convolution's or pool's padding.
+
+    ```mlir
+    %y = ios.pad %x {pads = array<i64: 0, 0, 1, 1>, value = 0.0 : f32}
+       : tensor<1x192x35x35xf32> -> tensor<1x192x36x36xf32>
+    ```
+  }];
+  let arguments = (ins IOS_NCHWTensor:$input, DenseI64ArrayAttr:$pads,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$value);
+  let results = (outs IOS_NCHWTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def IOS_UpsampleOp : IOS_GraphOp<"upsample"> {
+  let summary = "nearest-neighbour upsampling by integer factors";
+  let description = [{
+    `y[n, c, h, w] = x[n, c, h / scale_h, w / scale_w]`.
+
+    ```mlir
+    %y = ios.upsample nearest %x {scale = array<i64: 2, 2>}
+       : tensor<1x64x8x8xf32> -> tensor<1x64x16x16xf32>
+    ```
+  }];
+  let arguments = (ins IOS_NCHWTensor:$input, IOS_UpsampleModeAttr:$mode,
+                   DenseI64ArrayAttr:$scale);
+  let results = (outs IOS_NCHWTensor:$output);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($mode) $input attr-dict `:` type($input) `->` type($output)
+  }];
+}
+
+def IOS_ChannelShuffleOp : IOS_GraphOp<"channel_shuffle"> {
+  let summary = "ShuffleNet's channel shuffle";
+  let description = [{
+    Reshapes the channels into `groups x C/groups`, transposes them and
+    flattens back: output channel `j * groups + g` is input channel
+    `g * C/groups + j`. `groups` divides the channels.
+
+    ```mlir
+    %y = ios.channel_shuffle %x {groups = 2} : tensor<1x64x8x8xf32>
+    ```
+  }];
+  let arguments = (ins IOS_NCHWTensor:$input, I64Attr:$groups);
+  let results = (outs IOS_NCHWTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
 def IOS_ConcatOp : IOS_GraphOp<"concat", [], ["concatenatesOperands"]> {

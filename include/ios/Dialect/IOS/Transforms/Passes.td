@@ -48,9 +48,27 @@ def IOSSchedule : Pass<"ios-schedule"> {
 
     Every stage carries its estimated `latency_ms`; the function carries an
     `#ios.schedule` attribute with the configuration, the schedule's total and
-    the sequential total. `report=FILE` writes the search statistics (per
-    block and part: states, transitions, profiler calls, cache hits, search
-    time, optimum) as JSON; `-mlir-pass-statistics` prints the totals.
+    the sequential total. Every scheduled op gets its layer name as
+    `ios.name` (its location's name, else `kind_index`), so names reach the
+    report, the program and its errors without `--mlir-print-debuginfo`;
+    `-mlir-pass-statistics` prints the search totals.
+
+    `report=FILE` writes JSON (rewritten atomically after each function):
+
+    ```
+    {"functions": {"NAME": {
+       "strategy", "enumeration", "profiler", "device", "batch",
+       "ops", "units": counts,
+       "latency_ms", "sequential_ms": the schedule's and the sequential
+         schedule's estimates (full precision),
+       "optimal": false when a budget cut a part, "prune": bound | none,
+       "stages": [{"index", "strategy": "concurrent" | "merge",
+                   "latency_ms", "groups": [[layer names in launch order]]} ],
+       "stats": per block and part: states, transitions, profiler calls,
+         cache hits, search time, fallbacks, optimum,
+       "schedule": the same stages as graph node ids}},
+     "profiler_calls", "cache_hits": totals over all functions}
+    ```
     `progress` prints a line per solved part on stderr (as does
     `-debug-only=ios-schedule`, with more detail).
   }];
@@ -119,7 +137,7 @@ def IOSSchedule : Pass<"ios-schedule"> {
     Option<"timeBudget", "time-budget", "double", /*default=*/"0",
            "max seconds of search per part before it stops (0: unlimited)">,
     Option<"execTimeout", "exec-timeout", "double", /*default=*/"120",
-           "seconds to wait for one answer of an exec: profiler">,
+           "seconds to wait for one answer of an exec: profiler (inf: no timeout)">,
     Option<"strict", "strict", "bool", /*default=*/"false",
            "ops the profiler has no cost model for are an error, not a warning">,
     Option<"progress", "progress", "bool", /*default=*/"false",

@@ -1,0 +1,37 @@
+//===- Pipelines.h - The registered lowering pipelines ----------*- C++ -*-===//
+
+#ifndef IOS_CONVERSION_PIPELINES_H
+#define IOS_CONVERSION_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace ios {
+
+/// Options of `ios-lower-to-cpp`.
+struct LowerToCppOptions : mlir::PassPipelineOptions<LowerToCppOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("the runtime backend: cpu or cuda"),
+                             llvm::cl::init("cpu")};
+  Option<std::string> device{
+      *this, "device",
+      llvm::cl::desc("if set, fail on functions scheduled for another device")};
+  Option<bool> emitMain{*this, "emit-main",
+                        llvm::cl::desc("emit a main() (compiled with -DIOS_MAIN)"),
+                        llvm::cl::init(true)};
+  Option<std::string> mainName{
+      *this, "main",
+      llvm::cl::desc("the program main() runs (default: the only one)")};
+};
+
+/// Scheduled `ios` functions to the C entry points of a program:
+/// --convert-ios-to-iosrt, --cse (shared views), --convert-iosrt-to-emitc.
+void buildLowerToCppPipeline(mlir::OpPassManager &pm,
+                             const LowerToCppOptions &options);
+
+/// Registers `ios-lower-to-cpp`.
+void registerLowerToCppPipeline();
+
+} // namespace ios
+
+#endif // IOS_CONVERSION_PIPELINES_H
