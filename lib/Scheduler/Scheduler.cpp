@@ -406,6 +406,10 @@ private:
     ps.transitions += numEndings;
     if (prune)
       resolvePending();
+    // A budget stop inside the enumeration may have left only endings the
+    // upper bound pruned: its witness is a valid ending that achieves it.
+    if (aborted && upper < best)
+      consider(upperSet, upperStrategy, upper, bestOrder);
     record(S, best, bestSet, bestStrategy);
   }
 
@@ -451,14 +455,24 @@ private:
       if (smaller.empty())
         return;
       // u alone last.
-      ub = std::min(ub, *memo.find(smaller) + unitCost[u]);
+      double v = *memo.find(smaller) + unitCost[u];
+      if (v < ub) {
+        ub = v;
+        upperSet = UnitSet::bit(u);
+        upperStrategy = Strategy::Concurrent;
+      }
       const Entry &e = entries[*entryOf.find(smaller)];
       if (e.ending.intersects(pg.pred[u]))
         return;
       const double *c = knownCost(e.ending, e.strategy);
       if (!c)
         return;
-      ub = std::min(ub, *memo.find(S - e.ending) + *c);
+      v = *memo.find(S - e.ending) + *c;
+      if (v < ub) {
+        ub = v;
+        upperSet = e.ending;
+        upperStrategy = e.strategy;
+      }
     });
     return ub;
   }
@@ -851,6 +865,8 @@ private:
   llvm::SmallVector<unsigned, 0> cand;
   std::vector<Pending> pending;
   double best = kInf, upper = kInf;
+  UnitSet upperSet; ///< an ending that achieves `upper`
+  Strategy upperStrategy = Strategy::Concurrent;
   uint32_t bestOrder = 0;
   UnitSet bestSet;
   Strategy bestStrategy = Strategy::Concurrent;

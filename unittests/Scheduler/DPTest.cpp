@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 using namespace ios::sched;
@@ -464,6 +465,7 @@ void expectCutSearch(const Graph &g, StageCost &cost, SearchBudget budget,
   llvm::Error err = verifySchedule(
       g, res->schedule, {3, 8, mode == EnumerationMode::IOS});
   EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  EXPECT_TRUE(std::isfinite(res->schedule.cost));
   EXPECT_DOUBLE_EQ(evaluateSchedule(g, res->schedule, cost),
                    res->schedule.cost);
   // Never better than the full search.
@@ -516,6 +518,44 @@ TEST(DPTest, BudgetStopsTheSearchWithAValidSchedule) {
   });
   expectCutSearch(*g, slow, SearchBudget{0, 0, 0, 0.05}, "time",
                   EnumerationMode::IOS, /*compareFull=*/false);
+}
+
+/// Budget stops at every point of random searches (merges, bound-respecting
+/// costs, pruning): a stop inside a state's enumeration, where every ending
+/// seen so far lost to the state's upper bound, still leaves the state an
+/// ending; the schedule is complete, legal and finite.
+TEST(DPTest, BudgetStopAnywhereGivesAFiniteSchedule) {
+  std::mt19937 rng(777);
+  unsigned cut = 0;
+  for (unsigned t = 0; t < 40; ++t) {
+    unsigned n = 6 + rng() % 7;
+    double p = std::uniform_real_distribution<double>(0.1, 0.4)(rng);
+    RandomDag d = makeRandomDag(rng, n, p);
+    Graph g = buildGraph(d);
+    BoundedCost bc{d, rng(), 0.5, double(rng() % 3)};
+    RandomCost rc{d, bc.seed};
+    rc.bounded = &bc;
+    FunctionStageCost cost(
+        [&](const Graph &, const Stage &st) { return rc(st); });
+    SchedulerOptions o = onePart(Variant::Both, EnumerationMode::IOS, 3, 8);
+    o.prune = PruneMode::Bound;
+    auto full = scheduleDP(g, cost, o);
+    ASSERT_TRUE(bool(full));
+    uint64_t total = full->stats.total().transitions;
+    for (uint64_t b = 1; b < total; b += 1 + total / 25) {
+      SCOPED_TRACE(testing::Message() << "trial " << t << " n=" << n
+                                      << " transitions " << b);
+      o.budget = SearchBudget{0, b, 0, 0};
+      auto res = scheduleDP(g, cost, o);
+      ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
+      cut += res->stats.total().fallback;
+      EXPECT_TRUE(std::isfinite(res->schedule.cost));
+      EXPECT_GE(res->schedule.cost, full->schedule.cost);
+      llvm::Error err = verifySchedule(g, res->schedule, {3, 8, true});
+      EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+    }
+  }
+  EXPECT_GT(cut, 100u);
 }
 
 TEST(DPTest, PartOf128UnitsAndRejectsLarger) {
