@@ -18,7 +18,6 @@ replayed from a database (db:), and with the example cost server (exec:).
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -45,20 +44,25 @@ PROFILERS = ("analytic", "db", "exec")
 
 
 def run_ios_opt(ios_opt, mlir, options):
-    """Schedules `mlir`; returns (function report, profiler calls, CPU s)."""
+    """Schedules `mlir`; returns (function report, profiler calls, CPU s,
+    peak resident MiB of the ios-opt process)."""
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.json")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([ios_opt, mlir,
-                        "--ios-schedule=" + " ".join(options +
-                                                     [f"report={report}"]),
-                        "-o", os.devnull], check=True)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        args = [ios_opt, mlir,
+                "--ios-schedule=" + " ".join(options + [f"report={report}"]),
+                "-o", os.devnull]
+        proc = subprocess.Popen(args)
+        # wait4: this process's own usage (RUSAGE_CHILDREN's peak is the
+        # largest of all children so far).
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            raise subprocess.CalledProcessError(proc.returncode, args)
         with open(report) as f:
             data = json.load(f)
     (function,) = data["functions"].values()
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return function, data["profiler_calls"], cpu
+    cpu = usage.ru_utime + usage.ru_stime
+    return function, data["profiler_calls"], cpu, usage.ru_maxrss / 1024
 
 
 def base_options(strategy):
@@ -68,12 +72,14 @@ def base_options(strategy):
 
 def measure(ios_opt, mlir, options, repeat):
     """Median search seconds (and CPU seconds) over `repeat` runs."""
-    searches, cpus = [], []
+    searches, cpus, rss = [], [], 0
     for _ in range(repeat):
-        report, calls, cpu = run_ios_opt(ios_opt, mlir, options)
+        report, calls, cpu, mib = run_ios_opt(ios_opt, mlir, options)
         searches.append(report["stats"]["total"]["seconds"])
         cpus.append(cpu)
-    return report, calls, statistics.median(searches), statistics.median(cpus)
+        rss = max(rss, mib)
+    return (report, calls, statistics.median(searches),
+            statistics.median(cpus), rss)
 
 
 def search_table(ios_opt, files, models, strategies, repeat, out):
@@ -83,14 +89,16 @@ def search_table(ios_opt, files, models, strategies, repeat, out):
           "part reuses its twin's schedule); calls: distinct stages "
           "asked of the profiler; vs IOS: calls / stages IOS measures; search: "
           "median of the DP's own seconds over "
-          f"{repeat} runs (cpu: the whole ios-opt process); =none: the "
+          f"{repeat} runs (cpu: the whole ios-opt process; MiB: its largest "
+          "peak resident memory); =none: the "
           "unpruned search's optimum is the same (its calls in parentheses). "
           "IOS: its states, transitions, stages and search time (Python DP / "
           "V100 optimisation cost), IOS-Both only.", file=out)
     print(f"{'model':<13}{'hints':<6}{'strategy':<11}{'parts':>6}{'reused':>7}"
           f"{'states':>8}{'transitions':>12}{'searched':>10}{'calls':>8}"
           f"{'vs IOS':>8}"
-          f"{'search s':>9}{'cpu s':>7}{'optimum ms':>12}  {'=none':<13}"
+          f"{'search s':>9}{'cpu s':>7}{'MiB':>6}{'optimum ms':>12}  "
+          f"{'=none':<13}"
           f"| {'IOS states':>10}{'transitions':>12}{'stages':>8}"
           f"{'DP s':>6}{'GPU s':>7}", file=out)
     rows = []
@@ -98,9 +106,9 @@ def search_table(ios_opt, files, models, strategies, repeat, out):
         for hints in ("yes", "no"):
             for strategy in strategies:
                 opts = base_options(strategy)
-                report, calls, search, cpu = measure(
+                report, calls, search, cpu, rss = measure(
                     ios_opt, files[model, hints], opts, repeat)
-                none, none_calls, _ = run_ios_opt(
+                none, none_calls, _, _ = run_ios_opt(
                     ios_opt, files[model, hints], opts + ["prune=none"])
                 stats = report["stats"]
                 total, searched = stats["total"], stats["searched"]
@@ -110,7 +118,8 @@ def search_table(ios_opt, files, models, strategies, repeat, out):
                 same = report["latency_ms"] == none["latency_ms"]
                 rows.append(dict(model=model, hints=hints, strategy=strategy,
                                  calls=calls, ratio=ratio, search=search,
-                                 cpu=cpu, same=same, latency=report["latency_ms"]))
+                                 cpu=cpu, rss=rss, same=same,
+                                 latency=report["latency_ms"]))
                 ios_cells = (f"{ios[0]:>10}{ios[1]:>12}{ios[2]:>8}"
                              f"{ios[3] if ios[3] is not None else '-':>6}"
                              f"{ios[4] if ios[4] is not None else '-':>7}"
@@ -121,7 +130,8 @@ def search_table(ios_opt, files, models, strategies, repeat, out):
                       f"{total['states']:>8}{total['transitions']:>12}"
                       f"{searched['transitions']:>10}{calls:>8}"
                       f"{f'{ratio:.3f}' if ratio is not None else '-':>8}"
-                      f"{search:>9.3f}{cpu:>7.2f}{report['latency_ms']:>12.4f}  "
+                      f"{search:>9.3f}{cpu:>7.2f}{rss:>6.0f}"
+                      f"{report['latency_ms']:>12.4f}  "
                       f"{('same' if same else 'DIFFERENT') + f' ({none_calls})':<13}"
                       f"| {ios_cells}", file=out)
     return rows
@@ -132,8 +142,10 @@ def profiler_table(ios_opt, files, models, profilers, repeat, tmp, out):
           "hinted zoo; db: replays the analytic model's stages recorded "
           "first; exec: python3 -m ios.cost_server, its own simple model)",
           file=out)
+    ratio = "db" in profilers and "exec" in profilers
     print(f"{'model':<13}" + "".join(f"{p + ' s':>12}{'calls':>8}"
-                                     for p in profilers), file=out)
+                                     for p in profilers) +
+          (f"{'exec/db':>9}" if ratio else ""), file=out)
     rows = {}
     for model in models:
         mlir = files[model, "yes"]
@@ -146,13 +158,66 @@ def profiler_table(ios_opt, files, models, profilers, repeat, tmp, out):
             spec = {"analytic": "analytic", "db": f"db:{db}",
                     "exec": f"'exec:{sys.executable} -m ios.cost_server'"}[
                         profiler]
-            _, calls, search, _ = measure(
+            _, calls, search, _, _ = measure(
                 ios_opt, mlir, base_options("both") + [f"profiler={spec}"],
                 repeat)
             rows[model, profiler] = search
             cells.append(f"{search:>12.3f}{calls:>8}")
+        if ratio:
+            cells.append(f"{rows[model, 'exec'] / rows[model, 'db']:>9.1f}")
         print(f"{model:<13}" + "".join(cells), file=out)
     return rows
+
+
+# The issue's targets (docs/Scheduler.md, "Search benchmark"): profiler
+# calls / IOS's measured stages, and IOS-Both search seconds, per network.
+CALL_TARGETS = {"inception_v3": 1 / 4, "randwire": 1 / 10, "nasnet": 1 / 10}
+SEARCH_TARGETS = {"randwire": 0.3, "nasnet": 0.15}
+UNHINTED_SECONDS, UNHINTED_MIB, EXEC_OVER_DB = 10, 1024, 3
+
+
+def targets(rows, prof, out):
+    """Prints each target the measured rows cover, its value and whether it
+    is met; returns the number not met."""
+    checks = []
+    both = {(r["model"], r["hints"]): r for r in rows
+            if r["strategy"] == "both"}
+    for model, limit in CALL_TARGETS.items():
+        r = both.get((model, "yes"))
+        if r:
+            checks.append((f"{model}: calls / IOS <= {limit:.2f}, same "
+                           "optimum as prune=none",
+                           f"{r['ratio']:.3f}, "
+                           f"{'same' if r['same'] else 'DIFFERENT'}",
+                           r["ratio"] <= limit and r["same"]))
+    for model, limit in SEARCH_TARGETS.items():
+        for profiler in ("analytic", "db"):
+            t = prof.get((model, profiler))
+            if t is not None:
+                checks.append((f"{model}: IOS-Both search with {profiler} "
+                               f"<= {limit} s", f"{t:.3f} s", t <= limit))
+        if (model, "exec") in prof and (model, "db") in prof:
+            q = prof[model, "exec"] / prof[model, "db"]
+            checks.append((f"{model}: exec within {EXEC_OVER_DB}x of db",
+                           f"{q:.1f}x", q <= EXEC_OVER_DB))
+    for r in rows:
+        if r["hints"] == "no":
+            checks.append((f"{r['model']} {r['strategy']} without hints: <= "
+                           f"{UNHINTED_SECONDS} s and <= {UNHINTED_MIB} MiB, "
+                           "same optimum as with hints",
+                           f"{r['cpu']:.2f} s, {r['rss']:.0f} MiB, "
+                           f"{r['latency']:.4f} ms",
+                           r["cpu"] <= UNHINTED_SECONDS and
+                           r["rss"] <= UNHINTED_MIB and
+                           r["latency"] == next(
+                               h["latency"] for h in rows
+                               if h["hints"] == "yes" and
+                               h["model"] == r["model"] and
+                               h["strategy"] == r["strategy"])))
+    print("\nTargets (cpu s and MiB: the whole ios-opt process)", file=out)
+    for what, value, met in checks:
+        print(f"{'met    ' if met else 'NOT MET'}  {what}: {value}", file=out)
+    return sum(not met for _, _, met in checks)
 
 
 def run(models, strategies, profilers, repeat, build_dir, out=sys.stdout):
@@ -173,6 +238,7 @@ def run(models, strategies, profilers, repeat, build_dir, out=sys.stdout):
         rows = search_table(ios_opt, files, models, strategies, repeat, out)
         prof = profiler_table(ios_opt, files, models, profilers, repeat, tmp,
                               out) if profilers else {}
+        targets(rows, prof, out)
         load = os.getloadavg()
         print(f"\n{time.perf_counter() - start:.0f} s; load average "
               f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
