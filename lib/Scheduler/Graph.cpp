@@ -44,6 +44,9 @@ Graph::build(std::vector<NodeSpec> specs,
   g.nodes = std::move(specs);
   g.merge = std::move(merge);
   unsigned n = g.nodes.size();
+  g.sigTexts.reserve(n);
+  for (const NodeSpec &node : g.nodes)
+    g.sigTexts.push_back(node.sig.str());
   for (unsigned i = 0; i < n; ++i) {
     if (!g.idToIndex.try_emplace(g.nodes[i].id, i).second)
       return createStringError(inconvertibleErrorCode(),

@@ -42,7 +42,7 @@ static std::string groupSignature(const Graph &g,
   llvm::raw_string_ostream os(s);
   os << "(";
   for (size_t i = 0; i < idxs.size(); ++i)
-    os << (i ? ";" : "") << g.node(idxs[i]).sig.str();
+    os << (i ? ";" : "") << g.signatureText(idxs[i]);
   os << "|";
   groupEdges(g, idxs, edges);
   for (size_t i = 0; i < edges.size(); ++i)
@@ -65,15 +65,17 @@ std::string ios::sched::canonicalStageSignature(const Graph &g,
 }
 
 unsigned StageCostCache::intern(const OpSignature &sig) {
-  auto [it, inserted] = sigIds.try_emplace(sig.str(), sigIds.size());
-  (void)inserted;
-  return it->second;
+  return intern(sig.str());
+}
+
+unsigned StageCostCache::intern(llvm::StringRef signatureText) {
+  return sigIds.try_emplace(signatureText, sigIds.size()).first->second;
 }
 
 std::vector<unsigned> StageCostCache::internAll(const Graph &g) {
   std::vector<unsigned> ids(g.numNodes());
   for (unsigned v = 0; v < g.numNodes(); ++v)
-    ids[v] = intern(g.node(v).sig);
+    ids[v] = intern(g.signatureText(v));
   return ids;
 }
 
@@ -139,7 +141,7 @@ StageKey StageCostCache::canonicalKey(const Graph &g, const Stage &stage,
     for (NodeId id : grp) {
       unsigned v = *g.indexOf(id);
       groups.back().push_back(v);
-      ids[v] = intern(g.node(v).sig);
+      ids[v] = intern(g.signatureText(v));
     }
   }
   return stageKey(g, stage.strategy, groups, ids, withIds);

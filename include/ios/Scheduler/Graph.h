@@ -94,6 +94,11 @@ public:
   unsigned numNodes() const { return unsigned(nodes.size()); }
   unsigned numUnits() const { return unsigned(units.size()); }
   const NodeSpec &node(unsigned idx) const { return nodes[idx]; }
+  /// node(idx).sig.str(), formatted once when the graph is built: the
+  /// canonical stage signatures (database keys) are built from it.
+  const std::string &signatureText(unsigned idx) const {
+    return sigTexts[idx];
+  }
   llvm::ArrayRef<NodeSpec> getNodes() const { return nodes; }
   std::optional<unsigned> indexOf(NodeId id) const;
   /// The node with this id; asserts that it exists.
@@ -121,6 +126,7 @@ private:
   Graph() = default;
   MergeFn merge;
   std::vector<NodeSpec> nodes;
+  std::vector<std::string> sigTexts;
   std::vector<llvm::SmallVector<unsigned, 2>> nodePreds, nodeSuccs;
   llvm::DenseMap<NodeId, unsigned> idToIndex;
   std::vector<unsigned> topo;

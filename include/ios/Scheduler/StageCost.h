@@ -67,6 +67,8 @@ class StageCostCache {
 public:
   /// Interned id of a signature (stable for this cache's lifetime).
   unsigned intern(const OpSignature &sig);
+  /// The same, from the signature's text (OpSignature::str()).
+  unsigned intern(llvm::StringRef signatureText);
   /// Interned ids of all nodes of g, by node index.
   std::vector<unsigned> internAll(const Graph &g);
 
