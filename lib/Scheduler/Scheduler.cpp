@@ -567,10 +567,6 @@ private:
     });
   }
 
-  /// A lower bound of a Concurrent ending's cost from the costs known in
-  /// this part: each of its groups alone, and the ending without one group
-  /// (or, if one of those is unknown, without two). Assumption (M) of
-  /// docs/Scheduler.md, "Bound pruning".
   /// Whether the pending Concurrent ending `p` may still win given the costs
   /// known in this part: of each of its groups alone, and of the ending
   /// without one group (or, if one of those is unknown, without two), each

@@ -62,6 +62,12 @@ TEST(StageCostTest, CanonicalSignatureIgnoresIdsAndGroupOrder) {
   EXPECT_EQ(cache.canonicalKey(g, single), cache.canonicalKey(g, singleMerge));
   EXPECT_EQ(canonicalStageSignature(g, single),
             canonicalStageSignature(g, singleMerge));
+  // The text is built from the signatures the graph formatted once: the
+  // database's keys.
+  for (unsigned v = 0; v < g.numNodes(); ++v)
+    EXPECT_EQ(g.signatureText(v), g.node(v).sig.str());
+  EXPECT_EQ(canonicalStageSignature(g, single),
+            "concurrent(" + g.node(*g.indexOf(102)).sig.str() + "|)");
 }
 
 TEST(StageCostTest, CanonicalSignatureSeesInternalEdges) {
