@@ -217,7 +217,6 @@ FailureOr<sched::SchedulerOptions> IOSSchedulePass::schedulerOptions() {
   opts.maxNumGroups = maxGroups;
   opts.decomposition.maxPartSize = maxPartSize;
   opts.prune = prune;
-  opts.reuseParts = reuseParts;
   opts.budget.states = stateBudget;
   opts.budget.transitions = transitionBudget;
   opts.budget.memoryBytes = uint64_t(memoryBudget) << 20;

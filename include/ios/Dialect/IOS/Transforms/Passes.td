@@ -125,8 +125,6 @@ def IOSSchedule : Pass<"ios-schedule"> {
                         "skip a stage when the best prefix plus a lower bound of its latency cannot win (exact when the profiler obeys the bound's assumptions)"),
              clEnumValN(::ios::sched::PruneMode::None, "none",
                         "cost every stage, as IOS does"))}]>,
-    Option<"reuseParts", "reuse-parts", "bool", /*default=*/"true",
-           "search each distinct part once and reuse its schedule for identical parts">,
     Option<"stateBudget", "state-budget", "uint64_t", /*default=*/"2000000",
            "max DP states per part: a larger part is split at its narrowest cuts, and the search stops there (0: unlimited)">,
     Option<"transitionBudget", "transition-budget", "uint64_t",
