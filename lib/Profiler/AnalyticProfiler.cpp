@@ -282,9 +282,11 @@ struct FlatStage {
 };
 } // namespace
 
-/// The simulation behind simulateStage, on a flat stage (no allocation for
-/// the stages of a search).
-static double simulate(const FlatStage &stage, const DeviceSpec &device) {
+/// The event simulation behind simulateStage, on a flat stage (no
+/// allocation for the stages of a search); `trace`, if given, receives every
+/// kernel's interval (in us until the end, where it is converted to ms).
+static double simulate(const FlatStage &stage, const DeviceSpec &device,
+                       StageTrace *trace) {
   const double latency = device.kernelLatencyUs;
   unsigned numGroups = stage.groups.size();
   size_t nonEmpty = 0;
@@ -299,6 +301,9 @@ static double simulate(const FlatStage &stage, const DeviceSpec &device) {
     for (unsigned g = 0; g < numGroups; ++g)
       for (size_t i = 0; i < stage.size(g); ++i) {
         const Kernel &k = stage.at(g, i);
+        if (trace)
+          trace->intervals[g].push_back(
+              {gpu, gpu + latency + k.workUs / k.fraction});
         gpu += latency + k.workUs / k.fraction;
         host += k.launchUs;
       }
@@ -368,6 +373,8 @@ static double simulate(const FlatStage &stage, const DeviceSpec &device) {
         s.latencyEnd = now + latency;
         s.remaining = k.workUs;
         s.fraction = k.fraction;
+        if (trace)
+          trace->intervals[s.group].push_back({now, now});
       }
       any |= s.running || s.next < s.numKernels;
       if (s.running && s.latencyEnd <= now) {
@@ -400,6 +407,8 @@ static double simulate(const FlatStage &stage, const DeviceSpec &device) {
       if (s.latencyEnd <= now) {
         s.remaining -= step * s.fraction * scale;
         if (s.remaining <= 1e-9) {
+          if (trace)
+            trace->intervals[s.group].back().second = then;
           s.running = false;
           ++s.next;
           continue;
@@ -407,6 +416,8 @@ static double simulate(const FlatStage &stage, const DeviceSpec &device) {
       }
       // A kernel whose latency phase ended with zero work finishes now.
       if (s.latencyEnd <= then && s.remaining <= 1e-9) {
+        if (trace)
+          trace->intervals[s.group].back().second = then;
         s.running = false;
         ++s.next;
       }
@@ -416,15 +427,32 @@ static double simulate(const FlatStage &stage, const DeviceSpec &device) {
   return (now + device.joinUs) / 1000.0;
 }
 
-double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
-                                const DeviceSpec &device) {
+static FlatStage flatten(ArrayRef<std::vector<Kernel>> groups) {
   FlatStage stage;
   for (const std::vector<Kernel> &g : groups) {
     unsigned begin = stage.kernels.size();
     stage.kernels.append(g.begin(), g.end());
     stage.groups.push_back({begin, unsigned(stage.kernels.size())});
   }
-  return simulate(stage, device);
+  return stage;
+}
+
+double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
+                                const DeviceSpec &device) {
+  return simulate(flatten(groups), device, nullptr);
+}
+
+StageTrace ios::prof::traceStage(ArrayRef<std::vector<Kernel>> groups,
+                                 const DeviceSpec &device) {
+  StageTrace trace;
+  trace.intervals.resize(groups.size());
+  trace.latencyMs = simulate(flatten(groups), device, &trace);
+  for (auto &group : trace.intervals)
+    for (auto &[start, end] : group) {
+      start /= 1000.0;
+      end /= 1000.0;
+    }
+  return trace;
 }
 
 //===----------------------------------------------------------------------===//
@@ -453,7 +481,7 @@ Expected<double> AnalyticProfiler::measure(const sched::Graph &g,
       return merged.takeError();
     appendKernels(*merged, device, flat.kernels);
     flat.groups.push_back({0, unsigned(flat.kernels.size())});
-    return simulate(flat, device);
+    return simulate(flat, device, nullptr);
   }
   // The hot path of a search: read the graph's signatures in place.
   for (const auto &group : stage.groups) {
@@ -462,5 +490,5 @@ Expected<double> AnalyticProfiler::measure(const sched::Graph &g,
       appendKernels(g.nodeById(id).sig, device, flat.kernels);
     flat.groups.push_back({begin, unsigned(flat.kernels.size())});
   }
-  return simulate(flat, device);
+  return simulate(flat, device, nullptr);
 }
