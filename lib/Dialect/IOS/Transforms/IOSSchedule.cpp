@@ -190,6 +190,9 @@ LogicalResult IOSSchedulePass::checkOptions(Location loc) {
     return emitError(loc) << "ios-schedule: max-part-size must be in [1, "
                           << sched::UnitSet::kCapacity << "], got "
                           << unsigned(maxPartSize);
+  if (prune != "bound" && prune != "none")
+    return emitError(loc) << "ios-schedule: for the --prune option: '"
+                          << prune << "' is not one of: bound, none";
   if (!(timeBudget >= 0))
     return emitError(loc)
            << "ios-schedule: time-budget must be a non-negative number of "
@@ -216,7 +219,8 @@ FailureOr<sched::SchedulerOptions> IOSSchedulePass::schedulerOptions() {
   opts.maxGroupSize = maxGroupSize;
   opts.maxNumGroups = maxGroups;
   opts.decomposition.maxPartSize = maxPartSize;
-  opts.prune = prune;
+  opts.prune =
+      prune == "none" ? sched::PruneMode::None : sched::PruneMode::Bound;
   opts.budget.states = stateBudget;
   opts.budget.transitions = transitionBudget;
   opts.budget.memoryBytes = uint64_t(memoryBudget) << 20;

@@ -11,7 +11,6 @@
 #define IOS_DIALECT_IOS_TRANSFORMS_ENUMOPTIONPARSER_H
 
 #include "ios/Dialect/IOS/IR/IOSOps.h"
-#include "ios/Scheduler/Scheduler.h"
 
 #include "llvm/Support/CommandLine.h"
 
@@ -85,12 +84,6 @@ public:
 };
 template <>
 class parser<ios::UnitMode> : public ios::EnumOptionParser<ios::UnitMode> {
-public:
-  using EnumOptionParser::EnumOptionParser;
-};
-template <>
-class parser<ios::sched::PruneMode>
-    : public ios::EnumOptionParser<ios::sched::PruneMode> {
 public:
   using EnumOptionParser::EnumOptionParser;
 };
