@@ -58,4 +58,12 @@ void ios::registerAllTranslations() {
         return translateToProgram(op, os, ProgramKind::Cuda);
       },
       [](DialectRegistry &registry) { registerAllDialects(registry); });
+  static TranslateFromMLIRRegistration toHeader(
+      "ios-to-cpp-header",
+      "C header declaring the entry points of --ios-to-cpp/--ios-to-cuda's "
+      "program (C and C++)",
+      [](Operation *op, raw_ostream &os) {
+        return translateToProgram(op, os, ProgramKind::Header);
+      },
+      [](DialectRegistry &registry) { registerAllDialects(registry); });
 }

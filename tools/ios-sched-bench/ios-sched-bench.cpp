@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ios/Scheduler/Scheduler.h"
+#include "ios/Support/CommandLine.h"
 #include "Scheduler/SyntheticGraphs.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -114,6 +115,8 @@ static void row(llvm::raw_ostream &os, llvm::StringRef net,
 }
 
 int main(int argc, char **argv) {
+  ios::hideLibraryOptions({"r", "s", "part-size", "networks", "randwire-dir",
+                           "full", "repeat", "per-part"});
   cl::ParseCommandLineOptions(argc, argv, "IOS scheduler core benchmark\n");
   llvm::raw_ostream &os = llvm::outs();
   os << llvm::formatv("r={0} s={1} part-size={2}; cost = SimpleAnalyticCost "

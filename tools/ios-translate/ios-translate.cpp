@@ -1,7 +1,7 @@
 //===- ios-translate.cpp - IOS translation driver -------------------------===//
 //
 // mlir-translate with the IOS translations (--ios-to-dot, --ios-to-cpp,
-// --ios-to-cuda): one translation per run. Unlike mlirTranslateMain it owns
+// --ios-to-cuda, --ios-to-cpp-header): one translation per run. Unlike mlirTranslateMain it owns
 // the output stream, so -o is written atomically (ios/Support/FileOutput.h)
 // and an I/O error is a diagnostic with exit code 1, not a crash.
 //
@@ -69,7 +69,8 @@ int main(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   mlir::registerTranslationCLOptions();
   // MLIR's printing and debugging options stay in --help-hidden.
-  ios::showOnly({"ios-to-cpp", "ios-to-cuda", "ios-to-dot", "o",
+  ios::showOnly({"ios-to-cpp", "ios-to-cuda", "ios-to-cpp-header",
+                 "ios-to-dot", "o",
                  "split-input-file", "verify-diagnostics",
                  "mlir-print-debuginfo"});
   cl::ParseCommandLineOptions(argc, argv, "IOS translation driver\n");

@@ -52,6 +52,8 @@ def ConvertIOSRTToEmitC : Pass<"convert-iosrt-to-emitc", "::mlir::ModuleOp"> {
       weights (the file, the program's constants, packed merged weights),
       every view (range-checked) and every kernel prepared, in program
       order; nullptr if any of it failed (`ios_f_error(nullptr)` says why);
+    * `void *ios_f_create_from_memory(const void *data, size_t size)`: the
+      same with the weights' safetensors file already in memory (copied);
     * `int32_t ios_f_run(void *model, const float *const *inputs,
       float *const *outputs)`: one inference - the inputs uploaded, the
       kernels launched by number with the records, waits and stage markers
@@ -60,6 +62,11 @@ def ConvertIOSRTToEmitC : Pass<"convert-iosrt-to-emitc", "::mlir::ModuleOp"> {
       *model)`;
     * with `emit-main`, a `main` (compiled with `-DIOS_MAIN`) that runs
       `ios::rt::runMain` on one program (the only one, or `main=NAME`).
+
+    With `header`, the module becomes the C header declaring those entry
+    points instead (C and C++, one comment per program with its inputs'
+    and outputs' shapes, `PREFIX_NUM_INPUTS` / `PREFIX_NUM_OUTPUTS` and
+    each tensor's `PREFIX_INPUTi_ELEMENTS` / `PREFIX_OUTPUTi_ELEMENTS`).
 
     Each op lowers through its `RuntimeCallOpInterface` answer, so the
     lowering has one pattern. A symbol name that is not a C identifier
@@ -72,7 +79,9 @@ def ConvertIOSRTToEmitC : Pass<"convert-iosrt-to-emitc", "::mlir::ModuleOp"> {
     Option<"emitMain", "emit-main", "bool", /*default=*/"true",
            "emit a main() (compiled with -DIOS_MAIN) that loads, runs and times inferences">,
     Option<"mainName", "main", "std::string", /*default=*/"\"\"",
-           "the program main() runs (default: the module's only one)">
+           "the program main() runs (default: the module's only one)">,
+    Option<"header", "header", "bool", /*default=*/"false",
+           "emit the C header declaring the entry points instead of the program">
   ];
   let dependentDialects = ["::mlir::emitc::EmitCDialect"];
 }

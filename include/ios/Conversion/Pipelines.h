@@ -22,6 +22,10 @@ struct LowerToCppOptions : mlir::PassPipelineOptions<LowerToCppOptions> {
   Option<std::string> mainName{
       *this, "main",
       llvm::cl::desc("the program main() runs (default: the only one)")};
+  Option<bool> header{
+      *this, "header",
+      llvm::cl::desc("emit the C header of the entry points, not the program"),
+      llvm::cl::init(false)};
 };
 
 /// Scheduled `ios` functions to the C entry points of a program:

@@ -11,7 +11,9 @@ class Operation;
 
 namespace ios {
 
-enum class ProgramKind { Cpp, Cuda };
+/// The program for a backend, or the C header of its entry points (the
+/// same for both backends).
+enum class ProgramKind { Cpp, Cuda, Header };
 
 mlir::LogicalResult translateToProgram(mlir::Operation *op,
                                        llvm::raw_ostream &os, ProgramKind kind);

@@ -76,13 +76,27 @@ struct Types {
     context = emitc::PointerType::get(opaque("ios::rt::Context"));
     voidPtr = emitc::PointerType::get(opaque("void"));
     constCharPtr = emitc::PointerType::get(opaque("const char"));
+    constVoidPtr = emitc::PointerType::get(opaque("const void"));
+    size = emitc::SizeTType::get(ctx);
     inputs = emitc::PointerType::get(opaque("const float *const"));
     outputs = emitc::PointerType::get(opaque("float *const"));
     view = opaque("ios::rt::View");
     i32 = IntegerType::get(ctx, 32);
   }
-  Type context, voidPtr, constCharPtr, inputs, outputs, view, i32;
+  Type context, voidPtr, constVoidPtr, size, constCharPtr, inputs, outputs,
+      view, i32;
 };
+
+/// The runtime context inside an entry point: the context argument of
+/// prepare(), else the value its first op makes (create's createContext,
+/// the cast of run's handle).
+Value contextOf(emitc::FuncOp fn) {
+  Block &body = fn.getBody().front();
+  if (body.getNumArguments() &&
+      body.getArgument(0).getType() == Types(fn.getContext()).context)
+    return body.getArgument(0);
+  return body.front().getResult(0);
+}
 
 /// The one pattern: an iosrt op becomes its runtime call. The context is
 /// the entry point's first value.
@@ -98,7 +112,7 @@ struct RuntimeCallPattern
     auto fn = op->getParentOfType<emitc::FuncOp>();
     if (!fn)
       return rewriter.notifyMatchFailure(op, "not inside an entry point");
-    Value context = fn.getBody().front().front().getResult(0);
+    Value context = contextOf(fn);
     rt::RuntimeCall call = op.getRuntimeCall();
     Location loc = op->getLoc();
     SmallVector<Value> callOperands = {context};
@@ -184,8 +198,19 @@ public:
         loc(func.getLoc()) {}
 
   void build(bool emitMain);
+  /// The declarations of build()'s entry points, for the C header.
+  void buildDeclarations();
 
 private:
+  /// The inputs' and outputs' shapes (4 values each, H = W = 1 for rank 2)
+  /// and ranks, inputs first: what runMain and the header describe.
+  struct Signature {
+    SmallVector<int64_t> shapes;
+    SmallVector<int32_t> ranks;
+    int32_t inputs = 0, outputs = 0;
+  };
+  Signature signature();
+
   emitc::FuncOp entry(StringRef suffix, ArrayRef<Type> args, ArrayRef<Type> results) {
     auto fn = emitc::FuncOp::create(b, loc, prefix + "_" + suffix.str(),
                                     b.getFunctionType(args, results));
@@ -210,6 +235,12 @@ private:
   }
 
   void header();
+  /// The entry points' names, argument and result types (one list).
+  struct EntryPoint {
+    StringRef suffix;
+    SmallVector<Type> args, results;
+  };
+  SmallVector<EntryPoint> entryPoints() const;
   void buildCreate();
   void buildRun();
   void buildDestroyAndError();
@@ -249,32 +280,61 @@ void Program::header() {
                 .str());
 }
 
+SmallVector<Program::EntryPoint> Program::entryPoints() const {
+  return {{"create", {t.constCharPtr}, {t.voidPtr}},
+          {"create_from_memory", {t.constVoidPtr, t.size}, {t.voidPtr}},
+          {"run", {t.voidPtr, t.inputs, t.outputs}, {t.i32}},
+          {"destroy", {t.voidPtr}, {}},
+          {"error", {t.voidPtr}, {t.constCharPtr}}};
+}
+
 void Program::buildCreate() {
-  emitc::FuncOp fn = entry("create", {t.constCharPtr}, {t.voidPtr});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&fn.getBody().front());
+  // prepare(): what both creates do once the weights are in - views,
+  // program constants, packed weights and kernels, in program order.
+  auto prepare = emitc::FuncOp::create(
+      b, loc, prefix + "_prepare", b.getFunctionType({t.context}, {t.voidPtr}));
+  prepare.setSpecifiersAttr(b.getStrArrayAttr({"static"}));
+  prepare.addEntryBlock();
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&prepare.getBody().front());
+    IRMapping mapping;
+    for (auto op : func.getOps<rt::RuntimeCallOpInterface>())
+      if (op.getRuntimeCall().phase != rt::RuntimePhase::Run)
+        b.clone(*op, mapping);
+    Value handle =
+        call(t.voidPtr, "ios::rt::finishCreate", {prepare.getArgument(0)});
+    emitc::ReturnOp::create(b, loc, handle);
+  }
   auto attr = [&](StringRef name) {
     return b.getI32IntegerAttr(
         func->getAttrOfType<IntegerAttr>(name).getInt());
   };
-  Value context = call(
-      t.context, "ios::rt::createContext", {},
-      {attr(rt::kStreamsAttrName), attr(rt::kEventsAttrName),
-       b.getI64IntegerAttr(
-           func->getAttrOfType<IntegerAttr>(rt::kArenaAttrName).getInt())});
-  call(Type(), "ios::rt::loadWeights", {context, fn.getArgument(0)});
-  // Views, weights and kernels, in program order.
-  IRMapping mapping;
-  for (auto op : func.getOps<rt::RuntimeCallOpInterface>())
-    if (op.getRuntimeCall().phase != rt::RuntimePhase::Run)
-      b.clone(*op, mapping);
-  Value handle = call(t.voidPtr, "ios::rt::finishCreate", {context});
-  emitc::ReturnOp::create(b, loc, handle);
+  auto create = [&](const EntryPoint &e, StringRef load) {
+    emitc::FuncOp fn = entry(e.suffix, e.args, e.results);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&fn.getBody().front());
+    Value context = call(
+        t.context, "ios::rt::createContext", {},
+        {attr(rt::kStreamsAttrName), attr(rt::kEventsAttrName),
+         b.getI64IntegerAttr(
+             func->getAttrOfType<IntegerAttr>(rt::kArenaAttrName).getInt())});
+    SmallVector<Value> operands = {context};
+    llvm::append_range(operands, fn.getArguments());
+    call(Type(), load, operands);
+    Value handle =
+        emitc::CallOp::create(b, loc, prepare, ValueRange{context})
+            .getResult(0);
+    emitc::ReturnOp::create(b, loc, handle);
+  };
+  SmallVector<EntryPoint> entries = entryPoints();
+  create(entries[0], "ios::rt::loadWeights");
+  create(entries[1], "ios::rt::loadWeightsFromMemory");
 }
 
 void Program::buildRun() {
-  emitc::FuncOp fn =
-      entry("run", {t.voidPtr, t.inputs, t.outputs}, {t.i32});
+  EntryPoint e = entryPoints()[2];
+  emitc::FuncOp fn = entry(e.suffix, e.args, e.results);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&fn.getBody().front());
   Value context = emitc::CastOp::create(b, loc, t.context, fn.getArgument(0));
@@ -311,7 +371,8 @@ void Program::buildRun() {
 
 void Program::buildDestroyAndError() {
   {
-    emitc::FuncOp fn = entry("destroy", {t.voidPtr}, {});
+    EntryPoint e = entryPoints()[3];
+    emitc::FuncOp fn = entry(e.suffix, e.args, e.results);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&fn.getBody().front());
     Value context =
@@ -319,7 +380,8 @@ void Program::buildDestroyAndError() {
     call(Type(), "ios::rt::destroyContext", {context});
     emitc::ReturnOp::create(b, loc, Value());
   }
-  emitc::FuncOp fn = entry("error", {t.voidPtr}, {t.constCharPtr});
+  EntryPoint e = entryPoints()[4];
+  emitc::FuncOp fn = entry(e.suffix, e.args, e.results);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&fn.getBody().front());
   Value context = emitc::CastOp::create(b, loc, t.context, fn.getArgument(0));
@@ -329,24 +391,27 @@ void Program::buildDestroyAndError() {
 
 /// `int main` (compiled with -DIOS_MAIN) runs the program through the
 /// runtime's runMain with its tensors' shapes.
-void Program::buildMain() {
-  SmallVector<int64_t> shapes;
-  SmallVector<int32_t> ranks;
-  int32_t inputs = 0, outputs = 0;
-  auto add = [&](rt::ViewOp view, int32_t rank) {
-    llvm::append_range(shapes, view.getShape());
-    ranks.push_back(rank);
-  };
+Program::Signature Program::signature() {
+  Signature sig;
   // Rank 2 is a view with h = w = 1 bound to a rank-2 tensor; the binding
   // ops keep the rank.
+  auto add = [&](rt::ViewOp view, int32_t rank) {
+    llvm::append_range(sig.shapes, view.getShape());
+    sig.ranks.push_back(rank);
+  };
   for (auto in : func.getOps<rt::InputOp>()) {
     add(in.getView().getDefiningOp<rt::ViewOp>(), in.getRank());
-    ++inputs;
+    ++sig.inputs;
   }
   for (auto out : func.getOps<rt::OutputOp>()) {
     add(out.getView().getDefiningOp<rt::ViewOp>(), out.getRank());
-    ++outputs;
+    ++sig.outputs;
   }
+  return sig;
+}
+
+void Program::buildMain() {
+  auto [shapes, ranks, inputs, outputs] = signature();
   auto global = [&](StringRef suffix, Type element, DenseElementsAttr init) {
     auto type = emitc::ArrayType::get({int64_t(init.getNumElements())},
                                       element);
@@ -397,6 +462,47 @@ void Program::buildMain() {
   emitc::VerbatimOp::create(b, loc, "#endif");
 }
 
+void Program::buildDeclarations() {
+  header();
+  Signature sig = signature();
+  const int64_t *dims = sig.shapes.data();
+  for (auto [i, rank] : llvm::enumerate(sig.ranks)) {
+    bool input = int32_t(i) < sig.inputs;
+    comment(llvm::formatv("{0} {1}: {2}", input ? "input" : "output",
+                          input ? i : i - sig.inputs,
+                          llvm::join(llvm::map_range(ArrayRef(dims, rank),
+                                                     [](int64_t d) {
+                                                       return std::to_string(d);
+                                                     }),
+                                     "x"))
+                .str());
+    dims += 4;
+  }
+  std::string upper = StringRef(prefix).upper();
+  std::string defines =
+      llvm::formatv("#define {0}_NUM_INPUTS {1}\n#define {0}_NUM_OUTPUTS {2}",
+                    upper, sig.inputs, sig.outputs)
+          .str();
+  // Element counts: the float buffers run() reads and writes.
+  for (auto [i, rank] : llvm::enumerate(sig.ranks)) {
+    (void)rank;
+    bool input = int32_t(i) < sig.inputs;
+    int64_t elements = 1;
+    for (int64_t d : ArrayRef(sig.shapes).slice(4 * i, 4))
+      elements *= d;
+    defines += llvm::formatv("\n#define {0}_{1}{2}_ELEMENTS {3}", upper,
+                             input ? "INPUT" : "OUTPUT",
+                             input ? i : i - sig.inputs, elements)
+                   .str();
+  }
+  emitc::VerbatimOp::create(b, loc, defines);
+  for (const EntryPoint &e : entryPoints()) {
+    auto fn = emitc::FuncOp::create(b, loc, prefix + "_" + e.suffix.str(),
+                                    b.getFunctionType(e.args, e.results));
+    fn.setPrivate();
+  }
+}
+
 void Program::build(bool emitMain) {
   header();
   buildCreate();
@@ -409,6 +515,49 @@ void Program::build(bool emitMain) {
 struct ConvertIOSRTToEmitCPass
     : ios::impl::ConvertIOSRTToEmitCBase<ConvertIOSRTToEmitCPass> {
   using Base::Base;
+
+  /// The entry points' prefix: `ios_NAME`, or a generated `ios_programN`
+  /// for symbol names that are not C identifiers (they reach C++ only as
+  /// escaped strings).
+  FailureOr<std::string> prefixOf(func::FuncOp func, unsigned &generated) {
+    std::string prefix =
+        isIdentifierText(func.getSymName())
+            ? ("ios_" + func.getSymName()).str()
+            : llvm::formatv("ios_program{0}", generated++).str();
+    if (getOperation().lookupSymbol(prefix + "_create")) {
+      func.emitError() << "generated entry point '" << prefix
+                       << "_create' clashes with another symbol";
+      return failure();
+    }
+    return prefix;
+  }
+
+  /// The module becomes the C header of its programs' entry points.
+  void buildHeader(ArrayRef<func::FuncOp> programs) {
+    ModuleOp module = getOperation();
+    OpBuilder b(module.getContext());
+    Location loc = module.getLoc();
+    b.setInsertionPointToStart(module.getBody());
+    emitc::VerbatimOp::create(b, loc,
+                              "// The entry points of a program generated by "
+                              "IOS-MLIR (C and C++).\n#pragma once");
+    emitc::IncludeOp::create(b, loc, "stddef.h", true);
+    emitc::IncludeOp::create(b, loc, "stdint.h", true);
+    emitc::VerbatimOp::create(b, loc,
+                              "#ifdef __cplusplus\nextern \"C\" {\n#endif");
+    unsigned generated = 0;
+    for (func::FuncOp func : programs) {
+      FailureOr<std::string> prefix = prefixOf(func, generated);
+      if (failed(prefix))
+        return signalPassFailure();
+      b.setInsertionPoint(func);
+      Program(func, *prefix, b).buildDeclarations();
+      func.erase();
+    }
+    b.setInsertionPointToEnd(module.getBody());
+    emitc::VerbatimOp::create(b, loc, "#ifdef __cplusplus\n}\n#endif");
+    module->setAttr(rt::kTargetAttrName, b.getStringAttr(target));
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -433,6 +582,10 @@ struct ConvertIOSRTToEmitCPass
                             "--convert-ios-to-iosrt first";
         return signalPassFailure();
       }
+    }
+    if (header) {
+      buildHeader(programs);
+      return;
     }
     // main() runs one program.
     func::FuncOp mainProgram;
@@ -472,19 +625,11 @@ struct ConvertIOSRTToEmitCPass
     module->setAttr(rt::kTargetAttrName, b.getStringAttr(target));
     unsigned generated = 0;
     for (func::FuncOp func : programs) {
-      // Symbol names reach C++ only as escaped strings unless they are
-      // plain identifiers.
-      std::string prefix =
-          isIdentifierText(func.getSymName())
-              ? ("ios_" + func.getSymName()).str()
-              : llvm::formatv("ios_program{0}", generated++).str();
-      if (module.lookupSymbol(prefix + "_create")) {
-        func.emitError() << "generated entry point '" << prefix
-                         << "_create' clashes with another symbol";
+      FailureOr<std::string> prefix = prefixOf(func, generated);
+      if (failed(prefix))
         return signalPassFailure();
-      }
       b.setInsertionPoint(func);
-      Program(func, prefix, b).build(func == mainProgram);
+      Program(func, *prefix, b).build(func == mainProgram);
       func.erase();
     }
 

@@ -42,6 +42,9 @@ constexpr llvm::StringLiteral kStreamAttr = "iosrt.stream";
 
 /// Everything the patterns of one function share.
 struct Lowering {
+  Lowering(func::FuncOp func, const MemoryPlan &plan)
+      : func(func), plan(plan) {}
+
   mutable func::FuncOp func;
   const MemoryPlan &plan;
   /// Names of weights that are not parameters: packed merged weights and
@@ -602,7 +605,7 @@ struct ConvertIOSToIOSRTPass
     FailureOr<MemoryPlan> plan = MemoryPlan::compute(func);
     if (failed(plan))
       return failure();
-    Lowering lowering{func, *plan, {}, {}, 0};
+    Lowering lowering(func, *plan);
     if (failed(check(func, *plan, lowering)))
       return failure();
     MLIRContext *ctx = &getContext();

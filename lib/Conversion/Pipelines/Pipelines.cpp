@@ -26,6 +26,7 @@ void ios::buildLowerToCppPipeline(OpPassManager &pm,
   toEmitC.target = options.target;
   toEmitC.emitMain = options.emitMain;
   toEmitC.mainName = options.mainName;
+  toEmitC.header = options.header;
   pm.addPass(createConvertIOSRTToEmitC(toEmitC));
 }
 

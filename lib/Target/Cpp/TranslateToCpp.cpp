@@ -7,6 +7,7 @@
 // `ios-opt --ios-lower-to-cpp=target=T | ios-translate --ios-to-T` prints
 // the same program. The program text is the same for both backends up to
 // its header: streams, events and kernels live behind the runtime API.
+// --ios-to-cpp-header prints the C header of the entry points instead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,10 +36,15 @@ LogicalResult ios::translateToProgram(Operation *op, raw_ostream &os,
     if (isa<IOSDialect, rtir::IOSRTDialect>(inner->getDialect()))
       lowered = false;
   });
+  if (kind == ProgramKind::Header && lowered)
+    return module.emitError()
+           << "the header is generated from scheduled ios or iosrt input, "
+              "not from a lowered program";
   if (!lowered) {
     PassManager pm(module.getContext());
     LowerToCppOptions options;
     options.target = target.str();
+    options.header = kind == ProgramKind::Header;
     buildLowerToCppPipeline(pm, options);
     if (failed(pm.run(module)))
       return failure();

@@ -6,15 +6,26 @@
 // load, kernels prepared at load and launched by number, records and stage
 // markers at each inference.
 
-// CHECK-LABEL: emitc.global static const @ios_net_create_constant0 : !emitc.array<4xf32> = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]>
-// CHECK-LABEL: emitc.func @ios_net_create(
-// CHECK:         %[[C:.*]] = call_opaque "ios::rt::createContext"() {args = [1 : i32, 1 : i32, 96]}
+// CHECK-LABEL: emitc.global static const @ios_net_prepare_constant0 : !emitc.array<4xf32> = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]>
+// CHECK-LABEL: emitc.func @ios_net_prepare(
+// CHECK-SAME:      %[[C:.*]]: !emitc.ptr<!emitc.opaque<"ios::rt::Context">>) -> !emitc.ptr<!emitc.opaque<"void">> attributes {specifiers = ["static"]}
 // CHECK:         call_opaque "ios::rt::view"(%[[C]]) {args = [0 : index, 0, 1, 4, 2, 2, 16]} : {{.*}} -> !emitc.opaque<"ios::rt::View">
-// CHECK:         %[[G:.*]] = get_global @ios_net_create_constant0 : !emitc.array<4xf32>
+// CHECK:         %[[G:.*]] = get_global @ios_net_prepare_constant0 : !emitc.array<4xf32>
 // CHECK-NEXT:    call_opaque "ios::rt::addWeight"(%[[C]], %[[G]]) {args = [0 : index, #emitc.opaque<"\22net.const0\22">, 1 : index, 4]}
 // CHECK:         call_opaque "ios::rt::prepareAffine"
 // CHECK:         call_opaque "ios::rt::prepareActivation"(%[[C]], {{.*}}) {args = [0 : index, 0 : i32, #emitc.opaque<"\22r\22">, 1 : index, 2 : index, #emitc.opaque<"ios::rt::ActHardSwish">]}
 // CHECK:         call_opaque "ios::rt::finishCreate"(%[[C]])
+// The weights come from a file or from memory; the rest is shared.
+// CHECK-LABEL: emitc.func @ios_net_create(
+// CHECK-SAME:      attributes {specifiers = ["extern \22C\22"]}
+// CHECK:         %[[C:.*]] = call_opaque "ios::rt::createContext"() {args = [1 : i32, 1 : i32, 96]}
+// CHECK-NEXT:    call_opaque "ios::rt::loadWeights"(%[[C]], %arg0)
+// CHECK-NEXT:    %[[H:.*]] = call @ios_net_prepare(%[[C]])
+// CHECK-NEXT:    return %[[H]]
+// CHECK-LABEL: emitc.func @ios_net_create_from_memory(
+// CHECK:         %[[C:.*]] = call_opaque "ios::rt::createContext"() {args = [1 : i32, 1 : i32, 96]}
+// CHECK-NEXT:    call_opaque "ios::rt::loadWeightsFromMemory"(%[[C]], %arg0, %arg1)
+// CHECK-NEXT:    %[[H:.*]] = call @ios_net_prepare(%[[C]])
 // CHECK-LABEL: emitc.func @ios_net_run(
 // CHECK:         call_opaque "ios::rt::upload"
 // CHECK-NEXT:    verbatim "// stage 0: concurrent, 1 group(s)"
@@ -24,8 +35,8 @@
 // CHECK-NEXT:    call_opaque "ios::rt::finishRun"
 // CHECK-NOT:   {{^ *}}iosrt.
 
-// CPP: static const float ios_net_create_constant0[4] = {1.000000000e+00f, 2.000000000e+00f, 3.000000000e+00f, 4.000000000e+00f};
-// CPP: ios::rt::addWeight({{v[0-9]+}}, "net.const0", ios_net_create_constant0, 4);
+// CPP: static const float ios_net_prepare_constant0[4] = {1.000000000e+00f, 2.000000000e+00f, 3.000000000e+00f, 4.000000000e+00f};
+// CPP: ios::rt::addWeight({{v[0-9]+}}, "net.const0", ios_net_prepare_constant0, 4);
 
 func.func @net() attributes {iosrt.arena = 96 : i64, iosrt.events = 1 : i32, iosrt.streams = 1 : i32} {
   %x = iosrt.view offset 0 shape [1, 4, 2, 2] batch_stride 16

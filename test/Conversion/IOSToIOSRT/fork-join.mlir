@@ -33,15 +33,22 @@
 // CHECK-NEXT:    return
 
 // CPP:      #include "ios/Runtime/Runtime.h"
-// CPP:      extern "C" void* ios_two_create(const char* [[PATH:v[0-9]+]]) {
-// CPP-NEXT:   ios::rt::Context* [[C:v[0-9]+]] = ios::rt::createContext(2, 2, {{[0-9]+}});
-// CPP-NEXT:   ios::rt::loadWeights([[C]], [[PATH]]);
 // Convolutions are planned at load (cuDNN algorithm, workspace), per stream.
+// CPP:      static void* ios_two_prepare(ios::rt::Context* [[C:v[0-9]+]]) {
 // CPP:        ios::rt::prepareConv2d([[C]], 0, "a", {{.*}}, "a.w", "a.b", 3, 3, 1, 1, 1, 1, 1, 1, 1, ios::rt::ActRelu);
 // CPP:        ios::rt::prepareConv2d([[C]], 1, "b", {{.*}}, "b.w", "b.b", 3, 3, 1, 1, 1, 1, 1, 1, 1, ios::rt::ActNone);
 // CPP:        ios::rt::prepareAddN([[C]], 0, "e", {{.*}});
 // CPP:        void* [[H:v[0-9]+]] = ios::rt::finishCreate([[C]]);
 // CPP-NEXT:   return [[H]];
+// CPP:      extern "C" void* ios_two_create(const char* [[PATH:v[0-9]+]]) {
+// CPP-NEXT:   ios::rt::Context* [[C:v[0-9]+]] = ios::rt::createContext(2, 2, {{[0-9]+}});
+// CPP-NEXT:   ios::rt::loadWeights([[C]], [[PATH]]);
+// CPP-NEXT:   void* [[H:v[0-9]+]] = ios_two_prepare([[C]]);
+// CPP-NEXT:   return [[H]];
+// CPP:      extern "C" void* ios_two_create_from_memory(const void* [[DATA:v[0-9]+]], size_t [[SIZE:v[0-9]+]]) {
+// CPP-NEXT:   ios::rt::Context* [[C:v[0-9]+]] = ios::rt::createContext(2, 2, {{[0-9]+}});
+// CPP-NEXT:   ios::rt::loadWeightsFromMemory([[C]], [[DATA]], [[SIZE]]);
+// CPP-NEXT:   void* [[H:v[0-9]+]] = ios_two_prepare([[C]]);
 // CPP:      extern "C" int32_t ios_two_run(void* {{v[0-9]+}}, const float *const* [[IN:v[0-9]+]], float *const* [[OUT:v[0-9]+]]) {
 // CPP-NEXT:   ios::rt::Context* [[CTX:v[0-9]+]] = (ios::rt::Context*)
 // CPP-NEXT:   ios::rt::upload([[CTX]], [[IN]]);
