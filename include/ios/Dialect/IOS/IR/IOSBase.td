@@ -206,7 +206,8 @@ class IOS_GraphOp<string mnemonic, list<Trait> traits = [],
                   list<string> schedMethods = []>
     : IOS_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor,
         DeclareOpInterfaceMethods<IOS_SchedulableOpInterface,
-                                  schedMethods>])> {
+                                  !listconcat(["getScheduleKind"],
+                                              schedMethods)>])> {
   // One function checks operands/attributes and infers the result type; the
   // verifier reports its diagnostics and compares the declared type.
   let hasVerifier = 1;
