@@ -262,8 +262,10 @@ std::vector<Kernel> ios::prof::kernelsFor(const sched::OpSignature &sig,
 // Stage simulation
 //===----------------------------------------------------------------------===//
 
-double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
-                                const DeviceSpec &device) {
+/// The event simulation; `trace`, if given, receives every kernel's
+/// interval (in us until the end, where it is converted to ms).
+static double simulate(ArrayRef<std::vector<Kernel>> groups,
+                       const DeviceSpec &device, StageTrace *trace) {
   const double latency = device.kernelLatencyUs;
   size_t nonEmpty = llvm::count_if(
       groups, [](const std::vector<Kernel> &g) { return !g.empty(); });
@@ -275,6 +277,9 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
     double gpu = 0, host = 0;
     for (const auto &g : groups)
       for (const Kernel &k : g) {
+        if (trace)
+          trace->intervals[&g - groups.data()].push_back(
+              {gpu, gpu + latency + k.workUs / k.fraction});
         gpu += latency + k.workUs / k.fraction;
         host += k.launchUs;
       }
@@ -299,6 +304,7 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
 
   struct Stream {
     const std::vector<Kernel> *kernels;
+    unsigned group; // index in `groups` (for the trace)
     std::vector<double> issue;
     size_t next = 0;       // next kernel to start
     bool running = false;  // a kernel of this stream is in flight
@@ -314,6 +320,7 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
       continue;
     Stream s;
     s.kernels = &g;
+    s.group = &g - groups.data();
     for (const Kernel &k : g) {
       host += k.launchUs;
       s.issue.push_back(host);
@@ -333,6 +340,8 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
         s.latencyEnd = now + latency;
         s.remaining = k.workUs;
         s.fraction = k.fraction;
+        if (trace)
+          trace->intervals[s.group].push_back({now, now});
       }
       any |= s.running || s.next < s.kernels->size();
     }
@@ -368,6 +377,8 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
         continue;
       s.remaining -= step * s.fraction * scale;
       if (s.remaining <= 1e-9) {
+        if (trace)
+          trace->intervals[s.group].back().second = now + step;
         s.running = false;
         ++s.next;
       }
@@ -376,11 +387,31 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
     // Kernels whose latency phase ended with zero work finish now.
     for (Stream &s : streams)
       if (s.running && s.latencyEnd <= now && s.remaining <= 1e-9) {
+        if (trace)
+          trace->intervals[s.group].back().second = now;
         s.running = false;
         ++s.next;
       }
   }
   return (now + device.joinUs) / 1000.0;
+}
+
+double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
+                                const DeviceSpec &device) {
+  return simulate(groups, device, nullptr);
+}
+
+StageTrace ios::prof::traceStage(ArrayRef<std::vector<Kernel>> groups,
+                                 const DeviceSpec &device) {
+  StageTrace trace;
+  trace.intervals.resize(groups.size());
+  trace.latencyMs = simulate(groups, device, &trace);
+  for (auto &group : trace.intervals)
+    for (auto &[start, end] : group) {
+      start /= 1000.0;
+      end /= 1000.0;
+    }
+  return trace;
 }
 
 //===----------------------------------------------------------------------===//
