@@ -150,7 +150,7 @@ ConvShape shapeOf(Conv2dOp op) {
           op.getStrides(),
           op.getPadding(),
           op.getDilations(),
-          op.getGroups(),
+          static_cast<int64_t>(op.getGroups()),
           op.getAct(),
           op.getType().getShape()};
 }

@@ -119,20 +119,28 @@ int64_t windowOut(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
 // Weight preparation
 //===----------------------------------------------------------------------===//
 
+/// I64Attr getters return uint64_t: read the values as the signed numbers
+/// the IR spells (a negative offset must fail, not wrap).
+static int64_t signedValue(uint64_t v) { return static_cast<int64_t>(v); }
+
 LogicalResult PackConvWeightOp::verify() {
-  if (getTotalOut() < 1 || getInChannels() < 1 || getKh() < 1 ||
-      getKw() < 1 || getOut() < 1 || getSrcKh() < 1 || getSrcKw() < 1 ||
-      getOutOffset() < 0 || getTop() < 0 || getLeft() < 0)
+  int64_t totalOut = signedValue(getTotalOut()), out = signedValue(getOut()),
+          offset = signedValue(getOutOffset()), kh = signedValue(getKh()),
+          kw = signedValue(getKw()), srcKh = signedValue(getSrcKh()),
+          srcKw = signedValue(getSrcKw()), top = signedValue(getTop()),
+          left = signedValue(getLeft());
+  if (totalOut < 1 || signedValue(getInChannels()) < 1 || kh < 1 || kw < 1 ||
+      out < 1 || srcKh < 1 || srcKw < 1 || offset < 0 || top < 0 || left < 0)
     return emitOpError() << "expects positive sizes and non-negative offsets";
-  if (getOutOffset() + getOut() > getTotalOut() ||
-      getTop() + getSrcKh() > getKh() || getLeft() + getSrcKw() > getKw())
+  if (offset > totalOut - out || top > kh - srcKh || left > kw - srcKw)
     return emitOpError() << "places the source outside the packed weight";
   return success();
 }
 
 LogicalResult PackBiasOp::verify() {
-  if (getTotal() < 1 || getSize() < 1 || getOffset() < 0 ||
-      getOffset() + getSize() > getTotal())
+  int64_t total = signedValue(getTotal()), size = signedValue(getSize()),
+          offset = signedValue(getOffset());
+  if (total < 1 || size < 1 || offset < 0 || offset > total - size)
     return emitOpError() << "places the source outside the packed bias";
   return success();
 }
