@@ -33,7 +33,6 @@ void ios::registerAllPasses() {
   // --help; ios ops have no canonicalization patterns).
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
-  mlir::registerStripDebugInfoPass();
   mlir::registerPrintOpStatsPass();
   registerIOSPasses();
   registerIOSConversionPasses();
