@@ -31,6 +31,7 @@ void printUsage(std::FILE *to, const char *prog) {
                "usage: %s WEIGHTS.safetensors [--input IN.safetensors] "
                "[--output OUT.safetensors]\n"
                "       [--warmup N] [--runs N] [--seed S] [--profile]\n"
+               "       [--profile-json PROFILE.json]\n"
                "  --input FILE   the inputs: tensors \"input\", \"input1\", "
                "... (default: seeded uniform [-1, 1))\n"
                "  --output FILE  writes the outputs (\"output\", "
@@ -39,7 +40,9 @@ void printUsage(std::FILE *to, const char *prog) {
                "  --runs N       timed inferences (default 10)\n"
                "  --seed S       the seed of the default inputs (default 0)\n"
                "  --profile      per-stage and per-kernel median times of "
-               "the timed inferences\n",
+               "the timed inferences\n"
+               "  --profile-json FILE  the same as JSON (the schema "
+               "python3 -m ios.timeline --profile draws)\n",
                prog);
 }
 
@@ -164,10 +167,53 @@ public:
         it->second.label = e.layer;
         it->second.kernel = e.kernel;
         it->second.stream = e.stream;
+        // A kernel's stage: the one whose interval holds its start.
+        for (int32_t j = 0; j < count && e.kernel >= 0; ++j)
+          if (entries[j].kernel < 0 && entries[j].startMs <= e.startMs &&
+              e.startMs <= entries[j].endMs)
+            it->second.stage = stageIndex(entries[j].layer);
+        if (e.kernel < 0)
+          it->second.stage = stageIndex(e.layer);
         order.push_back(key);
       }
       it->second.ms.push_back(e.endMs - e.startMs);
     }
+  }
+  /// The sum of the stages' median times.
+  double stageSum() const {
+    double sum = 0;
+    for (const auto &[key, r] : rows)
+      if (r.kernel < 0)
+        sum += median(r.ms);
+    return sum;
+  }
+  /// {"stages": [{"index", "ms", "ops": [{"name", "ms"}]}]}
+  /// (docs/Timeline.md).
+  bool writeJSON(const char *path) const {
+    std::ofstream os(path);
+    os << "{\"stages\": [";
+    bool firstStage = true;
+    for (const std::string &key : order) {
+      const Row &stage = rows.at(key);
+      if (stage.kernel >= 0)
+        continue;
+      os << (firstStage ? "" : ",") << "\n  {\"index\": " << stage.stage
+         << ", \"ms\": " << median(stage.ms) << ", \"ops\": [";
+      firstStage = false;
+      bool firstOp = true;
+      for (const std::string &k : order) {
+        const Row &r = rows.at(k);
+        if (r.kernel < 0 || r.stage != stage.stage)
+          continue;
+        os << (firstOp ? "" : ", ") << "{\"name\": " << jsonString(r.label)
+           << ", \"ms\": " << median(r.ms) << "}";
+        firstOp = false;
+      }
+      os << "]}";
+    }
+    os << "\n]}\n";
+    os.flush();
+    return bool(os);
   }
   void print(const char *name) const {
     std::printf("%s: profile (median ms over the timed runs)\n", name);
@@ -189,9 +235,29 @@ public:
 private:
   struct Row {
     std::string label;
-    int32_t kernel, stream;
+    int32_t kernel, stream, stage = -1;
     std::vector<double> ms;
   };
+  /// "stage N" -> N.
+  static int32_t stageIndex(const char *label) {
+    return std::atoi(label + std::strlen("stage "));
+  }
+  static std::string jsonString(const std::string &s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += char(c);
+      } else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out += char(c);
+      }
+    }
+    return out + "\"";
+  }
   std::map<std::string, Row> rows;
   std::vector<std::string> order;
 };
@@ -211,7 +277,8 @@ int ios::rt::runMain(int argc, char **argv, const char *name,
     printUsage(stderr, prog);
     return 2;
   };
-  const char *weights = nullptr, *inputPath = nullptr, *outputPath = nullptr;
+  const char *weights = nullptr, *inputPath = nullptr, *outputPath = nullptr,
+             *profilePath = nullptr;
   long long runs = 10, warmup = 2, seed = 0;
   bool profiling = false;
   for (int i = 1; i < argc; ++i) {
@@ -225,6 +292,7 @@ int ios::rt::runMain(int argc, char **argv, const char *name,
       continue;
     }
     bool takesValue = flag == "--input" || flag == "--output" ||
+                      flag == "--profile-json" ||
                       flag == "--runs" || flag == "--warmup" ||
                       flag == "--seed";
     if (takesValue) {
@@ -233,6 +301,8 @@ int ios::rt::runMain(int argc, char **argv, const char *name,
       const char *value = argv[++i];
       if (flag == "--input")
         inputPath = value;
+      else if (flag == "--profile-json")
+        profilePath = value, profiling = true;
       else if (flag == "--output")
         outputPath = value;
       else if (!parseCount(value, flag == "--seed" ? 4294967295LL : 1000000,
@@ -331,8 +401,20 @@ int ios::rt::runMain(int argc, char **argv, const char *name,
     std::printf("%s: %s %s, sum %.6g\n", name, outputs[i].name.c_str(),
                 shapeString(outputs[i].shape).c_str(), sum);
   }
-  if (profiling)
+  if (profiling) {
     profile.print(name);
+    // The stages run back to back: their sum is the inference minus the
+    // upload and download around them.
+    double medianMs = ms[ms.size() / 2];
+    std::printf("%s: stages sum to %.3f ms, %.0f%% of the median inference; "
+                "%.1f inferences/s\n",
+                name, profile.stageSum(), 100 * profile.stageSum() / medianMs,
+                1000 / medianMs);
+  }
+  if (profilePath && !profile.writeJSON(profilePath)) {
+    std::fprintf(stderr, "ios: cannot write '%s'\n", profilePath);
+    return 1;
+  }
   if (outputPath && !writeOutputs(outputPath, outputs, outData)) {
     std::fprintf(stderr, "ios: cannot write '%s'\n", outputPath);
     return 1;
