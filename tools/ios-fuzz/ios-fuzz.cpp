@@ -95,6 +95,11 @@ static cl::opt<std::string>
     optOut("out", cl::desc("directory for the inputs of crashes, hangs and "
                            "internal errors (created; default: not saved)"),
            cl::init(""));
+static cl::opt<uint64_t>
+    optProgress("progress",
+                cl::desc("print the counts every this many cases on stderr "
+                         "(default 0: never)"),
+                cl::init(0));
 static cl::opt<bool>
     optPrint("print", cl::desc("print the cases' inputs instead of running "
                                "them"),
@@ -856,10 +861,12 @@ void Fuzzer::finish(Slot &slot, int status) {
              nullptr);
       break;
     case ExitFatal:
-      record(Outcome::Crash, slot,
-             ("LLVM ERROR " + llvm::StringRef(r->message).take_front(120))
-                 .str(),
-             r);
+    {
+      // One line: the message may hold the printed op.
+      std::string message = llvm::StringRef(r->message).take_front(120).str();
+      llvm::replace(message, '\n', ' ');
+      record(Outcome::Crash, slot, "LLVM ERROR " + message, r);
+    }
       break;
     default:
       record(Outcome::Crash, slot,
@@ -903,6 +910,13 @@ int Fuzzer::run() {
           continue;
         finish(slot, status);
         --running;
+        uint64_t done = counts[0] + counts[1] + counts[2] + counts[3] +
+                        counts[4];
+        if (optProgress && done % optProgress == 0)
+          llvm::errs() << llvm::formatv(
+              "ios-fuzz: {0} cases: {1} ok, {2} diagnosed, {3} internal, {4} "
+              "crashes, {5} hangs\n",
+              done, counts[0], counts[1], counts[2], counts[3], counts[4]);
         if (next < end) {
           launch(slot, next++);
           ++running;
@@ -969,7 +983,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   ios::hideLibraryOptions({"cases", "seed", "first-case", "timeout-ms", "jobs",
                            "max-mutations", "memory-mb", "out", "print",
-                           "verbose"});
+                           "progress", "verbose"});
   cl::ParseCommandLineOptions(
       argc, argv,
       "IOS mutation fuzzer: parse, verify, --ios-schedule, ios-lower-to-cpp "
