@@ -463,7 +463,9 @@ class Graph:
         fan_in = (cin // groups) * kh * kw
         frac = (_valid_fraction(h, kh, sh, ph, dh, ho) *
                 _valid_fraction(w, kw, sw, pw, dw, wo))
-        std = math.sqrt(1.0 / (fan_in * max(x.moment, 1e-12) * frac))
+        # frac is 0 when every tap lies in the padding (the output is the
+        # bias): any weight scale will do.
+        std = math.sqrt(1.0 / (fan_in * max(x.moment, 1e-12) * (frac or 1.0)))
         op = self._op("conv2d", "conv", [x], {
             "strides": (sh, sw), "padding": (ph, pw), "dilations": (dh, dw),
             "groups": groups, "act": act,
