@@ -52,6 +52,17 @@
 #include <map>
 #include <set>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define IOS_FUZZ_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define IOS_FUZZ_SANITIZED 1
+#endif
+#endif
+#if IOS_FUZZ_SANITIZED
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <fcntl.h>
@@ -507,7 +518,7 @@ const char *const kStageNames[] = {"start", "parse", "verify", "schedule",
                                    "lower", "emit",  "done"};
 
 enum ExitCode : int { ExitOk = 0, ExitDiagnosed = 1, ExitInternal = 2,
-                      ExitFatal = 3 };
+                      ExitFatal = 3, ExitSanitizer = 4 };
 
 constexpr int kMaxFrames = 48;
 
@@ -540,8 +551,21 @@ void fatalHandler(void *, const char *reason, bool) {
   _exit(ExitFatal);
 }
 
+#if IOS_FUZZ_SANITIZED
+/// A sanitizer report ends the process with exit code 1 by default, which
+/// would read as a diagnosed case.
+void sanitizerDeath() {
+  if (currentReport)
+    currentReport->numFrames = backtrace(currentReport->frames, kMaxFrames);
+  _exit(ExitSanitizer);
+}
+#endif
+
 void installChildHandlers(Report *report) {
   currentReport = report;
+#if IOS_FUZZ_SANITIZED
+  __sanitizer_set_death_callback(sanitizerDeath);
+#endif
   // Stack overflows (deep recursion) need a stack to report on.
   static char altStack[1 << 16];
   stack_t ss{};
@@ -700,8 +724,9 @@ std::vector<std::pair<std::string, uint64_t>> moduleFrames(const Report &r) {
     llvm::StringRef file = info.dli_fname;
     // The handler, libc's signal trampoline, abort() and LLVM's error
     // reporting are the same for every crash.
-    if (inHandler && (file.contains("libc.so") ||
-                      file.contains("libLLVM") || i == 0))
+    if (inHandler && (file.contains("libc.so") || file.contains("libLLVM") ||
+                      file.contains("libasan") || file.contains("libubsan") ||
+                      i == 0))
       continue;
     inHandler = false;
     // Return addresses point after the call: -1 is inside it.
@@ -859,6 +884,9 @@ void Fuzzer::finish(Slot &slot, int status) {
              r->stage == Emit ? "the emitter rejected the lowered program"
                               : "invalid IR after the pass",
              nullptr);
+      break;
+    case ExitSanitizer:
+      record(Outcome::Crash, slot, "sanitizer report", r);
       break;
     case ExitFatal:
     {
