@@ -578,11 +578,15 @@ void installChildHandlers(Report *report) {
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS})
     sigaction(sig, &sa, nullptr);
   llvm::install_fatal_error_handler(fatalHandler, nullptr);
+#if !IOS_FUZZ_SANITIZED
+  // (ASan reserves terabytes of shadow memory: an address-space limit
+  // would fail every allocation; ASAN_OPTIONS=max_allocation_size_mb=N.)
   if (optMemoryMB) {
     rlim_t bytes = rlim_t(optMemoryMB) << 20;
     struct rlimit rl{bytes, bytes};
     setrlimit(RLIMIT_AS, &rl);
   }
+#endif
   if (!optVerbose) {
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 1);
