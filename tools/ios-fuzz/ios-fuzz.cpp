@@ -508,6 +508,23 @@ Case makeCase(const Corpus &corpus, uint64_t seed, uint64_t index) {
   return c;
 }
 
+/// The commands that run a case's configuration by hand.
+std::string describe(const Case &c) {
+  const ios::IOSScheduleOptions &o = c.schedule;
+  return llvm::formatv(
+             "ios-opt --ios-schedule='strategy={0} enumeration={1} units={2} "
+             "max-group-size={3} max-groups={4} max-part-size={5} "
+             "state-budget={6} device={7}' | ios-translate --ios-to-{8}",
+             ios::stringifyScheduleStrategy(o.strategy),
+             ios::stringifyEnumeration(o.enumeration),
+             ios::stringifyUnitMode(o.units), o.maxGroupSize, o.maxGroups,
+             o.maxPartSize, o.stateBudget, o.device,
+             c.kind == ios::ProgramKind::Cpp    ? "cpp"
+             : c.kind == ios::ProgramKind::Cuda ? "cuda"
+                                                : "cpp-header")
+      .str();
+}
+
 //===----------------------------------------------------------------------===//
 // Running a case in a child
 //===----------------------------------------------------------------------===//
@@ -829,7 +846,8 @@ void Fuzzer::save(const Slot &slot, llvm::StringRef prefix,
   // The first line says how to get it again; the rest is the input.
   os << "// ios-fuzz " << signature << " (--seed "
      << optSeed << " --first-case " << slot.c.index << " --cases 1, from "
-     << corpus.seedNames[slot.c.seedIndex] << ")\n"
+     << corpus.seedNames[slot.c.seedIndex] << ")\n// " << describe(slot.c)
+     << "\n"
      << slot.c.input;
   if (savedAs.empty())
     savedAs = path.str().str();
@@ -1083,7 +1101,8 @@ int main(int argc, char **argv) {
     for (uint64_t i = optFirstCase; i < optFirstCase + optCases; ++i) {
       Case c = makeCase(corpus, optSeed, i);
       llvm::outs() << "// case " << i << " (from "
-                   << corpus.seedNames[c.seedIndex] << ")\n"
+                   << corpus.seedNames[c.seedIndex] << "): "
+                   << describe(c) << "\n"
                    << c.input << "\n// -----\n";
     }
     return 0;
