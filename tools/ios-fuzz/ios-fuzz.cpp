@@ -248,7 +248,8 @@ std::vector<Token> tokenize(llvm::StringRef s) {
   for (size_t t = 0; t < toks.size(); ++t) {
     if (toks[t].kind != TokKind::Ident)
       continue;
-    llvm::StringRef next = t + 1 < toks.size() ? toks[t + 1].text : "";
+    llvm::StringRef next =
+        t + 1 < toks.size() ? llvm::StringRef(toks[t + 1].text) : "";
     if (next == "=")
       toks[t].kind = TokKind::AttrName;
     else if (llvm::StringRef(toks[t].text).contains('.') && next != "<")
