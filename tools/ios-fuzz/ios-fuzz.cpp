@@ -35,6 +35,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/DebugInfo/Symbolize/Symbolize.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
@@ -384,12 +385,13 @@ std::string mutate(const std::string &text, const Corpus &corpus, Rng &rng) {
       if (llvm::StringRef(t.text).getAsInteger(0, v))
         break;
       static const long long deltas[] = {1, -1};
+      // (Checked: the token may already be INT64_MAX or INT64_MIN.)
       switch (rng.below(3)) {
       case 0:
-        v += deltas[rng.below(2)];
+        v = llvm::checkedAdd(v, deltas[rng.below(2)]).value_or(v);
         break;
       case 1:
-        v = v > (1LL << 61) ? v : v * 2;
+        v = llvm::checkedMul(v, 2LL).value_or(v);
         break;
       default:
         v /= 2;
@@ -404,8 +406,11 @@ std::string mutate(const std::string &text, const Corpus &corpus, Rng &rng) {
       std::string from = toks[rng.pick(ints)].text;
       long long v = 0;
       (void)llvm::StringRef(from).getAsInteger(0, v);
-      std::string to = rng.below(3) ? std::to_string(v + 1 + rng.below(8))
-                                    : rng.pick(kBoundaryInts);
+      std::string to =
+          rng.below(3)
+              ? std::to_string(
+                    llvm::checkedAdd(v, 1 + (long long)rng.below(8)).value_or(v))
+              : rng.pick(kBoundaryInts);
       for (size_t i : ints)
         if (toks[i].text == from)
           toks[i].text = to;
@@ -738,8 +743,18 @@ std::string signalName(int sig) {
 /// (children are forks: addresses mean the same in the parent).
 std::vector<std::pair<std::string, uint64_t>> moduleFrames(const Report &r) {
   std::vector<std::pair<std::string, uint64_t>> frames;
+  // A sanitizer's death callback is called from inside its runtime: the
+  // frames that matter start after its last one.
+  int first = 0;
+  for (int i = 0; i < r.numFrames && i < 16; ++i) {
+    Dl_info info;
+    if (dladdr(r.frames[i], &info) && info.dli_fname &&
+        (llvm::StringRef(info.dli_fname).contains("libasan") ||
+         llvm::StringRef(info.dli_fname).contains("libubsan")))
+      first = i + 1;
+  }
   bool inHandler = true;
-  for (int i = 0; i < r.numFrames; ++i) {
+  for (int i = first; i < r.numFrames; ++i) {
     Dl_info info;
     if (!dladdr(r.frames[i], &info) || !info.dli_fname)
       continue;
