@@ -22,6 +22,8 @@ packages=(
   python3-venv python3-pip python3-setuptools python3-wheel
   # ios-to-dot tests render with dot
   graphviz
+  # python3 -m ios.timeline draws with matplotlib
+  python3-matplotlib
 )
 
 if [[ "${IOS_SKIP_INSTALL:-0}" != 1 ]]; then

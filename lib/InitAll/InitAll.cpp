@@ -9,6 +9,7 @@
 #include "ios/Dialect/IOSRT/IR/IOSRT.h"
 #include "ios/Target/Cpp.h"
 #include "ios/Target/Dot.h"
+#include "ios/Target/Timeline.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
@@ -17,6 +18,7 @@
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
 
 using namespace mlir;
 
@@ -43,6 +45,21 @@ void ios::registerAllTranslations() {
       "ios-to-dot",
       "Graphviz picture of an ios graph or schedule (stages as clusters)",
       [](Operation *op, raw_ostream &os) { return translateToDot(op, os); },
+      [](DialectRegistry &registry) { registerAllDialects(registry); });
+  // Registered here, not at load time, so only ios-translate has it.
+  static llvm::cl::opt<std::string> timelineDevice(
+      "timeline-device",
+      llvm::cl::desc("Device of --ios-to-timeline's analytic model (v100, "
+                     "a100, h100 or a JSON device file; default: the one "
+                     "each function was scheduled for)"),
+      llvm::cl::value_desc("name|file"), llvm::cl::init(""));
+  static TranslateFromMLIRRegistration toTimeline(
+      "ios-to-timeline",
+      "JSON timeline of a scheduled ios module: per stage, when each op "
+      "runs on which stream, simulated by the analytic GPU model",
+      [](Operation *op, raw_ostream &os) {
+        return translateToTimeline(op, os, {timelineDevice});
+      },
       [](DialectRegistry &registry) { registerAllDialects(registry); });
   static TranslateFromMLIRRegistration toCpp(
       "ios-to-cpp",

@@ -211,10 +211,12 @@ public:
 
 } // namespace
 
-std::vector<Kernel> ios::prof::kernelsFor(const sched::OpSignature &sig,
-                                          const DeviceSpec &device) {
+/// Appends the kernels `sig` launches to `kernels` (kernelsFor's body; the
+/// profiler's hot path appends into one reused buffer).
+template <typename KernelVector>
+static void appendKernels(const sched::OpSignature &sig,
+                          const DeviceSpec &device, KernelVector &kernels) {
   KernelBuilder kb(device);
-  std::vector<Kernel> kernels;
   if (!sig.modeled) {
     // An op that declares no work (not an `ios` op): one memory-bound pass
     // over its inputs and output. The scheduling pass warns about it.
@@ -223,7 +225,7 @@ std::vector<Kernel> ios::prof::kernelsFor(const sched::OpSignature &sig,
     for (const auto &shape : sig.inputShapes)
       in += n * product(shape);
     kernels.push_back(kb.memory("unknown", 4 * (in + out), out));
-    return kernels;
+    return;
   }
   for (const sched::KernelWork &w : sig.work) {
     double launchUs = w.libraryCall ? device.convLaunchUs : device.launchUs;
@@ -255,6 +257,12 @@ std::vector<Kernel> ios::prof::kernelsFor(const sched::OpSignature &sig,
     }
     }
   }
+}
+
+std::vector<Kernel> ios::prof::kernelsFor(const sched::OpSignature &sig,
+                                          const DeviceSpec &device) {
+  std::vector<Kernel> kernels;
+  appendKernels(sig, device, kernels);
   return kernels;
 }
 
@@ -262,19 +270,40 @@ std::vector<Kernel> ios::prof::kernelsFor(const sched::OpSignature &sig,
 // Stage simulation
 //===----------------------------------------------------------------------===//
 
-double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
-                                const DeviceSpec &device) {
+namespace {
+/// The kernels of a stage: group g is kernels[groups[g].first, .second).
+struct FlatStage {
+  llvm::SmallVector<Kernel, 64> kernels;
+  llvm::SmallVector<std::pair<unsigned, unsigned>, 8> groups;
+  size_t size(unsigned g) const { return groups[g].second - groups[g].first; }
+  const Kernel &at(unsigned g, size_t i) const {
+    return kernels[groups[g].first + i];
+  }
+};
+} // namespace
+
+/// The event simulation behind simulateStage, on a flat stage (no
+/// allocation for the stages of a search); `trace`, if given, receives every
+/// kernel's interval (in us until the end, where it is converted to ms).
+static double simulate(const FlatStage &stage, const DeviceSpec &device,
+                       StageTrace *trace) {
   const double latency = device.kernelLatencyUs;
-  size_t nonEmpty = llvm::count_if(
-      groups, [](const std::vector<Kernel> &g) { return !g.empty(); });
+  unsigned numGroups = stage.groups.size();
+  size_t nonEmpty = 0;
+  for (unsigned g = 0; g < numGroups; ++g)
+    nonEmpty += stage.size(g) != 0;
   if (nonEmpty == 0)
     return 0;
   if (nonEmpty == 1) {
     // One stream, no join: back-to-back executions overlap host launches
     // with GPU work, so the slower of the two bounds a run.
     double gpu = 0, host = 0;
-    for (const auto &g : groups)
-      for (const Kernel &k : g) {
+    for (unsigned g = 0; g < numGroups; ++g)
+      for (size_t i = 0; i < stage.size(g); ++i) {
+        const Kernel &k = stage.at(g, i);
+        if (trace)
+          trace->intervals[g].push_back(
+              {gpu, gpu + latency + k.workUs / k.fraction});
         gpu += latency + k.workUs / k.fraction;
         host += k.launchUs;
       }
@@ -285,68 +314,76 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
   // assumes the runtime launches the longest group first (a longest-job-first
   // list schedule), which also makes a stage's cost independent of the
   // order its groups are listed in.
-  std::vector<std::pair<double, const std::vector<Kernel> *>> order;
-  for (const auto &g : groups) {
+  llvm::SmallVector<std::pair<double, unsigned>, 8> order;
+  for (unsigned g = 0; g < numGroups; ++g) {
     double alone = 0;
-    for (const Kernel &k : g)
+    for (size_t i = 0; i < stage.size(g); ++i) {
+      const Kernel &k = stage.at(g, i);
       alone += latency + k.workUs / k.fraction;
-    order.push_back({alone, &g});
+    }
+    order.push_back({alone, g});
   }
-  // Longest first; equal groups keep their order (the groups are one array).
+  // Longest first; equal groups keep their order.
   std::sort(order.begin(), order.end(), [](const auto &a, const auto &b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   });
 
   struct Stream {
-    const std::vector<Kernel> *kernels;
-    std::vector<double> issue;
+    unsigned group;
+    unsigned issueBegin;   // its kernels' issue times in `issue`
+    size_t numKernels;
     size_t next = 0;       // next kernel to start
     bool running = false;  // a kernel of this stream is in flight
     double latencyEnd = 0; // end of its fixed-latency phase
     double remaining = 0;  // its work left (device-us)
     double fraction = 1;
   };
-  std::vector<Stream> streams;
+  llvm::SmallVector<Stream, 8> streams;
+  llvm::SmallVector<double, 64> issue;
   double host = 0;
   for (const auto &entry : order) {
-    const std::vector<Kernel> &g = *entry.second;
-    if (g.empty())
+    unsigned g = entry.second;
+    if (stage.size(g) == 0)
       continue;
     Stream s;
-    s.kernels = &g;
-    for (const Kernel &k : g) {
-      host += k.launchUs;
-      s.issue.push_back(host);
+    s.group = g;
+    s.issueBegin = issue.size();
+    s.numKernels = stage.size(g);
+    for (size_t i = 0; i < s.numKernels; ++i) {
+      host += stage.at(g, i).launchUs;
+      issue.push_back(host);
     }
-    streams.push_back(std::move(s));
+    streams.push_back(s);
   }
 
   double now = 0;
   const double inf = std::numeric_limits<double>::infinity();
   while (true) {
-    // Start every kernel that is issued and whose stream is free.
+    // Start every kernel that is issued and whose stream is free; kernels
+    // past their latency phase share the device in proportion to what they
+    // can occupy.
     bool any = false;
+    double demand = 0;
+    unsigned active = 0;
     for (Stream &s : streams) {
-      if (!s.running && s.next < s.kernels->size() && s.issue[s.next] <= now) {
-        const Kernel &k = (*s.kernels)[s.next];
+      if (!s.running && s.next < s.numKernels &&
+          issue[s.issueBegin + s.next] <= now) {
+        const Kernel &k = stage.at(s.group, s.next);
         s.running = true;
         s.latencyEnd = now + latency;
         s.remaining = k.workUs;
         s.fraction = k.fraction;
+        if (trace)
+          trace->intervals[s.group].push_back({now, now});
       }
-      any |= s.running || s.next < s.kernels->size();
-    }
-    if (!any)
-      break;
-    // Kernels past their latency phase share the device in proportion to
-    // what they can occupy.
-    double demand = 0;
-    unsigned active = 0;
-    for (const Stream &s : streams)
+      any |= s.running || s.next < s.numKernels;
       if (s.running && s.latencyEnd <= now) {
         demand += s.fraction;
         ++active;
       }
+    }
+    if (!any)
+      break;
     double scale = (demand > 1 ? 1 / demand : 1) /
                    (1 + device.contentionPenalty * (active ? active - 1 : 0));
     // Next event: a latency phase ends, a kernel finishes, a kernel issues.
@@ -357,30 +394,65 @@ double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
           step = std::min(step, s.latencyEnd - now);
         else
           step = std::min(step, s.remaining / (s.fraction * scale));
-      } else if (s.next < s.kernels->size()) {
-        step = std::min(step, std::max(0.0, s.issue[s.next] - now));
+      } else if (s.next < s.numKernels) {
+        step = std::min(step, std::max(0.0, issue[s.issueBegin + s.next] - now));
       }
     }
     if (step == inf)
       break;
+    double then = now + step;
     for (Stream &s : streams) {
-      if (!s.running || s.latencyEnd > now)
+      if (!s.running)
         continue;
-      s.remaining -= step * s.fraction * scale;
-      if (s.remaining <= 1e-9) {
+      if (s.latencyEnd <= now) {
+        s.remaining -= step * s.fraction * scale;
+        if (s.remaining <= 1e-9) {
+          if (trace)
+            trace->intervals[s.group].back().second = then;
+          s.running = false;
+          ++s.next;
+          continue;
+        }
+      }
+      // A kernel whose latency phase ended with zero work finishes now.
+      if (s.latencyEnd <= then && s.remaining <= 1e-9) {
+        if (trace)
+          trace->intervals[s.group].back().second = then;
         s.running = false;
         ++s.next;
       }
     }
-    now += step;
-    // Kernels whose latency phase ended with zero work finish now.
-    for (Stream &s : streams)
-      if (s.running && s.latencyEnd <= now && s.remaining <= 1e-9) {
-        s.running = false;
-        ++s.next;
-      }
+    now = then;
   }
   return (now + device.joinUs) / 1000.0;
+}
+
+static FlatStage flatten(ArrayRef<std::vector<Kernel>> groups) {
+  FlatStage stage;
+  for (const std::vector<Kernel> &g : groups) {
+    unsigned begin = stage.kernels.size();
+    stage.kernels.append(g.begin(), g.end());
+    stage.groups.push_back({begin, unsigned(stage.kernels.size())});
+  }
+  return stage;
+}
+
+double ios::prof::simulateStage(ArrayRef<std::vector<Kernel>> groups,
+                                const DeviceSpec &device) {
+  return simulate(flatten(groups), device, nullptr);
+}
+
+StageTrace ios::prof::traceStage(ArrayRef<std::vector<Kernel>> groups,
+                                 const DeviceSpec &device) {
+  StageTrace trace;
+  trace.intervals.resize(groups.size());
+  trace.latencyMs = simulate(flatten(groups), device, &trace);
+  for (auto &group : trace.intervals)
+    for (auto &[start, end] : group) {
+      start /= 1000.0;
+      end /= 1000.0;
+    }
+  return trace;
 }
 
 //===----------------------------------------------------------------------===//
@@ -402,18 +474,21 @@ double AnalyticProfiler::latency(const StageDescription &stage) const {
 
 Expected<double> AnalyticProfiler::measure(const sched::Graph &g,
                                            const sched::Stage &stage) {
+  FlatStage flat;
   if (stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1) {
     Expected<sched::OpSignature> merged = mergedSignature(g, stage);
     if (!merged)
       return merged.takeError();
-    return simulateStage({kernelsFor(*merged, device)}, device);
+    appendKernels(*merged, device, flat.kernels);
+    flat.groups.push_back({0, unsigned(flat.kernels.size())});
+    return simulate(flat, device, nullptr);
   }
   // The hot path of a search: read the graph's signatures in place.
-  std::vector<std::vector<Kernel>> groups(stage.groups.size());
-  for (auto [group, kernels] : llvm::zip(stage.groups, groups))
-    for (sched::NodeId id : group) {
-      std::vector<Kernel> k = kernelsFor(g.nodeById(id).sig, device);
-      kernels.insert(kernels.end(), k.begin(), k.end());
-    }
-  return simulateStage(groups, device);
+  for (const auto &group : stage.groups) {
+    unsigned begin = flat.kernels.size();
+    for (sched::NodeId id : group)
+      appendKernels(g.nodeById(id).sig, device, flat.kernels);
+    flat.groups.push_back({begin, unsigned(flat.kernels.size())});
+  }
+  return simulate(flat, device, nullptr);
 }

@@ -9,6 +9,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/WithColor.h"
+#include "llvm/Support/xxhash.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
@@ -25,21 +26,28 @@ using llvm::StringRef;
 
 namespace {
 
-/// The map key of a measurement.
-std::string entryKey(StringRef device, int64_t batch, StringRef stage) {
-  std::string key;
-  key.reserve(device.size() + stage.size() + 24);
-  key += device;
-  key += '|';
-  key += std::to_string(batch);
-  key += '|';
-  key += stage;
-  return key;
+/// The map key of a measurement: a 128-bit hash of (device, batch, stage
+/// signature), stable across processes. The table then holds 24 bytes per
+/// record instead of its ~3 KB signature; two different records collide
+/// with probability about 2^-128 per pair.
+sched::UnitSet entryKey(StringRef device, int64_t batch, StringRef stage) {
+  auto bytes = [](StringRef s) {
+    return llvm::ArrayRef<uint8_t>(
+        reinterpret_cast<const uint8_t *>(s.data()), s.size());
+  };
+  llvm::XXH128_hash_t d = llvm::xxh3_128bits(bytes(device));
+  llvm::XXH128_hash_t s = llvm::xxh3_128bits(bytes(stage));
+  uint64_t b = uint64_t(batch) * 0x9E3779B97F4A7C15ULL;
+  // Mixed by a third hash so that swapping parts never collides.
+  uint64_t words[5] = {d.low64, d.high64, b, s.low64, s.high64};
+  llvm::XXH128_hash_t k = llvm::xxh3_128bits(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(words), sizeof(words)));
+  return sched::UnitSet(k.low64, k.high64);
 }
 
 /// Parses one line of the database into its key and latency; the error says
 /// what is wrong with it.
-Expected<std::pair<std::string, double>> parseRecord(StringRef line) {
+Expected<std::pair<sched::UnitSet, double>> parseRecord(StringRef line) {
   Expected<llvm::json::Value> json = llvm::json::parse(line);
   if (!json)
     return json.takeError();
@@ -114,9 +122,9 @@ DatabaseProfiler::open(StringRef path, StringRef device,
     rest = nl == StringRef::npos ? StringRef() : rest.drop_front(nl + 1);
     if (line.trim().empty())
       continue;
-    Expected<std::pair<std::string, double>> record = parseRecord(line);
+    Expected<std::pair<sched::UnitSet, double>> record = parseRecord(line);
     if (record) {
-      db->entries[record->first] = record->second;
+      db->insert(record->first, record->second);
       continue;
     }
     std::string why = llvm::toString(record.takeError());
@@ -176,7 +184,7 @@ llvm::Error DatabaseProfiler::append(StringRef line) {
     std::string tail;
     if (!readAt(fd, start, size_t(size - start), tail))
       return posixError("cannot read stage database '" + path + "'");
-    Expected<std::pair<std::string, double>> record = parseRecord(tail);
+    Expected<std::pair<sched::UnitSet, double>> record = parseRecord(tail);
     if (record) {
       out = "\n"; // a whole record, only its newline missing: keep it
     } else {
@@ -208,10 +216,10 @@ Expected<double> DatabaseProfiler::measure(const sched::Graph &g,
                                            const sched::Stage &stage) {
   std::string signature = sched::canonicalStageSignature(g, stage);
   int64_t batch = g.nodeById(stage.groups.front().front()).sig.batch;
-  std::string k = entryKey(device, batch, signature);
-  if (auto it = entries.find(k); it != entries.end()) {
+  sched::UnitSet k = entryKey(device, batch, signature);
+  if (const double *ms = entries.find(k)) {
     ++hits;
-    return it->second;
+    return *ms;
   }
   if (!recorder)
     return llvm::createStringError(
@@ -235,7 +243,7 @@ Expected<double> DatabaseProfiler::measure(const sched::Graph &g,
       << "\n";
   if (llvm::Error e = append(line))
     return std::move(e);
-  entries[k] = *ms;
+  insert(k, *ms);
   ++recorded;
   return *ms;
 }

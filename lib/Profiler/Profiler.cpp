@@ -213,6 +213,8 @@ Expected<StageDescription> ios::prof::describeStage(const sched::Graph &g,
       return merged.takeError();
     desc.batch = merged->batch;
     desc.groups.push_back({std::move(*merged)});
+    for (const auto &group : stage.groups)
+      desc.members.push_back(g.node(*g.indexOf(group.front())).sig);
     desc.edges.emplace_back();
     return desc;
   }
@@ -296,10 +298,17 @@ llvm::json::Value ios::prof::toJSON(const StageDescription &stage) {
       e.push_back(llvm::json::Array{from, to});
     edges.push_back(std::move(e));
   }
-  return llvm::json::Object{{"strategy", sched::toString(stage.strategy)},
-                            {"batch", stage.batch},
-                            {"groups", std::move(groups)},
-                            {"edges", std::move(edges)}};
+  llvm::json::Object o{{"strategy", sched::toString(stage.strategy)},
+                       {"batch", stage.batch},
+                       {"groups", std::move(groups)},
+                       {"edges", std::move(edges)}};
+  if (!stage.members.empty()) {
+    llvm::json::Array members;
+    for (const sched::OpSignature &sig : stage.members)
+      members.push_back(toJSON(sig));
+    o["members"] = std::move(members);
+  }
+  return o;
 }
 
 bool ios::prof::fromJSON(const llvm::json::Value &v, sched::OpSignature &sig,
@@ -339,4 +348,75 @@ bool ios::prof::fromJSON(const llvm::json::Value &v, sched::OpSignature &sig,
     }
   }
   return true;
+}
+
+/// A JSON list of op signatures.
+static Expected<std::vector<sched::OpSignature>>
+opsFromJSON(const llvm::json::Array &ops) {
+  std::vector<sched::OpSignature> sigs;
+  for (const llvm::json::Value &op : ops) {
+    sched::OpSignature sig;
+    llvm::json::Path::Root root("op");
+    if (!fromJSON(op, sig, root))
+      return llvm::createStringError("stage: bad op: " +
+                                     llvm::toString(root.getError()));
+    sigs.push_back(std::move(sig));
+  }
+  return sigs;
+}
+
+llvm::Expected<StageDescription> ios::prof::stageFromJSON(const llvm::json::Value &v) {
+  const llvm::json::Object *o = v.getAsObject();
+  if (!o)
+    return llvm::createStringError("stage: expected an object");
+  StageDescription d;
+  std::optional<llvm::StringRef> strategy = o->getString("strategy");
+  if (!strategy || (*strategy != "concurrent" && *strategy != "merge"))
+    return llvm::createStringError(
+        "stage: \"strategy\" must be \"concurrent\" or \"merge\"");
+  d.strategy = *strategy == "merge" ? sched::Strategy::Merge
+                                    : sched::Strategy::Concurrent;
+  std::optional<int64_t> batch = o->getInteger("batch");
+  if (!batch)
+    return llvm::createStringError("stage: \"batch\" must be an integer");
+  d.batch = *batch;
+  const llvm::json::Array *groups = o->getArray("groups");
+  if (!groups || groups->empty())
+    return llvm::createStringError("stage: \"groups\" must be a non-empty list");
+  const llvm::json::Array *edges = o->getArray("edges");
+  for (auto [gi, group] : llvm::enumerate(*groups)) {
+    const llvm::json::Array *ops = group.getAsArray();
+    if (!ops || ops->empty())
+      return llvm::createStringError("stage: every group must list ops");
+    Expected<std::vector<sched::OpSignature>> sigs = opsFromJSON(*ops);
+    if (!sigs)
+      return sigs.takeError();
+    d.groups.push_back(std::move(*sigs));
+    std::vector<std::pair<unsigned, unsigned>> groupEdges;
+    if (edges && gi < edges->size())
+      if (const llvm::json::Array *e = (*edges)[gi].getAsArray())
+        for (const llvm::json::Value &pair : *e) {
+          const llvm::json::Array *p = pair.getAsArray();
+          if (!p || p->size() != 2 || !(*p)[0].getAsInteger() ||
+              !(*p)[1].getAsInteger())
+            return llvm::createStringError("stage: edges must be [from, to]");
+          unsigned from = *(*p)[0].getAsInteger(), to = *(*p)[1].getAsInteger();
+          if (from >= to || to >= d.groups.back().size())
+            return llvm::createStringError("stage: edge out of range");
+          groupEdges.push_back({from, to});
+        }
+    d.edges.push_back(std::move(groupEdges));
+  }
+  if (d.strategy == sched::Strategy::Merge) {
+    const llvm::json::Array *members = o->getArray("members");
+    if (!members || members->size() < 2)
+      return llvm::createStringError(
+          "stage: a merge stage needs \"members\", the two or more ops it "
+          "merges");
+    Expected<std::vector<sched::OpSignature>> sigs = opsFromJSON(*members);
+    if (!sigs)
+      return sigs.takeError();
+    d.members = std::move(*sigs);
+  }
+  return d;
 }

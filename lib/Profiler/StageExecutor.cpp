@@ -1,68 +1,32 @@
-//===- StageExecutor.cpp - Time one stage on the IOS runtime --------------===//
+//===- StageExecutor.cpp - Time one stage as the program runs it ----------===//
 
 #include "ios/Profiler/StageExecutor.h"
 
-#include "ios/Runtime/Runtime.h"
+#include "ios/Conversion/Pipelines.h"
+#include "ios/Dialect/IOS/IR/IOSOps.h"
+#include "ios/Dialect/IOS/Transforms/ScheduleGraph.h"
+#include "ios/Dialect/IOSRT/IR/IOSRT.h"
+#include "ios/Execution/Executor.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
-#include <optional>
+#include <random>
 
+using namespace mlir;
 using namespace ios;
 using namespace ios::prof;
 using llvm::Expected;
 
 namespace {
-
-int64_t product(llvm::ArrayRef<int64_t> shape) {
-  int64_t p = 1;
-  for (int64_t d : shape)
-    p *= d;
-  return p;
-}
-
-/// A 4-D (N, C, H, W) view shape of a per-sample shape (C, H, W) or (F).
-std::array<int64_t, 4> nchw(int64_t batch, llvm::ArrayRef<int64_t> shape) {
-  if (shape.size() == 3)
-    return {batch, shape[0], shape[1], shape[2]};
-  return {batch, shape.empty() ? 1 : product(shape), 1, 1};
-}
-
-int64_t pairAt(const sched::OpSignature &sig, llvm::StringRef key, int i,
-               int64_t fallback) {
-  if (auto v = sig.getInts(key); v && v->size() == 2)
-    return (*v)[i];
-  return fallback;
-}
-
-/// The runtime's activation for a conv's "act" or an activation's
-/// "act_type" (checkStage accepts only these names).
-std::optional<rt::Act> actOf(llvm::StringRef s) {
-  if (s == "identity" || s == "none")
-    return rt::ActNone;
-  if (s == "relu")
-    return rt::ActRelu;
-  if (s == "sigmoid")
-    return rt::ActSigmoid;
-  if (s == "tanh")
-    return rt::ActTanh;
-  return std::nullopt;
-}
-
-std::optional<rt::PoolKind> poolKindOf(llvm::StringRef s) {
-  if (s == "max")
-    return rt::PoolMax;
-  if (s == "avg")
-    return rt::PoolAvg;
-  if (s == "global_max")
-    return rt::PoolGlobalMax;
-  if (s == "global_avg")
-    return rt::PoolGlobalAvg;
-  return std::nullopt;
-}
 
 std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   std::string s = "[";
@@ -71,243 +35,257 @@ std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-/// The product of `factors`, or -1 if a factor is < 1 or the product
-/// exceeds kMaxElements.
-int64_t boundedProduct(std::initializer_list<int64_t> factors,
-                       llvm::ArrayRef<int64_t> more = {}) {
-  int64_t n = 1;
-  auto mul = [&](int64_t d) {
-    if (n < 0 || d < 1 || d > kMaxElements || n * d > kMaxElements)
-      n = -1;
-    else
-      n *= d;
-  };
-  for (int64_t d : factors)
-    mul(d);
-  for (int64_t d : more)
-    mul(d);
-  return n;
+/// Whether every dimension is >= 1 and the tensor (with the batch) has at
+/// most kMaxElements elements.
+bool isIndexable(int64_t batch, llvm::ArrayRef<int64_t> shape) {
+  int64_t n = batch;
+  for (int64_t d : shape) {
+    if (d < 1 || d > kMaxElements || n > kMaxElements / d)
+      return false;
+    n *= d;
+  }
+  return true;
 }
 
-/// The checks of one op of a stage; every error names the op.
-class OpCheck {
-public:
-  OpCheck(const sched::OpSignature &sig, int64_t batch, size_t group,
-          size_t index)
-      : sig(sig), batch(batch),
-        where(llvm::formatv("group {0} op {1} ({2})", group, index, sig.kind)
-                  .str()) {}
+/// The sizes of one op's tensors; the error names the op.
+llvm::Error checkTensors(const sched::OpSignature &sig, int64_t batch,
+                         const std::string &where) {
+  auto bad = [&](const std::string &role, llvm::ArrayRef<int64_t> shape) {
+    return llvm::createStringError(
+        where + ": " + role + " " + shapeString(shape) + " at batch " +
+        std::to_string(batch) +
+        ": every dimension must be >= 1 and the tensor at most 2147483647 "
+        "elements");
+  };
+  if (sig.batch != batch)
+    return llvm::createStringError(
+        llvm::formatv("{0}: batch {1} differs from the stage's batch {2}",
+                      where, sig.batch, batch));
+  for (auto [k, shape] : llvm::enumerate(sig.inputShapes))
+    if (!isIndexable(batch, shape))
+      return bad("input " + std::to_string(k), shape);
+  if (!isIndexable(batch, sig.outputShape))
+    return bad("output", sig.outputShape);
+  return llvm::Error::success();
+}
 
-  llvm::Error run() {
-    if (sig.batch != batch)
-      return bad(llvm::formatv("batch {0} differs from the stage's batch {1}",
-                               sig.batch, batch));
-    for (auto [k, shape] : llvm::enumerate(sig.inputShapes))
-      if (llvm::Error e = tensor("input " + std::to_string(k), shape))
-        return e;
-    if (llvm::Error e = tensor("output", sig.outputShape))
-      return e;
-    const std::string &kind = sig.kind;
-    if (kind == "conv")
-      return conv();
-    if (kind == "pool")
-      return pool();
-    if (kind == "activation") {
-      if (llvm::Error e = inputs(1, 1))
-        return e;
-      return name("act_type", "relu", [](llvm::StringRef s) {
-        return actOf(s).has_value();
-      });
-    }
-    if (kind == "softmax" || kind == "linear") {
-      if (llvm::Error e = inputs(1, 1))
-        return e;
-      if (kind == "linear" &&
-          boundedProduct({}, sig.outputShape) *
-                  boundedProduct({}, sig.inputShapes[0]) >
-              kMaxElements)
-        return bad("the weight has more than 2147483647 elements");
-      return llvm::Error::success();
-    }
-    if (kind == "mul")
-      return inputs(2, 2);
-    if (kind == "add" || kind == "slice" || kind == "flatten")
-      return inputs(1, kMaxStageOps);
-    if (kind == "concat")
-      return concat();
-    return llvm::createStringError("cannot time op kind '" + kind +
-                                   "' on the runtime (" + where + ")");
+/// The layer name of op `i` of group `g` (runtime errors and the printed
+/// stage name ops by it).
+std::string layerOf(size_t g, size_t i, const sched::OpSignature &sig) {
+  return llvm::formatv("group {0} op {1} ({2})", g, i, sig.kind).str();
+}
+
+/// The first error diagnostic while it lives, prefixed with the layer name
+/// of its location; other diagnostics are dropped.
+class FirstError {
+public:
+  explicit FirstError(MLIRContext *ctx)
+      : handler(ctx, [this](Diagnostic &d) {
+          if (d.getSeverity() == DiagnosticSeverity::Error &&
+              message.empty())
+            message = prefix(d.getLocation()) + d.str();
+          return success();
+        }) {}
+
+  llvm::Error take(llvm::StringRef fallback) {
+    return llvm::createStringError(message.empty() ? fallback.str()
+                                                   : message);
   }
 
 private:
-  llvm::Error bad(const llvm::Twine &why) {
-    return llvm::createStringError(where + ": " + why.str());
-  }
-
-  llvm::Error tensor(const std::string &role, llvm::ArrayRef<int64_t> shape) {
-    if (boundedProduct({batch}, shape) < 0)
-      return bad(role + " " + shapeString(shape) + " at batch " +
-                 std::to_string(batch) +
-                 ": every dimension must be >= 1 and the tensor at most "
-                 "2147483647 elements");
-    return llvm::Error::success();
-  }
-
-  llvm::Error inputs(size_t min, size_t max) {
-    size_t n = sig.inputShapes.size();
-    if (n < min || n > max)
-      return bad(llvm::formatv("takes {0} input{1}, got {2}",
-                               min == max ? std::to_string(min)
-                                          : llvm::formatv("{0} to {1}", min,
-                                                          max)
-                                                .str(),
-                               max == 1 ? "" : "s", n));
-    return llvm::Error::success();
-  }
-
-  llvm::Error rank3(llvm::ArrayRef<int64_t> shape, llvm::StringRef role) {
-    if (shape.size() != 3)
-      return bad(role + " " + shapeString(shape) +
-                 " must be [channels, height, width]");
-    return llvm::Error::success();
-  }
-
-  /// A [h, w] attribute: `fallback` when absent (nullopt: required), else
-  /// two integers in [min, kMaxElements].
-  llvm::Error pair(llvm::StringRef key, std::optional<int64_t> fallback,
-                   int64_t min) {
-    const sched::AttrValue *v = sig.get(key);
-    if (!v) {
-      if (fallback)
-        return llvm::Error::success();
-      return bad("needs \"" + key + "\"");
+  static std::string prefix(Location loc) {
+    if (auto fused = dyn_cast<FusedLoc>(loc)) {
+      std::string names;
+      for (Location inner : fused.getLocations())
+        if (auto name = dyn_cast<NameLoc>(inner))
+          names += (names.empty() ? "" : "+") + name.getName().str();
+      return names.empty() ? "" : names + ": ";
     }
-    if (!v->isInts() || v->getInts().size() != 2 ||
-        llvm::any_of(v->getInts(), [&](int64_t x) {
-          return x < min || x > kMaxElements;
-        }))
-      return bad(llvm::formatv("\"{0}\" must be two integers in [{1}, {2}]",
-                               key, min, kMaxElements));
-    return llvm::Error::success();
+    if (auto name = dyn_cast<NameLoc>(loc))
+      return name.getName().str() + ": ";
+    return "";
   }
 
-  /// A string attribute that `known` accepts (`fallback` when absent).
-  template <typename Known>
-  llvm::Error name(llvm::StringRef key, llvm::StringRef fallback,
-                   Known known) {
-    const sched::AttrValue *v = sig.get(key);
-    if (!v)
-      return known(fallback) ? llvm::Error::success()
-                             : bad("needs \"" + key + "\"");
-    if (!v->isStr())
-      return bad("\"" + key + "\" must be a string");
-    if (!known(v->getStr()))
-      return bad("unknown \"" + key + "\" '" + v->getStr() + "'");
-    return llvm::Error::success();
-  }
+  std::string message;
+  ScopedDiagnosticHandler handler;
+};
 
-  llvm::Error conv() {
-    if (llvm::Error e = inputs(1, 1))
-      return e;
-    const auto &in = sig.inputShapes[0], &out = sig.outputShape;
-    if (llvm::Error e = rank3(in, "input"))
-      return e;
-    if (llvm::Error e = rank3(out, "output"))
-      return e;
-    if (llvm::Error e = pair("kernel", std::nullopt, 1))
-      return e;
-    if (llvm::Error e = pair("stride", 1, 1))
-      return e;
-    if (llvm::Error e = pair("padding", 0, 0))
-      return e;
-    if (llvm::Error e = pair("dilation", 1, 1))
-      return e;
-    const sched::AttrValue *g = sig.get("groups");
-    int64_t groups = g && g->isInt() ? g->getInt() : 1;
-    if (g && (!g->isInt() || groups < 1))
-      return bad("\"groups\" must be an integer >= 1");
-    if (in[0] % groups || out[0] % groups)
-      return bad(llvm::formatv("groups {0} must divide the input channels "
-                               "({1}) and the output channels ({2})",
-                               groups, in[0], out[0]));
-    if (const sched::AttrValue *c = sig.get("out_channels");
-        c && (!c->isInt() || c->getInt() != out[0]))
-      return bad("\"out_channels\" differs from the output's channels (" +
-                 std::to_string(out[0]) + ")");
-    if (boundedProduct({out[0], in[0] / groups, pairAt(sig, "kernel", 0, 1),
-                        pairAt(sig, "kernel", 1, 1)}) < 0)
-      return bad("the weight has more than 2147483647 elements");
-    return name("act", "identity",
-                [](llvm::StringRef s) { return actOf(s).has_value(); });
-  }
+/// A parameter of the stage's function: its name and element count.
+struct Param {
+  std::string name;
+  int64_t elements;
+};
 
-  llvm::Error pool() {
-    if (llvm::Error e = inputs(1, 1))
-      return e;
-    if (llvm::Error e = rank3(sig.inputShapes[0], "input"))
-      return e;
-    if (llvm::Error e = rank3(sig.outputShape, "output"))
-      return e;
-    if (llvm::Error e = name("pool_type", "max", [](llvm::StringRef s) {
-          return poolKindOf(s).has_value();
-        }))
-      return e;
-    if (sig.getStr("pool_type").value_or("max").starts_with("global"))
-      return llvm::Error::success();
-    if (llvm::Error e = pair("kernel", std::nullopt, 1))
-      return e;
-    if (llvm::Error e = pair("stride", 1, 1))
-      return e;
-    return pair("padding", 0, 0);
-  }
+/// The stage as a one-stage scheduled function `@stage`.
+class StageFunction {
+public:
+  StageFunction(MLIRContext *ctx, const StageDescription &stage,
+                const StageProducers &producers)
+      : ctx(ctx), stage(stage), producers(producers), b(ctx) {}
 
-  llvm::Error concat() {
-    if (llvm::Error e = inputs(1, kMaxStageOps))
-      return e;
-    const auto &out = sig.outputShape;
-    if (llvm::Error e = rank3(out, "output"))
-      return e;
-    int64_t channels = 0;
-    for (const auto &in : sig.inputShapes) {
-      if (llvm::Error e = rank3(in, "input"))
-        return e;
-      if (in[1] != out[1] || in[2] != out[2])
-        return bad("input " + shapeString(in) + " and output " +
-                   shapeString(out) + " differ in height or width");
-      channels += in[0];
+  /// Builds the function; on failure an error was emitted.
+  FailureOr<OwningOpRef<ModuleOp>> build();
+
+  std::vector<Param> params;
+
+private:
+  Value argument(Type type, NamedAttribute attr) {
+    (void)func.insertArgument(func.getNumArguments(), type,
+                              DictionaryAttr::get(ctx, {attr}),
+                              func.getLoc());
+    return func.getArgument(func.getNumArguments() - 1);
+  }
+  Value input(llvm::ArrayRef<int64_t> perSample) {
+    SmallVector<int64_t> shape = {stage.batch};
+    llvm::append_range(shape, perSample);
+    return argument(RankedTensorType::get(shape, b.getF32Type()),
+                    b.getNamedAttr(IOSDialect::kInputAttrName,
+                                   b.getUnitAttr()));
+  }
+  /// The op `sig` describes, named `layer`, on `inputs`.
+  FailureOr<Operation *> op(const sched::OpSignature &sig,
+                            const std::string &layer, ValueRange inputs) {
+    return buildFromSignature(
+        b, NameLoc::get(b.getStringAttr(layer)), sig, inputs,
+        [&](llvm::StringRef role, RankedTensorType type) {
+          std::string name = layer + "." + role.str();
+          params.push_back({name, type.getNumElements()});
+          return argument(type,
+                          b.getNamedAttr(IOSDialect::kParamAttrName,
+                                         b.getStringAttr(name)));
+        });
+  }
+  /// The groups of the stage's ops; a merge stage: one op per group.
+  FailureOr<SmallVector<SmallVector<Operation *>>> buildConcurrent();
+  FailureOr<SmallVector<SmallVector<Operation *>>> buildMergeMembers();
+
+  MLIRContext *ctx;
+  const StageDescription &stage;
+  const StageProducers &producers;
+  OpBuilder b;
+  func::FuncOp func;
+};
+
+FailureOr<SmallVector<SmallVector<Operation *>>>
+StageFunction::buildConcurrent() {
+  SmallVector<SmallVector<Operation *>> groups;
+  for (auto [g, group] : llvm::enumerate(stage.groups)) {
+    SmallVector<Operation *> &ops = groups.emplace_back();
+    for (auto [i, sig] : llvm::enumerate(group)) {
+      SmallVector<Value> inputs;
+      for (auto [k, shape] : llvm::enumerate(sig.inputShapes)) {
+        int producer = producers[g][i][k];
+        inputs.push_back(producer >= 0 ? ops[producer]->getResult(0)
+                                       : input(shape));
+      }
+      FailureOr<Operation *> built = op(sig, layerOf(g, i, sig), inputs);
+      if (failed(built))
+        return failure();
+      ops.push_back(*built);
     }
-    if (channels != out[0])
-      return bad(llvm::formatv("the inputs have {0} channels, the output {1}",
-                               channels, out[0]));
-    return llvm::Error::success();
   }
+  return groups;
+}
 
-  const sched::OpSignature &sig;
-  int64_t batch;
-  std::string where;
-};
-
-/// Arena layout of a stage: every op's inputs (produced in the group or
-/// external), output and weights.
-struct Layout {
-  int64_t floats = 0;
-  int64_t take(int64_t n) {
-    int64_t at = floats;
-    floats += (n + 63) / 64 * 64;
-    return at;
+FailureOr<SmallVector<SmallVector<Operation *>>>
+StageFunction::buildMergeMembers() {
+  // The members read one value, as the ops a schedule merges do.
+  Location loc = func.getLoc();
+  const sched::OpSignature &first = stage.members.front();
+  for (const sched::OpSignature &m : stage.members)
+    if (m.inputShapes.size() != 1 || m.inputShapes != first.inputShapes)
+      return emitError(loc) << "stage: the members of a merge stage must "
+                               "read one input of one shape";
+  Value in = input(first.inputShapes.front());
+  SmallVector<SmallVector<Operation *>> groups;
+  SmallVector<Operation *> members;
+  for (auto [i, sig] : llvm::enumerate(stage.members)) {
+    FailureOr<Operation *> built =
+        op(sig, llvm::formatv("member {0} ({1})", i, sig.kind).str(), in);
+    if (failed(built))
+      return failure();
+    members.push_back(*built);
+    groups.push_back({*built});
   }
-};
+  // The scheduler only merges ops with one merge key, and the stage runs
+  // what they merge into.
+  auto lead = cast<SchedulableOpInterface>(members.front());
+  std::optional<std::string> key = lead.getMergeKey();
+  for (Operation *m : members)
+    if (!key || cast<SchedulableOpInterface>(m).getMergeKey() != key)
+      return emitError(loc) << "stage: the members do not merge exactly "
+                               "(their merge keys differ)";
+  FailureOr<sched::OpSignature> merged = lead.getMergedSignature(members);
+  if (failed(merged) || !(*merged == stage.groups.front().front()))
+    return emitError(loc) << "stage: the members merge into "
+                          << (failed(merged) ? "nothing" : merged->str())
+                          << ", not the stage's op "
+                          << stage.groups.front().front().str();
+  return groups;
+}
 
-struct OpPlan {
-  const sched::OpSignature *sig;
-  std::vector<int64_t> inputs; ///< arena offsets, one per input shape
-  int64_t output = 0, weight = 0, bias = 0;
-};
+FailureOr<OwningOpRef<ModuleOp>> StageFunction::build() {
+  Location loc = UnknownLoc::get(ctx);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  func = func::FuncOp::create(b, loc, "stage", b.getFunctionType({}, {}));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+  bool merge = stage.strategy == sched::Strategy::Merge;
+  FailureOr<SmallVector<SmallVector<Operation *>>> groups =
+      merge ? buildMergeMembers() : buildConcurrent();
+  if (failed(groups))
+    return failure();
+  // What no op of the stage reads is the stage's result (what later stages
+  // of a program would read).
+  SmallVector<Value> results;
+  for (const auto &ops : *groups)
+    for (Operation *op : ops)
+      if (op->use_empty())
+        results.push_back(op->getResult(0));
+  func::ReturnOp::create(b, loc, results);
+  func.setType(b.getFunctionType(func.getArgumentTypes(),
+                                 ValueRange(results).getTypes()));
+
+  // The one stage, built by the schedule rewrite.
+  FailureOr<ScheduleGraph> graph = buildScheduleGraph(func, {});
+  if (failed(graph))
+    return failure();
+  sched::Stage one;
+  one.strategy = merge ? sched::Strategy::Merge : sched::Strategy::Concurrent;
+  for (const auto &ops : *groups) {
+    std::vector<sched::NodeId> ids;
+    for (Operation *op : ops)
+      ids.push_back(llvm::find(graph->ops, op) - graph->ops.begin());
+    one.groups.push_back(std::move(ids));
+  }
+  sched::Schedule schedule;
+  schedule.stages.push_back(std::move(one));
+  if (failed(applySchedule(func, *graph, schedule, {})) ||
+      failed(verify(*module)))
+    return failure();
+  return module;
+}
+
+/// Random weights of the parameters' sizes (the values do not change the
+/// time; random rather than zero so no kernel sees a special case).
+std::vector<exec::Weight> randomWeights(const std::vector<Param> &params) {
+  std::mt19937 rng(0);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<exec::Weight> weights;
+  for (const Param &p : params) {
+    exec::Weight &w = weights.emplace_back();
+    w.name = p.name;
+    w.data.resize(size_t(p.elements));
+    for (float &x : w.data)
+      x = uniform(rng);
+  }
+  return weights;
+}
 
 } // namespace
 
-Expected<StageProducers> ios::prof::checkStage(const StageDescription &stage,
-                                               const TimingOptions &opts) {
+Expected<StageProducers> ios::prof::checkStage(const StageDescription &stage) {
   if (stage.batch < 1 || stage.batch > kMaxElements)
     return llvm::createStringError(llvm::formatv(
         "stage: batch {0} must be in [1, {1}]", stage.batch, kMaxElements));
@@ -315,19 +293,30 @@ Expected<StageProducers> ios::prof::checkStage(const StageDescription &stage,
     return llvm::createStringError(
         llvm::formatv("stage: {0} groups; 1 to {1} are supported",
                       stage.groups.size(), kMaxStageGroups));
-  size_t ops = 0;
+  size_t ops = stage.members.size();
   for (const auto &group : stage.groups)
     ops += group.size();
   if (ops > kMaxStageOps)
     return llvm::createStringError(llvm::formatv(
         "stage: {0} ops; at most {1} are supported", ops, kMaxStageOps));
+  if (stage.strategy == sched::Strategy::Merge &&
+      (stage.groups.size() != 1 || stage.groups.front().size() != 1 ||
+       stage.members.size() < 2))
+    return llvm::createStringError(
+        "stage: a merge stage is one group of the merged op, and two or more "
+        "members");
+  for (auto [i, sig] : llvm::enumerate(stage.members))
+    if (llvm::Error e = checkTensors(
+            sig, stage.batch,
+            llvm::formatv("member {0} ({1})", i, sig.kind).str()))
+      return std::move(e);
   StageProducers producers(stage.groups.size());
   for (auto [g, group] : llvm::enumerate(stage.groups)) {
     if (group.empty())
       return llvm::createStringError(
           llvm::formatv("stage: group {0} has no ops", g));
     for (auto [i, sig] : llvm::enumerate(group)) {
-      if (llvm::Error e = OpCheck(sig, stage.batch, g, i).run())
+      if (llvm::Error e = checkTensors(sig, stage.batch, layerOf(g, i, sig)))
         return std::move(e);
       producers[g].emplace_back(sig.inputShapes.size(), -1);
     }
@@ -354,220 +343,76 @@ Expected<StageProducers> ios::prof::checkStage(const StageDescription &stage,
   return producers;
 }
 
-Expected<StageDescription> ios::prof::stageFromJSON(const llvm::json::Value &v) {
-  const llvm::json::Object *o = v.getAsObject();
-  if (!o)
-    return llvm::createStringError("stage: expected an object");
-  StageDescription d;
-  std::optional<llvm::StringRef> strategy = o->getString("strategy");
-  if (!strategy || (*strategy != "concurrent" && *strategy != "merge"))
-    return llvm::createStringError(
-        "stage: \"strategy\" must be \"concurrent\" or \"merge\"");
-  d.strategy = *strategy == "merge" ? sched::Strategy::Merge
-                                    : sched::Strategy::Concurrent;
-  std::optional<int64_t> batch = o->getInteger("batch");
-  if (!batch)
-    return llvm::createStringError("stage: \"batch\" must be an integer");
-  d.batch = *batch;
-  const llvm::json::Array *groups = o->getArray("groups");
-  if (!groups || groups->empty())
-    return llvm::createStringError("stage: \"groups\" must be a non-empty list");
-  const llvm::json::Array *edges = o->getArray("edges");
-  for (auto [gi, group] : llvm::enumerate(*groups)) {
-    const llvm::json::Array *ops = group.getAsArray();
-    if (!ops || ops->empty())
-      return llvm::createStringError("stage: every group must list ops");
-    std::vector<sched::OpSignature> sigs;
-    for (const llvm::json::Value &op : *ops) {
-      sched::OpSignature sig;
-      llvm::json::Path::Root root("op");
-      if (!fromJSON(op, sig, root))
-        return llvm::createStringError("stage: bad op: " +
-                                       llvm::toString(root.getError()));
-      sigs.push_back(std::move(sig));
-    }
-    d.groups.push_back(std::move(sigs));
-    std::vector<std::pair<unsigned, unsigned>> groupEdges;
-    if (edges && gi < edges->size())
-      if (const llvm::json::Array *e = (*edges)[gi].getAsArray())
-        for (const llvm::json::Value &pair : *e) {
-          const llvm::json::Array *p = pair.getAsArray();
-          if (!p || p->size() != 2 || !(*p)[0].getAsInteger() ||
-              !(*p)[1].getAsInteger())
-            return llvm::createStringError("stage: edges must be [from, to]");
-          unsigned from = *(*p)[0].getAsInteger(), to = *(*p)[1].getAsInteger();
-          if (from >= to || to >= d.groups.back().size())
-            return llvm::createStringError("stage: edge out of range");
-          groupEdges.push_back({from, to});
-        }
-    d.edges.push_back(std::move(groupEdges));
-  }
-  return d;
+StageExecutor::StageExecutor(const TimingOptions &opts)
+    : opts(opts), context(std::make_unique<MLIRContext>()) {
+  context->disableMultithreading(); // no thread pool beside the runtime's
+  context->loadDialect<IOSDialect, rtir::IOSRTDialect, func::FuncDialect,
+                       tensor::TensorDialect, arith::ArithDialect>();
 }
 
-Expected<double> ios::prof::timeStage(const StageDescription &stage,
-                                      const TimingOptions &opts) {
-  Expected<StageProducers> producers = checkStage(stage, opts);
+StageExecutor::~StageExecutor() = default;
+
+Expected<double> StageExecutor::time(const StageDescription &stage,
+                                     llvm::raw_ostream *printStage) {
+  Expected<StageProducers> producers = checkStage(stage);
   if (!producers)
     return producers.takeError();
-  // Plan the arena: an input fed by an in-group producer is that producer's
-  // output, other inputs are external tensors.
-  Layout layout;
-  std::vector<std::vector<OpPlan>> plans(stage.groups.size());
-  for (size_t g = 0; g < stage.groups.size(); ++g) {
-    const auto &ops = stage.groups[g];
-    for (size_t i = 0; i < ops.size(); ++i) {
-      const sched::OpSignature &sig = ops[i];
-      OpPlan p;
-      p.sig = &sig;
-      for (size_t k = 0; k < sig.inputShapes.size(); ++k) {
-        int producer = (*producers)[g][i][k];
-        p.inputs.push_back(
-            producer >= 0
-                ? plans[g][producer].output
-                : layout.take(stage.batch * product(sig.inputShapes[k])));
-      }
-      p.output = layout.take(stage.batch * product(sig.outputShape));
-      if (sig.kind == "conv") {
-        int64_t cin = sig.inputShapes[0][0];
-        int64_t groups = sig.getInt("groups").value_or(1);
-        p.weight = layout.take(sig.outputShape[0] * (cin / groups) *
-                               pairAt(sig, "kernel", 0, 1) *
-                               pairAt(sig, "kernel", 1, 1));
-        p.bias = layout.take(sig.outputShape[0]);
-      } else if (sig.kind == "linear") {
-        p.weight = layout.take(product(sig.outputShape) *
-                               product(sig.inputShapes[0]));
-        p.bias = layout.take(product(sig.outputShape));
-      }
-      plans[g].push_back(std::move(p));
-    }
-  }
-  if (layout.floats > opts.maxArenaFloats)
+
+  // The stage as the program's lowering makes it.
+  FirstError error(context.get());
+  StageFunction builder(context.get(), stage, *producers);
+  FailureOr<OwningOpRef<ModuleOp>> module = builder.build();
+  if (failed(module))
+    return error.take("stage: cannot be built");
+  PassManager pm(context.get());
+  buildLowerToIOSRTPipeline(pm);
+  if (failed(pm.run(**module)))
+    return error.take("stage: cannot be lowered");
+  auto program = cast<func::FuncOp>((*module)->getBody()->front());
+  // The stage reads and writes the arena, as it does inside a program: no
+  // host copies in or out.
+  program.walk([](Operation *op) {
+    if (isa<rtir::InputOp, rtir::OutputOp>(op))
+      op->erase();
+  });
+
+  int64_t floats =
+      program->getAttrOfType<IntegerAttr>(rtir::kArenaAttrName).getInt();
+  for (const Param &p : builder.params)
+    floats += p.elements;
+  if (floats > opts.maxArenaFloats)
     return llvm::createStringError(llvm::formatv(
         "stage: needs {0} MiB of memory, more than the limit of {1} MiB",
-        layout.floats * 4 >> 20, opts.maxArenaFloats * 4 >> 20));
+        floats * 4 >> 20, opts.maxArenaFloats * 4 >> 20));
+  if (printStage) {
+    program.print(*printStage);
+    *printStage << "\n";
+    printStage->flush();
+  }
 
-  int32_t streams = int32_t(stage.groups.size());
-  const char *error = nullptr;
-  rt::Context *ctx =
-      rt::createContext(streams, streams, std::max<int64_t>(layout.floats, 64),
-                        &error);
-  if (!ctx)
-    return llvm::createStringError(std::string("runtime: ") +
-                                   (error ? error : "cannot create a context"));
-  float *arena = rt::arena(ctx);
-  auto viewAt = [&](int64_t offset, llvm::ArrayRef<int64_t> shape) {
-    auto d = nchw(stage.batch, shape);
-    return rt::view(arena, offset, d[0], d[1], d[2], d[3]);
-  };
+  // Loaded as a program's create(): every kernel prepared (the runtime
+  // checks each against its views, the CUDA backend chooses algorithms).
+  Expected<std::unique_ptr<exec::LoadedProgram>> loaded =
+      exec::LoadedProgram::load(program, randomWeights(builder.params));
+  if (!loaded)
+    return loaded.takeError();
 
-  // Plan every convolution before any kernel runs, as emitted programs do:
-  // the runtime checks its window against its input (and the CUDA backend
-  // chooses its algorithm outside the timed runs).
-  for (int32_t s = 0; s < streams; ++s)
-    for (const OpPlan &p : plans[s]) {
-      const sched::OpSignature &sig = *p.sig;
-      if (sig.kind != "conv")
-        continue;
-      if (!rt::prepareConv2d(
-              ctx, s, sig.kind.c_str(), viewAt(p.inputs[0], sig.inputShapes[0]),
-              viewAt(p.output, sig.outputShape), pairAt(sig, "kernel", 0, 1),
-              pairAt(sig, "kernel", 1, 1), pairAt(sig, "stride", 0, 1),
-              pairAt(sig, "stride", 1, 1), pairAt(sig, "padding", 0, 0),
-              pairAt(sig, "padding", 1, 0), pairAt(sig, "dilation", 0, 1),
-              pairAt(sig, "dilation", 1, 1), sig.getInt("groups").value_or(1),
-              *actOf(sig.getStr("act").value_or("identity")),
-              /*hasBias=*/true)) {
-        std::string message = rt::lastError(ctx);
-        rt::destroyContext(ctx);
-        return llvm::createStringError("runtime: " + message);
-      }
-    }
-
-  // Enqueues the stage `times` times back to back, then waits once: in a
+  // Runs the stage `times` times back to back in one inference: in a
   // program stages follow each other without the host waking the streams
   // in between, so short stages are timed that way too.
-  auto launch = [&](int times) {
-    for (int t = 0; t < times; ++t) {
-    if (streams > 1) {
-      rt::record(ctx, 0, 0);
-      for (int32_t s = 1; s < streams; ++s)
-        rt::wait(ctx, s, 0);
-    }
-    for (int32_t s = 0; s < streams; ++s)
-      for (const OpPlan &p : plans[s]) {
-        const sched::OpSignature &sig = *p.sig;
-        rt::View out = viewAt(p.output, sig.outputShape);
-        rt::View in = sig.inputShapes.empty()
-                          ? out
-                          : viewAt(p.inputs[0], sig.inputShapes[0]);
-        const char *name = sig.kind.c_str();
-        if (sig.kind == "conv") {
-          rt::conv2d(ctx, s, name, in, out, arena + p.weight, arena + p.bias,
-                     pairAt(sig, "kernel", 0, 1), pairAt(sig, "kernel", 1, 1),
-                     pairAt(sig, "stride", 0, 1), pairAt(sig, "stride", 1, 1),
-                     pairAt(sig, "padding", 0, 0), pairAt(sig, "padding", 1, 0),
-                     pairAt(sig, "dilation", 0, 1),
-                     pairAt(sig, "dilation", 1, 1),
-                     sig.getInt("groups").value_or(1),
-                     *actOf(sig.getStr("act").value_or("identity")));
-        } else if (sig.kind == "pool") {
-          llvm::StringRef type = sig.getStr("pool_type").value_or("max");
-          bool global = type.starts_with("global");
-          rt::PoolKind kind = *poolKindOf(type);
-          rt::pool2d(ctx, s, name, in, out, kind,
-                     global ? in.h : pairAt(sig, "kernel", 0, 1),
-                     global ? in.w : pairAt(sig, "kernel", 1, 1),
-                     global ? 1 : pairAt(sig, "stride", 0, 1),
-                     global ? 1 : pairAt(sig, "stride", 1, 1),
-                     global ? 0 : pairAt(sig, "padding", 0, 0),
-                     global ? 0 : pairAt(sig, "padding", 1, 0));
-        } else if (sig.kind == "activation") {
-          rt::activation(ctx, s, name, in, out,
-                         *actOf(sig.getStr("act_type").value_or("relu")));
-        } else if (sig.kind == "add") {
-          std::vector<rt::View> ins;
-          for (size_t k = 0; k < p.inputs.size(); ++k)
-            ins.push_back(viewAt(p.inputs[k], sig.inputShapes[k]));
-          rt::add(ctx, s, name, out, int32_t(ins.size()), ins.data());
-        } else if (sig.kind == "mul") {
-          rt::mul(ctx, s, name, in, viewAt(p.inputs[1], sig.inputShapes[1]),
-                  out);
-        } else if (sig.kind == "concat") {
-          int64_t offset = 0;
-          for (size_t k = 0; k < p.inputs.size(); ++k) {
-            rt::View src = viewAt(p.inputs[k], sig.inputShapes[k]);
-            rt::copy(ctx, s, name, src,
-                     rt::channels(out, offset, offset + src.c));
-            offset += src.c;
-          }
-        } else if (sig.kind == "linear") {
-          rt::linear(ctx, s, name, in, out, arena + p.weight, arena + p.bias);
-        } else if (sig.kind == "softmax") {
-          rt::softmax(ctx, s, name, in, out);
-        }
-        // slice and flatten are views: nothing runs.
-      }
-    if (streams > 1)
-      for (int32_t s = 1; s < streams; ++s) {
-        rt::record(ctx, s, s);
-        rt::wait(ctx, 0, s);
-      }
-    }
-    return rt::synchronize(ctx);
+  auto run = [&](int times) {
+    (*loaded)->upload(nullptr);
+    for (int t = 0; t < times; ++t)
+      (*loaded)->runPhase();
+    return (*loaded)->finishRun(nullptr);
   };
-
   std::vector<double> times;
-  int batch = 1; // stages per timed launch: enough for ~2 ms, at most 16
+  int batch = 1; // stages per timed inference: enough for ~2 ms, at most 16
   for (int i = 0; i < opts.warmup + opts.repeats; ++i) {
     int n = i < opts.warmup ? 1 : batch;
     auto t0 = std::chrono::steady_clock::now();
-    if (!launch(n)) {
-      std::string message = rt::lastError(ctx);
-      rt::destroyContext(ctx);
-      return llvm::createStringError("runtime: " + message);
-    }
+    if (llvm::Error e = run(n))
+      return std::move(e);
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - t0)
                     .count() /
@@ -577,7 +422,6 @@ Expected<double> ios::prof::timeStage(const StageDescription &stage,
     else
       batch = std::clamp(int(2.0 / std::max(ms, 1e-3)), 1, 16);
   }
-  rt::destroyContext(ctx);
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <unordered_set>
 
@@ -286,29 +287,57 @@ struct FileCloser {
   void operator()(std::FILE *f) const { std::fclose(f); }
 };
 
-} // namespace
+/// Where the bytes come from: a file, read in order (seeking over gaps), or
+/// memory.
+class Source {
+public:
+  virtual ~Source() = default;
+  virtual uint64_t size() const = 0;
+  /// Reads `bytes` at `offset` into `dst`.
+  virtual bool read(uint64_t offset, void *dst, size_t bytes) = 0;
+};
 
-bool ios::rt::detail::readSafetensors(
-    const std::string &path, std::map<std::string, HostTensor> &tensors,
-    std::string &error) {
-  auto fail = [&](const std::string &why) {
-    error = "'" + path + "': " + why;
-    return false;
-  };
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    error = "cannot open '" + path + "'";
-    return false;
+class FileSource : public Source {
+public:
+  FileSource(std::FILE *f, uint64_t size) : f(f), bytes(size) {}
+  uint64_t size() const override { return bytes; }
+  bool read(uint64_t offset, void *dst, size_t n) override {
+    // A seek drops stdio's buffer: one per tensor would cost a read each.
+    if (offset != at && std::fseek(f, long(offset), SEEK_SET) != 0)
+      return false;
+    at = offset + n;
+    return std::fread(dst, 1, n, f) == n;
   }
-  std::FILE *f = file.get();
-  if (std::fseek(f, 0, SEEK_END) != 0)
-    return fail("cannot seek");
-  long endPos = std::ftell(f);
-  if (endPos < 0 || std::fseek(f, 0, SEEK_SET) != 0)
-    return fail("cannot seek");
-  uint64_t fileSize = uint64_t(endPos);
+
+private:
+  std::FILE *f;
+  uint64_t bytes, at = 0;
+};
+
+class MemorySource : public Source {
+public:
+  MemorySource(const void *data, size_t size)
+      : data(static_cast<const char *>(data)), bytes(size) {}
+  uint64_t size() const override { return bytes; }
+  bool read(uint64_t offset, void *dst, size_t n) override {
+    if (offset > bytes || n > bytes - offset)
+      return false;
+    std::memcpy(dst, data + offset, n);
+    return true;
+  }
+
+private:
+  const char *data;
+  uint64_t bytes;
+};
+
+/// Reads every tensor of `in`; errors go through `fail`.
+template <typename Fail>
+bool readTensors(Source &in, std::map<std::string, HostTensor> &tensors,
+                 Fail fail) {
+  uint64_t fileSize = in.size();
   unsigned char sizeBytes[8];
-  if (fileSize < 8 || std::fread(sizeBytes, 1, 8, f) != 8)
+  if (fileSize < 8 || !in.read(0, sizeBytes, 8))
     return fail("truncated: " + std::to_string(fileSize) +
                 " bytes, less than the 8-byte header size");
   uint64_t headerSize = 0;
@@ -324,7 +353,7 @@ bool ios::rt::detail::readSafetensors(
   if (headerSize < 2)
     return fail("bad header: " + std::to_string(headerSize) + " bytes");
   std::string header(size_t(headerSize), '\0');
-  if (std::fread(&header[0], 1, header.size(), f) != header.size())
+  if (!in.read(8, &header[0], header.size()))
     return fail("cannot read the header");
 
   std::vector<Entry> entries;
@@ -377,26 +406,57 @@ bool ios::rt::detail::readSafetensors(
                   std::to_string(order[k]->offsets[0]) + ", " +
                   std::to_string(order[k]->offsets[1]) + "))");
 
-  // Read the data in file order straight into the tensors, seeking only
-  // over gaps (a seek drops stdio's buffer: one per tensor costs a read each).
+  // Read the data in file order straight into the tensors.
   order.insert(order.end(), empty.begin(), empty.end());
   std::map<std::string, HostTensor> loaded;
-  uint64_t at = 8 + headerSize;
   for (const Entry *e : order) {
     HostTensor &t = loaded[e->name];
     for (uint64_t d : e->shape)
       t.shape.push_back(int64_t(d));
     uint64_t bytes = e->offsets[1] - e->offsets[0];
     t.data.resize(size_t(bytes / sizeof(float)));
-    if (bytes == 0)
-      continue;
-    uint64_t begin = 8 + headerSize + e->offsets[0];
-    if ((begin != at && std::fseek(f, long(begin), SEEK_SET) != 0) ||
-        std::fread(t.data.data(), 1, size_t(bytes), f) != bytes)
+    if (bytes && !in.read(8 + headerSize + e->offsets[0], t.data.data(),
+                          size_t(bytes)))
       return fail("cannot read tensor '" + e->name + "'");
-    at = begin + bytes;
   }
   for (auto &[name, t] : loaded)
     tensors[name] = std::move(t);
   return true;
+}
+
+} // namespace
+
+bool ios::rt::detail::readSafetensors(
+    const std::string &path, std::map<std::string, HostTensor> &tensors,
+    std::string &error) {
+  auto fail = [&](const std::string &why) {
+    error = "'" + path + "': " + why;
+    return false;
+  };
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    error = "cannot open '" + path + "'";
+    return false;
+  }
+  std::FILE *f = file.get();
+  if (std::fseek(f, 0, SEEK_END) != 0)
+    return fail("cannot seek");
+  long endPos = std::ftell(f);
+  if (endPos < 0 || std::fseek(f, 0, SEEK_SET) != 0)
+    return fail("cannot seek");
+  FileSource in(f, uint64_t(endPos));
+  return readTensors(in, tensors, fail);
+}
+
+bool ios::rt::detail::readSafetensors(
+    const void *data, size_t size, std::map<std::string, HostTensor> &tensors,
+    std::string &error) {
+  auto fail = [&](const std::string &why) {
+    error = "safetensors in memory: " + why;
+    return false;
+  };
+  if (!data && size)
+    return fail("no data");
+  MemorySource in(data, size);
+  return readTensors(in, tensors, fail);
 }

@@ -8,6 +8,7 @@
 #ifndef IOS_LIB_RUNTIME_SAFETENSORS_H
 #define IOS_LIB_RUNTIME_SAFETENSORS_H
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -20,8 +21,13 @@ struct HostTensor {
   std::vector<float> data;
 };
 
-/// Reads every tensor of `path`; on failure returns false and sets `error`.
+/// Reads every tensor of `path`; on failure returns false and sets `error`
+/// (naming the file).
 bool readSafetensors(const std::string &path,
+                     std::map<std::string, HostTensor> &tensors,
+                     std::string &error);
+/// The same from `size` bytes of a safetensors file in memory.
+bool readSafetensors(const void *data, size_t size,
                      std::map<std::string, HostTensor> &tensors,
                      std::string &error);
 

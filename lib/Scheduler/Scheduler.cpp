@@ -3,8 +3,14 @@
 // dp[S] = min over endings E of S (non-empty, no edge from E to S - E) of
 //         dp[S - E] + cost(E),   dp[{}] = 0,
 // over the down-closed unit sets S of one part (docs/IOS.md, "Search space").
+// Endings that cannot beat the best one found so far are skipped from lower
+// bounds of their cost (docs/Scheduler.md, "Bound pruning"); a budget stops a
+// part's search and completes it greedily.
 //
 //===----------------------------------------------------------------------===//
+
+#include "Hash.h"
+#include "PartGraph.h"
 
 #include "ios/Scheduler/Scheduler.h"
 #include "ios/Scheduler/UnitSet.h"
@@ -19,6 +25,9 @@
 #include <limits>
 
 using namespace ios::sched;
+using ios::sched::detail::countIdeals;
+using ios::sched::detail::Hasher;
+using ios::sched::detail::PartGraph;
 using llvm::createStringError;
 using llvm::inconvertibleErrorCode;
 
@@ -38,12 +47,18 @@ llvm::StringRef ios::sched::toString(EnumerationMode m) {
   return m == EnumerationMode::IOS ? "ios" : "full";
 }
 
+llvm::StringRef ios::sched::toString(PruneMode m) {
+  return m == PruneMode::Bound ? "bound" : "none";
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 using NodeGroups = llvm::SmallVector<llvm::SmallVector<unsigned, 8>, 8>;
 
@@ -58,12 +73,25 @@ public:
   /// Cost of a stage given as groups of node indices.
   double get(Strategy st, const NodeGroups &groups, unsigned block,
              unsigned part, PartStats &ps) {
-    StageCostCache::packKey(g, st, groups, sigIds, withIds, key);
-    if (const double *v = cache.lookup(key)) {
+    StageKey key = StageCostCache::stageKey(g, st, groups, sigIds, withIds);
+    if (const double *v = lookup(key, ps))
+      return *v;
+    return measure(key, st, groups, block, part, ps);
+  }
+
+  /// The cached cost of the stage with this key, counted as a hit.
+  const double *lookup(StageKey key, PartStats &ps) {
+    const double *v = cache.lookup(key);
+    if (v) {
       ++ps.cacheHits;
       ++cache.numHits;
-      return *v;
     }
+    return v;
+  }
+
+  /// Asks the callback for a stage the cache does not have.
+  double measure(StageKey key, Strategy st, const NodeGroups &groups,
+                 unsigned block, unsigned part, PartStats &ps) {
     Stage stage = makeStage(st, groups, block, part);
     Clock::time_point t0 = Clock::now();
     double c = cost.getCost(g, stage);
@@ -78,7 +106,7 @@ public:
         print(os, g, stage);
         error = s;
       }
-      c = std::numeric_limits<double>::infinity();
+      c = kInf;
     }
     cache.insert(key, c);
     return c;
@@ -125,145 +153,391 @@ public:
   StageCostCache &cache;
   bool withIds;
   std::vector<unsigned> sigIds;
-  std::string key;
   std::string error;
 };
 
-/// Local view of a set of units (at most 128): in-part edges as bitsets.
-struct PartGraph {
-  PartGraph(const Graph &g, llvm::ArrayRef<unsigned> units)
-      : g(g), units(units.begin(), units.end()), n(units.size()) {
-    succ.assign(n, UnitSet());
-    pred.assign(n, UnitSet());
-    reach.assign(n, UnitSet());
-    llvm::DenseMap<unsigned, unsigned> local;
-    for (unsigned i = 0; i < n; ++i)
-      local[units[i]] = i;
-    for (unsigned i = 0; i < n; ++i)
-      for (unsigned s : g.unit(units[i]).succs) {
-        auto it = local.find(s);
-        if (it == local.end())
-          continue;
-        assert(it->second > i && "part units must be in topological order");
-        succ[i].set(it->second);
-        pred[it->second].set(i);
-      }
-    for (unsigned i = n; i-- > 0;) {
-      reach[i] = UnitSet::bit(i);
-      succ[i].forEach([&](unsigned v) { reach[i] |= reach[v]; });
+/// Groups of an ending (units of pg) as node indices: for Merge one group per
+/// unit, for Concurrent the weakly connected components, by first unit.
+void groupsOf(const PartGraph &pg, UnitSet E, Strategy st,
+              NodeGroups &groups) {
+  auto addUnits = [&](UnitSet comp) {
+    groups.emplace_back();
+    comp.forEach([&](unsigned u) {
+      for (unsigned v : pg.g.unit(pg.units[u]).nodes)
+        groups.back().push_back(v);
+    });
+  };
+  if (st == Strategy::Merge) {
+    E.forEach([&](unsigned u) { addUnits(UnitSet::bit(u)); });
+    return;
+  }
+  UnitSet rem = E;
+  while (!rem.empty()) {
+    UnitSet comp = UnitSet::bit(rem.first());
+    UnitSet frontier = comp;
+    while (!frontier.empty()) {
+      UnitSet nbr;
+      frontier.forEach([&](unsigned v) { nbr |= pg.succ[v] | pg.pred[v]; });
+      nbr = (nbr & rem) - comp;
+      comp |= nbr;
+      frontier = nbr;
     }
+    rem -= comp;
+    addUnits(comp);
   }
-  const Graph &g;
-  llvm::SmallVector<unsigned, 0> units;
-  unsigned n;
-  std::vector<UnitSet> succ, pred, reach;
-};
+}
 
-/// Counts down-closed sets with f(P) = f(P - x) + f(P - reach(x)), x = the
-/// first (minimal) unit of P; memo over the remaining sets.
-class IdealCounter {
-public:
-  IdealCounter(const PartGraph &pg, uint64_t cap) : pg(pg), cap(cap) {}
-  std::optional<uint64_t> run() {
-    uint64_t r = f(UnitSet::firstN(pg.n));
-    if (over)
-      return std::nullopt;
-    return r;
+/// Weakly connected components of E (for a Concurrent ending: its groups).
+void componentsOf(const PartGraph &pg, UnitSet E,
+                  llvm::SmallVectorImpl<UnitSet> &out) {
+  out.clear();
+  UnitSet rem = E;
+  while (!rem.empty()) {
+    UnitSet comp = UnitSet::bit(rem.first());
+    UnitSet frontier = comp;
+    while (!frontier.empty()) {
+      UnitSet nbr;
+      frontier.forEach([&](unsigned v) { nbr |= pg.succ[v] | pg.pred[v]; });
+      nbr = (nbr & rem) - comp;
+      comp |= nbr;
+      frontier = nbr;
+    }
+    rem -= comp;
+    out.push_back(comp);
   }
+}
 
-private:
-  uint64_t f(UnitSet P) {
-    if (over)
-      return 0;
-    if (P.empty())
-      return 1;
-    if (const uint64_t *v = memo.find(P))
-      return *v;
-    unsigned x = P.first();
-    uint64_t a = f(P - UnitSet::bit(x));
-    uint64_t b = f(P - (pg.reach[x] & P));
-    uint64_t r = a + b;
-    if (r > cap || memo.size() > cap)
-      over = true;
-    memo.insert(P, r);
-    return r;
-  }
-  const PartGraph &pg;
-  uint64_t cap;
-  bool over = false;
-  UnitSetMap<uint64_t> memo;
-};
-
-/// The DP over one part.
+/// The DP over one part, bottom-up: states (down-closed unit sets) in order
+/// of size, so every dp(S - E) is known when S is solved and each ending is
+/// evaluated as it is enumerated.
 class PartSolver {
 public:
   PartSolver(const PartGraph &pg, const SchedulerOptions &opts,
-             llvm::ArrayRef<int> mergeClass, CostContext &cc, PartStats &ps)
-      : pg(pg), n(pg.n), opts(opts), cc(cc), ps(ps),
+             llvm::ArrayRef<int> mergeClass, CostContext &cc, PartStats &ps,
+             SearchProgress &progress)
+      : pg(pg), n(pg.n), opts(opts), cc(cc), ps(ps), progress(progress),
         doMerge(unsigned(opts.variant) & unsigned(Variant::Merge)),
         doConcurrent(unsigned(opts.variant) & unsigned(Variant::Concurrent)),
-        r(opts.maxGroupSize), s(opts.maxNumGroups) {
+        prune(opts.prune == PruneMode::Bound), r(opts.maxGroupSize),
+        s(opts.maxNumGroups), start(Clock::now()), lastProgress(start) {
     for (unsigned i = 0; i < n; ++i)
       unitClass.push_back(mergeClass[pg.units[i]]);
-    endings.resize(n + 1);
     tc.assign(n, UnitSet());
+    gb.assign(n, 0);
+    gbExact.assign(n, 0);
     compStack.assign(size_t(n + 1) * (n + 1), UnitSet());
   }
 
-  double solve() { return dp(UnitSet::firstN(n)); }
+  /// Solves the part; returns its optimum (or, after a budget stop, the
+  /// cost of the schedule completed greedily).
+  double solve() {
+    if (prune) {
+      // Every unit alone: exact costs, and the base of every lower bound.
+      unitCost.resize(n);
+      for (unsigned u = 0; u < n; ++u)
+        unitCost[u] = stageCost(UnitSet::bit(u), Strategy::Concurrent);
+    }
+    UnitSet all = UnitSet::firstN(n);
+    memo.insert(UnitSet(), 0.0);
+    std::vector<UnitSet> level = {UnitSet()}, next;
+    UnitSetMap<char> seen;
+    UnitSet lastSolved; // the largest state solved so far
+    for (unsigned d = 1; d <= n && !aborted; ++d) {
+      // States of size d: a state of size d - 1 plus one of its ready units.
+      next.clear();
+      seen.clear();
+      for (UnitSet S : level)
+        (all - S).forEach([&](unsigned u) {
+          if (pg.pred[u].isSubsetOf(S) && seen.insert(S | UnitSet::bit(u), 1).second)
+            next.push_back(S | UnitSet::bit(u));
+        });
+      for (UnitSet S : next) {
+        checkBudget();
+        if (aborted)
+          break;
+        solveState(S);
+        lastSolved = S;
+      }
+      std::swap(level, next);
+    }
+    if (!aborted)
+      return *memo.find(all);
+    return completeGreedily(lastSolved, all);
+  }
 
-  void reconstruct(std::vector<Stage> &out, unsigned block, unsigned part) {
-    std::vector<Stage> rev;
+  /// The solved part's stages, in order, as (ending, strategy).
+  std::vector<std::pair<UnitSet, Strategy>> stages() const {
+    std::vector<std::pair<UnitSet, Strategy>> rev;
     UnitSet S = UnitSet::firstN(n);
     while (!S.empty()) {
-      const Entry &e = entries[*memo.find(S)];
-      NodeGroups groups;
-      groupsOf(e.ending, e.strategy, groups);
-      rev.push_back(cc.makeStage(e.strategy, groups, block, part));
+      const Entry &e = entries[*entryOf.find(S)];
+      rev.push_back({e.ending, e.strategy});
       S -= e.ending;
     }
-    out.insert(out.end(), rev.rbegin(), rev.rend());
-    ps.numStages = rev.size();
+    return {rev.rbegin(), rev.rend()};
   }
 
   size_t numStates() const { return entries.size(); }
+  /// Which budget stopped the search ("" if none) and its limit.
+  llvm::StringRef cutReason() const { return cut; }
+  llvm::StringRef cutLimit() const { return limit; }
 
 private:
   struct Entry {
-    double cost;
     UnitSet ending;
     Strategy strategy;
   };
-  struct Ending {
+  /// An ending that may win but whose cost is not known yet.
+  struct Pending {
     UnitSet set;
+    UnitSet gens; ///< Concurrent: units whose closures are its groups
+    double prefix, lb, key; ///< dp(S - set); cost bound; their sum
+    uint32_t order;         ///< enumeration order (ties)
     Strategy strategy;
   };
-  /// Growable array with an inlined append (the DP's hottest push).
-  struct EndingBuf {
-    std::vector<Ending> data;
-    size_t n = 0;
-    void clear() { n = 0; }
-    void push(UnitSet set, Strategy st) {
-      if (n == data.size())
-        data.resize(2 * n + 64);
-      data[n++] = {set, st};
+
+  //===--------------------------------------------------------------------===//
+  // Budget
+  //===--------------------------------------------------------------------===//
+
+  size_t memoryBytes() const {
+    return memo.memoryBytes() + entryOf.memoryBytes() +
+           concCost.memoryBytes() + mergeCost.memoryBytes() +
+           entries.capacity() * sizeof(Entry) +
+           pending.capacity() * sizeof(Pending);
+  }
+
+  void stop(llvm::StringRef reason, std::string lim) {
+    if (aborted)
+      return;
+    aborted = true;
+    cut = reason.str();
+    limit = std::move(lim);
+  }
+
+  /// Checks the budget before a state is solved (and reports progress).
+  void checkBudget() {
+    const SearchBudget &b = opts.budget;
+    if (b.states && entries.size() >= b.states)
+      return stop("state", std::to_string(b.states));
+    if (b.transitions && ps.transitions >= b.transitions)
+      return stop("transition", std::to_string(b.transitions));
+    if ((entries.size() & 255) == 0 && b.memoryBytes &&
+        memoryBytes() >= b.memoryBytes)
+      return stop("memory", llvm::formatv("{0} MiB", b.memoryBytes >> 20));
+    if ((entries.size() & 15) == 0)
+      checkClock();
+  }
+
+  void checkClock() {
+    if (!opts.budget.seconds && !opts.onProgress)
+      return;
+    Clock::time_point now = Clock::now();
+    double elapsed = std::chrono::duration<double>(now - start).count();
+    if (opts.budget.seconds && elapsed >= opts.budget.seconds)
+      return stop("time", llvm::formatv("{0} s", opts.budget.seconds));
+    if (opts.onProgress &&
+        std::chrono::duration<double>(now - lastProgress).count() >=
+            opts.progressInterval) {
+      lastProgress = now;
+      SearchProgress p = progress;
+      p.partStates = entries.size();
+      p.partTransitions = ps.transitions;
+      p.seconds += elapsed;
+      opts.onProgress(p);
     }
-    const Ending *begin() const { return data.data(); }
-    const Ending *end() const { return data.data() + n; }
-    size_t size() const { return n; }
-  };
+  }
 
-  double dp(UnitSet S) {
-    if (S.empty())
-      return 0;
-    if (const uint32_t *idx = memo.find(S))
-      return entries[*idx].cost;
-    unsigned d = S.count();
-    EndingBuf &buf = endings[d];
-    buf.clear();
+  /// How many more endings a state may enumerate (at least one: a state
+  /// always gets an ending), and which budget says so.
+  void setEnumerationCap() {
+    const SearchBudget &b = opts.budget;
+    enumCap = std::numeric_limits<uint64_t>::max();
+    enumCapByMemory = false;
+    if (b.transitions)
+      enumCap =
+          ps.transitions >= b.transitions ? 0 : b.transitions - ps.transitions;
+    if (b.memoryBytes && b.memoryBytes / sizeof(Pending) < enumCap) {
+      enumCap = b.memoryBytes / sizeof(Pending);
+      enumCapByMemory = true;
+    }
+    enumCap = std::max<uint64_t>(enumCap, 1);
+  }
 
-    // tc[u] = u plus its descendants inside S; sinks of S.
-    UnitSet sinks;
+  /// Whether the enumeration may produce another ending (else the budget
+  /// stops the search; this state keeps the endings so far).
+  bool roomForEnding() {
+    if ((numEndings & 0xFFFF) == 0xFFFF && opts.budget.seconds && !aborted)
+      checkClock();
+    if (numEndings < enumCap && !aborted)
+      return true;
+    if (aborted)
+      return false;
+    if (enumCapByMemory)
+      stop("memory", llvm::formatv("{0} MiB", opts.budget.memoryBytes >> 20));
+    else
+      stop("transition", std::to_string(opts.budget.transitions));
+    return false;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // One state
+  //===--------------------------------------------------------------------===//
+
+  void record(UnitSet S, double cost, UnitSet ending, Strategy st) {
+    memo.insert(S, cost);
+    entryOf.insert(S, uint32_t(entries.size()));
+    entries.push_back({ending, st});
+  }
+
+  void solveState(UnitSet S) {
+    curS = S;
+    best = kInf;
+    bestOrder = std::numeric_limits<uint32_t>::max();
+    numEndings = 0;
+    pending.clear();
+    computeClosures(S);
+    setEnumerationCap();
+    upper = prune ? warmUpperBound(S) : kInf;
+    if (doMerge)
+      enumerateMerge();
+    if (doConcurrent)
+      enumerateConcurrent(S);
+    ps.transitions += numEndings;
+    if (prune)
+      resolvePending();
+    // A budget stop inside the enumeration may have left only endings the
+    // upper bound pruned: its witness is a valid ending that achieves it.
+    if (aborted && upper < best)
+      consider(upperSet, upperStrategy, upper, bestOrder);
+    record(S, best, bestSet, bestStrategy);
+  }
+
+  /// One ending of the current state, as it is enumerated. Without pruning
+  /// every ending is costed (IOS's search). With pruning, an ending whose
+  /// prefix plus lower bound cannot beat the best so far is skipped; one
+  /// with a known cost is taken; the others wait for resolvePending. Either
+  /// way the state's best ending is the first minimum in enumeration order,
+  /// so both searches choose the same stages when the bounds hold.
+  void visit(UnitSet E, UnitSet gens, Strategy st, double lb, bool exact) {
+    uint32_t order = uint32_t(numEndings++);
+    UnitSet rest = curS - E;
+    double prefix = rest.empty() ? 0.0 : *memo.find(rest);
+    if (!prune) {
+      consider(E, st, prefix + stageCost(E, st), order);
+      return;
+    }
+    double key = prefix + lb;
+    if (key > upper || !mayWin(key, order)) {
+      ++ps.pruned;
+      return;
+    }
+    if (exact) {
+      consider(E, st, key, order);
+      return;
+    }
+    if (const double *c = knownCost(E, st)) {
+      consider(E, st, prefix + *c, order);
+      return;
+    }
+    pending.push_back({E, gens, prefix, lb, key, order, st});
+  }
+
+  /// An upper bound of dp(S) before its endings are enumerated: a sink u
+  /// of S alone after S - u; and the best ending of S - u, which is an
+  /// ending of S too when no unit of it precedes u (same groups, known
+  /// cost). Endings whose bound exceeds it cannot win (equal ones may, on
+  /// order).
+  double warmUpperBound(UnitSet S) {
+    double ub = kInf;
+    sinks.forEach([&](unsigned u) {
+      UnitSet smaller = S - UnitSet::bit(u);
+      if (smaller.empty())
+        return;
+      // u alone last.
+      double v = *memo.find(smaller) + unitCost[u];
+      if (v < ub) {
+        ub = v;
+        upperSet = UnitSet::bit(u);
+        upperStrategy = Strategy::Concurrent;
+      }
+      const Entry &e = entries[*entryOf.find(smaller)];
+      if (e.ending.intersects(pg.pred[u]))
+        return;
+      const double *c = knownCost(e.ending, e.strategy);
+      if (!c)
+        return;
+      v = *memo.find(S - e.ending) + *c;
+      if (v < ub) {
+        ub = v;
+        upperSet = e.ending;
+        upperStrategy = e.strategy;
+      }
+    });
+    return ub;
+  }
+
+  /// Whether an ending of this value and enumeration order beats the best
+  /// so far (the first of equal values wins; a state's first ending always
+  /// does, even at +inf).
+  bool mayWin(double v, uint32_t order) const {
+    return v < best || (v == best && order < bestOrder);
+  }
+
+  void consider(UnitSet E, Strategy st, double v, uint32_t order) {
+    if (mayWin(v, order)) {
+      best = v;
+      bestOrder = order;
+      bestSet = E;
+      bestStrategy = st;
+    }
+  }
+
+  /// The endings whose cost is unknown, in increasing order of prefix +
+  /// bound, each bounded again from the stages costed since (its groups,
+  /// the ending without one or two of them), costed only if it may still
+  /// win.
+  void resolvePending() {
+    size_t m = 0;
+    for (const Pending &p : pending)
+      if (p.key <= upper && mayWin(p.key, p.order))
+        pending[m++] = p;
+    ps.pruned += pending.size() - m;
+    pending.resize(m);
+    // Deterministic on ties: enumeration order.
+    std::sort(pending.begin(), pending.end(),
+              [](const Pending &a, const Pending &b) {
+                return a.key < b.key || (a.key == b.key && a.order < b.order);
+              });
+    llvm::SmallVector<UnitSet, 8> groups;
+    for (size_t k = 0; k < pending.size(); ++k) {
+      const Pending &p = pending[k];
+      // Sorted by (key, order): once one cannot win, none after it can.
+      if (!mayWin(p.key, p.order) || (aborted && best < kInf)) {
+        ps.pruned += pending.size() - k;
+        return;
+      }
+      groups.clear();
+      if (p.strategy == Strategy::Concurrent) {
+        groupsOfPending(p, groups);
+        if (!subStagesAllow(p, groups)) {
+          ++ps.pruned;
+          continue;
+        }
+      }
+      if (opts.budget.seconds && !aborted)
+        checkClock();
+      consider(p.set, p.strategy,
+               p.prefix + stageCost(p.set, p.strategy, groups), p.order);
+    }
+  }
+
+  /// tc[u] = u plus its descendants inside S; sinks of S; for the
+  /// concurrent candidates (|tc[u]| <= r) the bound gb[u] of tc[u] run as
+  /// one group: its exact cost if known, else the largest bound of a unit or
+  /// a sub-group it contains.
+  void computeClosures(UnitSet S) {
+    sinks = UnitSet();
     S.forEachDescending([&](unsigned u) {
       UnitSet sc = pg.succ[u] & S;
       UnitSet t = UnitSet::bit(u);
@@ -272,42 +546,95 @@ private:
       else
         sc.forEach([&](unsigned v) { t |= tc[v]; });
       tc[u] = t;
-    });
-
-    if (doMerge)
-      enumerateMerge(sinks, buf);
-    if (doConcurrent)
-      enumerateConcurrent(S, buf);
-
-    double best = std::numeric_limits<double>::infinity();
-    Ending bestE = *buf.begin();
-    for (const Ending &e : buf) {
-      UnitSet rest = S - e.set;
-      const uint32_t *idx = memo.find(rest);
-      double prefix = rest.empty() ? 0.0 : idx ? entries[*idx].cost : dp(rest);
-      double v = prefix + stageCost(e);
-      if (v < best) {
-        best = v;
-        bestE = e;
+      if (!prune || !doConcurrent)
+        return;
+      if (sc.empty()) {
+        gb[u] = unitCost[u];
+        gbExact[u] = 1;
+        return;
       }
+      if (t.count() > r)
+        return;
+      if (const double *c = concCost.find(t)) {
+        gb[u] = *c;
+        gbExact[u] = 1;
+        return;
+      }
+      double bnd = unitCost[u];
+      sc.forEach([&](unsigned v) { bnd = std::max(bnd, gb[v]); });
+      gb[u] = bnd;
+      gbExact[u] = 0;
+    });
+  }
+
+  /// Whether the pending Concurrent ending `p` may still win given the costs
+  /// known in this part: of each of its groups alone, and of the ending
+  /// without one group (or, if one of those is unknown, without two), each
+  /// a lower bound of its cost (assumptions C and M). Stops at the first
+  /// bound that rules it out.
+  bool subStagesAllow(const Pending &p, llvm::ArrayRef<UnitSet> groups) {
+    size_t k = groups.size();
+    if (k < 2)
+      return true;
+    auto allows = [&](const double *c) {
+      return !c || mayWin(p.prefix + *c, p.order);
+    };
+    bool allKnown = true;
+    for (UnitSet grp : groups) {
+      const double *c = concCost.find(p.set - grp);
+      if (!allows(c))
+        return false;
+      allKnown &= c != nullptr;
     }
-    ps.transitions += buf.size();
-    memo.insert(S, uint32_t(entries.size()));
-    entries.push_back({best, bestE.set, bestE.strategy});
-    return best;
+    for (UnitSet grp : groups)
+      if (grp.count() > 1 && !allows(concCost.find(grp)))
+        return false;
+    if (!allKnown && k >= 3 && k <= kMaxPairGroups)
+      for (size_t i = 0; i < k; ++i)
+        for (size_t j = i + 1; j < k; ++j)
+          if (!allows(concCost.find(p.set - groups[i] - groups[j])))
+            return false;
+    return true;
+  }
+
+  /// The groups of a pending Concurrent ending (tc[] of the current state).
+  void groupsOfPending(const Pending &p, llvm::SmallVectorImpl<UnitSet> &groups) {
+    groups.clear();
+    if (opts.mode == EnumerationMode::IOS) {
+      p.gens.forEach([&](unsigned g) { groups.push_back(tc[g]); });
+    } else {
+      // Overlapping closures form one group.
+      p.gens.forEach([&](unsigned m) {
+        UnitSet grp = tc[m];
+        for (size_t i = 0; i < groups.size();) {
+          if (groups[i].intersects(grp)) {
+            grp |= groups[i];
+            groups[i] = groups.back();
+            groups.pop_back();
+          } else {
+            ++i;
+          }
+        }
+        groups.push_back(grp);
+      });
+    }
   }
 
   /// Merge endings: every sink alone, and every subset (>= 2) of the sinks
   /// of one merge class (docs/IOS.md, "Merge rule"; merge sets are independent
   /// convs reading the same value, hence always sinks).
-  void enumerateMerge(UnitSet sinks, EndingBuf &buf) {
+  void enumerateMerge() {
     llvm::SmallVector<std::pair<int, unsigned>, 16> classed;
+    bool room = true;
     sinks.forEach([&](unsigned u) {
-      buf.push(UnitSet::bit(u), Strategy::Merge);
+      if (!room || !(room = roomForEnding()))
+        return;
+      visit(UnitSet::bit(u), UnitSet(), Strategy::Merge,
+            prune ? unitCost[u] : 0, prune);
       if (unitClass[u] >= 0)
         classed.push_back({unitClass[u], u});
     });
-    if (classed.size() < 2)
+    if (classed.size() < 2 || !room)
       return;
     llvm::sort(classed);
     for (size_t i = 0; i < classed.size();) {
@@ -316,43 +643,65 @@ private:
         ++j;
       size_t k = std::min<size_t>(j - i, kMaxMergeClass);
       for (uint64_t mask = 1; mask < (uint64_t(1) << k); ++mask) {
-        if (__builtin_popcountll(mask) < 2)
+        if (UnitSet::popcount(mask) < 2)
           continue;
+        if (!roomForEnding())
+          return;
         UnitSet e;
         for (size_t b = 0; b < k; ++b)
           if (mask >> b & 1)
             e.set(classed[i + b].second);
-        buf.push(e, Strategy::Merge);
+        // No valid bound for a merged op (it may be faster than any of its
+        // convs alone): always costed unless its prefix alone loses.
+        visit(e, UnitSet(), Strategy::Merge, 0, false);
       }
       i = j;
     }
   }
 
-  void enumerateConcurrent(UnitSet S, EndingBuf &buf) {
+  void enumerateConcurrent(UnitSet S) {
     cand.clear();
     S.forEach([&](unsigned u) {
       if (tc[u].count() <= r)
         cand.push_back(u);
     });
-    out = &buf;
     if (opts.mode == EnumerationMode::IOS)
-      dfsIOS(0, UnitSet(), 0);
+      dfsIOS(0, UnitSet(), UnitSet(), 0, 0);
     else
-      dfsFull(0, UnitSet(), 0, 0);
+      dfsFull(0, UnitSet(), UnitSet(), 0, 0, 0);
   }
 
   /// 1..s pairwise-disjoint tc[u] with |tc[u]| <= r (section 2.5 closed
-  /// form). Each generator set yields a distinct union.
-  void dfsIOS(unsigned ci, UnitSet U, unsigned k) {
+  /// form). Each generator set yields a distinct union. A stage is never
+  /// faster than its slowest group alone: the bound is the largest group
+  /// bound.
+  void dfsIOS(unsigned ci, UnitSet U, UnitSet gens, unsigned k, double lb) {
     for (unsigned j = ci; j < cand.size(); ++j) {
-      UnitSet t = tc[cand[j]];
+      unsigned u = cand[j];
+      UnitSet t = tc[u];
       if (t.intersects(U))
         continue;
-      UnitSet U2 = U | t;
-      out->push(U2, Strategy::Concurrent);
+      if (!roomForEnding())
+        return;
+      UnitSet U2 = U | t, gens2 = gens | UnitSet::bit(u);
       ps.width = std::max(ps.width, k + 1);
+      if (!prune) {
+        visit(U2, gens2, Strategy::Concurrent, 0, false);
+        if (k + 1 < s)
+          dfsIOS(j + 1, U2, gens2, k + 1, 0);
+        continue;
+      }
+      // A stage is never faster than its slowest group alone, nor than
+      // itself without a group (assumptions C and M): its extensions cost
+      // at least what it costs, once known.
+      double lb2 = std::max(lb, gb[u]);
+      const double *known = k > 0 ? concCost.find(U2) : nullptr;
+      if (known)
+        visit(U2, gens2, Strategy::Concurrent, *known, true);
+      else
+        visit(U2, gens2, Strategy::Concurrent, lb2, k == 0 && gbExact[u]);
       if (k + 1 < s)
-        dfsIOS(j + 1, U2, k + 1);
+        dfsIOS(j + 1, U2, gens2, k + 1, known ? std::max(lb2, *known) : lb2);
     }
   }
 
@@ -360,7 +709,9 @@ private:
   /// minimal elements m (an antichain). Enumerate antichains of candidates
   /// in ascending order (m is not a descendant of the chosen ones iff
   /// m is not in U); components = overlapping tc's, each <= r, at most s.
-  void dfsFull(unsigned ci, UnitSet U, size_t base, unsigned k) {
+  /// A component contains tc[m], so the largest gb[m] bounds the stage.
+  void dfsFull(unsigned ci, UnitSet U, UnitSet gens, size_t base, unsigned k,
+               double lb) {
     for (unsigned j = ci; j < cand.size(); ++j) {
       unsigned m = cand[j];
       if (U.test(m))
@@ -378,79 +729,149 @@ private:
       if (merged.count() > r)
         continue;
       compStack[nb + nk++] = merged;
-      UnitSet U2 = U | tc[m];
+      UnitSet U2 = U | tc[m], gens2 = gens | UnitSet::bit(m);
+      double lb2 = prune ? std::max(lb, gb[m]) : 0;
+      // Once known, an ending's cost bounds its extensions (assumption M;
+      // an extension only adds groups or grows them, G).
+      const double *known = prune && k > 0 ? concCost.find(U2) : nullptr;
       if (nk <= s) {
-        out->push(U2, Strategy::Concurrent);
+        if (!roomForEnding())
+          return;
+        if (known)
+          visit(U2, gens2, Strategy::Concurrent, *known, true);
+        else
+          visit(U2, gens2, Strategy::Concurrent, lb2,
+                prune && k == 0 && gbExact[m]);
         ps.width = std::max(ps.width, nk);
       }
-      dfsFull(j + 1, U2, nb, nk);
+      dfsFull(j + 1, U2, gens2, nb, nk, known ? std::max(lb2, *known) : lb2);
+      if (aborted)
+        return;
     }
   }
 
-  double stageCost(const Ending &e) {
-    UnitSetMap<double> &map =
-        e.strategy == Strategy::Merge ? mergeCost : concCost;
-    if (const double *v = map.find(e.set))
+  const double *knownCost(UnitSet E, Strategy st) const {
+    return (st == Strategy::Merge ? mergeCost : concCost).find(E);
+  }
+
+  /// The cost of an ending: this part's table, else the canonical cache
+  /// (its key combined from cached group keys), else the callback. `groups`
+  /// (its groups as unit sets) when the caller has them.
+  double stageCost(UnitSet E, Strategy st,
+                   llvm::ArrayRef<UnitSet> groups = {}) {
+    UnitSetMap<double> &map = st == Strategy::Merge ? mergeCost : concCost;
+    if (const double *v = map.find(E))
       return *v;
-    NodeGroups groups;
-    groupsOf(e.set, e.strategy, groups);
-    double c = cc.get(e.strategy, groups, ps.block, ps.part, ps);
-    map.insert(e.set, c);
+    llvm::SmallVector<UnitSet, 8> own;
+    if (groups.empty()) {
+      if (st == Strategy::Merge)
+        E.forEach([&](unsigned u) { own.push_back(UnitSet::bit(u)); });
+      else
+        componentsOf(pg, E, own);
+      groups = own;
+    }
+    llvm::SmallVector<StageKey, 8> keys;
+    for (UnitSet grp : groups)
+      keys.push_back(groupKey(grp));
+    StageKey key = StageCostCache::combine(st, keys);
+    double c;
+    if (const double *v = cc.lookup(key, ps)) {
+      c = *v;
+    } else {
+      NodeGroups nodeGroups;
+      groupsOf(pg, E, st, nodeGroups);
+      c = cc.measure(key, st, nodeGroups, ps.block, ps.part, ps);
+    }
+    map.insert(E, c);
     ++ps.partStages;
     return c;
   }
 
-  /// Groups of an ending as node indices: for Merge one group per unit, for
-  /// Concurrent the weakly connected components, by first unit.
-  void groupsOf(UnitSet E, Strategy st, NodeGroups &groups) const {
-    const Graph &g = pg.g;
-    auto addUnits = [&](UnitSet comp) {
-      groups.emplace_back();
-      comp.forEach([&](unsigned u) {
-        for (unsigned v : g.unit(pg.units[u]).nodes)
-          groups.back().push_back(v);
+  /// The canonical key of one group of this part (cached: groups recur in
+  /// many endings).
+  StageKey groupKey(UnitSet grp) {
+    if (const StageKey *k = groupKeys.find(grp))
+      return *k;
+    llvm::SmallVector<unsigned, 16> nodes;
+    grp.forEach([&](unsigned u) {
+      for (unsigned v : pg.g.unit(pg.units[u]).nodes)
+        nodes.push_back(v);
+    });
+    StageKey k = StageCostCache::groupKey(cc.g, nodes, cc.sigIds, cc.withIds);
+    groupKeys.insert(grp, k);
+    return k;
+  }
+
+  /// After a budget stop: the largest solved state `from` (its optimum),
+  /// then forward waves of at most s ready units (one unit per group; one
+  /// unit per stage without concurrent stages) up to `to`, each recorded as
+  /// a state, so the part's schedule is complete.
+  double completeGreedily(UnitSet from, UnitSet to) {
+    UnitSet done = from;
+    double cost = *memo.find(from);
+    unsigned width = doConcurrent ? s : 1;
+    while (done != to) {
+      UnitSet wave;
+      unsigned k = 0;
+      (to - done).forEach([&](unsigned u) {
+        if (k < width && pg.pred[u].isSubsetOf(done)) {
+          wave.set(u);
+          ++k;
+        }
       });
-    };
-    if (st == Strategy::Merge) {
-      E.forEach([&](unsigned u) { addUnits(UnitSet::bit(u)); });
-      return;
-    }
-    UnitSet rem = E;
-    while (!rem.empty()) {
-      UnitSet comp = UnitSet::bit(rem.first());
-      UnitSet frontier = comp;
-      while (!frontier.empty()) {
-        UnitSet nbr;
-        frontier.forEach(
-            [&](unsigned v) { nbr |= pg.succ[v] | pg.pred[v]; });
-        nbr = (nbr & rem) - comp;
-        comp |= nbr;
-        frontier = nbr;
+      done |= wave;
+      if (const double *v = memo.find(done)) {
+        cost = *v; // solved before the stop: its optimum
+        continue;
       }
-      rem -= comp;
-      addUnits(comp);
+      cost += stageCost(wave, Strategy::Concurrent);
+      record(done, cost, wave, Strategy::Concurrent);
     }
+    return cost;
   }
 
   static constexpr size_t kMaxMergeClass = 20;
+  /// Endings of more groups try the sub-stages without two groups only up
+  /// to this many groups (k^2 lookups, rarely decisive for wide stages).
+  static constexpr size_t kMaxPairGroups = 4;
 
   const PartGraph &pg;
   unsigned n;
   const SchedulerOptions &opts;
   CostContext &cc;
   PartStats &ps;
-  bool doMerge, doConcurrent;
+  SearchProgress &progress;
+  bool doMerge, doConcurrent, prune;
   unsigned r, s;
   llvm::SmallVector<int, 0> unitClass;
 
-  UnitSetMap<uint32_t> memo;
+  UnitSetMap<double> memo;      ///< state -> dp value (the hot table)
+  UnitSetMap<uint32_t> entryOf; ///< state -> its entry
   std::vector<Entry> entries;
-  std::vector<EndingBuf> endings; // per depth |S|
+  UnitSetMap<double> concCost, mergeCost; ///< this part's costed stages
+  UnitSetMap<StageKey> groupKeys;
+  std::vector<double> unitCost;
+
+  // The state being solved.
+  UnitSet curS, sinks;
   std::vector<UnitSet> tc;
+  std::vector<double> gb;
+  std::vector<uint8_t> gbExact;
   std::vector<UnitSet> compStack;
   llvm::SmallVector<unsigned, 0> cand;
-  EndingBuf *out = nullptr;
-  UnitSetMap<double> concCost, mergeCost;
+  std::vector<Pending> pending;
+  double best = kInf, upper = kInf;
+  UnitSet upperSet; ///< an ending that achieves `upper`
+  Strategy upperStrategy = Strategy::Concurrent;
+  uint32_t bestOrder = 0;
+  UnitSet bestSet;
+  Strategy bestStrategy = Strategy::Concurrent;
+  uint64_t numEndings = 0, enumCap = 0;
+  bool enumCapByMemory = false;
+
+  Clock::time_point start, lastProgress;
+  bool aborted = false;
+  std::string cut, limit;
 };
 
 /// Merge class per unit: interned mergeClassKey, -1 if never mergeable.
@@ -475,62 +896,129 @@ public:
       : g(g), opts(opts), cc(cc), res(res),
         mergeClass(computeMergeClasses(g)) {}
 
-  void solveUnits(llvm::ArrayRef<unsigned> units, unsigned block,
-                  unsigned part, bool fallback) {
-    PartGraph pg(g, units);
-    if (opts.stateBudget) {
-      std::optional<uint64_t> ideals =
-          countDownClosedSets(pg, opts.stateBudget + 1);
-      if (!ideals && units.size() > 1) {
-        size_t half = (units.size() + 1) / 2;
-        res.stats.warnings.push_back(llvm::formatv(
-            "block {0} part {1}: {2} units have more than {3} down-closed "
-            "subsets (DP states); split into halves of {4} and {5} units "
-            "(optimal only within each half)",
-            block, part, units.size(), opts.stateBudget, half,
-            units.size() - half).str());
-        solveUnits(units.take_front(half), block, part, true);
-        solveUnits(units.drop_front(half), block, part, true);
+  void solvePart(const Part &part, unsigned block, unsigned partIdx) {
+    PartGraph pg(g, part.units);
+    PartStats ps;
+    ps.block = block;
+    ps.part = partIdx;
+    ps.numUnits = part.units.size();
+    ps.fallback = part.overBudget;
+    progress.partUnits = ps.numUnits;
+    Clock::time_point t0 = Clock::now();
+
+    bool reuse = opts.reuseParts && !cc.withIds;
+    StageKey key;
+    if (reuse) {
+      key = partKey(pg);
+      if (const uint32_t *src = solvedParts.find(UnitSet(key.lo, key.hi))) {
+        const Solved &from = solved[*src];
+        const PartStats &fs = res.stats.parts[from.statsIndex];
+        ps.states = fs.states;
+        ps.transitions = fs.transitions;
+        ps.pruned = fs.pruned;
+        ps.partStages = fs.partStages;
+        ps.width = fs.width;
+        ps.optimum = fs.optimum;
+        ps.fallback |= fs.fallback;
+        ps.cut = fs.cut;
+        ps.reusedFrom = int(from.statsIndex);
+        emit(pg, from.stages, block, partIdx, ps);
+        ps.seconds = secondsSince(t0);
+        finish(ps);
         return;
       }
     }
-    PartStats ps;
-    ps.block = block;
-    ps.part = part;
-    ps.numUnits = units.size();
-    ps.fallback = fallback;
-    Clock::time_point t0 = Clock::now();
-    PartSolver solver(pg, opts, mergeClass, cc, ps);
+
+    PartSolver solver(pg, opts, mergeClass, cc, ps, progress);
     ps.optimum = solver.solve();
     ps.states = solver.numStates();
-    solver.reconstruct(res.schedule.stages, block, part);
+    std::vector<std::pair<UnitSet, Strategy>> stages = solver.stages();
+    emit(pg, stages, block, partIdx, ps);
+    if (!solver.cutReason().empty()) {
+      ps.fallback = true;
+      ps.cut = solver.cutReason().str();
+      res.stats.warnings.push_back(llvm::formatv(
+          "block {0} part {1} ({2} units): search stopped by the {3} budget "
+          "({4}) after {5} states and {6} transitions; the rest of the part "
+          "was scheduled greedily (not optimal)",
+          block, partIdx, ps.numUnits, ps.cut, solver.cutLimit(), ps.states,
+          ps.transitions));
+    }
     ps.seconds = secondsSince(t0);
-    res.schedule.cost += ps.optimum;
-    res.stats.parts.push_back(ps);
+    if (reuse) {
+      solvedParts.insert(UnitSet(key.lo, key.hi), uint32_t(solved.size()));
+      solved.push_back({unsigned(res.stats.parts.size()), std::move(stages)});
+    }
+    finish(ps);
   }
 
-  static std::optional<uint64_t> countDownClosedSets(const PartGraph &pg,
-                                                     uint64_t cap) {
-    return IdealCounter(pg, cap).run();
-  }
+  SearchProgress progress;
 
 private:
+  struct Solved {
+    unsigned statsIndex;
+    std::vector<std::pair<UnitSet, Strategy>> stages;
+  };
+
+  /// Everything the part's DP depends on, independent of node ids: its
+  /// units (sizes, op signatures, merge class pattern) and node edges, in
+  /// local order. Equal keys (up to hash collisions) give equal searches.
+  StageKey partKey(const PartGraph &pg) const {
+    Hasher h;
+    h.add(pg.n);
+    llvm::SmallVector<unsigned, 0> nodes;
+    llvm::DenseMap<unsigned, unsigned> nodePos;
+    llvm::DenseMap<int, unsigned> classRank;
+    for (unsigned i = 0; i < pg.n; ++i) {
+      const Unit &u = g.unit(pg.units[i]);
+      int cls = mergeClass[pg.units[i]];
+      h.add(u.nodes.size());
+      h.add(cls < 0 ? 0 : 1 + classRank.try_emplace(cls, classRank.size())
+                                  .first->second);
+      for (unsigned v : u.nodes) {
+        nodePos[v] = nodes.size();
+        nodes.push_back(v);
+        h.add(cc.sigIds[v]);
+      }
+    }
+    for (unsigned a = 0; a < nodes.size(); ++a)
+      for (unsigned sx : g.succs(nodes[a]))
+        if (auto it = nodePos.find(sx); it != nodePos.end())
+          h.add(uint64_t(a) << 32 | it->second);
+    return h.key();
+  }
+
+  void emit(const PartGraph &pg,
+            llvm::ArrayRef<std::pair<UnitSet, Strategy>> stages,
+            unsigned block, unsigned partIdx, PartStats &ps) {
+    for (const auto &[ending, strategy] : stages) {
+      NodeGroups groups;
+      groupsOf(pg, ending, strategy, groups);
+      res.schedule.stages.push_back(
+          cc.makeStage(strategy, groups, block, partIdx));
+    }
+    ps.numStages = stages.size();
+  }
+
+  void finish(const PartStats &ps) {
+    res.schedule.cost += ps.optimum;
+    res.stats.parts.push_back(ps);
+    progress.states += ps.states;
+    progress.transitions += ps.transitions;
+    progress.costCalls += ps.costCalls;
+    progress.seconds += ps.seconds;
+  }
+
   const Graph &g;
   const SchedulerOptions &opts;
   CostContext &cc;
   ScheduleResult &res;
   std::vector<int> mergeClass;
+  UnitSetMap<uint32_t> solvedParts; ///< part key -> index into solved
+  std::vector<Solved> solved;
 };
 
 } // namespace
-
-std::optional<uint64_t>
-ios::sched::countDownClosedSets(const Graph &g, llvm::ArrayRef<unsigned> units,
-                                uint64_t cap) {
-  assert(units.size() <= UnitSet::kCapacity);
-  PartGraph pg(g, units);
-  return IdealCounter(pg, cap).run();
-}
 
 /// Decomposes g into res (blocks and parts), as every scheduler starts.
 static llvm::Error decomposeInto(const Graph &g,
@@ -541,6 +1029,7 @@ static llvm::Error decomposeInto(const Graph &g,
     return d.takeError();
   res.decomposition = std::move(*d);
   res.stats.numBlocks = res.decomposition.blocks.size();
+  res.stats.warnings = res.decomposition.warnings;
   return llvm::Error::success();
 }
 
@@ -553,24 +1042,35 @@ ios::sched::scheduleDP(const Graph &g, StageCost &cost,
                              "must be at least 1");
   if (unsigned(opts.variant) == 0 || unsigned(opts.variant) > 3)
     return createStringError(inconvertibleErrorCode(), "invalid variant");
+  if (std::isnan(opts.budget.seconds) || opts.budget.seconds < 0)
+    return createStringError(inconvertibleErrorCode(),
+                             "the time budget must be a non-negative number "
+                             "of seconds");
   ScheduleResult res;
-  if (llvm::Error e = decomposeInto(g, opts.decomposition, res))
+  DecompositionOptions dopts = opts.decomposition;
+  if (opts.budget.states &&
+      (!dopts.maxPartStates || dopts.maxPartStates > opts.budget.states))
+    dopts.maxPartStates = opts.budget.states;
+  if (llvm::Error e = decomposeInto(g, dopts, res))
     return std::move(e);
   StageCostCache localCache;
   CostContext cc(g, cost, cache ? *cache : localCache,
                  !opts.shareCostsAcrossIds);
   DPDriver driver(g, opts, cc, res);
-  unsigned done = 0, total = res.decomposition.numParts();
+  unsigned total = res.decomposition.numParts();
+  driver.progress.numParts = total;
   for (unsigned bi = 0; bi < res.decomposition.blocks.size(); ++bi) {
     const Block &b = res.decomposition.blocks[bi];
     for (unsigned pi = 0; pi < b.parts.size(); ++pi) {
-      driver.solveUnits(b.parts[pi].units, bi, pi, false);
+      driver.solvePart(b.parts[pi], bi, pi);
+      driver.progress.partsDone = res.stats.parts.size();
       if (opts.onPartSolved)
-        opts.onPartSolved(res.stats.parts.back(), ++done, total);
+        opts.onPartSolved(res.stats.parts.back(), res.stats.parts.size(),
+                          total);
+      if (!cc.error.empty())
+        return createStringError(inconvertibleErrorCode(), cc.error);
     }
   }
-  if (!cc.error.empty())
-    return createStringError(inconvertibleErrorCode(), cc.error);
   return std::move(res);
 }
 
@@ -692,14 +1192,17 @@ double ios::sched::evaluateSchedule(const Graph &g, const Schedule &schedule,
 // Statistics
 //===----------------------------------------------------------------------===//
 
-PartStats ScheduleStats::total() const {
+static PartStats sumParts(const ScheduleStats &s, bool searchedOnly) {
   PartStats t;
-  t.block = numBlocks;
-  t.part = parts.size();
-  for (const PartStats &p : parts) {
+  t.block = s.numBlocks;
+  for (const PartStats &p : s.parts) {
+    if (searchedOnly && p.reusedFrom >= 0)
+      continue;
+    ++t.part;
     t.numUnits += p.numUnits;
     t.states += p.states;
     t.transitions += p.transitions;
+    t.pruned += p.pruned;
     t.partStages += p.partStages;
     t.costCalls += p.costCalls;
     t.cacheHits += p.cacheHits;
@@ -713,6 +1216,9 @@ PartStats ScheduleStats::total() const {
   return t;
 }
 
+PartStats ScheduleStats::total() const { return sumParts(*this, false); }
+PartStats ScheduleStats::searched() const { return sumParts(*this, true); }
+
 void ScheduleStats::print(llvm::raw_ostream &os) const {
   os << llvm::formatv("{0,5} {1,4} {2,5} {3,9} {4,11} {5,9} {6,9} {7,9} "
                       "{8,5} {9,6} {10,10} {11,12}\n",
@@ -721,11 +1227,14 @@ void ScheduleStats::print(llvm::raw_ostream &os) const {
                       "optimum");
   auto row = [&](const PartStats &p, llvm::StringRef b, llvm::StringRef pt) {
     os << llvm::formatv("{0,5} {1,4} {2,5} {3,9} {4,11} {5,9} {6,9} {7,9} "
-                        "{8,5} {9,6} {10,10:f4} {11,12:f3}{12}\n",
+                        "{8,5} {9,6} {10,10:f4} {11,12:f3}{12}{13}\n",
                         b, pt, p.numUnits, p.states, p.transitions,
                         p.partStages, p.costCalls, p.cacheHits, p.width,
                         p.numStages, p.seconds, p.optimum,
-                        p.fallback ? " (fallback)" : "");
+                        p.fallback ? " (not optimal)" : "",
+                        p.reusedFrom >= 0
+                            ? " (= part " + std::to_string(p.reusedFrom) + ")"
+                            : std::string());
   };
   for (const PartStats &p : parts)
     row(p, std::to_string(p.block), std::to_string(p.part));
@@ -744,7 +1253,9 @@ llvm::json::Value ios::sched::toJSON(const PartStats &p) {
       {"cache_hits", int64_t(p.cacheHits)},
       {"width", p.width},           {"seconds", p.seconds},
       {"cost_seconds", p.costSeconds}, {"optimum", p.optimum},
-      {"stages", p.numStages},      {"fallback", p.fallback}};
+      {"stages", p.numStages},      {"fallback", p.fallback},
+      {"optimal", !p.fallback},     {"pruned", int64_t(p.pruned)},
+      {"cut", p.cut},               {"reused_from", p.reusedFrom}};
 }
 
 llvm::json::Value ios::sched::toJSON(const ScheduleStats &s) {
@@ -756,5 +1267,6 @@ llvm::json::Value ios::sched::toJSON(const ScheduleStats &s) {
   return llvm::json::Object{{"blocks", s.numBlocks},
                             {"parts", std::move(parts)},
                             {"total", toJSON(s.total())},
+                            {"searched", toJSON(s.searched())},
                             {"warnings", std::move(warnings)}};
 }

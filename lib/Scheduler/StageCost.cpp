@@ -2,10 +2,12 @@
 
 #include "ios/Scheduler/StageCost.h"
 
+#include "Hash.h"
+
 #include <algorithm>
-#include <cstring>
 
 using namespace ios::sched;
+using ios::sched::detail::Hasher;
 
 StageCost::~StageCost() = default;
 
@@ -40,7 +42,7 @@ static std::string groupSignature(const Graph &g,
   llvm::raw_string_ostream os(s);
   os << "(";
   for (size_t i = 0; i < idxs.size(); ++i)
-    os << (i ? ";" : "") << g.node(idxs[i]).sig.str();
+    os << (i ? ";" : "") << g.signatureText(idxs[i]);
   os << "|";
   groupEdges(g, idxs, edges);
   for (size_t i = 0; i < edges.size(); ++i)
@@ -63,78 +65,75 @@ std::string ios::sched::canonicalStageSignature(const Graph &g,
 }
 
 unsigned StageCostCache::intern(const OpSignature &sig) {
-  auto [it, inserted] = sigIds.try_emplace(sig.str(), sigIds.size());
-  (void)inserted;
-  return it->second;
+  return intern(sig.str());
+}
+
+unsigned StageCostCache::intern(llvm::StringRef signatureText) {
+  return sigIds.try_emplace(signatureText, sigIds.size()).first->second;
 }
 
 std::vector<unsigned> StageCostCache::internAll(const Graph &g) {
   std::vector<unsigned> ids(g.numNodes());
   for (unsigned v = 0; v < g.numNodes(); ++v)
-    ids[v] = intern(g.node(v).sig);
+    ids[v] = intern(g.signatureText(v));
   return ids;
 }
 
-void StageCostCache::packKey(
-    const Graph &g, Strategy strategy,
-    llvm::ArrayRef<llvm::SmallVector<unsigned, 8>> groups,
-    llvm::ArrayRef<unsigned> sigIds, bool withIds, std::string &out) {
-  // Each group: [numNodes, sig..., numEdges, (i, j)... sorted, ids...];
-  // groups sorted lexicographically by their encodings.
-  llvm::SmallVector<uint32_t, 128> enc;
-  llvm::SmallVector<std::pair<uint32_t, uint32_t>, 16> range(groups.size());
-  for (size_t gi = 0; gi < groups.size(); ++gi) {
-    const auto &grp = groups[gi];
-    uint32_t begin = enc.size();
-    enc.push_back(grp.size());
+
+StageKey StageCostCache::groupKey(const Graph &g, llvm::ArrayRef<unsigned> grp,
+                                  llvm::ArrayRef<unsigned> sigIds,
+                                  bool withIds) {
+  // [numNodes, sig..., numEdges, (i, j) sorted, ids...], as packed words.
+  Hasher h;
+  h.add(grp.size());
+  for (unsigned v : grp)
+    h.add(sigIds[v]);
+  llvm::SmallVector<uint64_t, 16> edges;
+  for (uint32_t i = 0; i < grp.size(); ++i)
+    for (unsigned sx : g.succs(grp[i]))
+      for (uint32_t j = 0; j < grp.size(); ++j)
+        if (grp[j] == sx) {
+          edges.push_back(uint64_t(i) << 32 | j);
+          break;
+        }
+  if (edges.size() > 1)
+    std::sort(edges.begin(), edges.end());
+  h.add(uint64_t(1) << 40 | edges.size());
+  for (uint64_t e : edges)
+    h.add(e);
+  if (withIds)
     for (unsigned v : grp)
-      enc.push_back(sigIds[v]);
-    size_t countPos = enc.size();
-    enc.push_back(0);
-    uint32_t numEdges = 0;
-    for (uint32_t i = 0; i < grp.size(); ++i) {
-      size_t first = enc.size();
-      for (unsigned sx : g.succs(grp[i]))
-        for (uint32_t j = 0; j < grp.size(); ++j)
-          if (grp[j] == sx) {
-            enc.push_back(i);
-            enc.push_back(j);
-            ++numEdges;
-            break;
-          }
-      // Sort this node's (i, j) pairs by j (insertion sort, few entries).
-      for (size_t x = first + 3; x < enc.size(); x += 2)
-        for (size_t y = x; y > first + 1 && enc[y - 2] > enc[y]; y -= 2)
-          std::swap(enc[y - 2], enc[y]);
-    }
-    enc[countPos] = numEdges;
-    if (withIds)
-      for (unsigned v : grp)
-        enc.push_back(v);
-    range[gi] = {begin, uint32_t(enc.size())};
-  }
-  if (range.size() > 1)
-    std::sort(range.begin(), range.end(), [&](auto a, auto b) {
-      return std::lexicographical_compare(enc.begin() + a.first,
-                                          enc.begin() + a.second,
-                                          enc.begin() + b.first,
-                                          enc.begin() + b.second);
-    });
-  out.resize(4 * (2 + enc.size()));
-  char *p = &out[0];
-  auto put = [&](uint32_t x) {
-    std::memcpy(p, &x, 4);
-    p += 4;
-  };
-  put(uint32_t(normalize(strategy, groups.size())));
-  put(groups.size());
-  for (auto [b, e] : range)
-    for (uint32_t k = b; k < e; ++k)
-      put(enc[k]);
+      h.add(uint64_t(2) << 40 | v);
+  return h.key();
 }
 
-std::string StageCostCache::canonicalKey(const Graph &g, const Stage &stage,
-                                         bool withIds) {
+StageKey StageCostCache::combine(Strategy strategy,
+                                 llvm::MutableArrayRef<StageKey> groupKeys) {
+  if (groupKeys.size() > 1)
+    std::sort(groupKeys.begin(), groupKeys.end(),
+              [](const StageKey &x, const StageKey &y) {
+                return x.hi != y.hi ? x.hi < y.hi : x.lo < y.lo;
+              });
+  Hasher h;
+  h.add(uint64_t(normalize(strategy, groupKeys.size())));
+  h.add(groupKeys.size());
+  for (const StageKey &k : groupKeys)
+    h.add(k);
+  return h.key();
+}
+
+StageKey StageCostCache::stageKey(
+    const Graph &g, Strategy strategy,
+    llvm::ArrayRef<llvm::SmallVector<unsigned, 8>> groups,
+    llvm::ArrayRef<unsigned> sigIds, bool withIds) {
+  llvm::SmallVector<StageKey, 8> keys;
+  for (const auto &grp : groups)
+    keys.push_back(groupKey(g, grp, sigIds, withIds));
+  return combine(strategy, keys);
+}
+
+StageKey StageCostCache::canonicalKey(const Graph &g, const Stage &stage,
+                                      bool withIds) {
   llvm::SmallVector<llvm::SmallVector<unsigned, 8>, 8> groups;
   std::vector<unsigned> ids(g.numNodes(), 0);
   for (const auto &grp : stage.groups) {
@@ -142,17 +141,15 @@ std::string StageCostCache::canonicalKey(const Graph &g, const Stage &stage,
     for (NodeId id : grp) {
       unsigned v = *g.indexOf(id);
       groups.back().push_back(v);
-      ids[v] = intern(g.node(v).sig);
+      ids[v] = intern(g.signatureText(v));
     }
   }
-  std::string key;
-  packKey(g, stage.strategy, groups, ids, withIds, key);
-  return key;
+  return stageKey(g, stage.strategy, groups, ids, withIds);
 }
 
 double StageCostCache::getCost(const Graph &g, const Stage &stage,
                                StageCost &cost, bool withIds) {
-  std::string key = canonicalKey(g, stage, withIds);
+  StageKey key = canonicalKey(g, stage, withIds);
   if (const double *v = lookup(key)) {
     ++numHits;
     return *v;
@@ -163,11 +160,12 @@ double StageCostCache::getCost(const Graph &g, const Stage &stage,
   return c;
 }
 
-const double *StageCostCache::lookup(llvm::StringRef key) const {
-  auto it = costs.find(key);
-  return it == costs.end() ? nullptr : &it->second;
+const double *StageCostCache::lookup(StageKey key) const {
+  return costs.find(UnitSet(key.lo, key.hi));
 }
 
-void StageCostCache::insert(llvm::StringRef key, double value) {
-  costs[key] = value;
+void StageCostCache::insert(StageKey key, double value) {
+  auto [slot, inserted] = costs.insert(UnitSet(key.lo, key.hi), value);
+  if (!inserted)
+    *slot = value;
 }

@@ -28,6 +28,9 @@ imported with ``ios.torch``).
    (same tolerance); the emulator's trace gives the host API calls per
    inference (``ios.bench.emulator``).
 
+After step 2, ``ios.timeline`` draws ``timeline.svg`` in the output folder:
+the schedule below the sequential one, as the analytic model simulates them.
+
 Graphs with ops the C++ dialect does not know yet stop at step 2 with
 ios-opt's error.
 
@@ -194,7 +197,8 @@ class Pipeline:
                         "--output", output, "--runs", str(self.args.runs),
                         "--warmup", "1"], env=env)
         tensors, _ = safetensors.load(output)
-        return tensors["output"], proc.stdout.strip()
+        # The program prints its latencies, then its outputs: one line here.
+        return tensors["output"], "; ".join(proc.stdout.strip().splitlines())
 
     def emulated_cuda(self, scheduled, strategy, cpu_output, reference):
         """Step 6; returns whether both checks pass."""
@@ -223,6 +227,17 @@ class Pipeline:
                   f"{'PASS' if err <= TOLERANCE else 'FAIL'}")
         return ok
 
+    def draw_timeline(self, scheduled_files):
+        """timeline.svg: the schedule (and the sequential one above it);
+        ``scheduled_files`` maps strategies to scheduled .mlir files."""
+        from ios import timeline
+        argv = [scheduled_files[self.args.strategy], "-o",
+                os.path.join(self.out, "timeline.svg"), "--build-dir", self.build]
+        if "sequential" in scheduled_files and self.args.strategy != "sequential":
+            argv += ["--sequential", scheduled_files["sequential"]]
+        if timeline.main(argv) != 0:
+            raise SystemExit("error: ios.timeline failed")
+
     def run(self):
         a = self.args
         self.generate()
@@ -233,8 +248,11 @@ class Pipeline:
                                      a.strategy == "sequential"
                                      else ["sequential"])
         ok = True
+        # Every schedule first: the timeline is drawn before anything compiles.
+        schedules = {s: self.schedule(s) for s in strategies}
+        self.draw_timeline({s: files for s, (files, _) in schedules.items()})
         for strategy in strategies:
-            scheduled, report = self.schedule(strategy)
+            scheduled, report = schedules[strategy]
             parts = report["stats"]["parts"]
             print(f"schedule {strategy}: {len(report['stages'])} stages, estimated "
                   f"{report['latency_ms']:.3f} ms on {a.device} vs sequential "
@@ -245,7 +263,8 @@ class Pipeline:
                   f"{sum(p['transitions'] for p in parts)} transitions")
             source, binary, ct, lines = self.compile(scheduled, strategy)
             with open(source) as f:
-                summary = next((l.strip() for l in f if l.startswith("// @")),
+                summary = next((l.strip() for l in f
+                                if l.startswith("// ") and " stage(s), " in l),
                                "")
             print(f"program {strategy}: {source} ({lines} lines, "
                   f"{os.path.getsize(source) / 1024:.1f} KiB), compiled in "

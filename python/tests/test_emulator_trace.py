@@ -27,9 +27,9 @@ def inference(seq):
              ("cudnnActivationForward", "b: activation"),
              ("cudaLaunchKernel sumKernel", "c: add"),
              ("cudaGetLastError", "c: add"),
-             ("cudaMemcpyAsync", "download"),
-             ("cudaStreamSynchronize", "synchronize"),
-             ("cudaStreamSynchronize", "synchronize")]
+             ("cudaMemcpyAsync", "finishRun"),
+             ("cudaStreamSynchronize", "finishRun"),
+             ("cudaStreamSynchronize", "finishRun")]
     return [call(seq + i, n, op) for i, (n, op) in enumerate(names)]
 
 
@@ -45,7 +45,7 @@ class TraceTest(unittest.TestCase):
                 f.write(json.dumps(c) + "\n")
         return path
 
-    def test_inferences_are_upload_to_synchronize(self):
+    def test_inferences_are_upload_to_finish_run(self):
         create = [call(1, "cudaGetDeviceCount", "createContext"),
                   call(2, "cudaMalloc", "createContext"),
                   call(3, "cudnnGetConvolutionForwardAlgorithm_v7",

@@ -69,20 +69,34 @@ rt::Context *makeContext(int cores, bool share, int32_t streams,
     setenv("IOS_CPU_CORES", std::to_string(cores).c_str(), 1);
   if (!share)
     setenv("IOS_CPU_SHARE", "0", 1);
-  const char *error = nullptr;
-  rt::Context *ctx = rt::createContext(streams, events, floats, &error);
+  rt::Context *ctx = rt::createContext(streams, events, floats);
   unsetenv("IOS_CPU_CORES");
   unsetenv("IOS_CPU_SHARE");
-  if (!ctx)
-    std::fprintf(stderr, "ios-runtime-bench: %s\n", error);
   return ctx;
 }
 
-bool synced(rt::Context *ctx) {
-  if (rt::synchronize(ctx))
+/// The end of a context's load (finishCreate): null, with the message
+/// printed, if a load call failed.
+rt::Context *loaded(rt::Context *ctx) {
+  if (rt::finishCreate(ctx))
+    return ctx;
+  std::fprintf(stderr, "ios-runtime-bench: %s\n", rt::lastError(nullptr));
+  return nullptr;
+}
+
+/// One inference: `body` launches (and orders) the prepared kernels.
+bool infer(rt::Context *ctx, const std::function<void()> &body) {
+  rt::upload(ctx, nullptr);
+  body();
+  if (rt::finishRun(ctx, nullptr))
     return true;
   std::fprintf(stderr, "ios-runtime-bench: %s\n", rt::lastError(ctx));
   return false;
+}
+
+/// The arena's data (host memory on the CPU backend), to fill inputs.
+float *arenaData(rt::Context *ctx, int64_t floats) {
+  return rt::view(ctx, 0, 1, floats, 1, 1, floats).data;
 }
 
 int processThreads() {
@@ -112,12 +126,7 @@ void fill(float *p, int64_t n, float scale) {
 
 /// Prints the milliseconds loadWeights takes to read `path`.
 static int timeLoadWeights(const char *path) {
-  const char *error = nullptr;
-  ios::rt::Context *ctx = ios::rt::createContext(1, 0, 0, &error);
-  if (!ctx) {
-    std::fprintf(stderr, "ios-runtime-bench: %s\n", error);
-    return 1;
-  }
+  ios::rt::Context *ctx = ios::rt::createContext(1, 0, 0);
   auto t0 = std::chrono::steady_clock::now();
   bool ok = ios::rt::loadWeights(ctx, path);
   double ms = std::chrono::duration<double, std::milli>(
@@ -138,7 +147,7 @@ int main(int argc, char **argv) {
       runs = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--load-weights"))
       return timeLoadWeights(argv[i + 1]);
-  rt::Context *probe = makeContext(0, true, 1, 0, 1);
+  rt::Context *probe = loaded(makeContext(0, true, 1, 0, 1));
   if (!probe)
     return 1;
   const int cores = rt::cpuCores(probe);
@@ -169,18 +178,18 @@ int main(int argc, char **argv) {
     std::printf("%-40s", c.name);
     for (int threads : {1, cores}) {
       rt::Context *ctx = makeContext(threads, true, 1, 0, in + out);
-      if (!ctx)
+      rt::addWeight(ctx, "w", w.data(), int64_t(w.size()));
+      rt::addWeight(ctx, "b", b.data(), int64_t(b.size()));
+      int32_t conv = rt::prepareConv2d(
+          ctx, 0, c.name, rt::view(ctx, 0, c.n, c.cin, c.h, c.w, in / c.n),
+          rt::view(ctx, in, c.n, c.cout, oh, ow, out / c.n), "w", "b", c.k,
+          c.k, c.stride, c.stride, c.pad, c.pad, 1, 1, c.groups, rt::ActRelu);
+      if (!loaded(ctx))
         return 1;
-      float *a = rt::arena(ctx);
-      fill(a, in, 1.0f);
-      rt::View vin = rt::view(a, 0, c.n, c.cin, c.h, c.w);
-      rt::View vout = rt::view(a, in, c.n, c.cout, oh, ow);
+      fill(arenaData(ctx, in), in, 1.0f);
       Stats s;
       if (!timeIt(runs, [&] {
-            rt::conv2d(ctx, 0, c.name, vin, vout, w.data(), b.data(), c.k,
-                       c.k, c.stride, c.stride, c.pad, c.pad, 1, 1, c.groups,
-                       rt::ActRelu);
-            return synced(ctx);
+            return infer(ctx, [&] { rt::launch(ctx, conv); });
           }, s))
         return 1;
       std::printf(" %9.3f %9.1f", s.min, flops / (s.min * 1e6));
@@ -197,16 +206,15 @@ int main(int argc, char **argv) {
   std::printf("%-40s", "copy");
   for (int threads : {1, cores}) {
     rt::Context *ctx = makeContext(threads, true, 1, 0, 2 * floats);
-    if (!ctx)
+    int32_t copy = rt::prepareCopy(
+        ctx, 0, "copy", rt::view(ctx, 0, 1, floats, 1, 1, floats),
+        rt::view(ctx, floats, 1, floats, 1, 1, floats));
+    if (!loaded(ctx))
       return 1;
-    float *a = rt::arena(ctx);
-    fill(a, floats, 1.0f);
-    rt::View src = rt::view(a, 0, 1, floats, 1, 1),
-             dst = rt::view(a, floats, 1, floats, 1, 1);
+    fill(arenaData(ctx, floats), floats, 1.0f);
     Stats s;
     if (!timeIt(runs, [&] {
-          rt::copy(ctx, 0, "copy", src, dst);
-          return synced(ctx);
+          return infer(ctx, [&] { rt::launch(ctx, copy); });
         }, s))
       return 1;
     std::printf(" %9.3f %9.1f", s.min, 2.0 * floats * 4 / (s.min * 1e6));
@@ -231,32 +239,35 @@ int main(int argc, char **argv) {
                {"two streams, no sharing", 2, false}};
   for (const Mode &m : modes) {
     rt::Context *ctx = makeContext(0, m.share, m.streams, 2, 5 * T);
-    if (!ctx)
-      return 1;
-    float *a = rt::arena(ctx);
-    fill(a, T, 1.0f);
-    auto at = [&](int64_t k) { return rt::view(a, k * T, 1, C, H, H); };
-    auto stage = [&] {
-      int32_t s1 = m.streams - 1;
-      if (s1) {
-        rt::record(ctx, 0, 0);
-        rt::wait(ctx, s1, 0);
-      }
-      rt::conv2d(ctx, 0, "a1", at(0), at(1), w.data(), b.data(), 3, 3, 1, 1,
-                 1, 1, 1, 1, 1, rt::ActRelu);
-      rt::conv2d(ctx, s1, "b1", at(0), at(2), w.data(), b.data(), 3, 3, 1, 1,
-                 1, 1, 1, 1, 1, rt::ActRelu);
-      rt::conv2d(ctx, 0, "a2", at(1), at(3), w.data(), b.data(), 3, 3, 1, 1,
-                 1, 1, 1, 1, 1, rt::ActRelu);
-      rt::conv2d(ctx, s1, "b2", at(2), at(4), w.data(), b.data(), 3, 3, 1, 1,
-                 1, 1, 1, 1, 1, rt::ActRelu);
-      if (s1) {
-        rt::record(ctx, 1, s1);
-        rt::wait(ctx, 0, 1);
-      }
-      return synced(ctx);
+    rt::addWeight(ctx, "w", w.data(), int64_t(w.size()));
+    rt::addWeight(ctx, "b", b.data(), int64_t(b.size()));
+    auto at = [&](int64_t k) { return rt::view(ctx, k * T, 1, C, H, H, T); };
+    int32_t s1 = m.streams - 1;
+    auto conv = [&](int32_t stream, const char *name, int64_t from,
+                    int64_t to) {
+      return rt::prepareConv2d(ctx, stream, name, at(from), at(to), "w", "b",
+                               3, 3, 1, 1, 1, 1, 1, 1, 1, rt::ActRelu);
     };
-    if (!stage()) // plans the convolutions
+    int32_t a1 = conv(0, "a1", 0, 1), b1 = conv(s1, "b1", 0, 2),
+            a2 = conv(0, "a2", 1, 3), b2 = conv(s1, "b2", 2, 4);
+    if (!loaded(ctx))
+      return 1;
+    fill(arenaData(ctx, T), T, 1.0f);
+    auto stage = [&] {
+      return infer(ctx, [&] {
+        if (s1) {
+          rt::record(ctx, 0, 0);
+          rt::wait(ctx, s1, 0);
+        }
+        for (int32_t k : {a1, b1, a2, b2})
+          rt::launch(ctx, k);
+        if (s1) {
+          rt::record(ctx, 1, s1);
+          rt::wait(ctx, 0, 1);
+        }
+      });
+    };
+    if (!stage()) // a first inference: the threads start
       return 1;
     rt::cpuPeakThreads(ctx, true);
     long cs0 = involuntarySwitches();

@@ -6,10 +6,15 @@
 // ios-stage-server-cuda (cuDNN backend). ios-opt's `profiler=cpu` and
 // `profiler=cuda` start it.
 //
+// Each stage is measured as the program runs it: built as a one-stage ios
+// function from its op signatures, lowered by the program's lowering to
+// iosrt and executed in process (ios::prof::StageExecutor). --print-stage
+// prints the iosrt program it measures to stderr.
+//
 // A request may be anything: every one is checked before it reaches the
-// runtime (ios::prof::checkStage), and a bad one gets an error reply with its
-// id ({"id": ..., "error": "..."}; id null if the line is not an object with
-// an "id") while the server keeps serving.
+// runtime, and a bad one gets an error reply with its id ({"id": ...,
+// "error": "..."}; id null if the line is not an object with an "id") while
+// the server keeps serving.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,6 +43,10 @@ static cl::opt<int64_t>
                cl::desc("largest memory a stage may need, in MiB (inputs, "
                         "outputs, weights)"),
                cl::init(4096), cl::cat(serverCategory));
+static cl::opt<bool>
+    printStage("print-stage",
+               cl::desc("print each measured stage's iosrt program to stderr"),
+               cl::init(false), cl::cat(serverCategory));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
@@ -50,6 +59,7 @@ int main(int argc, char **argv) {
   opts.repeats = std::max(1, int(repeats));
   opts.maxArenaFloats =
       std::clamp<int64_t>(maxArenaMb, 1, int64_t(1) << 30) * (1 << 20) / 4;
+  ios::prof::StageExecutor executor(opts);
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty())
@@ -69,7 +79,7 @@ int main(int argc, char **argv) {
                       o ? "request has no \"stage\""
                         : "bad request: expected a JSON object"));
       Expected<double> ms =
-          desc ? ios::prof::timeStage(*desc, opts)
+          desc ? executor.time(*desc, printStage ? &errs() : nullptr)
                : Expected<double>(desc.takeError());
       if (ms)
         reply["latency_ms"] = *ms;

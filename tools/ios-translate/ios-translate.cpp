@@ -1,9 +1,10 @@
 //===- ios-translate.cpp - IOS translation driver -------------------------===//
 //
-// mlir-translate with the IOS translations (--ios-to-dot, --ios-to-cpp,
-// --ios-to-cuda, --ios-to-cpp-header): one translation per run. Unlike mlirTranslateMain it owns
-// the output stream, so -o is written atomically (ios/Support/FileOutput.h)
-// and an I/O error is a diagnostic with exit code 1, not a crash.
+// mlir-translate with the IOS translations (--ios-to-dot, --ios-to-timeline,
+// --ios-to-cpp, --ios-to-cuda, --ios-to-cpp-header): one translation per run.
+// Unlike mlirTranslateMain it owns the output stream, so -o is written
+// atomically (ios/Support/FileOutput.h) and an I/O error is a diagnostic with
+// exit code 1, not a crash.
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,7 +71,7 @@ int main(int argc, char **argv) {
   mlir::registerTranslationCLOptions();
   // MLIR's printing and debugging options stay in --help-hidden.
   ios::showOnly({"ios-to-cpp", "ios-to-cuda", "ios-to-cpp-header",
-                 "ios-to-dot", "o",
+                 "ios-to-dot", "ios-to-timeline", "timeline-device", "o",
                  "split-input-file", "verify-diagnostics",
                  "mlir-print-debuginfo"});
   cl::ParseCommandLineOptions(argc, argv, "IOS translation driver\n");

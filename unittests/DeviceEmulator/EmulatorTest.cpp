@@ -13,6 +13,7 @@
 #include <cudnn.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -262,6 +263,105 @@ TEST_F(Emulator, BadHandles) {
   cudaEventDestroy(e);
   EXPECT_EQ(cudaEventRecord(e, nullptr), cudaErrorInvalidResourceHandle);
   expectReport("api", "was destroyed (cudaEventDestroy)");
+}
+
+//===----------------------------------------------------------------------===//
+// Stream capture and CUDA graphs
+//===----------------------------------------------------------------------===//
+
+/// Captured work does not run; a launched graph runs it, every launch, in
+/// capture order on streams of its own with the captured fork and join, all
+/// of it after the launching stream's earlier work.
+TEST_F(Emulator, CapturedWorkRunsWhenTheGraphIsLaunched) {
+  std::vector<float> host(64, 1.0f), back(64);
+  float *a = deviceFloats(64), *b = deviceFloats(64), *c = deviceFloats(64);
+  cudaStream_t s0 = nonBlocking(), s1 = nonBlocking();
+  cudaEvent_t fork, join;
+  cudaEventCreateWithFlags(&fork, cudaEventDisableTiming);
+  cudaEventCreateWithFlags(&join, cudaEventDisableTiming);
+  cudaMemsetAsync(b, 0, 256, s0);
+  cudaMemsetAsync(c, 0, 256, s0);
+  cudaStreamSynchronize(s0);
+  ASSERT_EQ(cudaStreamBeginCapture(s0, cudaStreamCaptureModeThreadLocal),
+            cudaSuccess);
+  cudaStreamCaptureStatus status;
+  cudaStreamIsCapturing(s0, &status);
+  EXPECT_EQ(status, cudaStreamCaptureStatusActive);
+  cudaMemcpyAsync(b, a, 256, cudaMemcpyDeviceToDevice, s0);
+  cudaEventRecord(fork, s0);
+  cudaStreamWaitEvent(s1, fork, 0); // s1 joins the capture
+  cudaMemcpyAsync(c, b, 256, cudaMemcpyDeviceToDevice, s1);
+  cudaEventRecord(join, s1);
+  cudaStreamWaitEvent(s0, join, 0);
+  cudaGraph_t graph = nullptr;
+  ASSERT_EQ(cudaStreamEndCapture(s0, &graph), cudaSuccess);
+  cudaStreamIsCapturing(s1, &status);
+  EXPECT_EQ(status, cudaStreamCaptureStatusNone);
+  cudaGraphExec_t exec = nullptr;
+  ASSERT_EQ(cudaGraphInstantiate(&exec, graph, 0), cudaSuccess);
+  cudaMemcpy(back.data(), c, 256, cudaMemcpyDeviceToHost);
+  EXPECT_EQ(back, std::vector<float>(64, 0.0f)); // nothing ran yet
+  for (float value : {1.0f, 2.0f}) {
+    std::fill(host.begin(), host.end(), value);
+    cudaMemcpyAsync(a, host.data(), 256, cudaMemcpyHostToDevice, s0);
+    ASSERT_EQ(cudaGraphLaunch(exec, s0), cudaSuccess);
+    cudaMemcpyAsync(back.data(), c, 256, cudaMemcpyDeviceToHost, s0);
+    cudaStreamSynchronize(s0);
+    EXPECT_EQ(back, host);
+  }
+  expectNoReport();
+  // The input written on another stream without an event: the replayed
+  // copy races with it.
+  cudaMemcpyAsync(a, host.data(), 256, cudaMemcpyHostToDevice, s1);
+  cudaGraphLaunch(exec, s0);
+  expectReport("race", "reads the copy's source");
+  cudaDeviceSynchronize();
+  EXPECT_EQ(cudaGraphExecDestroy(exec), cudaSuccess);
+  EXPECT_EQ(cudaGraphDestroy(graph), cudaSuccess);
+  EXPECT_EQ(cudaGraphLaunch(exec, s0), cudaErrorInvalidResourceHandle);
+  expectReport("api", "not a live cudaGraphExec_t");
+  cudaEventDestroy(fork);
+  cudaEventDestroy(join);
+  cudaStreamDestroy(s0);
+  cudaStreamDestroy(s1);
+}
+
+/// A stream forked into the capture must be joined back before it ends, and
+/// what a capture prohibits (synchronizing a capturing stream) invalidates
+/// it: both fail cudaStreamEndCapture, with a report.
+TEST_F(Emulator, CaptureNeedsItsJoinsAndNoSynchronization) {
+  float *a = deviceFloats(16), *b = deviceFloats(16);
+  cudaStream_t s0 = nonBlocking(), s1 = nonBlocking();
+  cudaEvent_t fork;
+  cudaEventCreateWithFlags(&fork, cudaEventDisableTiming);
+  cudaMemsetAsync(a, 0, 64, s0);
+  cudaStreamSynchronize(s0);
+  cudaStreamBeginCapture(s0, cudaStreamCaptureModeThreadLocal);
+  cudaEventRecord(fork, s0);
+  cudaStreamWaitEvent(s1, fork, 0);
+  cudaMemcpyAsync(b, a, 64, cudaMemcpyDeviceToDevice, s1);
+  cudaGraph_t graph = nullptr;
+  EXPECT_EQ(cudaStreamEndCapture(s0, &graph), cudaErrorStreamCaptureUnjoined);
+  EXPECT_EQ(graph, nullptr);
+  expectReport("api", "was not joined back into the origin stream");
+
+  cudaStreamBeginCapture(s0, cudaStreamCaptureModeThreadLocal);
+  cudaMemcpyAsync(b, a, 64, cudaMemcpyDeviceToDevice, s0);
+  EXPECT_EQ(cudaStreamSynchronize(s0), cudaErrorStreamCaptureUnsupported);
+  expectReport("api", "which is being captured");
+  cudaStreamCaptureStatus status;
+  cudaStreamIsCapturing(s0, &status);
+  EXPECT_EQ(status, cudaStreamCaptureStatusInvalidated);
+  EXPECT_EQ(cudaStreamEndCapture(s0, &graph),
+            cudaErrorStreamCaptureInvalidated);
+  expectReport("api", "which is being captured");
+  // Not capturing any more.
+  EXPECT_EQ(cudaStreamEndCapture(s0, &graph), cudaErrorIllegalState);
+  expectReport("api", "is not the origin of a capture");
+  cudaGetLastError();
+  cudaEventDestroy(fork);
+  cudaStreamDestroy(s0);
+  cudaStreamDestroy(s1);
 }
 
 //===----------------------------------------------------------------------===//

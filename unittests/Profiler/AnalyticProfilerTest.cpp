@@ -93,6 +93,40 @@ TEST(AnalyticProfiler, JoinAndLaunchOverheads) {
   EXPECT_NEAR(one, 50 / 1000.0, 1e-12);
 }
 
+TEST(AnalyticProfiler, TraceIsTheCostedRun) {
+  DeviceSpec d = plainDevice();
+  d.joinUs = 7;
+  d.kernelLatencyUs = 2;
+  // Group 1 is longer, so the host launches it first (5 us each) and group 0's
+  // kernel issues after both of group 1's (15 us).
+  std::vector<std::vector<Kernel>> groups = {
+      {kernel(10, 0.25, 5)}, {kernel(10, 0.25, 5), kernel(4, 1.0, 5)}};
+  StageTrace t = traceStage(groups, d);
+  EXPECT_EQ(t.latencyMs, simulateStage(groups, d));
+  ASSERT_EQ(t.intervals.size(), 2u);
+  ASSERT_EQ(t.intervals[0].size(), 1u);
+  ASSERT_EQ(t.intervals[1].size(), 2u);
+  EXPECT_NEAR(t.intervals[1][0].first, 5 / 1000.0, 1e-12);
+  EXPECT_NEAR(t.intervals[0][0].first, 15 / 1000.0, 1e-12);
+  // Kernels of a stream run in order; the stage ends with the last kernel
+  // plus the join.
+  EXPECT_LE(t.intervals[1][0].second, t.intervals[1][1].first);
+  double last = std::max(t.intervals[0][0].second, t.intervals[1][1].second);
+  EXPECT_NEAR(t.latencyMs, last + 7 / 1000.0, 1e-12);
+  for (const auto &group : t.intervals)
+    for (auto [start, end] : group)
+      EXPECT_GE(end - start, 2 / 1000.0 - 1e-12); // at least the latency
+
+  // One stream: kernels back to back from 0.
+  StageTrace one = traceStage({{kernel(10, 0.5), kernel(20, 1.0)}}, d);
+  ASSERT_EQ(one.intervals.size(), 1u);
+  ASSERT_EQ(one.intervals[0].size(), 2u);
+  EXPECT_NEAR(one.intervals[0][0].first, 0, 1e-12);
+  EXPECT_NEAR(one.intervals[0][0].second, 22 / 1000.0, 1e-12);
+  EXPECT_NEAR(one.intervals[0][1].second, 44 / 1000.0, 1e-12);
+  EXPECT_EQ(one.latencyMs, simulateStage({{kernel(10, 0.5), kernel(20, 1.0)}}, d));
+}
+
 TEST(AnalyticProfiler, ContentionSlowsCoRunningKernels) {
   DeviceSpec d = plainDevice();
   double free = simulateStage({{kernel(10, 0.5)}, {kernel(10, 0.5)}}, d);

@@ -131,6 +131,26 @@ TEST(Profiler, StageDescriptionJSONRoundTrip) {
   EXPECT_EQ(back.str(), d.groups[1][0].str());
 }
 
+TEST(Profiler, MergeStageCarriesItsMembers) {
+  sched::Graph g = twoConvs();
+  StageDescription d = llvm::cantFail(
+      describeStage(g, stage(sched::Strategy::Merge, {{0}, {1}})));
+  ASSERT_EQ(d.groups.size(), 1u);
+  ASSERT_EQ(d.members.size(), 2u);
+  EXPECT_EQ(d.members[0].str(), g.node(0).sig.str());
+  EXPECT_EQ(d.members[1].str(), g.node(1).sig.str());
+  // The exec request's stage object, parsed back.
+  StageDescription back = llvm::cantFail(stageFromJSON(toJSON(d)));
+  EXPECT_EQ(back.strategy, sched::Strategy::Merge);
+  ASSERT_EQ(back.members.size(), 2u);
+  EXPECT_EQ(back.members[1].str(), d.members[1].str());
+  EXPECT_EQ(back.groups[0][0].str(), d.groups[0][0].str());
+  // A concurrent stage has none.
+  EXPECT_TRUE(llvm::cantFail(describeStage(
+                                 g, stage(sched::Strategy::Concurrent, {{0}})))
+                  .members.empty());
+}
+
 TEST(Profiler, TableDerivesAndLooksUpStages) {
   std::string path = writeTemp(R"({
     "ops": {"a": 0.1, "b": 0.2, "c": 0.05},

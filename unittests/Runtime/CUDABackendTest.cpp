@@ -26,30 +26,35 @@ bool haveGpu() {
 }
 
 TEST(CUDABackend, CreateContextNeedsADevice) {
-  const char *error = nullptr;
-  Context *ctx = createContext(2, 2, 1024, &error);
+  Context *ctx = createContext(2, 2, 1024);
+  ASSERT_NE(ctx, nullptr);
   if (!haveGpu()) {
-    EXPECT_EQ(ctx, nullptr);
-    ASSERT_NE(error, nullptr);
-    EXPECT_EQ(std::string(error).rfind("no CUDA device: cudaGetDeviceCount: ",
-                                       0),
-              0u)
+    EXPECT_FALSE(ok(ctx));
+    std::string error = lastError(ctx);
+    EXPECT_EQ(error.rfind("no CUDA device: cudaGetDeviceCount: ", 0), 0u)
         << error;
+    EXPECT_EQ(finishCreate(ctx), nullptr);
+    EXPECT_EQ(std::string(lastError(nullptr)), error);
     return;
   }
-  // A GPU: the context works; a round trip through the arena and a copy.
-  ASSERT_NE(ctx, nullptr) << error;
+  // A GPU: the context works; a round trip through the arena and a ReLU on
+  // stream 1.
   std::vector<float> x(24), y(24, 0.0f);
   for (int i = 0; i < 24; ++i)
     x[size_t(i)] = float(i) - 7.5f;
-  float *a = arena(ctx);
-  ASSERT_TRUE(upload(ctx, a, x.data(), 24)) << lastError(ctx);
-  activation(ctx, 1, "relu", view(a, 0, 2, 3, 2, 2), view(a, 100, 2, 3, 2, 2),
-             ActRelu);
-  record(ctx, 0, 1);
-  wait(ctx, 0, 0);
-  ASSERT_TRUE(download(ctx, y.data(), a + 100, 24)) << lastError(ctx);
-  ASSERT_TRUE(synchronize(ctx)) << lastError(ctx);
+  View in = view(ctx, 0, 2, 3, 2, 2, 12), out = view(ctx, 100, 2, 3, 2, 2, 12);
+  int32_t relu = prepareActivation(ctx, 1, "relu", in, out, ActRelu);
+  ASSERT_TRUE(bindInput(ctx, 0, in) && bindOutput(ctx, 0, out));
+  ASSERT_EQ(finishCreate(ctx), ctx) << lastError(nullptr);
+  const float *inputs[] = {x.data()};
+  float *outputs[] = {y.data()};
+  upload(ctx, inputs);
+  record(ctx, 0, 0);
+  wait(ctx, 1, 0);
+  launch(ctx, relu);
+  record(ctx, 1, 1);
+  wait(ctx, 0, 1);
+  ASSERT_EQ(finishRun(ctx, outputs), 1) << lastError(ctx);
   for (int i = 0; i < 24; ++i)
     EXPECT_EQ(y[size_t(i)], std::max(x[size_t(i)], 0.0f));
   destroyContext(ctx);
@@ -139,9 +144,11 @@ TEST(CUDABackend, PoolDescriptorsAgreeWithTheShapeRule) {
     int64_t ow = global ? 1 : detail::windowOutput(c.w, c.kw, c.sw, c.pw, 1);
     View in = channels(view(base, 0, c.n, c.c + 3, c.h, c.w), 1, 1 + c.c);
     View out = view(base, 0, c.n, c.c, oh, ow);
+    detail::PoolShape p = detail::PoolShape::of(in, c.kind, c.kh, c.kw, c.sh,
+                                                c.sw, c.ph, c.pw);
     cuda::PoolDescs d;
-    ASSERT_EQ(cuda::makePoolDescs(d, in, out, c.kind, c.kh, c.kw, c.sh, c.sw,
-                                  c.ph, c.pw),
+    ASSERT_EQ(cuda::makePoolDescs(d, in, out, !global && c.kind == PoolMax,
+                                  p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, true),
               "");
     int dims[4] = {};
     ASSERT_EQ(cuda::poolOutputDims(d, dims), "");
@@ -164,7 +171,7 @@ TEST(CUDABackend, DescriptorErrorsAreReported) {
       << e;
   cuda::PoolDescs p;
   // A zero-sized window is rejected by cuDNN itself.
-  e = cuda::makePoolDescs(p, in, in, PoolMax, 0, 3, 1, 1, 0, 0);
+  e = cuda::makePoolDescs(p, in, in, true, 0, 3, 1, 1, 0, 0, true);
   EXPECT_NE(e.find("pooling descriptor: CUDNN_STATUS_BAD_PARAM"),
             std::string::npos)
       << e;

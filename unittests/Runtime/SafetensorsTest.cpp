@@ -9,6 +9,7 @@
 #include "Safetensors.h"
 #include "ios/Runtime/Runtime.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -233,18 +234,17 @@ TEST(Safetensors, MissingAndTruncatedFiles) {
 }
 
 TEST(Safetensors, LoadWeightsReportsTheReadersError) {
-  Context *ctx = createContext(1, 0, 16, nullptr);
-  ASSERT_NE(ctx, nullptr);
+  Context *ctx = createContext(1, 0, 16);
   std::string path = writeRaw(
       "ctx", R"({"w":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}})",
       floats({1, 2}));
   EXPECT_FALSE(loadWeights(ctx, path.c_str()));
-  EXPECT_EQ(std::string(lastError(ctx)),
-            "loadWeights: '" + path +
-                "': tensor 'w' has dtype 'I32'; only F32 is supported");
-  // A host-side failure is not an op failure: synchronize stays clean.
-  EXPECT_TRUE(synchronize(ctx));
-  destroyContext(ctx);
+  std::string message = "loadWeights: '" + path +
+                        "': tensor 'w' has dtype 'I32'; only F32 is supported";
+  EXPECT_EQ(std::string(lastError(ctx)), message);
+  // The load error is sticky: create() fails with it.
+  EXPECT_EQ(finishCreate(ctx), nullptr);
+  EXPECT_EQ(std::string(lastError(nullptr)), message);
 }
 
 /// The zoo's own file, written by the python side, read back exactly.
@@ -291,13 +291,28 @@ TEST(Safetensors, ReadsTheZoosWeights) {
   EXPECT_EQ(checked, t.size());
   EXPECT_GT(checked, 10u);
 
-  // And through the API: the context finds them by name and size.
-  Context *ctx = createContext(1, 0, 16, nullptr);
+  // And through the API: the context finds them by name and size. The
+  // first 1-D tensor (a bias) is read by an identity linear layer whose
+  // bias it is: out = 0 * in + bias.
+  Context *ctx = createContext(1, 0, 4096);
   ASSERT_TRUE(loadWeights(ctx, path.c_str())) << lastError(ctx);
-  const auto &[first, tensor] = *t.begin();
-  float *w = weight(ctx, first.c_str(), int64_t(tensor.data.size()));
-  ASSERT_NE(w, nullptr) << lastError(ctx);
-  EXPECT_EQ(std::vector<float>(w, w + tensor.data.size()), tensor.data);
+  auto bias = std::find_if(t.begin(), t.end(), [](const auto &kv) {
+    return kv.second.shape.size() == 1 && kv.second.data.size() <= 2048;
+  });
+  ASSERT_NE(bias, t.end());
+  int64_t m = int64_t(bias->second.data.size());
+  std::vector<float> zeros(static_cast<size_t>(m), 0.0f), got = zeros;
+  ASSERT_TRUE(addWeight(ctx, "zero", zeros.data(), m));
+  View one = view(ctx, 0, 1, 1, 1, 1, 1), out = view(ctx, 1, 1, m, 1, 1, m);
+  int32_t k = prepareLinear(ctx, 0, "fc", one, out, "zero", bias->first.c_str());
+  ASSERT_GE(k, 0) << lastError(ctx);
+  ASSERT_TRUE(bindOutput(ctx, 0, out));
+  ASSERT_NE(finishCreate(ctx), nullptr) << lastError(nullptr);
+  float *outputs[] = {got.data()};
+  upload(ctx, nullptr);
+  launch(ctx, k);
+  ASSERT_EQ(finishRun(ctx, outputs), 1) << lastError(ctx);
+  EXPECT_EQ(got, bias->second.data) << bias->first;
   destroyContext(ctx);
 }
 

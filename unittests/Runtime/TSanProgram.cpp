@@ -33,39 +33,48 @@ int main(int argc, char **argv) {
     return 2;
   }
   constexpr int64_t C = 16, H = 24, size = C * H * H;
-  const char *error = nullptr;
-  Context *ctx = createContext(2, 1, 4 * size, &error);
-  if (!ctx) {
-    std::fprintf(stderr, "%s\n", error);
-    return 1;
-  }
-  float *a = arena(ctx);
-  View in = view(a, 0, 1, C, H, H), slow = view(a, size, 1, C, H, H),
-       shared = view(a, 2 * size, 1, C, H, H), out = view(a, 3 * size, 1, C, H, H);
-  std::vector<float> w(C * C * 9, 0.01f), x(size);
+  Context *ctx = createContext(2, 1, 4 * size);
+  View in = view(ctx, 0, 1, C, H, H, size),
+       slow = view(ctx, size, 1, C, H, H, size),
+       shared = view(ctx, 2 * size, 1, C, H, H, size),
+       out = view(ctx, 3 * size, 1, C, H, H, size);
+  std::vector<float> w(C * C * 9, 0.01f), x(size), y(size);
   for (int64_t i = 0; i < size; ++i)
     x[size_t(i)] = float(i % 7) - 3.0f;
+  bindInput(ctx, 0, in);
+  bindOutput(ctx, 0, out);
+  addWeight(ctx, "w", w.data(), int64_t(w.size()));
+  // Stream 1: a slow convolution, then the producer writes `shared`.
+  int32_t conv = prepareConv2d(ctx, 1, "slow", in, slow, "w", nullptr, 3, 3,
+                               1, 1, 1, 1, 1, 1, 1, ActNone);
+  int32_t producer =
+      prepareActivation(ctx, 1, "producer", in, shared, ActRelu);
+  // Stream 0: the consumer reads `shared`.
+  int32_t consumer =
+      prepareActivation(ctx, 0, "consumer", shared, out, ActNone);
+  if (!finishCreate(ctx)) {
+    std::fprintf(stderr, "%s\n", lastError(nullptr));
+    return 1;
+  }
+  const float *inputs[] = {x.data()};
+  float *outputs[] = {y.data()};
   for (int inference = 0; inference < 2; ++inference) {
-    if (!upload(ctx, in.data, x.data(), size))
-      return 1;
-    // Stream 1: a slow convolution, then the producer writes `shared`.
-    conv2d(ctx, 1, "slow", in, slow, w.data(), nullptr, 3, 3, 1, 1, 1, 1, 1, 1,
-           1, ActNone);
-    activation(ctx, 1, "producer", in, shared, ActRelu);
+    upload(ctx, inputs);
+    launch(ctx, conv);
+    launch(ctx, producer);
     if (joined) {
       record(ctx, 0, 1);
       wait(ctx, 0, 0);
     }
-    // Stream 0: the consumer reads `shared`.
-    activation(ctx, 0, "consumer", shared, out, ActNone);
-    if (!synchronize(ctx)) {
+    launch(ctx, consumer);
+    if (!finishRun(ctx, outputs)) {
       std::fprintf(stderr, "%s\n", lastError(ctx));
       return 1;
     }
   }
   if (joined)
     for (int64_t i = 0; i < size; ++i)
-      if (out.data[i] != std::max(x[size_t(i)], 0.0f)) {
+      if (y[size_t(i)] != std::max(x[size_t(i)], 0.0f)) {
         std::fprintf(stderr, "wrong result at %lld\n", (long long)i);
         return 1;
       }

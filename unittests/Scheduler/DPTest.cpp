@@ -7,6 +7,10 @@
 
 #include "gtest/gtest.h"
 
+#include <chrono>
+#include <cmath>
+#include <thread>
+
 using namespace ios::sched;
 using namespace ios::sched::testutil;
 
@@ -18,10 +22,12 @@ Graph buildGraph(const RandomDag &d) {
   return std::move(*g);
 }
 
-/// One part, no block splitting: the DP sees the whole DAG.
+/// One part, no block splitting: the DP sees the whole DAG. Unpruned: the
+/// oracle's random stage costs obey no bound.
 SchedulerOptions onePart(Variant v, EnumerationMode m, unsigned r,
                          unsigned s) {
   SchedulerOptions o;
+  o.prune = PruneMode::None;
   o.variant = v;
   o.mode = m;
   o.maxGroupSize = r;
@@ -145,6 +151,118 @@ TEST(DPTest, MatchesExhaustiveSequenceEnumeration) {
 
 TEST(DPTest, MatchesForwardOracleUpToTenUnits) {
   runAgainstOracle(/*trials=*/80, /*maxN=*/10, /*exhaustive=*/false, 98765);
+}
+
+/// Bound pruning (docs/Scheduler.md, "Bound pruning") on costs that obey
+/// its assumptions: the same optimum as the oracle and the same schedule as
+/// the unpruned DP, the same states, never more profiler calls.
+TEST(DPTest, PrunedEqualsUnprunedUnderBoundRespectingCosts) {
+  std::mt19937 rng(20240611);
+  const Case cases[] = {
+      {Variant::Both, EnumerationMode::IOS, 3, 8},
+      {Variant::Both, EnumerationMode::Full, 3, 8},
+      {Variant::Concurrent, EnumerationMode::IOS, 2, 2},
+      {Variant::Concurrent, EnumerationMode::Full, 3, 3},
+      {Variant::Merge, EnumerationMode::IOS, 3, 8},
+      {Variant::Both, EnumerationMode::IOS, 4, 3},
+  };
+  const double alphas[] = {0, 0.25, 0.5, 1};
+  uint64_t callsBound = 0, callsNone = 0, pruned = 0;
+  for (unsigned t = 0; t < 120; ++t) {
+    unsigned n = 1 + rng() % 10;
+    double p = std::uniform_real_distribution<double>(0.05, 0.6)(rng);
+    RandomDag d = makeRandomDag(rng, n, p);
+    Graph g = buildGraph(d);
+    for (const Case &c : cases) {
+      BoundedCost bc{d, rng(), alphas[rng() % 4], double(rng() % 3)};
+      SCOPED_TRACE(testing::Message()
+                   << "trial " << t << " n=" << n << " variant "
+                   << toString(c.variant).str() << " mode "
+                   << toString(c.mode).str() << " alpha " << bc.alpha);
+      OracleConfig oc;
+      oc.concurrent = c.variant != Variant::Merge;
+      oc.merge = c.variant != Variant::Concurrent;
+      oc.iosMode = c.mode == EnumerationMode::IOS;
+      oc.r = c.r;
+      oc.s = c.s;
+      double expected = Oracle(d, oc, bc.seed, &bc).memoized();
+      ScheduleResult results[2];
+      for (PruneMode pm : {PruneMode::None, PruneMode::Bound}) {
+        RandomCost rc{d, bc.seed};
+        rc.bounded = &bc;
+        FunctionStageCost cost(
+            [&](const Graph &, const Stage &st) { return rc(st); });
+        SchedulerOptions o = onePart(c.variant, c.mode, c.r, c.s);
+        o.prune = pm;
+        auto res = scheduleDP(g, cost, o);
+        ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
+        EXPECT_EQ(res->schedule.cost, expected) << toString(pm).str();
+        VerifyOptions vo{c.r, c.s, c.mode == EnumerationMode::IOS};
+        llvm::Error err = verifySchedule(g, res->schedule, vo);
+        EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+        double resum = 0;
+        for (const Stage &st : res->schedule.stages)
+          resum += rc(st);
+        EXPECT_EQ(resum, res->schedule.cost);
+        results[pm == PruneMode::Bound] = std::move(*res);
+      }
+      // The first minimum in enumeration order wins either way: the same
+      // stages, not just the same optimum.
+      ASSERT_EQ(results[0].schedule.stages.size(),
+                results[1].schedule.stages.size());
+      for (size_t i = 0; i < results[0].schedule.stages.size(); ++i) {
+        EXPECT_EQ(results[0].schedule.stages[i].groups,
+                  results[1].schedule.stages[i].groups);
+        EXPECT_EQ(results[0].schedule.stages[i].strategy,
+                  results[1].schedule.stages[i].strategy);
+      }
+      PartStats none = results[0].stats.total(),
+                bound = results[1].stats.total();
+      EXPECT_EQ(bound.states, none.states);
+      EXPECT_EQ(bound.transitions, none.transitions);
+      EXPECT_EQ(none.pruned, 0u);
+      EXPECT_LE(bound.costCalls, none.costCalls);
+      callsBound += bound.costCalls;
+      callsNone += none.costCalls;
+      pruned += bound.pruned;
+    }
+  }
+  // Pruning does prune.
+  EXPECT_GT(pruned, 0u);
+  EXPECT_LT(callsBound, callsNone);
+}
+
+/// Costs that break the assumptions (independent random values per stage):
+/// the pruned search still returns a legal schedule whose cost is what it
+/// reports, never better than the optimum, and on some graphs worse - which
+/// is why pruning is an option (prune=none for such profilers).
+TEST(DPTest, PruningWithCostsThatBreakTheBound) {
+  std::mt19937 rng(777);
+  unsigned worse = 0;
+  for (unsigned t = 0; t < 150; ++t) {
+    unsigned n = 2 + rng() % 8;
+    RandomDag d = makeRandomDag(rng, n, 0.3);
+    Graph g = buildGraph(d);
+    uint64_t seed = rng();
+    RandomCost rc{d, seed};
+    FunctionStageCost cost(
+        [&](const Graph &, const Stage &st) { return rc(st); });
+    SchedulerOptions o =
+        onePart(Variant::Both, EnumerationMode::IOS, 3, 8);
+    o.prune = PruneMode::Bound;
+    auto res = scheduleDP(g, cost, o);
+    ASSERT_TRUE(bool(res));
+    double optimum = Oracle(d, OracleConfig(), seed).memoized();
+    EXPECT_GE(res->schedule.cost, optimum);
+    worse += res->schedule.cost > optimum;
+    llvm::Error err = verifySchedule(g, res->schedule, {3, 8, true});
+    EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+    double resum = 0;
+    for (const Stage &st : res->schedule.stages)
+      resum += rc(st);
+    EXPECT_EQ(resum, res->schedule.cost);
+  }
+  EXPECT_GT(worse, 0u);
 }
 
 TEST(DPTest, OracleSeesManySchedules) {
@@ -271,8 +389,10 @@ TEST(DPTest, GroupsAndStagesRespectRAndS) {
   }
 }
 
-TEST(DPTest, StateBudgetFallsBackToHalves) {
-  // 20 independent units: 2^20 down-closed sets.
+TEST(DPTest, StateBudgetSplitsAtNarrowCuts) {
+  // 20 independent units: 2^20 down-closed sets. Over a budget of 1000
+  // states the part is split where it is narrowest (each piece <= 1000
+  // states), with a warning, optimal only within each piece.
   std::vector<NodeSpec> specs;
   for (int i = 0; i < 20; ++i) {
     specs.push_back({i, "", OpSignature("op"), {}, {}, {}, {}});
@@ -286,40 +406,156 @@ TEST(DPTest, StateBudgetFallsBackToHalves) {
     return 5.0 + double(st.numNodes());
   });
   SchedulerOptions o = onePart(Variant::Both, EnumerationMode::IOS, 3, 8);
-  o.stateBudget = 1000;
+  o.budget.states = 1000;
   auto res = scheduleDP(*g, cost, o);
   ASSERT_TRUE(bool(res));
-  EXPECT_FALSE(res->stats.warnings.empty());
-  EXPECT_NE(res->stats.warnings[0].find("split into halves"),
+  ASSERT_EQ(res->stats.warnings.size(), 1u);
+  EXPECT_NE(res->stats.warnings[0].find("split at its narrowest cuts"),
             std::string::npos);
-  // 20 -> 10 + 10 -> (5 + 5) x 2: parts of 5 units (31 states each).
-  ASSERT_EQ(res->stats.parts.size(), 4u);
+  ASSERT_GE(res->stats.parts.size(), 3u); // pieces of at most 9 units
+  unsigned units = 0;
   for (const PartStats &p : res->stats.parts) {
     EXPECT_TRUE(p.fallback);
-    EXPECT_LE(p.states, o.stateBudget);
-    EXPECT_EQ(p.numUnits, 5u);
-    EXPECT_EQ(p.states, 31u);
+    EXPECT_LE(p.states, o.budget.states);
+    EXPECT_EQ(p.states, (uint64_t(1) << p.numUnits) - 1);
+    EXPECT_TRUE(p.cut.empty());
+    units += p.numUnits;
   }
+  EXPECT_EQ(units, 20u);
   llvm::Error err = verifySchedule(*g, res->schedule, {3, 8, true});
   EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
   EXPECT_EQ(evaluateSchedule(*g, res->schedule, cost), res->schedule.cost);
 
-  // A budget that fits: no fallback, one part with 2^20 - 1 states would be
-  // too slow for a unit test, so use 12 units (4095 states).
+  // A budget that fits: no split, one part of 12 units (4095 states).
   specs.resize(12);
   auto g12 = Graph::build(specs, {});
   ASSERT_TRUE(bool(g12));
-  o.stateBudget = 4095;
+  o.budget.states = 4095;
   auto fits = scheduleDP(*g12, cost, o);
   ASSERT_TRUE(bool(fits));
   EXPECT_TRUE(fits->stats.warnings.empty());
   ASSERT_EQ(fits->stats.parts.size(), 1u);
   EXPECT_EQ(fits->stats.parts[0].states, 4095u);
   EXPECT_FALSE(fits->stats.parts[0].fallback);
-  o.stateBudget = 4094;
+  o.budget.states = 4094;
   auto over = scheduleDP(*g12, cost, o);
   ASSERT_TRUE(bool(over));
   EXPECT_EQ(over->stats.parts.size(), 2u);
+}
+
+/// Stops the search of `g`'s single part with `budget`; the schedule must
+/// be complete and legal, the part marked, one warning naming the budget.
+void expectCutSearch(const Graph &g, StageCost &cost, SearchBudget budget,
+                     llvm::StringRef which, EnumerationMode mode,
+                     bool compareFull = true) {
+  SchedulerOptions o = onePart(Variant::Both, mode, 3, 8);
+  o.prune = PruneMode::Bound;
+  o.budget = budget;
+  auto res = scheduleDP(g, cost, o);
+  ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
+  ASSERT_EQ(res->stats.parts.size(), 1u);
+  const PartStats &p = res->stats.parts[0];
+  EXPECT_TRUE(p.fallback);
+  EXPECT_EQ(p.cut, which.str());
+  ASSERT_EQ(res->stats.warnings.size(), 1u);
+  EXPECT_NE(res->stats.warnings[0].find(("stopped by the " + which).str()),
+            std::string::npos)
+      << res->stats.warnings[0];
+  EXPECT_EQ(res->stats.warnings[0].find('\n'), std::string::npos);
+  llvm::Error err = verifySchedule(
+      g, res->schedule, {3, 8, mode == EnumerationMode::IOS});
+  EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  EXPECT_TRUE(std::isfinite(res->schedule.cost));
+  EXPECT_DOUBLE_EQ(evaluateSchedule(g, res->schedule, cost),
+                   res->schedule.cost);
+  // Never better than the full search.
+  if (!compareFull)
+    return;
+  SchedulerOptions full = o;
+  full.budget = SearchBudget{0, 0, 0, 0};
+  auto opt = scheduleDP(g, cost, full);
+  ASSERT_TRUE(bool(opt));
+  EXPECT_TRUE(opt->stats.warnings.empty());
+  EXPECT_GE(res->schedule.cost, opt->schedule.cost);
+}
+
+TEST(DPTest, BudgetStopsTheSearchWithAValidSchedule) {
+  // A wide part: a source, 6 independent chains of two, a sink (731
+  // states).
+  std::vector<NodeSpec> specs;
+  std::vector<std::pair<NodeId, NodeId>> edges;
+  specs.push_back({0, "src", OpSignature("op"), {}, {}, {}, {}});
+  NodeId sink = 100;
+  for (int c = 0; c < 6; ++c) {
+    NodeId a = 1 + 2 * c, b = 2 + 2 * c;
+    specs.push_back({a, "", OpSignature("op"), {}, {}, {}, {}});
+    specs.push_back({b, "", OpSignature("op"), {}, {}, {}, {}});
+    edges.push_back({0, a});
+    edges.push_back({a, b});
+    edges.push_back({b, sink});
+  }
+  specs.push_back({sink, "sink", OpSignature("op"), {}, {}, {}, {}});
+  for (size_t i = 0; i < specs.size(); ++i)
+    specs[i].sig.set("uid", int64_t(i));
+  auto g = Graph::build(specs, edges);
+  ASSERT_TRUE(bool(g));
+  // Concurrency pays: a stage costs 10 + its number of nodes / 2.
+  FunctionStageCost cost([](const Graph &, const Stage &st) {
+    return 10.0 + double(st.numNodes()) / 2;
+  });
+  for (EnumerationMode m : {EnumerationMode::IOS, EnumerationMode::Full}) {
+    SCOPED_TRACE(toString(m).str());
+    expectCutSearch(*g, cost, SearchBudget{0, 5000, 0, 0}, "transition", m);
+    expectCutSearch(*g, cost, SearchBudget{0, 0, uint64_t(16) << 10, 0},
+                    "memory", m);
+    // One enumeration already exceeds the transition budget.
+    expectCutSearch(*g, cost, SearchBudget{0, 1, 0, 0}, "transition", m);
+  }
+  // Wall time: a cost function that sleeps.
+  FunctionStageCost slow([](const Graph &, const Stage &st) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return 10.0 + double(st.numNodes()) / 2;
+  });
+  expectCutSearch(*g, slow, SearchBudget{0, 0, 0, 0.05}, "time",
+                  EnumerationMode::IOS, /*compareFull=*/false);
+}
+
+/// Budget stops at every point of random searches (merges, bound-respecting
+/// costs, pruning): a stop inside a state's enumeration, where every ending
+/// seen so far lost to the state's upper bound, still leaves the state an
+/// ending; the schedule is complete, legal and finite.
+TEST(DPTest, BudgetStopAnywhereGivesAFiniteSchedule) {
+  std::mt19937 rng(777);
+  unsigned cut = 0;
+  for (unsigned t = 0; t < 40; ++t) {
+    unsigned n = 6 + rng() % 7;
+    double p = std::uniform_real_distribution<double>(0.1, 0.4)(rng);
+    RandomDag d = makeRandomDag(rng, n, p);
+    Graph g = buildGraph(d);
+    BoundedCost bc{d, rng(), 0.5, double(rng() % 3)};
+    RandomCost rc{d, bc.seed};
+    rc.bounded = &bc;
+    FunctionStageCost cost(
+        [&](const Graph &, const Stage &st) { return rc(st); });
+    SchedulerOptions o = onePart(Variant::Both, EnumerationMode::IOS, 3, 8);
+    o.prune = PruneMode::Bound;
+    auto full = scheduleDP(g, cost, o);
+    ASSERT_TRUE(bool(full));
+    uint64_t total = full->stats.total().transitions;
+    for (uint64_t b = 1; b < total; b += 1 + total / 25) {
+      SCOPED_TRACE(testing::Message() << "trial " << t << " n=" << n
+                                      << " transitions " << b);
+      o.budget = SearchBudget{0, b, 0, 0};
+      auto res = scheduleDP(g, cost, o);
+      ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
+      cut += res->stats.total().fallback;
+      EXPECT_TRUE(std::isfinite(res->schedule.cost));
+      EXPECT_GE(res->schedule.cost, full->schedule.cost);
+      llvm::Error err = verifySchedule(g, res->schedule, {3, 8, true});
+      EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+    }
+  }
+  EXPECT_GT(cut, 100u);
 }
 
 TEST(DPTest, PartOf128UnitsAndRejectsLarger) {
@@ -377,6 +613,7 @@ TEST(DPTest, ReferenceCountsInceptionV3) {
   ASSERT_TRUE(bool(g));
   synthetic::SimpleAnalyticCost cost;
   SchedulerOptions o;
+  o.prune = PruneMode::None;
   o.decomposition.maxPartSize = 50;
   auto res = scheduleDP(*g, cost, o);
   ASSERT_TRUE(bool(res));
@@ -389,9 +626,12 @@ TEST(DPTest, ReferenceCountsInceptionV3) {
   EXPECT_EQ(t.states, 1206u);
   EXPECT_EQ(t.transitions, 28874u);
   EXPECT_EQ(t.partStages, 5479u);
-  // Identical stages in different blocks are costed once.
+  // Identical stages in different blocks are costed once; identical blocks
+  // are searched once.
   EXPECT_LT(t.costCalls, t.partStages);
-  EXPECT_EQ(t.costCalls + t.cacheHits, t.partStages);
+  PartStats searched = res->stats.searched();
+  EXPECT_LT(searched.part, t.part);
+  EXPECT_EQ(searched.costCalls + searched.cacheHits, searched.partStages);
   EXPECT_FALSE(bool(verifySchedule(*g, res->schedule, {3, 8, true})));
 }
 
@@ -400,6 +640,7 @@ TEST(DPTest, ReferenceCountsRandWire) {
   ASSERT_TRUE(bool(g));
   synthetic::SimpleAnalyticCost cost;
   SchedulerOptions o;
+  o.prune = PruneMode::None;
   o.decomposition.maxPartSize = 50;
   auto res = scheduleDP(*g, cost, o);
   ASSERT_TRUE(bool(res));

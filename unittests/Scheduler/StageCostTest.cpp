@@ -62,6 +62,12 @@ TEST(StageCostTest, CanonicalSignatureIgnoresIdsAndGroupOrder) {
   EXPECT_EQ(cache.canonicalKey(g, single), cache.canonicalKey(g, singleMerge));
   EXPECT_EQ(canonicalStageSignature(g, single),
             canonicalStageSignature(g, singleMerge));
+  // The text is built from the signatures the graph formatted once: the
+  // database's keys.
+  for (unsigned v = 0; v < g.numNodes(); ++v)
+    EXPECT_EQ(g.signatureText(v), g.node(v).sig.str());
+  EXPECT_EQ(canonicalStageSignature(g, single),
+            "concurrent(" + g.node(*g.indexOf(102)).sig.str() + "|)");
 }
 
 TEST(StageCostTest, CanonicalSignatureSeesInternalEdges) {
@@ -94,6 +100,7 @@ TEST(StageCostTest, IdenticalBlocksCostOneCall) {
   });
   SchedulerOptions o;
   o.decomposition.coalesceChains = false;
+  o.reuseParts = false;
   auto res = scheduleDP(g, cost, o);
   ASSERT_TRUE(bool(res));
   // Blocks: [a1], [b1 c1 d1], [a2], [b2 c2 d2].
@@ -106,6 +113,24 @@ TEST(StageCostTest, IdenticalBlocksCostOneCall) {
   EXPECT_EQ(res->stats.parts[2].costCalls, 0u);
   EXPECT_EQ(calls, res->stats.total().costCalls);
   EXPECT_EQ(evaluateSchedule(g, res->schedule, cost), res->schedule.cost);
+
+  // With part reuse the second diamond is not searched at all: it gets the
+  // first one's schedule on its own nodes.
+  o.reuseParts = true;
+  auto reused = scheduleDP(g, cost, o);
+  ASSERT_TRUE(bool(reused));
+  ASSERT_EQ(reused->stats.parts.size(), 4u);
+  EXPECT_EQ(reused->stats.parts[1].reusedFrom, -1);
+  EXPECT_EQ(reused->stats.parts[2].reusedFrom, 0);
+  EXPECT_EQ(reused->stats.parts[3].reusedFrom, 1);
+  EXPECT_EQ(reused->stats.parts[3].cacheHits, 0u);
+  EXPECT_EQ(reused->stats.parts[3].states, first.states);
+  EXPECT_EQ(reused->schedule.cost, res->schedule.cost);
+  EXPECT_EQ(reused->stats.searched().part, 2u);
+  ASSERT_EQ(reused->schedule.stages.size(), res->schedule.stages.size());
+  for (size_t i = 0; i < res->schedule.stages.size(); ++i)
+    EXPECT_EQ(reused->schedule.stages[i].groups, res->schedule.stages[i].groups);
+  EXPECT_FALSE(bool(verifySchedule(g, reused->schedule)));
 
   // Sharing off: the second block asks again.
   o.shareCostsAcrossIds = false;

@@ -13,6 +13,7 @@
 
 #include "ios/Scheduler/Scheduler.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -155,6 +156,66 @@ inline double randomStageCost(uint64_t seed, bool merge, unsigned mask,
   return double(1 + h % (12 * size));
 }
 
+/// Stage costs that obey the bound-pruning assumptions (docs/Scheduler.md,
+/// "Bound pruning"), on the test's own view of the DAG: a unit has a random
+/// integer weight, a group costs the sum of its units' weights (so a group
+/// is never faster than a part of it), and a concurrent stage of several
+/// groups costs
+///   max + join + alpha * (sum - max) + sum over its units of bonus(unit)
+/// over its groups' costs, which never drops below its slowest group, nor
+/// when a group is removed or shrinks (alpha in [0, 1], bonus >= 0). Merge
+/// stages (no assumption) cost anything. All values are multiples of 1/4:
+/// exact sums.
+struct BoundedCost {
+  const RandomDag &d;
+  uint64_t seed;
+  double alpha = 0.5, join = 1;
+  /// Weakly connected components of a unit mask (the groups).
+  std::vector<unsigned> groups(unsigned mask) const {
+    std::vector<unsigned> out;
+    unsigned rem = mask;
+    while (rem) {
+      unsigned comp = rem & -rem, grown = 0;
+      while (grown != comp) {
+        grown = comp;
+        for (unsigned a = 0; a < d.n; ++a)
+          for (unsigned b = 0; b < d.n; ++b)
+            if ((comp >> a & 1) && (rem >> b & 1) &&
+                (d.edge[a][b] || d.edge[b][a]))
+              comp |= 1u << b;
+      }
+      out.push_back(comp);
+      rem &= ~comp;
+    }
+    return out;
+  }
+  double weight(unsigned u) const { return double(1 + mix64(seed ^ u) % 9); }
+  double groupCost(unsigned g) const {
+    double c = 0;
+    for (unsigned u = 0; u < d.n; ++u)
+      if (g >> u & 1)
+        c += weight(u);
+    return c;
+  }
+  double operator()(bool merge, unsigned mask) const {
+    if (merge)
+      return randomStageCost(seed, true, mask, __builtin_popcount(mask));
+    std::vector<unsigned> gs = groups(mask);
+    if (gs.size() == 1)
+      return groupCost(gs[0]);
+    double mx = 0, sum = 0, bonus = 0;
+    for (unsigned g : gs) {
+      double c = groupCost(g);
+      mx = std::max(mx, c);
+      sum += c;
+      for (unsigned u = 0; u < d.n; ++u)
+        if (g >> u & 1)
+          bonus += double(mix64(seed * 31 + u) % 3);
+    }
+    return mx + join + alpha * (sum - mx) + bonus;
+  }
+};
+
 /// The test's cost callback: maps a Stage back to units via node ids.
 struct RandomCost {
   const RandomDag &d;
@@ -167,10 +228,14 @@ struct RandomCost {
         m |= 1u << d.unitOfNode.at(id);
     return m;
   }
+  /// Bound-respecting costs instead of independent random ones.
+  const BoundedCost *bounded = nullptr;
   double operator()(const Stage &st) {
     ++calls;
     unsigned m = stageMask(st);
     bool merge = st.strategy == Strategy::Merge && st.groups.size() > 1;
+    if (bounded)
+      return (*bounded)(merge, m);
     return randomStageCost(seed, merge, m, __builtin_popcount(m));
   }
 };
@@ -183,8 +248,9 @@ struct OracleConfig {
 /// Brute-force legality of a next stage T given done set D (unit masks).
 class Oracle {
 public:
-  Oracle(const RandomDag &d, OracleConfig cfg, uint64_t seed)
-      : d(d), cfg(cfg), seed(seed) {
+  Oracle(const RandomDag &d, OracleConfig cfg, uint64_t seed,
+         const BoundedCost *bounded = nullptr)
+      : d(d), cfg(cfg), seed(seed), bounded(bounded) {
     for (unsigned u = 0; u < d.n; ++u)
       preds.push_back(d.predMask(u));
   }
@@ -269,9 +335,9 @@ public:
       unsigned size = __builtin_popcount(T);
       bool single = size == 1;
       if (single || (cfg.concurrent && concurrentLegal(T)))
-        fn(T, randomStageCost(seed, false, T, size));
+        fn(T, cost(false, T, size));
       if (cfg.merge && mergeLegal(T))
-        fn(T, randomStageCost(seed, true, T, size));
+        fn(T, cost(true, T, size));
     }
   }
 
@@ -306,9 +372,14 @@ public:
   uint64_t numSchedules = 0;
 
 private:
+  double cost(bool merge, unsigned T, unsigned size) const {
+    return bounded ? (*bounded)(merge, T)
+                   : randomStageCost(seed, merge, T, size);
+  }
   const RandomDag &d;
   OracleConfig cfg;
   uint64_t seed;
+  const BoundedCost *bounded;
   std::vector<unsigned> preds;
   std::map<unsigned, double> memo;
 };

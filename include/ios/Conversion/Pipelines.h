@@ -28,8 +28,14 @@ struct LowerToCppOptions : mlir::PassPipelineOptions<LowerToCppOptions> {
       llvm::cl::init(false)};
 };
 
+/// Scheduled `ios` functions to `iosrt` programs: --convert-ios-to-iosrt
+/// (with `device`, if not empty), --cse. The first half of
+/// buildLowerToCppPipeline; the stage server lowers what it measures with it.
+void buildLowerToIOSRTPipeline(mlir::OpPassManager &pm,
+                               llvm::StringRef device = "");
+
 /// Scheduled `ios` functions to the C entry points of a program:
-/// --convert-ios-to-iosrt, --cse (shared views), --convert-iosrt-to-emitc.
+/// buildLowerToIOSRTPipeline, then --convert-iosrt-to-emitc.
 void buildLowerToCppPipeline(mlir::OpPassManager &pm,
                              const LowerToCppOptions &options);
 

@@ -71,6 +71,17 @@ std::vector<Kernel> kernelsFor(const sched::OpSignature &sig,
 double simulateStage(llvm::ArrayRef<std::vector<Kernel>> groups,
                      const DeviceSpec &device);
 
+/// When the kernels of a simulated stage run: the run simulateStage costs,
+/// kernel by kernel (for timelines; the scheduler only needs the latency).
+struct StageTrace {
+  double latencyMs = 0; ///< what simulateStage returns
+  /// [group][kernel]: (start, end) in ms from the stage's start, on the
+  /// device (host launch time that overlaps other work is not shown).
+  std::vector<std::vector<std::pair<double, double>>> intervals;
+};
+StageTrace traceStage(llvm::ArrayRef<std::vector<Kernel>> groups,
+                      const DeviceSpec &device);
+
 class AnalyticProfiler final : public Profiler {
 public:
   explicit AnalyticProfiler(DeviceSpec device) : device(std::move(device)) {}

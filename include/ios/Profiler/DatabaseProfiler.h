@@ -8,6 +8,11 @@
 //   {"device": "v100", "batch": 1, "stage": "<canonical signature>",
 //    "latency_ms": 0.161}
 //
+// In memory a record is a 128-bit hash of (device, batch, signature) and its
+// latency (24 bytes, not the ~3 KB signature), and a lookup hashes the
+// stage's signature, assembled from the op signatures' text the graph
+// formatted once (sched::Graph::signatureText), not formatted per lookup.
+//
 // Hours of measurements must survive an interrupted recording: every record
 // is appended whole (formatted first, one write(2) under flock, the file
 // opened O_APPEND), a new database is created atomically
@@ -24,7 +29,7 @@
 
 #include "ios/Profiler/Profiler.h"
 
-#include "llvm/ADT/StringMap.h"
+#include "ios/Scheduler/UnitSet.h"
 
 namespace ios::prof {
 
@@ -47,9 +52,15 @@ private:
   /// needed and first cutting off a torn last line.
   llvm::Error append(llvm::StringRef line);
 
+  /// Sets the latency of a key (a later record of the same stage wins).
+  void insert(sched::UnitSet key, double ms) {
+    *entries.insert(key, ms).first = ms;
+  }
+
   std::string path, device;
   std::unique_ptr<Profiler> recorder;
-  llvm::StringMap<double> entries;
+  /// Latencies by the hash of (device, batch, stage signature).
+  sched::UnitSetMap<double> entries;
   uint64_t hits = 0, recorded = 0;
 };
 

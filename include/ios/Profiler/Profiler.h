@@ -129,6 +129,9 @@ struct StageDescription {
   std::vector<std::vector<sched::OpSignature>> groups;
   /// Producer -> consumer edges inside each group, as (from, to) positions.
   std::vector<std::vector<std::pair<unsigned, unsigned>>> edges;
+  /// A merge stage: the ops it merges (the stage server builds the merged
+  /// op from them, as the schedule rewrite does). Empty otherwise.
+  std::vector<sched::OpSignature> members;
   int64_t batch = 1;
 };
 llvm::Expected<StageDescription> describeStage(const sched::Graph &g,
@@ -140,6 +143,9 @@ llvm::json::Value toJSON(const sched::OpSignature &sig);
 llvm::json::Value toJSON(const StageDescription &stage);
 bool fromJSON(const llvm::json::Value &v, sched::OpSignature &sig,
               llvm::json::Path path);
+/// Parses the exec protocol's stage object (toJSON(StageDescription)); the
+/// error says what is malformed.
+llvm::Expected<StageDescription> stageFromJSON(const llvm::json::Value &v);
 
 } // namespace ios::prof
 

@@ -1,17 +1,31 @@
-//===- StageExecutor.h - Time one stage on the IOS runtime ------*- C++ -*-===//
+//===- StageExecutor.h - Time one stage as the program runs it --*- C++ -*-===//
 //
-// Builds a stage described by op signatures (the exec protocol's request) on
-// the runtime API - synthetic weights and inputs in one arena, groups on
-// streams with the emitted programs' fork/join events - and times it. The
-// same code measures on the CPU backend (ios-stage-server-cpu, behind
-// `profiler=cpu`) and on the CUDA backend (ios-stage-server-cuda, behind
-// `profiler=cuda`): which backend runs is decided by what the server links.
+// Measures a stage described by op signatures (the exec protocol's request)
+// by the code the compiler ships for it:
 //
-// A request comes from another process and may be anything: timeStage checks
-// the whole stage (checkStage) before it allocates or launches anything, and
-// every convolution is planned by the runtime (prepareConv2d, which checks
-// its window against its input) before the first kernel runs. A bad stage is
-// an error, never a crash.
+//  1. the stage becomes a one-stage scheduled `ios` function: each op built
+//     back from its signature (SchedulableOpInterface::buildFromSignature),
+//     values produced outside the stage as function inputs, parameters as
+//     `ios.param` arguments, the stage built by the schedule rewrite
+//     (ios::applySchedule; a merge stage by its ops' buildMerge);
+//  2. the function is lowered by the program's lowering
+//     (ios::buildLowerToIOSRTPipeline: --convert-ios-to-iosrt, --cse) to an
+//     `iosrt` program; its input/output bindings are dropped (in a program
+//     a stage reads and writes the arena, no host copies);
+//  3. the program is loaded on the linked runtime backend (ios::exec,
+//     random weights) and its run phase timed: warm-up, then the median of
+//     `repeats` timed inferences, each running the stage back to back
+//     enough times for ~2 ms (at most 16).
+//
+// The same code measures on the CPU backend (ios-stage-server-cpu, behind
+// `profiler=cpu`) and on the CUDA backend (ios-stage-server-cuda): which
+// backend runs is decided by what the server links.
+//
+// A request comes from another process and may be anything: the stage's
+// shape (batch, groups, ops, tensor sizes, edges) is checked first, every op
+// is verified as it is built, the lowering checks the stage, the memory it
+// needs is bounded before anything is allocated, and the runtime checks
+// every call at load. A bad stage is an error naming the op, never a crash.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,22 +34,28 @@
 
 #include "ios/Profiler/Profiler.h"
 
+#include "llvm/Support/raw_ostream.h"
+
 #include <cstdint>
+#include <memory>
+
+namespace mlir {
+class MLIRContext;
+} // namespace mlir
 
 namespace ios::prof {
 
 struct TimingOptions {
   int warmup = 1;
   int repeats = 5; ///< the median of these is the stage's latency
-  /// The largest arena (inputs, outputs and weights of the stage) a stage
-  /// may need, in floats (default 1 Gi floats = 4 GiB).
+  /// The largest memory (the arena of the stage's program and its weights)
+  /// a stage may need, in floats (default 1 Gi floats = 4 GiB).
   int64_t maxArenaFloats = int64_t(1) << 30;
 };
 
 /// What a stage may hold. Every tensor (activations with the batch, and
 /// weights) has at most kMaxElements elements: the CUDA backend describes
-/// tensors to cuDNN with `int` sizes and strides. Every dimension and window
-/// parameter is at most kMaxElements too.
+/// tensors to cuDNN with `int` sizes and strides.
 inline constexpr int64_t kMaxElements = 2147483647; // INT32_MAX
 inline constexpr size_t kMaxStageGroups = 64;       ///< one stream each
 inline constexpr size_t kMaxStageOps = 4096;
@@ -46,20 +66,26 @@ inline constexpr size_t kMaxStageOps = 4096;
 /// shape not fed yet.
 using StageProducers = std::vector<std::vector<std::vector<int>>>;
 
-/// Checks that `stage` can be built on the runtime: sizes and limits, each
-/// op's inputs, output and attributes for its kind (groups, kernel, stride,
-/// padding, dilation, activation and pool types, channel counts), edges
-/// that connect matching shapes. The error names the op ("group 0 op 1
-/// (conv): ..."). On success returns the producers of every input.
-llvm::Expected<StageProducers> checkStage(const StageDescription &stage,
-                                          const TimingOptions &opts = {});
+/// Checks the shape of `stage` (what any stage must be, whatever its ops):
+/// batch, group and op counts, every op's batch and tensor sizes, edges that
+/// connect matching shapes. On success returns the producers of every input.
+llvm::Expected<StageProducers> checkStage(const StageDescription &stage);
 
-/// Latency in ms of `stage` on the linked runtime backend.
-llvm::Expected<double> timeStage(const StageDescription &stage,
-                                 const TimingOptions &opts = {});
+/// Builds, lowers and times stages in one MLIR context.
+class StageExecutor {
+public:
+  explicit StageExecutor(const TimingOptions &opts = {});
+  ~StageExecutor();
 
-/// Parses the exec protocol's stage object (toJSON(StageDescription)).
-llvm::Expected<StageDescription> stageFromJSON(const llvm::json::Value &v);
+  /// Latency in ms of `stage` on the linked runtime backend. With
+  /// `printStage`, the iosrt program that is measured is printed to it.
+  llvm::Expected<double> time(const StageDescription &stage,
+                              llvm::raw_ostream *printStage = nullptr);
+
+private:
+  TimingOptions opts;
+  std::unique_ptr<mlir::MLIRContext> context;
+};
 
 } // namespace ios::prof
 

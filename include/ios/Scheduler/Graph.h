@@ -94,6 +94,11 @@ public:
   unsigned numNodes() const { return unsigned(nodes.size()); }
   unsigned numUnits() const { return unsigned(units.size()); }
   const NodeSpec &node(unsigned idx) const { return nodes[idx]; }
+  /// node(idx).sig.str(), formatted once when the graph is built: the
+  /// canonical stage signatures (database keys) are built from it.
+  const std::string &signatureText(unsigned idx) const {
+    return sigTexts[idx];
+  }
   llvm::ArrayRef<NodeSpec> getNodes() const { return nodes; }
   std::optional<unsigned> indexOf(NodeId id) const;
   /// The node with this id; asserts that it exists.
@@ -121,6 +126,7 @@ private:
   Graph() = default;
   MergeFn merge;
   std::vector<NodeSpec> nodes;
+  std::vector<std::string> sigTexts;
   std::vector<llvm::SmallVector<unsigned, 2>> nodePreds, nodeSuccs;
   llvm::DenseMap<NodeId, unsigned> idToIndex;
   std::vector<unsigned> topo;
@@ -132,9 +138,13 @@ private:
 // Decomposition: blocks and parts
 //===----------------------------------------------------------------------===//
 
-/// Consecutive-in-execution-order chunk of a block; the DP's problem.
+/// A piece of a block, solved independently and in order; the DP's problem.
+/// Edges between parts only go from earlier to later parts.
 struct Part {
   llvm::SmallVector<unsigned, 0> units; ///< unit indices, ascending
+  /// A piece of a region (a hinted part, or a block within maxPartSize)
+  /// that had more than maxPartStates states: optimal only within itself.
+  bool overBudget = false;
 };
 
 /// A single-entry single-exit region: the units after one cut unit up to and
@@ -146,15 +156,30 @@ struct Block {
 
 struct Decomposition {
   std::vector<Block> blocks;
+  /// Regions split because they had more than maxPartStates states.
+  std::vector<std::string> warnings;
   unsigned numParts() const;
   unsigned maxPartUnits() const;
   void print(llvm::raw_ostream &os) const;
 };
 
 struct DecompositionOptions {
-  /// Units per part when there are no hints (IOS: 100 by default, 50 in its
-  /// experiments). At most UnitSet::kCapacity (128).
+  /// Max units per part (IOS: 100 by default, 50 in its experiments). At
+  /// most UnitSet::kCapacity (128). A larger block (or hinted part) is split
+  /// at its narrowest cuts (see splitCharge).
   unsigned maxPartSize = 100;
+  /// Max DP states (non-empty down-closed unit sets) per part; a region with
+  /// more is split at its narrowest cuts, optimal only within the pieces,
+  /// with a warning. 0 = unlimited.
+  uint64_t maxPartStates = 0;
+  /// Splitting a region: among the cuts of the smallest width that allows
+  /// parts of at most maxPartSize units (width = units before the cut that
+  /// something after it still needs, counting the region's entry and exit),
+  /// the split minimizing the sum over parts of (states + splitCharge). A
+  /// boundary forbids running units of both sides in one stage, so a cut
+  /// must save this many DP states to be worth it. 0 = cut at every
+  /// candidate.
+  uint64_t splitCharge = 1024;
   /// Find blocks from cut units; otherwise the whole graph is one block.
   bool detectBlocks = true;
   /// Honour NodeSpec::blockHint: if any unit has one, blocks are the hint
@@ -174,9 +199,9 @@ struct DecompositionOptions {
 /// position i.
 llvm::SmallVector<unsigned> findCutUnits(const Graph &g);
 
-/// Blocks from hints or cut units, then parts from hints / maxPartSize.
-/// Fails if maxPartSize is 0 or > 128, or hinted blocks or parts depend on
-/// each other cyclically.
+/// Blocks from hints or cut units, then parts from hints, maxPartSize and
+/// maxPartStates (narrow-cut splitting). Fails if maxPartSize is 0 or > 128,
+/// or hinted blocks or parts depend on each other cyclically.
 llvm::Expected<Decomposition>
 decompose(const Graph &g, const DecompositionOptions &opts = {});
 

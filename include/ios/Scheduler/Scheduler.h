@@ -36,6 +36,44 @@ enum class EnumerationMode : uint8_t {
 };
 llvm::StringRef toString(EnumerationMode m);
 
+/// How the DP avoids costing stages that cannot be optimal.
+enum class PruneMode : uint8_t {
+  /// Cost every ending (IOS's search: every stage is measured).
+  None,
+  /// Skip an ending E of a state S when dp(S - E) + lowerBound(E) cannot
+  /// beat the best ending found so far; lower bounds come from stages
+  /// already costed (docs/Scheduler.md, "Bound pruning", states the
+  /// assumptions under which the optimum is exactly the unpruned one).
+  Bound,
+};
+llvm::StringRef toString(PruneMode m);
+
+/// Limits of one part's search. When one is reached the DP stops: states
+/// already solved keep their best ending, the rest of the part is scheduled
+/// greedily, and the part is reported as not optimal. 0 = unlimited.
+struct SearchBudget {
+  /// DP states (down-closed unit sets). A part with more is also split at
+  /// narrow cuts before its search (decompose's maxPartStates).
+  uint64_t states = 2000000;
+  /// Endings enumerated.
+  uint64_t transitions = 200000000;
+  /// Bytes of the search tables (memo, costs, ending buffers).
+  uint64_t memoryBytes = uint64_t(512) << 20;
+  /// Wall-clock seconds of the part's search, profiler calls included.
+  double seconds = 0;
+};
+
+/// Where a search is (SchedulerOptions::onProgress).
+struct SearchProgress {
+  unsigned partsDone = 0, numParts = 0;
+  /// Of the part being searched: its units, states and transitions so far.
+  unsigned partUnits = 0;
+  uint64_t partStates = 0, partTransitions = 0;
+  /// Totals over the parts solved so far.
+  uint64_t states = 0, transitions = 0, costCalls = 0;
+  double seconds = 0; ///< since the search started
+};
+
 struct PartStats;
 
 struct SchedulerOptions {
@@ -44,10 +82,15 @@ struct SchedulerOptions {
   unsigned maxGroupSize = 3; ///< r: max units per group (concurrent stages)
   unsigned maxNumGroups = 8; ///< s: max groups per concurrent stage
   DecompositionOptions decomposition;
-  /// Max DP states (down-closed unit sets) per part. A part with more is
-  /// split in two halves (topological order), recursively, and a warning is
-  /// recorded. 0 = unlimited.
-  uint64_t stateBudget = 2000000;
+  PruneMode prune = PruneMode::Bound;
+  /// Per-part limits; budget.states also bounds decomposition parts (a part
+  /// with more states is split at its narrowest cuts, with a warning).
+  SearchBudget budget;
+  /// Solve each distinct part once: a part whose structure and op
+  /// signatures equal an already solved part's (NasNet's repeated cells)
+  /// gets that part's schedule, mapped onto its own nodes. Needs
+  /// shareCostsAcrossIds (equal parts then have equal costs).
+  bool reuseParts = true;
   /// Share stage costs between stages with equal canonical signatures but
   /// different nodes (the default); otherwise only per part.
   bool shareCostsAcrossIds = true;
@@ -55,6 +98,9 @@ struct SchedulerOptions {
   /// parts solved so far and in all (progress reporting).
   std::function<void(const PartStats &, unsigned done, unsigned total)>
       onPartSolved;
+  /// Called during a part's search about every progressInterval seconds.
+  std::function<void(const SearchProgress &)> onProgress;
+  double progressInterval = 0.25;
 };
 
 /// Statistics of one part (or one block for the baselines).
@@ -66,8 +112,11 @@ struct PartStats {
   /// Endings evaluated, summed over states (IOS '#transitions': merge
   /// candidates incl. singletons + concurrent endings).
   uint64_t transitions = 0;
-  /// Distinct (strategy, unit set) stages of this part (IOS's per-part
-  /// latency dicts, i.e. its profiler calls).
+  /// Endings skipped by bound pruning (counted in transitions too).
+  uint64_t pruned = 0;
+  /// Distinct (strategy, unit set) stages of this part whose cost was
+  /// needed (without pruning: IOS's per-part latency dicts, i.e. its
+  /// profiler calls).
   uint64_t partStages = 0;
   /// StageCost callback invocations (after canonical dedup, this run).
   uint64_t costCalls = 0;
@@ -78,7 +127,16 @@ struct PartStats {
   double costSeconds = 0; ///< of which inside the StageCost callback
   double optimum = 0;     ///< this part's cost
   unsigned numStages = 0;
-  bool fallback = false; ///< produced by the state-budget fallback
+  /// Not optimal within its part: cut by a budget (`cut` says which), or a
+  /// piece of a part split because it had more states than the budget.
+  bool fallback = false;
+  /// The budget that stopped this part's search ("" if none).
+  std::string cut;
+  /// This part's schedule is the one of the earlier, identical part with
+  /// this index in ScheduleStats::parts (-1: searched). Its states,
+  /// transitions and partStages are that part's; costCalls, cacheHits and
+  /// seconds its own (none).
+  int reusedFrom = -1;
 };
 
 struct ScheduleStats {
@@ -86,7 +144,11 @@ struct ScheduleStats {
   std::vector<std::string> warnings;
   unsigned numBlocks = 0;
 
-  PartStats total() const; ///< sums (width = max; block/part = counts)
+  /// Sums (width = max; block/part = counts). Reused parts count with the
+  /// states, transitions and stages of the part they copy.
+  PartStats total() const;
+  /// Sums over the parts actually searched (reused parts left out).
+  PartStats searched() const;
   void print(llvm::raw_ostream &os) const;
 };
 llvm::json::Value toJSON(const PartStats &p);

@@ -12,6 +12,7 @@
 #define IOS_SCHEDULER_STAGECOST_H
 
 #include "ios/Scheduler/Schedule.h"
+#include "ios/Scheduler/UnitSet.h"
 
 #include "llvm/ADT/StringMap.h"
 
@@ -48,35 +49,54 @@ private:
 /// Concurrent. Independent of node ids and of group order.
 std::string canonicalStageSignature(const Graph &g, const Stage &stage);
 
-/// Memo of stage costs keyed by the canonical signature (in a packed form:
-/// op signatures interned to integers). Share one instance between runs to
-/// reuse measurements (e.g. across variants in a benchmark).
+/// A 128-bit hash of a stage's canonical encoding (the same information as
+/// canonicalStageSignature, with op signatures interned to integers): equal
+/// stages have equal keys; two different stages collide with probability
+/// about 2^-128 per pair.
+struct StageKey {
+  uint64_t lo = 0, hi = 0;
+  bool operator==(const StageKey &o) const { return lo == o.lo && hi == o.hi; }
+  bool operator!=(const StageKey &o) const { return !(*this == o); }
+};
+
+/// Memo of stage costs keyed by canonical signature. Share one instance
+/// between runs to reuse measurements (e.g. across variants in a benchmark
+/// or across the functions of a module). A lookup hashes the stage's
+/// interned encoding; no text is built.
 class StageCostCache {
 public:
   /// Interned id of a signature (stable for this cache's lifetime).
   unsigned intern(const OpSignature &sig);
+  /// The same, from the signature's text (OpSignature::str()).
+  unsigned intern(llvm::StringRef signatureText);
   /// Interned ids of all nodes of g, by node index.
   std::vector<unsigned> internAll(const Graph &g);
 
-  /// Packed canonical key of a stage whose groups are given as node indices
-  /// (each in execution order). sigIds from internAll(g). With `withIds` the
-  /// key also contains the node indices (no sharing between identical ops).
-  static void packKey(const Graph &g, Strategy strategy,
-                      llvm::ArrayRef<llvm::SmallVector<unsigned, 8>> groups,
-                      llvm::ArrayRef<unsigned> sigIds, bool withIds,
-                      std::string &out);
+  /// Canonical key of a stage whose groups are given as node indices (each
+  /// in execution order). sigIds from internAll(g). With `withIds` the key
+  /// also contains the node indices (no sharing between identical ops).
+  static StageKey stageKey(const Graph &g, Strategy strategy,
+                           llvm::ArrayRef<llvm::SmallVector<unsigned, 8>> groups,
+                           llvm::ArrayRef<unsigned> sigIds, bool withIds);
+  /// Hash of one group (node indices in execution order): its signatures,
+  /// its internal edges as local index pairs, the indices with `withIds`.
+  static StageKey groupKey(const Graph &g, llvm::ArrayRef<unsigned> group,
+                           llvm::ArrayRef<unsigned> sigIds, bool withIds);
+  /// Combines group keys (any order) into the stage key.
+  static StageKey combine(Strategy strategy,
+                          llvm::MutableArrayRef<StageKey> groupKeys);
 
-  /// Packed canonical key of a Stage (slow path: interns on the fly).
-  std::string canonicalKey(const Graph &g, const Stage &stage,
-                           bool withIds = false);
+  /// Canonical key of a Stage (slow path: interns on the fly).
+  StageKey canonicalKey(const Graph &g, const Stage &stage,
+                        bool withIds = false);
 
   /// Cost of a stage: cached value, or stage cost callback (then cached).
   double getCost(const Graph &g, const Stage &stage, StageCost &cost,
                  bool withIds = false);
 
-  /// Raw access by packed key (for the DP's fast path).
-  const double *lookup(llvm::StringRef key) const;
-  void insert(llvm::StringRef key, double value);
+  /// Raw access by key (the DP's path).
+  const double *lookup(StageKey key) const;
+  void insert(StageKey key, double value);
 
   size_t size() const { return costs.size(); }
   /// Callback invocations made through getCost / counted by the scheduler.
@@ -86,7 +106,7 @@ public:
 
 private:
   llvm::StringMap<unsigned> sigIds;
-  llvm::StringMap<double> costs;
+  UnitSetMap<double> costs; // StageKey as a 128-bit UnitSet pattern
 };
 
 } // namespace ios::sched

@@ -62,8 +62,17 @@ public:
   }
 
   bool empty() const { return (lo | hi) == 0; }
-  unsigned count() const {
-    return unsigned(__builtin_popcountll(lo) + __builtin_popcountll(hi));
+  unsigned count() const { return popcount(lo) + popcount(hi); }
+  static unsigned popcount(uint64_t x) {
+#ifdef __POPCNT__
+    return unsigned(__builtin_popcountll(x));
+#else
+    // Without the instruction, the builtin is a library call: inline SWAR.
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return unsigned((x * 0x0101010101010101ULL) >> 56);
+#endif
   }
   /// Lowest element; -1 if empty.
   int first() const {
@@ -152,7 +161,10 @@ public:
 /// Open-addressing hash map from UnitSet to V (linear probing, power-of-two
 /// capacity, max load 1/2). Every 128-bit pattern is a valid key (there is no
 /// reserved empty key, unlike llvm::DenseMap), which matters for 128-unit
-/// parts. Insert-only: the DP never erases.
+/// parts: a separate control byte per slot says whether it is used and holds
+/// 7 bits of the key's hash, so a probe mostly reads one dense byte array and
+/// compares a key only when those bits match. Insert-only: the DP never
+/// erases.
 template <typename V> class UnitSetMap {
 public:
   UnitSetMap() { rehash(64); }
@@ -160,7 +172,8 @@ public:
   size_t size() const { return numEntries; }
   void clear() {
     numEntries = 0;
-    rehash(64);
+    ctrl.assign(64, 0);
+    slots.assign(64, Slot());
   }
   void reserve(size_t n) {
     size_t cap = 64;
@@ -172,13 +185,14 @@ public:
 
   /// Pointer to the value of k, or null.
   const V *find(UnitSet k) const {
-    size_t mask = slots.size() - 1;
-    for (size_t i = k.hash() & mask;; i = (i + 1) & mask) {
-      const Slot &sl = slots[i];
-      if (!sl.used)
+    size_t h = k.hash(), mask = slots.size() - 1;
+    uint8_t tag = tagOf(h);
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      uint8_t c = ctrl[i];
+      if (c == 0)
         return nullptr;
-      if (sl.key == k)
-        return &sl.val;
+      if (c == tag && slots[i].key == k)
+        return &slots[i].val;
     }
   }
   V *find(UnitSet k) {
@@ -190,12 +204,13 @@ public:
   std::pair<V *, bool> insert(UnitSet k, V v) {
     if (2 * (numEntries + 1) > slots.size())
       rehash(slots.size() * 2);
-    size_t mask = slots.size() - 1;
-    size_t i = k.hash() & mask;
-    for (; slots[i].used; i = (i + 1) & mask)
-      if (slots[i].key == k)
+    size_t h = k.hash(), mask = slots.size() - 1;
+    uint8_t tag = tagOf(h);
+    size_t i = h & mask;
+    for (; ctrl[i]; i = (i + 1) & mask)
+      if (ctrl[i] == tag && slots[i].key == k)
         return {&slots[i].val, false};
-    slots[i].used = true;
+    ctrl[i] = tag;
     slots[i].key = k;
     slots[i].val = std::move(v);
     ++numEntries;
@@ -203,36 +218,45 @@ public:
   }
 
   /// Approximate heap bytes held.
-  size_t memoryBytes() const { return slots.capacity() * sizeof(Slot); }
+  size_t memoryBytes() const {
+    return slots.capacity() * sizeof(Slot) + ctrl.capacity();
+  }
 
   template <typename Fn> void forEach(Fn &&fn) const {
-    for (const Slot &sl : slots)
-      if (sl.used)
-        fn(sl.key, sl.val);
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (ctrl[i])
+        fn(slots[i].key, slots[i].val);
   }
 
 private:
   struct Slot {
     UnitSet key;
     V val{};
-    bool used = false;
   };
+
+  /// A used slot's control byte: the top bit set, then 7 hash bits (the low
+  /// bits pick the slot).
+  static uint8_t tagOf(size_t h) { return uint8_t(0x80 | (h >> 57)); }
 
   void rehash(size_t cap) {
     std::vector<Slot> old = std::move(slots);
+    std::vector<uint8_t> oldCtrl = std::move(ctrl);
     slots.assign(cap, Slot());
+    ctrl.assign(cap, 0);
     size_t mask = cap - 1;
-    for (Slot &sl : old) {
-      if (!sl.used)
+    for (size_t j = 0; j < old.size(); ++j) {
+      if (!oldCtrl[j])
         continue;
-      size_t i = sl.key.hash() & mask;
-      while (slots[i].used)
+      size_t i = old[j].key.hash() & mask;
+      while (ctrl[i])
         i = (i + 1) & mask;
-      slots[i] = std::move(sl);
+      ctrl[i] = oldCtrl[j];
+      slots[i] = std::move(old[j]);
     }
   }
 
   std::vector<Slot> slots;
+  std::vector<uint8_t> ctrl;
   size_t numEntries = 0;
 };
 

@@ -15,13 +15,17 @@
 
 using namespace mlir;
 
-void ios::buildLowerToCppPipeline(OpPassManager &pm,
-                                  const LowerToCppOptions &options) {
+void ios::buildLowerToIOSRTPipeline(OpPassManager &pm, StringRef device) {
   ConvertIOSToIOSRTOptions toRT;
-  toRT.device = options.device;
+  toRT.device = device.str();
   pm.addPass(createConvertIOSToIOSRT(toRT));
   // Equal views (a tensor read by several kernels) become one variable.
   pm.addPass(createCSEPass());
+}
+
+void ios::buildLowerToCppPipeline(OpPassManager &pm,
+                                  const LowerToCppOptions &options) {
+  buildLowerToIOSRTPipeline(pm, options.device);
   ConvertIOSRTToEmitCOptions toEmitC;
   toEmitC.target = options.target;
   toEmitC.emitMain = options.emitMain;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 // Debian's oneDNN runs on OpenMP (DNNL_CPU_THREADING_RUNTIME is
 // DNNL_RUNTIME_OMP); its thread count is per calling thread. Declared here
@@ -37,19 +38,6 @@ int ios::rt::cpu::setThreads(int threads) {
   return before;
 }
 
-Worker::Worker() : strm(engine()) {}
-
-char *Worker::scratch(size_t bytes) {
-  if (bytes > size) {
-    size_t rounded = (bytes + 4095) / 4096 * 4096;
-    buffer.reset(static_cast<char *>(std::aligned_alloc(64, rounded)));
-    if (!buffer)
-      throw dnnl::error(dnnl_out_of_memory, "cannot allocate scratch memory");
-    size = rounded;
-  }
-  return buffer.get();
-}
-
 Plan::~Plan() = default;
 
 void Plan::work(double flops, double grain) {
@@ -63,6 +51,86 @@ constexpr double kFlopGrain = 2.5e6, kElementGrain = 64e3;
 namespace {
 
 size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Bound
+//===----------------------------------------------------------------------===//
+
+void Bound::run(dnnl::stream &stream) const {
+  if (before)
+    before();
+  for (const Step &s : steps)
+    if (dnnl_status_t status =
+            dnnl_primitive_execute(s.prim.get(), stream.get(),
+                                   int(s.args.size()), s.args.data());
+        status != dnnl_success)
+      throw dnnl::error(status, "could not execute a primitive");
+  if (!steps.empty())
+    stream.wait();
+  if (after)
+    after();
+}
+
+dnnl_memory_t Bound::user(const memory::desc &d, const void *data) {
+  memories.emplace_back(d, engine(), const_cast<void *>(data));
+  return memories.back().get();
+}
+
+dnnl_memory_t Bound::scratch(const memory::desc &d) {
+  inScratch.emplace_back(memory(d, engine(), DNNL_MEMORY_NONE), bytes);
+  bytes += align64(d.get_size());
+  return inScratch.back().first.get();
+}
+
+void Bound::step(const dnnl::primitive &p,
+                 const std::vector<std::pair<int, dnnl_memory_t>> &args,
+                 size_t scratchpad) {
+  Step s{p, {}};
+  for (auto [arg, m] : args)
+    if (m)
+      s.args.push_back({arg, m});
+  if (scratchpad)
+    s.args.push_back(
+        {DNNL_ARG_SCRATCHPAD,
+         scratch(memory::desc({int64_t(scratchpad)}, memory::data_type::u8,
+                              Tag::x))});
+  steps.push_back(std::move(s));
+}
+
+void Bound::append(Bound &&other) {
+  for (auto &[m, offset] : other.inScratch)
+    inScratch.emplace_back(m, offset + bytes);
+  bytes += other.bytes;
+  steps.insert(steps.end(), other.steps.begin(), other.steps.end());
+  memories.insert(memories.end(), other.memories.begin(),
+                  other.memories.end());
+  // Loops around the steps: this one's before all, the other's after all.
+  if (other.before) {
+    auto first = std::move(before), second = std::move(other.before);
+    before = [first, second] {
+      if (first)
+        first();
+      second();
+    };
+  }
+  if (other.after) {
+    auto first = std::move(after), second = std::move(other.after);
+    after = [first, second] {
+      if (first)
+        first();
+      second();
+    };
+  }
+}
+
+void Bound::bindScratch(char *base) const {
+  for (const auto &[m, offset] : inScratch)
+    m.set_data_handle(base + offset);
+}
+
+namespace {
 
 /// A view as an NCHW memory descriptor with its strides (the batch stride
 /// is irrelevant, and given as dense, for one image).
@@ -84,22 +152,39 @@ dnnl::primitive_attr userScratchpad() {
   return attr;
 }
 
-dnnl::algorithm eltwiseOf(Act act) {
+/// An activation as oneDNN eltwise operations, applied in order.
+struct Elt {
+  dnnl::algorithm alg;
+  float alpha, beta;
+};
+std::vector<Elt> eltsOf(Act act) {
+  using A = dnnl::algorithm;
   switch (act) {
+  case ActRelu:
+    return {{A::eltwise_relu, 0.0f, 0.0f}};
   case ActSigmoid:
-    return dnnl::algorithm::eltwise_logistic;
+    return {{A::eltwise_logistic, 0.0f, 0.0f}};
   case ActTanh:
-    return dnnl::algorithm::eltwise_tanh;
+    return {{A::eltwise_tanh, 0.0f, 0.0f}};
+  case ActRelu6:
+    return {{A::eltwise_clip_v2, 0.0f, 6.0f}};
+  case ActHardSigmoid: // relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1)
+    return {{A::eltwise_linear, 1.0f / 6.0f, 0.5f},
+            {A::eltwise_clip_v2, 0.0f, 1.0f}};
+  case ActHardSwish: // oneDNN 2.6: x * relu6(x + 3) / 6
+    return {{A::eltwise_hardswish, 0.0f, 0.0f}};
+  case ActSilu: // swish with alpha 1: x * sigmoid(x)
+    return {{A::eltwise_swish, 1.0f, 0.0f}};
   default:
-    return dnnl::algorithm::eltwise_relu;
+    return {};
   }
 }
 
 /// Makes one primitive per thread count: oneDNN reads the creating thread's
 /// OpenMP thread count.
 template <typename Make>
-std::vector<Primitive> perCount(const std::vector<int> &counts, Make make) {
-  std::vector<Primitive> out;
+auto perCount(const std::vector<int> &counts, Make make) {
+  std::vector<decltype(make())> out;
   for (int c : counts) {
     int before = setThreads(c);
     try {
@@ -126,33 +211,21 @@ template <typename PD> Primitive primitiveOf(const PD &pd) {
   return Primitive{dnnl::primitive(pd.get()), pd.scratchpad_desc().get_size()};
 }
 
-/// Runs `p` with `args`, its scratchpad at `scratch` (from the worker).
-void execute(Worker &w, const Primitive &p,
-             std::unordered_map<int, memory> args, char *scratch) {
-  if (p.scratchpad)
-    args.insert({DNNL_ARG_SCRATCHPAD,
-                 memory({{int64_t(p.scratchpad)}, memory::data_type::u8,
-                         Tag::x},
-                        engine(), scratch)});
-  p.prim.execute(w.stream(), args);
-}
-
-memory wrap(const memory::desc &d, const float *p) {
-  return memory(d, engine(), const_cast<float *>(p));
-}
-
 float *image(View v, int64_t n) { return v.data + n * v.batchStride; }
 
-/// Runs a plan whose only data are one input and one output view (pool,
-/// softmax), once per image if it was planned on one image.
-void runInOut(Worker &w, const Primitive &p, const memory::desc &src,
-              const memory::desc &dst, bool perImage, View in, View out) {
-  char *scratch = w.scratch(p.scratchpad);
-  for (int64_t n = 0; n < (perImage ? in.n : 1); ++n)
-    execute(w, p, {{DNNL_ARG_SRC, wrap(src, image(in, n))},
-                   {DNNL_ARG_DST, wrap(dst, image(out, n))}},
-            scratch);
-  w.stream().wait();
+/// Binds a plan whose only data are one input and one output view (pool,
+/// softmax, upsampling, shuffle), once per image if it was planned on one.
+Variants bindInOut(const std::vector<Primitive> &variants,
+                   const memory::desc &src, const memory::desc &dst,
+                   bool perImage, View in, View out) {
+  Variants bound(variants.size());
+  for (size_t k = 0; k < variants.size(); ++k)
+    for (int64_t n = 0; n < (perImage ? in.n : 1); ++n)
+      bound[k].step(variants[k].prim,
+                    {{DNNL_ARG_SRC, bound[k].user(src, image(in, n))},
+                     {DNNL_ARG_DST, bound[k].user(dst, image(out, n))}},
+                    variants[k].scratchpad);
+  return bound;
 }
 
 } // namespace
@@ -204,7 +277,8 @@ ConvPlan::ConvPlan(View in, View out, const detail::ConvShape &s, Act act,
   dnnl::primitive_attr attr = userScratchpad();
   if (act != ActNone) {
     dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, eltwiseOf(act), 0.0f, 0.0f);
+    for (const Elt &e : eltsOf(act))
+      ops.append_eltwise(1.0f, e.alg, e.alpha, e.beta);
     attr.set_post_ops(ops);
   }
   Dims strides{s.sh, s.sw}, dilates{s.dh - 1, s.dw - 1}, pad{s.ph, s.pw};
@@ -217,124 +291,94 @@ ConvPlan::ConvPlan(View in, View out, const detail::ConvShape &s, Act act,
                  dnnl::prop_kind::forward_inference,
                  dnnl::algorithm::convolution_direct, src, weights, dst,
                  strides, dilates, pad, pad);
-  for (int c : counts) {
-    int before = setThreads(c);
-    try {
-      dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
-      Variant v;
-      v.conv = primitiveOf(pd);
-      v.src = pd.src_desc();
-      v.dst = pd.dst_desc();
-      v.weights = pd.weights_desc();
-      if (v.src != userSrc)
-        v.srcIn = dnnl::reorder(dnnl::reorder::primitive_desc(
-            engine(), userSrc, engine(), v.src));
-      if (v.dst != userDst)
-        v.dstOut = dnnl::reorder(dnnl::reorder::primitive_desc(
-            engine(), v.dst, engine(), userDst));
-      if (v.weights != userWeights)
-        v.weightsIn = dnnl::reorder(dnnl::reorder::primitive_desc(
-            engine(), userWeights, engine(), v.weights));
-      variants.push_back(std::move(v));
-    } catch (...) {
-      setThreads(before);
-      throw;
-    }
-    setThreads(before);
-  }
+  variants = perCount(counts, [&] {
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
+    Variant v;
+    v.conv = primitiveOf(pd);
+    v.src = pd.src_desc();
+    v.dst = pd.dst_desc();
+    v.weights = pd.weights_desc();
+    if (v.src != userSrc)
+      v.srcIn = dnnl::reorder(
+          dnnl::reorder::primitive_desc(engine(), userSrc, engine(), v.src));
+    if (v.dst != userDst)
+      v.dstOut = dnnl::reorder(
+          dnnl::reorder::primitive_desc(engine(), v.dst, engine(), userDst));
+    if (v.weights != userWeights)
+      v.weightsIn = dnnl::reorder(dnnl::reorder::primitive_desc(
+          engine(), userWeights, engine(), v.weights));
+    return v;
+  });
 }
 
-int64_t ConvPlan::weightElements() const {
-  return int64_t(userWeights.get_size() / sizeof(float));
-}
-
-std::vector<memory> ConvPlan::pack(const float *weight,
-                                   dnnl::stream &stream) const {
+Variants ConvPlan::bind(View in, View out, const float *weight,
+                        const float *bias, dnnl::stream &host) const {
+  Variants bound(variants.size());
+  memory user(userWeights, engine(), const_cast<float *>(weight));
+  // Variants whose primitives want the same layout share one reordered copy.
   std::vector<memory> packed;
-  memory user = wrap(userWeights, weight);
-  for (const Variant &v : variants) {
-    if (!v.weightsIn) {
-      packed.push_back(user);
-      continue;
+  for (size_t k = 0; k < variants.size(); ++k) {
+    const Variant &v = variants[k];
+    Bound &b = bound[k];
+    memory w = user;
+    if (v.weightsIn) {
+      auto same = std::find_if(packed.begin(), packed.end(), [&](memory &m) {
+        return m.get_desc() == v.weights;
+      });
+      if (same != packed.end()) {
+        w = *same;
+      } else {
+        w = memory(v.weights, engine());
+        v.weightsIn.execute(host, user, w);
+        host.wait();
+        packed.push_back(w);
+      }
     }
-    memory m(v.weights, engine());
-    v.weightsIn.execute(stream, user, m);
-    packed.push_back(m);
-  }
-  stream.wait();
-  return packed;
-}
-
-void ConvPlan::run(Worker &w, int variant, View in, View out,
-                   const float *weight, const std::vector<memory> *packed,
-                   const float *bias) const {
-  const Variant &v = variants[size_t(variant)];
-  dnnl::stream &strm = w.stream();
-  size_t srcBytes = v.srcIn ? align64(v.src.get_size()) : 0;
-  size_t dstBytes = v.dstOut ? align64(v.dst.get_size()) : 0;
-  size_t weightBytes =
-      !packed && v.weightsIn ? align64(v.weights.get_size()) : 0;
-  char *scratch =
-      w.scratch(srcBytes + dstBytes + weightBytes + v.conv.scratchpad);
-  memory weights;
-  if (packed) {
-    weights = (*packed)[size_t(variant)];
-  } else if (v.weightsIn) {
-    weights = memory(v.weights, engine(), scratch + srcBytes + dstBytes);
-    memory user = wrap(userWeights, weight);
-    v.weightsIn.execute(strm, user, weights);
-  } else {
-    weights = wrap(userWeights, weight);
-  }
-  for (int64_t n = 0; n < (perImage ? in.n : 1); ++n) {
-    memory userIn = wrap(userSrc, image(in, n));
-    memory userOut = wrap(userDst, image(out, n));
-    memory src = userIn, dst = userOut;
-    if (v.srcIn) {
-      src = memory(v.src, engine(), scratch);
-      v.srcIn.execute(strm, userIn, src);
+    b.keep(w);
+    dnnl_memory_t biasMem = bias ? b.user(biasDesc, bias) : nullptr;
+    dnnl_memory_t src = v.srcIn ? b.scratch(v.src) : nullptr;
+    dnnl_memory_t dst = v.dstOut ? b.scratch(v.dst) : nullptr;
+    for (int64_t n = 0; n < (perImage ? in.n : 1); ++n) {
+      dnnl_memory_t userIn = b.user(userSrc, image(in, n));
+      dnnl_memory_t userOut = b.user(userDst, image(out, n));
+      if (v.srcIn)
+        b.step(v.srcIn, {{DNNL_ARG_FROM, userIn}, {DNNL_ARG_TO, src}});
+      b.step(v.conv.prim,
+             {{DNNL_ARG_SRC, src ? src : userIn},
+              {DNNL_ARG_WEIGHTS, w.get()},
+              {DNNL_ARG_BIAS, biasMem},
+              {DNNL_ARG_DST, dst ? dst : userOut}},
+             v.conv.scratchpad);
+      if (v.dstOut)
+        b.step(v.dstOut, {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, userOut}});
     }
-    if (v.dstOut)
-      dst = memory(v.dst, engine(), scratch + srcBytes);
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-    if (bias)
-      args.insert({DNNL_ARG_BIAS, wrap(biasDesc, bias)});
-    execute(w, v.conv, std::move(args),
-            scratch + srcBytes + dstBytes + weightBytes);
-    if (v.dstOut)
-      v.dstOut.execute(strm, dst, userOut);
   }
-  strm.wait();
+  return bound;
 }
 
 //===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//
 
-PoolPlan::PoolPlan(View in, View out, PoolKind kind, int64_t kh, int64_t kw,
-                   int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+PoolPlan::PoolPlan(View in, View out, PoolKind kind,
+                   const detail::PoolShape &p, bool countIncludePad,
                    const std::vector<int> &counts)
-    : perImage(!(dense(in) && dense(out))) {
-  bool global = kind == PoolGlobalMax || kind == PoolGlobalAvg;
-  if (global) {
-    kh = in.h;
-    kw = in.w;
-    sh = sw = 1;
-    ph = pw = 0;
-  }
-  auto alg = kind == PoolMax || kind == PoolGlobalMax
-                 ? dnnl::algorithm::pooling_max
-             : kind == PoolAvg ? dnnl::algorithm::pooling_avg_include_padding
-                               : dnnl::algorithm::pooling_avg;
+    : perImage(!(dense(in) && dense(out))), shape(p) {
+  bool isMax = kind == PoolMax || kind == PoolGlobalMax;
+  bool includePad = kind == PoolAvg && countIncludePad;
+  auto alg = isMax        ? dnnl::algorithm::pooling_max
+             : includePad ? dnnl::algorithm::pooling_avg_include_padding
+                          : dnnl::algorithm::pooling_avg_exclude_padding;
+  Dims padL{p.ph, p.pw}, padR{p.padBottom(in, out), p.padRight(in, out)};
+  rescale = includePad && (padR[0] > p.ph || padR[1] > p.pw);
   src = nchw(perImage ? firstImage(in) : in);
   dst = nchw(perImage ? firstImage(out) : out);
   work(double((perImage ? 1 : out.n) * out.c * out.h * out.w) *
-           double(kh * kw),
+           double(p.kh * p.kw),
        kElementGrain);
   dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg,
-                                   src, dst, {sh, sw}, {kh, kw}, {ph, pw},
-                                   {ph, pw});
+                                   src, dst, {p.sh, p.sw}, {p.kh, p.kw}, padL,
+                                   padR);
   variants = perCount(counts, [&] {
     return primitiveOf(
         dnnl::pooling_forward::primitive_desc(desc, userScratchpad(),
@@ -342,12 +386,41 @@ PoolPlan::PoolPlan(View in, View out, PoolKind kind, int64_t kh, int64_t kw,
   });
 }
 
-void PoolPlan::run(Worker &w, int variant, View in, View out) const {
-  runInOut(w, variants[size_t(variant)], src, dst, perImage, in, out);
+Variants PoolPlan::bind(View in, View out) const {
+  Variants bound = bindInOut(variants, src, dst, perImage, in, out);
+  if (!rescale)
+    return bound;
+  // Windows of the ceil_mode overhang: oneDNN divided by kh*kw, PyTorch
+  // (counting padding) by the taps inside the padded input.
+  auto factors = [](int64_t outSize, int64_t inSize, int64_t k, int64_t s,
+                    int64_t p) {
+    std::vector<std::pair<int64_t, float>> f;
+    for (int64_t i = 0; i < outSize; ++i)
+      if (int64_t taps = detail::poolTaps(i, inSize, k, s, p, true); taps != k)
+        f.push_back({i, float(k) / float(taps)});
+    return f;
+  };
+  auto rows = factors(out.h, in.h, shape.kh, shape.sh, shape.ph);
+  auto cols = factors(out.w, in.w, shape.kw, shape.sw, shape.pw);
+  auto fix = [out, rows, cols] {
+    for (int64_t n = 0; n < out.n; ++n)
+      for (int64_t c = 0; c < out.c; ++c) {
+        float *plane = image(out, n) + c * out.h * out.w;
+        for (auto [y, fy] : rows)
+          for (int64_t x = 0; x < out.w; ++x)
+            plane[y * out.w + x] *= fy;
+        for (int64_t y = 0; y < out.h; ++y)
+          for (auto [x, fx] : cols)
+            plane[y * out.w + x] *= fx;
+      }
+  };
+  for (Bound &b : bound)
+    b.after = fix;
+  return bound;
 }
 
 //===----------------------------------------------------------------------===//
-// Elementwise: activation, copy, add, mul
+// Elementwise: activation, copy, add, mul, affine
 //===----------------------------------------------------------------------===//
 
 Elementwise Elementwise::of(View out, int32_t count, const View *in) {
@@ -360,32 +433,41 @@ Elementwise Elementwise::of(View out, int32_t count, const View *in) {
 
 ActivationPlan::ActivationPlan(int64_t length, Act act,
                                const std::vector<int> &counts)
-    : desc({length}, F32, Tag::x) {
+    : desc({length}, F32, Tag::x), isCopy(act == ActNone) {
   work(double(length), kElementGrain);
-  variants = perCount(counts, [&]() -> Primitive {
-    if (act == ActNone) // a copy
-      return primitiveOf(dnnl::reorder::primitive_desc(
-          engine(), desc, engine(), desc, userScratchpad()));
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference,
-                                  eltwiseOf(act), desc, 0.0f, 0.0f);
-    return primitiveOf(dnnl::eltwise_forward::primitive_desc(
-        d, userScratchpad(), engine()));
+  variants = perCount(counts, [&] {
+    std::vector<Primitive> steps;
+    if (isCopy)
+      steps.push_back(primitiveOf(dnnl::reorder::primitive_desc(
+          engine(), desc, engine(), desc, userScratchpad())));
+    for (const Elt &e : eltsOf(act)) {
+      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference,
+                                    e.alg, desc, e.alpha, e.beta);
+      steps.push_back(primitiveOf(dnnl::eltwise_forward::primitive_desc(
+          d, userScratchpad(), engine())));
+    }
+    return steps;
   });
 }
 
-void ActivationPlan::run(Worker &w, int variant, View in, View out) const {
-  const Primitive &p = variants[size_t(variant)];
-  char *scratch = w.scratch(p.scratchpad);
+Variants ActivationPlan::bind(View in, View out) const {
+  Variants bound(variants.size());
   Elementwise e = Elementwise::of(out, 1, &in);
-  for (int64_t n = 0; n < e.calls; ++n) {
-    const float *x = image(in, n);
-    float *y = image(out, n);
-    if (x == y && p.prim.get_kind() == dnnl::primitive::kind::reorder)
-      continue; // a copy onto itself
-    execute(w, p, {{DNNL_ARG_SRC, wrap(desc, x)}, {DNNL_ARG_DST, wrap(desc, y)}},
-            scratch);
-  }
-  w.stream().wait();
+  for (size_t k = 0; k < variants.size(); ++k)
+    for (int64_t n = 0; n < e.calls; ++n) {
+      const float *x = image(in, n);
+      float *y = image(out, n);
+      if (isCopy && x == y)
+        continue; // a copy onto itself
+      dnnl_memory_t src = bound[k].user(desc, x), dst = bound[k].user(desc, y);
+      // Later steps (hardsigmoid's clip) run in place on the output.
+      for (const Primitive &p : variants[k]) {
+        bound[k].step(p.prim, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                      p.scratchpad);
+        src = dst;
+      }
+    }
+  return bound;
 }
 
 SumPlan::SumPlan(int64_t length, const std::vector<float> &scales,
@@ -399,43 +481,187 @@ SumPlan::SumPlan(int64_t length, const std::vector<float> &scales,
   });
 }
 
-void SumPlan::run(Worker &w, int variant, View out,
-                  const std::vector<View> &in) const {
-  const Primitive &p = variants[size_t(variant)];
-  char *scratch = w.scratch(p.scratchpad);
+Variants SumPlan::bind(View out, const std::vector<View> &in) const {
+  Variants bound(variants.size());
   Elementwise e = Elementwise::of(out, int32_t(in.size()), in.data());
-  for (int64_t n = 0; n < e.calls; ++n) {
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_DST, wrap(desc, image(out, n))}};
-    for (size_t k = 0; k < in.size(); ++k)
-      args.insert({DNNL_ARG_MULTIPLE_SRC + int(k), wrap(desc, image(in[k], n))});
-    execute(w, p, std::move(args), scratch);
+  for (size_t k = 0; k < variants.size(); ++k) {
+    Bound &b = bound[k];
+    for (int64_t n = 0; n < e.calls; ++n) {
+      std::vector<std::pair<int, dnnl_memory_t>> args{
+          {DNNL_ARG_DST, b.user(desc, image(out, n))}};
+      for (size_t i = 0; i < in.size(); ++i)
+        args.push_back({DNNL_ARG_MULTIPLE_SRC + int(i),
+                        b.user(desc, image(in[i], n))});
+      b.step(variants[k].prim, args, variants[k].scratchpad);
+    }
   }
-  w.stream().wait();
+  return bound;
 }
 
-MulPlan::MulPlan(int64_t length, const std::vector<int> &counts)
-    : desc({length}, F32, Tag::x) {
-  work(3.0 * double(length), kElementGrain);
-  dnnl::binary::desc d(dnnl::algorithm::binary_mul, desc, desc, desc);
+BinaryPlan::BinaryPlan(View a, View b, View out, dnnl::algorithm alg,
+                       const std::vector<int> &counts) {
+  bool broadcast = b.h != out.h || b.w != out.w;
+  const View ins[] = {a, b};
+  Elementwise e = Elementwise::of(out, 2, ins);
+  perImage = broadcast || e.calls > 1;
+  if (broadcast) {
+    // One image: C x HW with a per-channel operand.
+    srcA = dst = memory::desc({1, out.c, out.h * out.w}, F32, Tag::abc);
+    srcB = memory::desc({1, out.c, 1}, F32, Tag::abc);
+  } else {
+    srcA = srcB = dst = memory::desc({e.length}, F32, Tag::x);
+  }
+  work(3.0 * double(e.length), kElementGrain);
+  dnnl::binary::desc d(alg, srcA, srcB, dst);
   variants = perCount(counts, [&] {
     return primitiveOf(
         dnnl::binary::primitive_desc(d, userScratchpad(), engine()));
   });
 }
 
-void MulPlan::run(Worker &w, int variant, View a, View b, View out) const {
-  const Primitive &p = variants[size_t(variant)];
-  char *scratch = w.scratch(p.scratchpad);
-  const View ins[] = {a, b};
-  Elementwise e = Elementwise::of(out, 2, ins);
-  for (int64_t n = 0; n < e.calls; ++n)
-    execute(w, p,
-            {{DNNL_ARG_SRC_0, wrap(desc, image(a, n))},
-             {DNNL_ARG_SRC_1, wrap(desc, image(b, n))},
-             {DNNL_ARG_DST, wrap(desc, image(out, n))}},
-            scratch);
-  w.stream().wait();
+Variants BinaryPlan::bind(View a, View b, View out) const {
+  Variants bound(variants.size());
+  for (size_t k = 0; k < variants.size(); ++k)
+    for (int64_t n = 0; n < (perImage ? out.n : 1); ++n)
+      bound[k].step(variants[k].prim,
+                    {{DNNL_ARG_SRC_0, bound[k].user(srcA, image(a, n))},
+                     {DNNL_ARG_SRC_1, bound[k].user(srcB, image(b, n))},
+                     {DNNL_ARG_DST, bound[k].user(dst, image(out, n))}},
+                    variants[k].scratchpad);
+  return bound;
+}
+
+AffinePlan::AffinePlan(View in, const std::vector<int> &counts)
+    : image({1, in.c, in.h * in.w}, F32, Tag::abc),
+      channel({1, in.c, 1}, F32, Tag::abc) {
+  work(3.0 * double(in.c * in.h * in.w), kElementGrain);
+  dnnl::binary::desc d(dnnl::algorithm::binary_mul, image, channel, image);
+  dnnl::primitive_attr attr = userScratchpad();
+  dnnl::post_ops ops;
+  ops.append_binary(dnnl::algorithm::binary_add, channel);
+  attr.set_post_ops(ops);
+  variants = perCount(counts, [&] {
+    return primitiveOf(dnnl::binary::primitive_desc(d, attr, engine()));
+  });
+}
+
+Variants AffinePlan::bind(View in, View out, const float *scale,
+                          const float *shift) const {
+  Variants bound(variants.size());
+  for (size_t k = 0; k < variants.size(); ++k) {
+    Bound &b = bound[k];
+    dnnl_memory_t s = b.user(channel, scale), t = b.user(channel, shift);
+    for (int64_t n = 0; n < in.n; ++n)
+      b.step(variants[k].prim,
+             {{DNNL_ARG_SRC_0, b.user(image, ::image(in, n))},
+              {DNNL_ARG_SRC_1, s},
+              {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, t},
+              {DNNL_ARG_DST, b.user(image, ::image(out, n))}},
+             variants[k].scratchpad);
+  }
+  return bound;
+}
+
+Variants ios::rt::cpu::broadcastOnly(View out, std::vector<View> in,
+                                     bool multiply, size_t count) {
+  Variants bound(count);
+  auto loop = [out, in, multiply] {
+    int64_t plane = out.h * out.w;
+    for (int64_t n = 0; n < out.n; ++n)
+      for (int64_t c = 0; c < out.c; ++c) {
+        float v = multiply ? 1.0f : 0.0f;
+        for (View x : in)
+          v = multiply ? v * image(x, n)[c] : v + image(x, n)[c];
+        std::fill_n(image(out, n) + c * plane, plane, v);
+      }
+  };
+  for (Bound &b : bound)
+    b.after = loop;
+  return bound;
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement: pad, upsample, channel shuffle
+//===----------------------------------------------------------------------===//
+
+PadPlan::PadPlan(View in, View out, int64_t top, int64_t left,
+                 const std::vector<int> &counts)
+    : src(nchw(in)),
+      interior({in.n, in.c, in.h, in.w}, F32,
+               Dims{in.n == 1 ? out.c * out.h * out.w : out.batchStride,
+                    out.h * out.w, out.w, 1}),
+      top(top), left(left) {
+  work(double(out.n * out.c * out.h * out.w), kElementGrain);
+  variants = perCount(counts, [&] {
+    return primitiveOf(dnnl::reorder::primitive_desc(
+        engine(), src, engine(), interior, userScratchpad()));
+  });
+}
+
+Variants PadPlan::bind(View in, View out, float value) const {
+  Variants bound(variants.size());
+  int64_t bottom = out.h - top - in.h, right = out.w - left - in.w;
+  auto border = [out, value, top = top, left = left, bottom, right] {
+    for (int64_t n = 0; n < out.n; ++n)
+      for (int64_t c = 0; c < out.c; ++c) {
+        float *plane = image(out, n) + c * out.h * out.w;
+        std::fill_n(plane, top * out.w, value);
+        std::fill_n(plane + (out.h - bottom) * out.w, bottom * out.w, value);
+        for (int64_t y = top; y < out.h - bottom; ++y) {
+          std::fill_n(plane + y * out.w, left, value);
+          std::fill_n(plane + (y + 1) * out.w - right, right, value);
+        }
+      }
+  };
+  for (size_t k = 0; k < variants.size(); ++k) {
+    bound[k].step(
+        variants[k].prim,
+        {{DNNL_ARG_FROM, bound[k].user(src, in.data)},
+         {DNNL_ARG_TO, bound[k].user(interior, out.data + top * out.w + left)}},
+        variants[k].scratchpad);
+    bound[k].before = border;
+  }
+  return bound;
+}
+
+UpsamplePlan::UpsamplePlan(View in, View out, const std::vector<int> &counts)
+    : perImage(!(dense(in) && dense(out))) {
+  src = nchw(perImage ? firstImage(in) : in);
+  dst = nchw(perImage ? firstImage(out) : out);
+  work(double((perImage ? 1 : out.n) * out.c * out.h * out.w),
+       kElementGrain);
+  dnnl::resampling_forward::desc d(dnnl::prop_kind::forward_inference,
+                                   dnnl::algorithm::resampling_nearest, src,
+                                   dst);
+  variants = perCount(counts, [&] {
+    return primitiveOf(dnnl::resampling_forward::primitive_desc(
+        d, userScratchpad(), engine()));
+  });
+}
+
+Variants UpsamplePlan::bind(View in, View out) const {
+  return bindInOut(variants, src, dst, perImage, in, out);
+}
+
+ShufflePlan::ShufflePlan(View in, View out, int64_t groups,
+                         const std::vector<int> &counts)
+    : perImage(!(dense(in) && dense(out))) {
+  src = nchw(perImage ? firstImage(in) : in);
+  dst = nchw(perImage ? firstImage(out) : out);
+  work(double((perImage ? 1 : out.n) * out.c * out.h * out.w),
+       kElementGrain);
+  // oneDNN views the axis as (C / G) x G and transposes it; ShuffleNet's
+  // (groups x C / groups) is that with G = C / groups.
+  dnnl::shuffle_forward::desc d(dnnl::prop_kind::forward_inference, src, 1,
+                                int(in.c / groups));
+  variants = perCount(counts, [&] {
+    return primitiveOf(dnnl::shuffle_forward::primitive_desc(
+        d, engine(), userScratchpad()));
+  });
+}
+
+Variants ShufflePlan::bind(View in, View out) const {
+  return bindInOut(variants, src, dst, perImage, in, out);
 }
 
 //===----------------------------------------------------------------------===//
@@ -464,20 +690,22 @@ LinearPlan::LinearPlan(View in, View out, bool bias,
   });
 }
 
-void LinearPlan::run(Worker &w, int variant, View in, View out,
-                     const float *weight, const float *bias) const {
-  const Primitive &p = variants[size_t(variant)];
-  char *scratch = w.scratch(p.scratchpad);
-  for (int64_t n = 0; n < (perImage ? in.n : 1); ++n) {
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, wrap(src, image(in, n))},
-        {DNNL_ARG_WEIGHTS, wrap(weights, weight)},
-        {DNNL_ARG_DST, wrap(dst, image(out, n))}};
-    if (bias)
-      args.insert({DNNL_ARG_BIAS, wrap(biasDesc, bias)});
-    execute(w, p, std::move(args), scratch);
+Variants LinearPlan::bind(View in, View out, const float *weight,
+                          const float *bias) const {
+  Variants bound(variants.size());
+  for (size_t k = 0; k < variants.size(); ++k) {
+    Bound &b = bound[k];
+    dnnl_memory_t w = b.user(weights, weight);
+    dnnl_memory_t bm = bias ? b.user(biasDesc, bias) : nullptr;
+    for (int64_t n = 0; n < (perImage ? in.n : 1); ++n)
+      b.step(variants[k].prim,
+             {{DNNL_ARG_SRC, b.user(src, image(in, n))},
+              {DNNL_ARG_WEIGHTS, w},
+              {DNNL_ARG_BIAS, bm},
+              {DNNL_ARG_DST, b.user(dst, image(out, n))}},
+             variants[k].scratchpad);
   }
-  w.stream().wait();
+  return bound;
 }
 
 SoftmaxPlan::SoftmaxPlan(View in, View out, const std::vector<int> &counts)
@@ -494,6 +722,6 @@ SoftmaxPlan::SoftmaxPlan(View in, View out, const std::vector<int> &counts)
   });
 }
 
-void SoftmaxPlan::run(Worker &w, int variant, View in, View out) const {
-  runInOut(w, variants[size_t(variant)], src, dst, perImage, in, out);
+Variants SoftmaxPlan::bind(View in, View out) const {
+  return bindInOut(variants, src, dst, perImage, in, out);
 }

@@ -151,16 +151,13 @@ PoolDescs::~PoolDescs() {
 }
 
 std::string ios::rt::cuda::makePoolDescs(PoolDescs &d, View in, View out,
-                                         PoolKind kind, int64_t kh, int64_t kw,
+                                         bool max, int64_t kh, int64_t kw,
                                          int64_t sh, int64_t sw, int64_t ph,
-                                         int64_t pw) {
-  if (kind == PoolGlobalMax || kind == PoolGlobalAvg) {
-    kh = in.h;
-    kw = in.w;
-    sh = sw = 1;
-    ph = pw = 0;
-  }
-  bool isMax = kind == PoolMax || kind == PoolGlobalMax;
+                                         int64_t pw, bool countIncludePad) {
+  cudnnPoolingMode_t mode =
+      max               ? CUDNN_POOLING_MAX
+      : countIncludePad ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING
+                        : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
   std::string e;
   auto ok = [&](std::string m) {
     e = std::move(m);
@@ -173,10 +170,7 @@ std::string ios::rt::cuda::makePoolDescs(PoolDescs &d, View in, View out,
       !ok(cudnnMessage(cudnnCreatePoolingDescriptor(&d.pool), "pooling")) ||
       !ok(cudnnMessage(
           cudnnSetPooling2dDescriptor(
-              d.pool,
-              isMax ? CUDNN_POOLING_MAX
-                    : CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING,
-              CUDNN_NOT_PROPAGATE_NAN, int(kh), int(kw), int(ph), int(pw),
+              d.pool, mode, CUDNN_NOT_PROPAGATE_NAN, int(kh), int(kw), int(ph), int(pw),
               int(sh), int(sw)),
           "pooling descriptor")))
     return e;

@@ -76,11 +76,11 @@ struct PoolDescs {
 };
 
 /// Max pooling, or average pooling counting the padding
-/// (CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING); global kinds pool the
-/// whole input plane.
-std::string makePoolDescs(PoolDescs &d, View in, View out, PoolKind kind,
+/// (CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING: divided by the whole
+/// window) or not (..._EXCLUDE_PADDING: by the taps inside the input).
+std::string makePoolDescs(PoolDescs &d, View in, View out, bool max,
                           int64_t kh, int64_t kw, int64_t sh, int64_t sw,
-                          int64_t ph, int64_t pw);
+                          int64_t ph, int64_t pw, bool countIncludePad);
 std::string poolOutputDims(const PoolDescs &d, int dims[4]);
 
 cudnnActivationMode_t activationMode(Act act);

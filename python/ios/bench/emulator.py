@@ -17,7 +17,8 @@ runtime's NVTX range the call was made in (the model's op, or "upload",
 "record", ...).
 
 An inference is every call from an "upload" range (the first call of an
-emitted run()) up to the end of the next "synchronize" range (its last).
+emitted run()) up to the end of the next "finishRun" range (its last: the
+download and the synchronizations).
 Prints one row per trace: calls per inference (the last one's; "(first N)"
 when only the first differs, as when it makes descriptors later ones
 reuse, "(varies)" otherwise) in total and by kind
@@ -41,6 +42,8 @@ CUDNN_COMPUTE = {"cudnnConvolutionForward",
 EVENTS = {"cudaEventRecord", "cudaStreamWaitEvent"}
 SYNCS = {"cudaStreamSynchronize", "cudaDeviceSynchronize",
          "cudaEventSynchronize"}
+# The NVTX range of an inference's last runtime call.
+END = "finishRun"
 KINDS = ("launches", "events", "copies", "syncs", "descriptors", "other")
 
 
@@ -80,18 +83,18 @@ def inferences(calls):
     prologue, runs, current = [], [], None
     for c in calls:
         op = c.get("op") or ""
-        if current is not None and current["synchronized"] and \
-                op != "synchronize":
-            current = None  # the inference ended with its synchronize
+        if current is not None and current["finished"] and \
+                op != END:
+            current = None  # the inference ended with its finishRun
         if current is None and op == "upload":
-            current = {"calls": [], "synchronized": False}
+            current = {"calls": [], "finished": False}
             runs.append(current)
         if current is None:
             if not runs:
                 prologue.append(c)
             continue  # after an inference: destroy(), ...
         current["calls"].append(c)
-        current["synchronized"] |= op == "synchronize"
+        current["finished"] |= op == END
     return prologue, [r["calls"] for r in runs]
 
 

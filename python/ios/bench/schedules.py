@@ -71,7 +71,8 @@ def run(models, device, build_dir, out=sys.stdout):
             rows[model] = {s: schedule(ios_opt, path, s, device)
                            for s in STRATEGIES}
     print(f"Estimated latency (ms) with the analytic profiler, device "
-          f"{device}; paper = IOS's V100 measurements (docs/IOS.md, "Published measurements")",
+          f"{device}; paper = IOS's V100 measurements (docs/IOS.md, "
+          '"Published measurements")',
           file=out)
     header = f"{'model':<13}" + "".join(
         f"{s:>22}" for s in ("Sequential", "Greedy", "IOS-Merge",

@@ -10,8 +10,9 @@
 // RUN: not grep injected %t.code
 
 // CHECK: // scheduled for v100?int injected = 1;?// , batch 1, by evil?? (both)
-// CHECK: extern "C" void* ios_program0_create(
+// CHECK: static void* ios_program0_prepare(
 // CHECK: ios::rt::prepareActivation({{.*}}"a\012b\"c\\d\001e\342\202\254"
+// CHECK: extern "C" void* ios_program0_create(
 
 !t = tensor<1x4x8x8xf32>
 func.func @"net(){} int injected_global = 42; void f"(%x: !t {ios.input}) -> !t attributes {ios.schedule = #ios.schedule<device = "v100\0Aint injected = 1;\0A// ", batch = 1, profiler = "evil\\\0A", strategy = both, enumeration = ios, max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {

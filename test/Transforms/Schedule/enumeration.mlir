@@ -11,7 +11,7 @@
 
 // IOS-LABEL: func.func @join
 // IOS-SAME:    enumeration = ios{{.*}}latency_ms = 2.500000e-01 : f64
-// IOS:         ios.stage concurrent latency_ms = 1.500000e-01
+// IOS:         ios.stage concurrent latency_ms = 0.15000000000000002
 // IOS:         ios.stage concurrent latency_ms = 1.000000e-01
 // FULL-LABEL: func.func @join
 // FULL-SAME:    enumeration = full{{.*}}latency_ms = 1.200000e-01 : f64

@@ -21,7 +21,7 @@
 
 // CHECK-LABEL: func.func @pair
 // CHECK-SAME:    profiler = "exec:{{.*}}cost_server{{.*}}", strategy = both
-// CHECK-SAME:    latency_ms = 3.740800e-02 : f64, sequential_ms = 4.879200e-02 : f64
+// CHECK-SAME:    latency_ms = 0.037408000000000004 : f64, sequential_ms = 4.879200e-02 : f64
 // CHECK:         ios.stage concurrent latency_ms = 3.138400e-02 {
 // CHECK:           ios.conv2d %arg0, %arg1, %arg2
 // CHECK:           ios.conv2d %arg0, %arg3, %arg4

@@ -28,6 +28,7 @@
 #include <cudnn.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 
 using namespace ios::emu;
@@ -208,14 +209,14 @@ void blendAccess(Op &op, const void *x, const Tensor4 &xt, const void *y,
   touch(op, y, yt, true, yRole);
 }
 
-/// Enqueues `op` on the handle's stream and checks its memory; false: it
-/// must not run (reported, the context is lost as after a fault).
-bool launch(Rules &r, Handle *h, Op &op) {
+/// Submits `op` on the handle's stream: checked and run now (`work`), or a
+/// node of the graph the stream is being captured into; false: it must
+/// not run (reported, the context is lost as after a fault).
+bool submit(Rules &r, Handle *h, Op &op, std::function<void()> work) {
   Device &d = Device::get();
-  d.enqueue(op, h->stream, r.call.seq());
   r.call.setStream(h->stream);
   r.call.setOp(op);
-  if (d.execute(op))
+  if (d.submit(op, h->stream, r.call.seq(), std::move(work)))
     return true;
   d.sticky = cudaErrorIllegalAddress;
   r.status = CUDNN_STATUS_EXECUTION_FAILED;
@@ -609,12 +610,11 @@ cudnnStatus_t cudnnConvolutionForward(
   convAccess(op, setup, x, w, workSpace, workspace, y);
   if (b != 0.0f) // "When beta is zero, the output is not read"
     touch(op, y, setup.y, false, "y (beta != 0)");
-  if (!launch(r, h, op))
-    return r.done();
-  convolveInto(setup, x, w, y,
-               [&](float v, float &dst, int64_t, int64_t, int64_t, int64_t) {
-                 dst = b == 0.0f ? a * v : a * v + b * dst;
-               });
+  submit(r, h, op, [=] {
+    convolveInto(setup, x, w, y,
+                 [&](float v, float &dst, int64_t, int64_t, int64_t,
+                     int64_t) { dst = b == 0.0f ? a * v : a * v + b * dst; });
+  });
   return r.done();
 }
 
@@ -695,22 +695,22 @@ cudnnStatus_t cudnnConvolutionBiasActivationForward(
   op.read(bias, size_t(bt.c) * sizeof(float), "the bias");
   if (a2 != 0.0f)
     touch(op, z, zt, false, "z (alpha2 != 0)");
-  if (!launch(r, h, op))
-    return r.done();
   const float *zf = static_cast<const float *>(z);
   const float *bf = static_cast<const float *>(bias);
   ActMode act = mode == CUDNN_ACTIVATION_RELU ? ActMode::Relu
                                               : ActMode::Identity;
   // y = act(alpha1 * conv + alpha2 * z + bias); z (often y itself) is read
   // at each element before that element is written.
-  convolveInto(setup, x, w, y,
-               [&](float v, float &dst, int64_t n, int64_t k, int64_t i,
-                   int64_t j) {
-                 v *= a1;
-                 if (a2 != 0.0f)
-                   v += a2 * zf[zt.at(n, k, i, j)];
-                 dst = activate(act, coef, v + bf[k * bt.cs]);
-               });
+  submit(r, h, op, [=] {
+    convolveInto(setup, x, w, y,
+                 [&](float v, float &dst, int64_t n, int64_t k, int64_t i,
+                     int64_t j) {
+                   v *= a1;
+                   if (a2 != 0.0f)
+                     v += a2 * zf[zt.at(n, k, i, j)];
+                   dst = activate(act, coef, v + bf[k * bt.cs]);
+                 });
+  });
   return r.done();
 }
 
@@ -742,10 +742,10 @@ cudnnStatus_t cudnnAddTensor(cudnnHandle_t handle, const void *alpha,
   Op op;
   blendAccess(op, A, at, C, ct, b, "A", "C");
   op.flops = double(ct.elements());
-  if (!launch(r, h, op))
-    return r.done();
-  addTensor(static_cast<const float *>(A), at, static_cast<float *>(C), ct, a,
-            b);
+  submit(r, h, op, [=] {
+    addTensor(static_cast<const float *>(A), at, static_cast<float *>(C), ct,
+              a, b);
+  });
   return r.done();
 }
 
@@ -794,15 +794,15 @@ cudnnStatus_t cudnnActivationForward(
   Op op;
   blendAccess(op, x, xt, y, yt, b, "x", "y");
   op.flops = double(yt.elements());
-  if (!launch(r, h, op))
-    return r.done();
   ActMode m = mode == CUDNN_ACTIVATION_SIGMOID ? ActMode::Sigmoid
               : mode == CUDNN_ACTIVATION_RELU  ? ActMode::Relu
               : mode == CUDNN_ACTIVATION_TANH  ? ActMode::Tanh
               : mode == CUDNN_ACTIVATION_ELU   ? ActMode::Elu
                                                : ActMode::ClippedRelu;
-  activation(static_cast<const float *>(x), xt, static_cast<float *>(y), yt,
-             m, coef, a, b);
+  submit(r, h, op, [=] {
+    activation(static_cast<const float *>(x), xt, static_cast<float *>(y), yt,
+               m, coef, a, b);
+  });
   return r.done();
 }
 
@@ -856,15 +856,15 @@ cudnnStatus_t cudnnPoolingForward(cudnnHandle_t handle,
   Op op;
   blendAccess(op, x, xt, y, yt, b, "x", "y");
   op.flops = double(yt.elements() * wh * ww);
-  if (!launch(r, h, op))
-    return r.done();
   PoolMode m = mode == CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING
                    ? PoolMode::AverageIncludePadding
                : mode == CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING
                    ? PoolMode::AverageExcludePadding
                    : PoolMode::Max;
-  pool(static_cast<const float *>(x), xt, static_cast<float *>(y), yt, m, wh,
-       ww, ph, pw, sh, sw, a, b);
+  submit(r, h, op, [=] {
+    pool(static_cast<const float *>(x), xt, static_cast<float *>(y), yt, m,
+         wh, ww, ph, pw, sh, sw, a, b);
+  });
   return r.done();
 }
 
@@ -902,11 +902,11 @@ cudnnStatus_t cudnnSoftmaxForward(cudnnHandle_t handle,
   Op op;
   blendAccess(op, x, xt, y, yt, b, "x", "y");
   op.flops = 3.0 * double(yt.elements());
-  if (!launch(r, h, op))
-    return r.done();
-  softmax(static_cast<const float *>(x), xt, static_cast<float *>(y), yt,
-          mode == CUDNN_SOFTMAX_MODE_INSTANCE, algo == CUDNN_SOFTMAX_LOG,
-          algo != CUDNN_SOFTMAX_FAST, a, b);
+  submit(r, h, op, [=] {
+    softmax(static_cast<const float *>(x), xt, static_cast<float *>(y), yt,
+            mode == CUDNN_SOFTMAX_MODE_INSTANCE, algo == CUDNN_SOFTMAX_LOG,
+            algo != CUDNN_SOFTMAX_FAST, a, b);
+  });
   return r.done();
 }
 

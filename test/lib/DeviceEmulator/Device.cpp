@@ -3,6 +3,7 @@
 #include "Device.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -28,6 +29,8 @@ void VectorClock::join(const VectorClock &other) {
 }
 
 std::string Stream::name() const {
+  if (!label.empty())
+    return label;
   if (number == 0)
     return "the legacy default stream";
   return "stream " + std::to_string(number) +
@@ -115,6 +118,7 @@ std::string json(const std::string &s) {
 void atExit() {
   Device &d = Device::get();
   std::lock_guard<std::recursive_mutex> lock(d.mutex);
+  d.writeTrace();
   if (d.pending()) {
     std::fprintf(stderr,
                  "ios-emu: %zu report(s) above; exiting with status %d\n",
@@ -132,7 +136,18 @@ Device &Device::get() {
   return *device;
 }
 
+namespace {
+int64_t steadyNanoseconds() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+} // namespace
+
+int64_t Device::now() const { return steadyNanoseconds() - epoch; }
+
 Device::Device() {
+  epoch = steadyNanoseconds();
   linkNvtxTool();
   legacyStream.actor = kLegacyActor;
   legacyStream.number = 0;
@@ -149,25 +164,53 @@ Device::Device() {
 }
 
 uint64_t Device::beginCall(const char *name, std::string detail) {
+  int64_t begin = now();
   std::string full = detail.empty() ? name : std::string(name) + " " + detail;
   ++callCounts[full];
-  calls.push_back({full, ranges.empty() ? std::string() : ranges.back(), -1});
+  CallInfo c;
+  c.name = std::move(full);
+  c.op = ranges.empty() ? std::string() : ranges.back();
+  c.begin = begin;
+  c.depth = depth++;
+  calls.push_back(std::move(c));
   return calls.size();
 }
 
 void Device::endCall(uint64_t seq, int stream, size_t bytes, double flops,
                      int status) {
   CallInfo &c = calls[seq - 1];
+  c.end = now();
+  --depth;
+  c.bytes = bytes;
+  c.flops = flops;
+  c.status = status;
+  // The trace is written at exit (writeTrace), so that writing it does not
+  // count as the program's own time between calls; calls made after that
+  // (static destructors) are written at once.
+  if (traceWritten)
+    writeTrace();
+}
+
+void Device::writeTrace() {
   if (!trace)
     return;
-  std::string line = "{\"seq\":" + std::to_string(seq) +
-                     ",\"call\":" + json(c.name) + ",\"stream\":" +
-                     (stream < 0 ? std::string("null") : std::to_string(stream)) +
-                     ",\"op\":" + (c.op.empty() ? "null" : json(c.op)) +
-                     ",\"bytes\":" + std::to_string(bytes) +
-                     ",\"flops\":" + std::to_string(uint64_t(flops)) +
-                     ",\"status\":" + std::to_string(status) + "}\n";
-  std::fputs(line.c_str(), trace);
+  for (; traced < calls.size() && calls[traced].end >= 0; ++traced) {
+    const CallInfo &c = calls[traced];
+    std::string line =
+        "{\"seq\":" + std::to_string(traced + 1) + ",\"call\":" +
+        json(c.name) + ",\"stream\":" +
+        (c.stream < 0 ? std::string("null") : std::to_string(c.stream)) +
+        ",\"op\":" + (c.op.empty() ? "null" : json(c.op)) +
+        ",\"bytes\":" + std::to_string(c.bytes) +
+        ",\"flops\":" + std::to_string(uint64_t(c.flops)) +
+        ",\"status\":" + std::to_string(c.status) +
+        ",\"t0\":" + std::to_string(c.begin) +
+        ",\"t1\":" + std::to_string(c.end) +
+        (c.depth ? ",\"nested\":true" : "") + "}\n";
+    std::fputs(line.c_str(), trace);
+  }
+  std::fflush(trace);
+  traceWritten = true;
 }
 
 std::string Device::describeCall(uint64_t seq) const {
@@ -198,6 +241,7 @@ void Device::report(const char *kind, const std::string &message) {
       std::fprintf(stderr, "ios-emu: further reports are counted only\n");
   }
   if (halt) {
+    writeTrace();
     std::fflush(nullptr);
     std::abort();
   }
@@ -536,6 +580,22 @@ bool Device::executeOnHost(Op &op, uint64_t call) {
   op.epoch = {kHostActor, host.tick(kHostActor), call, false};
   op.vc = host;
   return execute(op);
+}
+
+bool Device::submit(Op &op, Stream *s, uint64_t call,
+                    std::function<void()> work) {
+  if (s->capture) {
+    Graph::Node &n = addNode(s, Graph::Node::Work, call);
+    n.accesses = std::move(op.accesses);
+    n.flops = op.flops;
+    n.work = std::move(work);
+    return true;
+  }
+  enqueue(op, s, call);
+  if (!execute(op))
+    return false;
+  work();
+  return true;
 }
 
 bool Device::execute(Op &op) {

@@ -28,8 +28,9 @@
 //    (else "memory": the operation does not run, as a fault would stop it).
 //
 // Reports (Emulator.h) go to stderr at once; pending ones make the process
-// exit with status 66. IOS_EMU_TRACE=FILE writes one JSON line per host API
-// call (see Trace in Device.cpp and python/ios/bench/emulator.py).
+// exit with status 66. IOS_EMU_TRACE=FILE writes, at exit, one JSON line per
+// host API call, with the host times it began and ended (see writeTrace in
+// Device.cpp and python/ios/bench/emulator.py).
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +43,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,12 +64,16 @@ struct VectorClock {
 
 enum : int { kHostActor = 0, kLegacyActor = 1 };
 
+struct Capture;
+
 struct Stream {
   int actor = -1;
   int number = 0; // 0 = the legacy stream, then creation order
   bool nonBlocking = false;
   bool destroyed = false;
   VectorClock vc;
+  Capture *capture = nullptr; // being captured into a graph
+  std::string label;          // a graph's stream: what it replays
   std::string name() const;
 };
 
@@ -75,6 +81,10 @@ struct Event {
   VectorClock vc;
   bool recorded = false;
   bool destroyed = false;
+  Capture *capture = nullptr; // recorded inside this capture
+  int slot = -1;              // ... as its record node's slot
+  bool timing = true; // not cudaEventDisableTiming
+  int64_t time = 0;   // when the record was processed (Device::now())
   int number = 0;
 };
 
@@ -121,6 +131,45 @@ struct Op {
   void strided(const void *p, int64_t count, int64_t bytes, int64_t stride,
                bool write, const std::string &role);
   size_t bytes() const;
+};
+
+/// A CUDA graph made by stream capture: the captured operations in capture
+/// order, each on one of the captured streams (numbered 0, the origin, 1,
+/// ... in the order they joined), and the record/wait edges between them
+/// (a record fills a slot, a wait joins it).
+struct Graph {
+  struct Node {
+    enum Kind { Work, Record, Wait } kind = Work;
+    int stream = 0;
+    int slot = -1;
+    uint64_t call = 0; // the call that was captured
+    std::vector<Access> accesses;
+    double flops = 0;
+    std::function<void()> work; // owns copies of its arguments
+  };
+  std::vector<Node> nodes;
+  int streams = 1, slots = 0;
+  int number = 0;
+  bool destroyed = false;
+};
+
+/// A capture in progress on `origin` and the streams that joined it.
+struct Capture {
+  std::shared_ptr<Graph> graph;
+  Stream *origin = nullptr;
+  std::vector<Stream *> streams;    // by local number
+  std::vector<VectorClock> clocks;  // per local stream, over local numbers
+  std::vector<VectorClock> slotClocks;
+  std::string invalid; // why the capture was invalidated ("" if it is not)
+};
+
+/// An instantiated graph: it replays on streams of its own (one per
+/// captured stream), ordered after the launching stream's earlier work and
+/// before its later work.
+struct GraphExec {
+  std::shared_ptr<Graph> graph;
+  std::vector<Stream *> streams;
+  bool destroyed = false;
 };
 
 /// Holds the device's lock (every API entry point does).
@@ -180,6 +229,12 @@ public:
   uint64_t beginCall(const char *name, std::string detail);
   void endCall(uint64_t seq, int stream, size_t bytes, double flops,
                int status);
+  /// Writes the calls that ended since the last time to the trace
+  /// (IOS_EMU_TRACE), one JSON line each.
+  void writeTrace();
+  /// The emulator's clock: host nanoseconds since the device was created.
+  /// Work runs eagerly when it is enqueued, so this is also when it ran.
+  int64_t now() const;
   std::string describeCall(uint64_t seq) const;
   void setCallStream(uint64_t seq, int stream) { calls[seq - 1].stream = stream; }
   std::map<std::string, uint64_t> callCounts;
@@ -204,6 +259,31 @@ public:
   /// Bounds, then races and shadow update; false (reported) if an address
   /// is not device memory: the operation must not run.
   bool execute(Op &op);
+  /// Enqueues `op` on `s`, checks it and runs `work`; false (nothing run)
+  /// if its memory check failed. On a stream being captured, `op` and
+  /// `work` (which must own what it uses) become a node of the graph
+  /// instead, checked and run when the graph is launched.
+  bool submit(Op &op, Stream *s, uint64_t call, std::function<void()> work);
+
+  // Stream capture and graphs.
+  /// Starts capturing `s`; "" or why not.
+  std::string beginCapture(Stream *s);
+  /// Ends the capture `s` began: its graph, or null and why.
+  std::shared_ptr<Graph> endCapture(Stream *s, std::string &why);
+  /// Invalidates every capture in progress (an operation they prohibit).
+  void invalidateCaptures(const std::string &why);
+  bool capturing() const { return !captures.empty(); }
+  /// cudaEventRecord / cudaStreamWaitEvent on a stream being captured, or
+  /// of an event recorded in a capture; "" or why not.
+  void captureRecord(Event *e, Stream *s, uint64_t call);
+  std::string captureWait(Stream *s, Event *e, uint64_t call);
+  Graph *graphOf(cudaGraph_t g);
+  cudaGraph_t keepGraph(std::shared_ptr<Graph> g);
+  GraphExec *instantiate(Graph *g);
+  GraphExec *execOf(cudaGraphExec_t e);
+  /// Replays `exec` after the work on `s`; false if a node touched memory
+  /// that is not device memory (it did not run).
+  bool launchGraph(GraphExec *exec, Stream *s, uint64_t call, Op &summary);
   /// A host-side access (cudaFree): ordered after what the host has seen.
   bool executeOnHost(Op &op, uint64_t call);
 
@@ -233,8 +313,13 @@ private:
   void race(const Op &op, const Access &a, const Epoch &other,
             bool otherWrote, uintptr_t at);
 
+  Graph::Node &addNode(Stream *s, Graph::Node::Kind kind, uint64_t call);
+
   VectorClock host;
   Stream legacyStream;
+  std::vector<std::unique_ptr<Capture>> captures; // in progress
+  std::vector<std::shared_ptr<Graph>> graphs;
+  std::vector<std::unique_ptr<GraphExec>> execs;
   std::vector<std::unique_ptr<Stream>> streams;
   std::vector<std::unique_ptr<Event>> events;
   std::map<uintptr_t, Allocation> allocations; // by base
@@ -246,14 +331,23 @@ private:
   struct CallInfo {
     std::string name, op;
     int stream = -1;
+    int64_t begin = 0, end = -1; // now() when the call began and ended
+    int depth = 0; // calls in progress when it began (nested calls)
+    size_t bytes = 0;
+    double flops = 0;
+    int status = 0;
   };
   std::vector<CallInfo> calls; // by seq - 1
+  int depth = 0;                // calls in progress
+  int64_t epoch = 0;            // steady_clock at creation, nanoseconds
   std::set<uint64_t> reportedReads; // calls reported for uninitialized reads
   std::set<std::string> reportedPairs;
   std::vector<Report> reports;
   size_t printed = 0;
   bool halt = false;
   FILE *trace = nullptr;
+  size_t traced = 0;        // calls written to the trace
+  bool traceWritten = false; // at exit: later calls are written at once
 };
 
 /// How many devices cudaGetDeviceCount reports: 1, or IOS_EMU_DEVICES (0

@@ -4,8 +4,10 @@
 
 #include "Device.h"
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
+#include <tuple>
 #include <type_traits>
 #include <ucontext.h>
 #include <utility>
@@ -194,11 +196,32 @@ constexpr size_t arity(void (*)(A...)) {
   return sizeof...(A);
 }
 
-/// A table row: the kernel and the declaration of what it touches, which
-/// must take the kernel's parameters (checked here).
+/// Only callable when the access declaration takes Op & and exactly the
+/// kernel's parameters (it reads the same argument pointers).
+template <typename... A>
+constexpr bool sameParameters(void (*)(A...), void (*)(Op &, A...)) {
+  return true;
+}
+
+template <typename... A, size_t... I>
+std::function<void()> bindArgs(void (*)(A...), const HostKernel &k, dim3 grid,
+                               dim3 block, void **args,
+                               std::index_sequence<I...>) {
+  auto copy = std::make_shared<std::tuple<std::decay_t<A>...>>(
+      arg<std::decay_t<A>>(args, I)...);
+  return [&k, grid, block, copy] {
+    void *argv[] = {static_cast<void *>(&std::get<I>(*copy))...};
+    if (!runGrid(k, grid, block, argv)) {
+      Device &d = Device::get();
+      d.sticky = d.lastError = cudaErrorLaunchFailure;
+    }
+  };
+}
+
+/// A table row: the kernel and the declaration of what it touches.
 template <auto Kernel, auto Access>
 HostKernel row(const char *name, bool warpSynchronous) {
-  static_assert(arity(Access) == arity(Kernel) + 1,
+  static_assert(sameParameters(Kernel, Access),
                 "the access declaration takes Op & and the kernel's "
                 "parameters");
   return HostKernel{
@@ -208,26 +231,40 @@ HostKernel row(const char *name, bool warpSynchronous) {
       },
       [](Op &op, void **args) {
         call(Access, op, args, std::make_index_sequence<arity(Kernel)>());
+      },
+      [](const HostKernel &k, dim3 grid, dim3 block, void **args) {
+        return bindArgs(Kernel, k, grid, block, args,
+                        std::make_index_sequence<arity(Kernel)>());
       }};
 }
 
 constexpr int64_t kFloat = sizeof(float);
 
+/// An operand's images: n blocks of `size` floats `stride` apart, or of
+/// its channels when it is per-channel (an (N, C, 1, 1) operand).
+void operandAccess(Op &op, const float *p, int64_t stride, int perChannel,
+                   int64_t n, int64_t size, int64_t hw, bool write,
+                   const std::string &role) {
+  op.strided(p, n, (perChannel ? size / hw : size) * kFloat, stride * kFloat,
+             write, role);
+}
+
 void sumAccess(Op &op, k::Operands in, float *out, int64_t so, int64_t n,
-               int64_t size, float outWeight) {
+               int64_t size, int64_t hw, float outWeight) {
   for (int i = 0; i < in.count; ++i)
-    op.strided(in.data[i], n, size * kFloat, in.stride[i] * kFloat, false,
-               "operand " + std::to_string(i));
+    operandAccess(op, in.data[i], in.stride[i], in.perChannel[i], n, size, hw,
+                  false, "operand " + std::to_string(i));
   if (outWeight != 0.0f)
     op.strided(out, n, size * kFloat, so * kFloat, false, "the sum so far");
   op.strided(out, n, size * kFloat, so * kFloat, true, "the sum");
   op.flops = double(n * size * (in.count + (outWeight != 0.0f)));
 }
 
-void mulAccess(Op &op, const float *a, int64_t sa, const float *b, int64_t sb,
-               float *out, int64_t so, int64_t n, int64_t size) {
-  op.strided(a, n, size * kFloat, sa * kFloat, false, "lhs");
-  op.strided(b, n, size * kFloat, sb * kFloat, false, "rhs");
+void mulAccess(Op &op, const float *a, int64_t sa, int aPerChannel,
+               const float *b, int64_t sb, int bPerChannel, float *out,
+               int64_t so, int64_t n, int64_t size, int64_t hw) {
+  operandAccess(op, a, sa, aPerChannel, n, size, hw, false, "lhs");
+  operandAccess(op, b, sb, bPerChannel, n, size, hw, false, "rhs");
   op.strided(out, n, size * kFloat, so * kFloat, true, "the product");
   op.flops = double(n * size);
 }
@@ -237,6 +274,63 @@ void copyAccess(Op &op, const float *in, int64_t si, float *out, int64_t so,
   op.strided(in, n, size * kFloat, si * kFloat, false, "the copy's source");
   op.strided(out, n, size * kFloat, so * kFloat, true,
              "the copy's destination");
+}
+
+void activationAccess(Op &op, const float *in, int64_t si, float *out,
+                      int64_t so, int64_t n, int64_t size, int) {
+  op.strided(in, n, size * kFloat, si * kFloat, false, "the input");
+  op.strided(out, n, size * kFloat, so * kFloat, true, "the output");
+  op.flops = double(n * size);
+}
+
+void biasActivationAccess(Op &op, float *out, int64_t so, const float *bias,
+                          int64_t n, int64_t c, int64_t hw, int) {
+  op.strided(out, n, c * hw * kFloat, so * kFloat, false,
+             "the convolution's output");
+  if (bias)
+    op.read(bias, size_t(c * kFloat), "the bias");
+  op.strided(out, n, c * hw * kFloat, so * kFloat, true, "the output");
+  op.flops = double(n * c * hw);
+}
+
+void affineAccess(Op &op, const float *in, int64_t si, float *out, int64_t so,
+                  const float *scale, const float *shift, int64_t n,
+                  int64_t c, int64_t hw) {
+  op.strided(in, n, c * hw * kFloat, si * kFloat, false, "the input");
+  op.read(scale, size_t(c * kFloat), "the scale");
+  op.read(shift, size_t(c * kFloat), "the shift");
+  op.strided(out, n, c * hw * kFloat, so * kFloat, true, "the output");
+  op.flops = 2.0 * double(n * c * hw);
+}
+
+void padAccess(Op &op, const float *in, int64_t si, float *out, int64_t so,
+               int64_t n, int64_t c, int64_t ih, int64_t iw, int64_t oh,
+               int64_t ow, int64_t, int64_t, float) {
+  op.strided(in, n, c * ih * iw * kFloat, si * kFloat, false, "the input");
+  op.strided(out, n, c * oh * ow * kFloat, so * kFloat, true, "the output");
+}
+
+void upsampleAccess(Op &op, const float *in, int64_t si, float *out,
+                    int64_t so, int64_t n, int64_t c, int64_t ih, int64_t iw,
+                    int64_t fh, int64_t fw) {
+  op.strided(in, n, c * ih * iw * kFloat, si * kFloat, false, "the input");
+  op.strided(out, n, c * ih * fh * iw * fw * kFloat, so * kFloat, true,
+             "the output");
+}
+
+void channelShuffleAccess(Op &op, const float *in, int64_t si, float *out,
+                          int64_t so, int64_t n, int64_t c, int64_t hw,
+                          int64_t) {
+  op.strided(in, n, c * hw * kFloat, si * kFloat, false, "the input");
+  op.strided(out, n, c * hw * kFloat, so * kFloat, true, "the output");
+}
+
+void poolAccess(Op &op, const float *in, int64_t si, float *out, int64_t so,
+                int64_t n, int64_t c, int64_t ih, int64_t iw, int64_t oh,
+                int64_t ow, k::PoolWindow p) {
+  op.strided(in, n, c * ih * iw * kFloat, si * kFloat, false, "the input");
+  op.strided(out, n, c * oh * ow * kFloat, so * kFloat, true, "the output");
+  op.flops = double(n * c * oh * ow * p.kh * p.kw);
 }
 
 void linearAccess(Op &op, const float *in, int64_t si, float *out, int64_t so,
@@ -253,12 +347,16 @@ void linearAccess(Op &op, const float *in, int64_t si, float *out, int64_t so,
 /// Built on first use: kernels register from static constructors.
 const std::vector<HostKernel> &table() {
   static const std::vector<HostKernel> kernels = {
-    row<&k::sumKernel, &sumAccess>("ios::rt::cuda::kernels::sumKernel", false),
-    row<&k::mulKernel, &mulAccess>("ios::rt::cuda::kernels::mulKernel", false),
-    row<&k::copyKernel, &copyAccess>("ios::rt::cuda::kernels::copyKernel",
-                                     false),
-    row<&k::linearKernel, &linearAccess>(
-        "ios::rt::cuda::kernels::linearKernel", true),
+#define ROW(kernel, warpSynchronous)                                           \
+  row<&k::kernel##Kernel, &kernel##Access>(                                    \
+      "ios::rt::cuda::kernels::" #kernel "Kernel", warpSynchronous)
+      ROW(sum, false),         ROW(mul, false),
+      ROW(copy, false),        ROW(activation, false),
+      ROW(biasActivation, false), ROW(affine, false),
+      ROW(pad, false),         ROW(upsample, false),
+      ROW(channelShuffle, false), ROW(pool, false),
+      ROW(linear, true),
+#undef ROW
   };
   return kernels;
 }

@@ -14,6 +14,7 @@
 
 #include <vector_types.h>
 
+#include <functional>
 #include <string>
 
 namespace ios::emu {
@@ -28,6 +29,11 @@ struct HostKernel {
   /// The device memory it reads and writes, and its flops, for these
   /// arguments.
   void (*access)(Op &op, void **args);
+  /// The launch as a closure owning a copy of the arguments (kernel
+  /// parameters are copied at launch, and a captured launch runs later);
+  /// a failed warp shuffle marks the device's error.
+  std::function<void()> (*bind)(const HostKernel &k, dim3 grid, dim3 block,
+                                void **args);
 };
 
 /// The host version of a kernel registered under `qualifiedName`, or null.

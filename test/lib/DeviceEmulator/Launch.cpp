@@ -101,15 +101,11 @@ cudaError_t launch(const Registered *r, dim3 grid, dim3 block, void **args,
   }
   Op op;
   r->kernel->access(op, args);
-  d.enqueue(op, s, c.seq());
   c.setOp(op);
-  if (!d.execute(op)) {
-    // A fault is asynchronous: the launch succeeds, the context is lost.
+  // A fault is asynchronous: the launch succeeds, the context is lost.
+  if (!d.submit(op, s, c.seq(),
+                r->kernel->bind(*r->kernel, grid, block, args)))
     d.sticky = d.lastError = cudaErrorIllegalAddress;
-    return done(cudaSuccess);
-  }
-  if (!runGrid(*r->kernel, grid, block, args))
-    d.sticky = d.lastError = cudaErrorLaunchFailure;
   return done(cudaSuccess);
 }
 

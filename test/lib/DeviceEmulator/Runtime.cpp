@@ -34,6 +34,16 @@ cudaError_t done(Call &c, cudaError_t e) {
   return Device::get().fail(e);
 }
 
+/// An operation a capture in progress prohibits (CUDA 13, "Stream
+/// Capture"): reported, and the captures are invalidated, as on a GPU.
+cudaError_t prohibited(Call &c, const std::string &what, cudaError_t e) {
+  Device &d = Device::get();
+  std::string why = d.describeCall(c.seq()) + ": " + what;
+  d.report("api", why);
+  d.invalidateCaptures(why);
+  return done(c, e);
+}
+
 const char *kindName(cudaMemcpyKind k) {
   switch (k) {
   case cudaMemcpyHostToHost:
@@ -69,6 +79,16 @@ cudaError_t copy(Call &c, const char *api, void *dst, const void *src,
   }
   if (!dst || !src)
     return done(c, cudaErrorInvalidValue);
+  if (!async && d.capturing())
+    return prohibited(c, std::string(api) +
+                             " (the legacy stream) while a stream is being "
+                             "captured",
+                      cudaErrorStreamCaptureImplicit);
+  if (s->capture && actual != cudaMemcpyDeviceToDevice)
+    return prohibited(c, std::string(api) + " " + kindName(actual) +
+                             " captured (emulator: only device-to-device "
+                             "copies are captured)",
+                      cudaErrorStreamCaptureUnsupported);
   bool pageable = (actual == cudaMemcpyHostToDevice && !d.isPinnedHost(src)) ||
                   (actual == cudaMemcpyDeviceToHost && !d.isPinnedHost(dst));
   if (!async && actual == cudaMemcpyHostToDevice && pageable)
@@ -78,12 +98,14 @@ cudaError_t copy(Call &c, const char *api, void *dst, const void *src,
     op.read(src, count, "the copy's source");
   if (dstDevice)
     op.write(dst, count, "the copy's destination");
-  d.enqueue(op, s, c.seq());
   c.setOp(op);
-  if (!d.execute(op))
+  if (!d.submit(op, s, c.seq(), [dst, src, count] {
+        if (count)
+          std::memmove(dst, src, count);
+      }))
     return done(c, cudaErrorInvalidValue);
-  if (count)
-    std::memmove(dst, src, count);
+  if (s->capture)
+    return done(c, cudaSuccess);
   bool hostSees = async ? (actual == cudaMemcpyDeviceToHost && pageable)
                         : actual != cudaMemcpyDeviceToDevice &&
                               !(actual == cudaMemcpyHostToDevice && pageable);
@@ -95,13 +117,16 @@ cudaError_t copy(Call &c, const char *api, void *dst, const void *src,
 cudaError_t memset(Call &c, void *dst, int value, size_t count, Stream *s) {
   Device &d = Device::get();
   c.setStream(s);
+  if (s == d.legacy() && d.capturing())
+    return prohibited(c, "cudaMemset (the legacy stream) while a stream is "
+                         "being captured",
+                      cudaErrorStreamCaptureImplicit);
   Op op;
   op.write(dst, count, "the memset's destination");
-  d.enqueue(op, s, c.seq());
   c.setOp(op);
-  if (!d.execute(op))
+  if (!d.submit(op, s, c.seq(),
+                [dst, value, count] { std::memset(dst, value, count); }))
     return done(c, cudaErrorInvalidValue);
-  std::memset(dst, value, count);
   return done(c, cudaSuccess);
 }
 
@@ -169,6 +194,12 @@ const char *cudaGetErrorName(cudaError_t error) {
     NAME(cudaErrorNotSupported)
     NAME(cudaErrorLaunchFailure)
     NAME(cudaErrorNotReady)
+    NAME(cudaErrorIllegalState)
+    NAME(cudaErrorStreamCaptureUnsupported)
+    NAME(cudaErrorStreamCaptureInvalidated)
+    NAME(cudaErrorStreamCaptureUnjoined)
+    NAME(cudaErrorStreamCaptureIsolation)
+    NAME(cudaErrorStreamCaptureImplicit)
 #undef NAME
   default:
     return "cudaErrorUnknown";
@@ -199,6 +230,22 @@ const char *cudaGetErrorString(cudaError_t error) {
     return "operation not supported";
   case cudaErrorLaunchFailure:
     return "unspecified launch failure";
+  case cudaErrorNotReady:
+    return "device not ready";
+  case cudaErrorIllegalState:
+    return "the operation is not permitted in the current state";
+  case cudaErrorStreamCaptureUnsupported:
+    return "operation not permitted when stream is capturing";
+  case cudaErrorStreamCaptureInvalidated:
+    return "operation failed due to a previous error during capture";
+  case cudaErrorStreamCaptureUnjoined:
+    return "capture sequence contains a fork that was not joined to the "
+           "primary stream";
+  case cudaErrorStreamCaptureIsolation:
+    return "dependency created on uncaptured work in another stream";
+  case cudaErrorStreamCaptureImplicit:
+    return "operation would make the legacy stream depend on a capturing "
+           "blocking stream";
   default:
     return "unknown error";
   }
@@ -207,6 +254,10 @@ const char *cudaGetErrorString(cudaError_t error) {
 cudaError_t cudaDeviceSynchronize(void) {
   Device &d = Device::get();
   Call c("cudaDeviceSynchronize");
+  if (d.capturing())
+    return prohibited(c, "cudaDeviceSynchronize while a stream is being "
+                         "captured",
+                      cudaErrorStreamCaptureUnsupported);
   for (Stream *s : d.allStreams())
     d.hostJoin(s->vc);
   return done(c, d.sticky);
@@ -246,6 +297,10 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   if (!s)
     return done(c, cudaErrorInvalidResourceHandle);
   c.setStream(s);
+  if (s->capture)
+    return prohibited(c, "synchronizes " + s->name() +
+                             ", which is being captured",
+                      cudaErrorStreamCaptureUnsupported);
   d.hostJoin(s->vc);
   return done(c, d.sticky);
 }
@@ -257,6 +312,10 @@ cudaError_t cudaStreamQuery(cudaStream_t stream) {
   if (!s)
     return done(c, cudaErrorInvalidResourceHandle);
   c.setStream(s);
+  if (s->capture)
+    return prohibited(c, "queries " + s->name() +
+                             ", which is being captured",
+                      cudaErrorStreamCaptureUnsupported);
   d.hostJoin(s->vc); // eager: all of it has completed, and the host knows
   return done(c, d.sticky);
 }
@@ -275,6 +334,12 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event,
                                               "cudaEventWaitDefault here");
     return done(c, cudaErrorInvalidValue);
   }
+  // In a capture: an edge of the graph (the stream joins the capture).
+  if (s->capture || e->capture) {
+    if (std::string why = d.captureWait(s, e, c.seq()); !why.empty())
+      return prohibited(c, why, cudaErrorStreamCaptureIsolation);
+    return done(c, cudaSuccess);
+  }
   // "If cudaEventRecord() has not been called on event, this call acts as
   // if the record has already completed": a never-recorded event adds
   // nothing.
@@ -286,10 +351,13 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event,
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags) {
   Device &d = Device::get();
   Call c("cudaEventCreateWithFlags");
-  if (!event)
+  if (!event || (flags & ~unsigned(cudaEventBlockingSync |
+                                    cudaEventDisableTiming |
+                                    cudaEventInterprocess)))
     return done(c, cudaErrorInvalidValue);
-  *event = reinterpret_cast<cudaEvent_t>(d.createEvent());
-  (void)flags;
+  Event *e = d.createEvent();
+  e->timing = !(flags & cudaEventDisableTiming);
+  *event = reinterpret_cast<cudaEvent_t>(e);
   return done(c, cudaSuccess);
 }
 
@@ -312,11 +380,52 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   if (!s || !e)
     return done(c, cudaErrorInvalidResourceHandle);
   c.setStream(s);
+  if (s->capture) { // a node of the graph, not a point in time
+    d.captureRecord(e, s, c.seq());
+    return done(c, cudaSuccess);
+  }
+  e->capture = nullptr;
   Op op; // no memory: a point in the stream
   d.enqueue(op, s, c.seq());
   e->vc = op.vc;
   e->recorded = true;
+  // Everything before it on the stream has run (eagerly): its time is now.
+  e->time = d.now();
   return done(c, cudaSuccess);
+}
+
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start,
+                                 cudaEvent_t end) {
+  Device &d = Device::get();
+  Call c("cudaEventElapsedTime");
+  Event *a = d.event(start, "cudaEventElapsedTime");
+  Event *b = d.event(end, "cudaEventElapsedTime");
+  if (!ms)
+    return done(c, cudaErrorInvalidValue);
+  if (!a || !b)
+    return done(c, cudaErrorInvalidResourceHandle);
+  // "If cudaEventRecord() has not been called on either event, then
+  // cudaErrorInvalidResourceHandle is returned. If either event was created
+  // with the cudaEventDisableTiming flag, then this function will return
+  // cudaErrorInvalidResourceHandle."
+  for (Event *e : {a, b})
+    if (!e->recorded || !e->timing || e->capture) {
+      d.report("api", d.describeCall(c.seq()) + ": event " +
+                          std::to_string(e->number) +
+                          (e->recorded ? " was created with "
+                                         "cudaEventDisableTiming"
+                                       : " was never recorded"));
+      return done(c, cudaErrorInvalidResourceHandle);
+    }
+  // "cudaErrorNotReady if either event has not yet completed": completed
+  // for the host means a synchronization covered its record.
+  VectorClock &host = d.hostClock();
+  for (Event *e : {a, b})
+    for (size_t actor = 0; actor < e->vc.c.size(); ++actor)
+      if (host.at(actor) < e->vc.c[actor])
+        return done(c, cudaErrorNotReady);
+  *ms = float(double(b->time - a->time) / 1e6);
+  return done(c, d.sticky);
 }
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
@@ -325,6 +434,9 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   Event *e = d.event(event, "cudaEventSynchronize");
   if (!e)
     return done(c, cudaErrorInvalidResourceHandle);
+  if (e->capture)
+    return prohibited(c, "an event recorded in a capture in progress",
+                      cudaErrorStreamCaptureUnsupported);
   if (e->recorded)
     d.hostJoin(e->vc);
   return done(c, d.sticky);
@@ -336,6 +448,9 @@ cudaError_t cudaEventQuery(cudaEvent_t event) {
   Event *e = d.event(event, "cudaEventQuery");
   if (!e)
     return done(c, cudaErrorInvalidResourceHandle);
+  if (e->capture)
+    return prohibited(c, "an event recorded in a capture in progress",
+                      cudaErrorStreamCaptureUnsupported);
   if (e->recorded)
     d.hostJoin(e->vc);
   return done(c, d.sticky);
@@ -413,6 +528,10 @@ cudaError_t cudaMallocAsync(void **devPtr, size_t size, cudaStream_t stream) {
   c.setStream(s);
   if (!devPtr)
     return done(c, cudaErrorInvalidValue);
+  if (s->capture)
+    return prohibited(c, "emulator: stream-ordered allocation is not "
+                         "captured",
+                      cudaErrorStreamCaptureUnsupported);
   *devPtr = d.allocate(size, "cudaMallocAsync", false, c.seq());
   if (!*devPtr)
     return done(c, cudaErrorMemoryAllocation);
@@ -434,6 +553,10 @@ cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t stream) {
   if (!s)
     return done(c, cudaErrorInvalidResourceHandle);
   c.setStream(s);
+  if (s->capture)
+    return prohibited(c, "emulator: stream-ordered allocation is not "
+                         "captured",
+                      cudaErrorStreamCaptureUnsupported);
   Allocation *a = d.allocationAt(devPtr);
   if (!a || a->pinnedHost) {
     d.report("api", d.describeCall(c.seq()) + ": " +

@@ -6,9 +6,13 @@
 namespace ios::test {
 
 void registerTestSignaturesPass();
+void registerTestBuildFromSignaturePass();
 
 /// Every test pass (what ios-opt registers besides the real ones).
-inline void registerTestPasses() { registerTestSignaturesPass(); }
+inline void registerTestPasses() {
+  registerTestSignaturesPass();
+  registerTestBuildFromSignaturePass();
+}
 
 } // namespace ios::test
 

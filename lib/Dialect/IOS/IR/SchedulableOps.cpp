@@ -5,7 +5,8 @@
 // kernels each op launches as the original IOS runtime launches them:
 // cuDNN convolutions with fused bias + activation, a separate bias add when
 // there is no activation, one copy per concat operand, ...), memory layout
-// facts, and the convolution merge.
+// facts, the convolution merge, and each op built back from its signature
+// (what the stage server measures).
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace ios;
@@ -91,7 +94,7 @@ struct ConvShape {
 };
 
 OpSignature convSignature(const ConvShape &c) {
-  OpSignature sig("conv");
+  OpSignature sig(Conv2dOp::getScheduleKind().str());
   sig.inputShapes.push_back(perSample(c.input));
   sig.outputShape.assign(c.outputShape.begin() + 1, c.outputShape.end());
   sig.batch = c.outputShape[0];
@@ -192,6 +195,125 @@ MergedConv mergedConv(ArrayRef<Operation *> members) {
   return m;
 }
 
+/// Reads the attributes of a signature an op is built from; every error is
+/// located and names the signature's kind and the attribute.
+class SignatureReader {
+public:
+  SignatureReader(const OpSignature &sig, Location loc) : sig(sig), loc(loc) {}
+
+  InFlightDiagnostic error() {
+    return emitError(loc) << "'" << sig.kind << "' signature: ";
+  }
+
+  /// Between `min` and `max` inputs.
+  LogicalResult inputs(size_t min, size_t max) {
+    size_t n = sig.inputShapes.size();
+    if (n >= min && n <= max)
+      return success();
+    InFlightDiagnostic d = error() << "takes ";
+    if (min == max)
+      d << min;
+    else
+      d << min << " to " << max;
+    return d << " input" << (max == 1 ? "" : "s") << ", got " << n;
+  }
+
+  /// A per-sample shape of rank `rank` (a role: "input", "output").
+  LogicalResult rank(ArrayRef<int64_t> shape, StringRef role, size_t rank,
+                     StringRef what) {
+    if (shape.size() == rank)
+      return success();
+    std::string dims;
+    llvm::raw_string_ostream os(dims);
+    llvm::interleaveComma(shape, os);
+    return error() << role << " [" << dims << "] must be " << what;
+  }
+
+  /// Integer list `key` of `n` values; `fallback` when absent (nullopt:
+  /// required).
+  FailureOr<SmallVector<int64_t>>
+  ints(StringRef key, size_t n,
+       std::optional<ArrayRef<int64_t>> fallback = std::nullopt) {
+    const sched::AttrValue *v = sig.get(key);
+    if (!v && fallback)
+      return SmallVector<int64_t>(*fallback);
+    if (!v)
+      return error() << "needs \"" << key << "\"";
+    if (!v->isInts() || v->getInts().size() != n)
+      return error() << "\"" << key << "\" must be " << n << " integers";
+    return SmallVector<int64_t>(v->getInts());
+  }
+
+  FailureOr<int64_t> integer(StringRef key,
+                             std::optional<int64_t> fallback = std::nullopt) {
+    const sched::AttrValue *v = sig.get(key);
+    if (!v && fallback)
+      return *fallback;
+    if (!v)
+      return error() << "needs \"" << key << "\"";
+    if (!v->isInt())
+      return error() << "\"" << key << "\" must be an integer";
+    return v->getInt();
+  }
+
+  /// String `key` parsed by `parse` (an enum's symbolize function).
+  template <typename T>
+  FailureOr<T> name(StringRef key, std::optional<StringRef> fallback,
+                    std::optional<T> (*parse)(StringRef)) {
+    const sched::AttrValue *v = sig.get(key);
+    if (!v && !fallback)
+      return error() << "needs \"" << key << "\"";
+    if (v && !v->isStr())
+      return error() << "\"" << key << "\" must be a string";
+    StringRef text = v ? v->getStr() : *fallback;
+    if (std::optional<T> value = parse(text))
+      return *value;
+    return error() << "unknown \"" << key << "\" '" << text << "'";
+  }
+
+  /// The output's tensor type (with the batch).
+  RankedTensorType outputType(MLIRContext *ctx) const {
+    return tensorType(ctx, sig.outputShape);
+  }
+  RankedTensorType tensorType(MLIRContext *ctx,
+                              ArrayRef<int64_t> perSample) const {
+    SmallVector<int64_t, 4> shape = {sig.batch};
+    llvm::append_range(shape, perSample);
+    return RankedTensorType::get(shape, Float32Type::get(ctx));
+  }
+
+  const OpSignature &sig;
+  Location loc;
+};
+
+/// A parameter of the given shape.
+Value param(ParamBuilder params, MLIRContext *ctx, StringRef role,
+            ArrayRef<int64_t> shape) {
+  return params(role, RankedTensorType::get(shape, Float32Type::get(ctx)));
+}
+
+/// A conv's "act": the signature's name of an activation ("identity" is
+/// none).
+std::optional<Activation> parseAct(StringRef name) {
+  if (name == "identity")
+    return Activation::none;
+  std::optional<Activation> act = symbolizeActivation(name);
+  if (act == Activation::none)
+    return std::nullopt;
+  return act;
+}
+
+/// Builds a one-input op with no attributes (flatten, softmax).
+template <typename OpTy>
+FailureOr<Operation *> buildUnary(OpBuilder &b, Location loc,
+                                  const OpSignature &sig, ValueRange inputs) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)))
+    return failure();
+  return OpTy::create(b, loc, r.outputType(b.getContext()), inputs[0])
+      .getOperation();
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -200,6 +322,42 @@ MergedConv mergedConv(ArrayRef<Operation *> members) {
 
 OpSignature Conv2dOp::getScheduleSignature() {
   return convSignature(shapeOf(*this));
+}
+
+StringRef Conv2dOp::getScheduleKind() { return "conv"; }
+
+FailureOr<Operation *> Conv2dOp::buildFromSignature(OpBuilder &b, Location loc,
+                                                    const OpSignature &sig,
+                                                    ValueRange inputs,
+                                                    ParamBuilder params) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)) ||
+      failed(r.rank(sig.inputShapes[0], "input", 3,
+                    "[channels, height, width]")) ||
+      failed(r.rank(sig.outputShape, "output", 3,
+                    "[channels, height, width]")))
+    return failure();
+  auto kernel = r.ints("kernel", 2);
+  auto strides = r.ints("stride", 2, kDefaultOnes);
+  auto padding = r.ints("padding", 2, kDefaultZeros);
+  auto dilations = r.ints("dilation", 2, kDefaultOnes);
+  auto groups = r.integer("groups", 1);
+  auto act = r.name<Activation>("act", "identity", parseAct);
+  if (failed(kernel) || failed(strides) || failed(padding) ||
+      failed(dilations) || failed(groups) || failed(act))
+    return failure();
+  if (*groups < 1)
+    return r.error() << "\"groups\" must be >= 1, got " << *groups;
+  // The weight's channels per group (the verifier checks that groups
+  // divide the channels).
+  int64_t out = sig.outputShape[0], in = sig.inputShapes[0][0] / *groups;
+  MLIRContext *ctx = b.getContext();
+  Value weight =
+      param(params, ctx, "weight", {out, in, (*kernel)[0], (*kernel)[1]});
+  Value bias = param(params, ctx, "bias", {out});
+  return Conv2dOp::create(b, loc, r.outputType(ctx), inputs[0], weight, bias,
+                          *strides, *padding, *dilations, *groups, *act)
+      .getOperation();
 }
 
 std::optional<std::string> Conv2dOp::getMergeKey() {
@@ -286,8 +444,44 @@ Conv2dOp::buildMerge(OpBuilder &b, ArrayRef<Operation *> members) {
 // The other graph ops
 //===----------------------------------------------------------------------===//
 
+StringRef Pool2dOp::getScheduleKind() { return "pool"; }
+
+FailureOr<Operation *> Pool2dOp::buildFromSignature(OpBuilder &b, Location loc,
+                                                    const OpSignature &sig,
+                                                    ValueRange inputs,
+                                                    ParamBuilder) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)))
+    return failure();
+  auto kind = r.name<PoolKind>("pool_type", std::nullopt, symbolizePoolKind);
+  auto ceilMode = r.integer("ceil_mode", 0);
+  auto countIncludePad = r.integer("count_include_pad", 1);
+  if (failed(kind) || failed(ceilMode) || failed(countIncludePad))
+    return failure();
+  MLIRContext *ctx = b.getContext();
+  DenseI64ArrayAttr kernel, strides, padding;
+  if (*kind != PoolKind::global_max && *kind != PoolKind::global_avg) {
+    // Strides default to the kernel, as the op's do.
+    auto k = r.ints("kernel", 2);
+    if (failed(k))
+      return failure();
+    auto st = r.ints("stride", 2, ArrayRef<int64_t>(*k));
+    auto p = r.ints("padding", 2, kDefaultZeros);
+    if (failed(st) || failed(p))
+      return failure();
+    kernel = b.getDenseI64ArrayAttr(*k);
+    strides = b.getDenseI64ArrayAttr(*st);
+    padding = b.getDenseI64ArrayAttr(*p);
+  }
+  return Pool2dOp::create(b, loc, r.outputType(ctx), inputs[0],
+                          PoolKindAttr::get(ctx, *kind), kernel, strides,
+                          padding, *ceilMode ? b.getUnitAttr() : UnitAttr(),
+                          b.getBoolAttr(*countIncludePad != 0))
+      .getOperation();
+}
+
 OpSignature Pool2dOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "pool", getInput());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInput());
   sig.set("pool_type", stringifyPoolKind(getKind()).str());
   if (auto k = getKernel()) {
     sig.set("kernel", *k);
@@ -310,56 +504,193 @@ OpSignature Pool2dOp::getScheduleSignature() {
   return sig;
 }
 
+StringRef ActivationOp::getScheduleKind() { return "activation"; }
+
+FailureOr<Operation *>
+ActivationOp::buildFromSignature(OpBuilder &b, Location loc,
+                                 const OpSignature &sig, ValueRange inputs,
+                                 ParamBuilder) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)))
+    return failure();
+  auto kind = r.name<Activation>("act_type", std::nullopt, symbolizeActivation);
+  if (failed(kind))
+    return failure();
+  return ActivationOp::create(b, loc, r.outputType(b.getContext()), inputs[0],
+                              *kind)
+      .getOperation();
+}
+
 OpSignature ActivationOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "activation", getInput());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInput());
   sig.set("act_type", stringifyActivation(getKind()).str());
   sig.work.push_back(elementwise(sig));
   return sig;
 }
 
+StringRef AddOp::getScheduleKind() { return "add"; }
+
+FailureOr<Operation *> AddOp::buildFromSignature(OpBuilder &b, Location loc,
+                                                 const OpSignature &sig,
+                                                 ValueRange inputs,
+                                                 ParamBuilder) {
+  SignatureReader r(sig, loc);
+  return AddOp::create(b, loc, r.outputType(b.getContext()), inputs)
+      .getOperation();
+}
+
 OpSignature AddOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "add", getInputs());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInputs());
   sig.work.push_back(elementwise(sig));
   return sig;
+}
+
+StringRef MulOp::getScheduleKind() { return "mul"; }
+
+FailureOr<Operation *> MulOp::buildFromSignature(OpBuilder &b, Location loc,
+                                                 const OpSignature &sig,
+                                                 ValueRange inputs,
+                                                 ParamBuilder) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(2, 2)))
+    return failure();
+  return MulOp::create(b, loc, r.outputType(b.getContext()), inputs[0],
+                       inputs[1])
+      .getOperation();
 }
 
 OpSignature MulOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "mul", getOperands());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getOperands());
   sig.work.push_back(elementwise(sig));
   return sig;
+}
+
+StringRef AffineOp::getScheduleKind() { return "affine"; }
+
+FailureOr<Operation *> AffineOp::buildFromSignature(OpBuilder &b, Location loc,
+                                                    const OpSignature &sig,
+                                                    ValueRange inputs,
+                                                    ParamBuilder params) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)))
+    return failure();
+  if (sig.inputShapes[0].empty())
+    return r.error() << "input [] must have channels";
+  MLIRContext *ctx = b.getContext();
+  int64_t channels = sig.inputShapes[0][0];
+  Value scale = param(params, ctx, "scale", {channels});
+  Value shift = param(params, ctx, "shift", {channels});
+  return AffineOp::create(b, loc, r.outputType(ctx), inputs[0], scale, shift)
+      .getOperation();
 }
 
 OpSignature AffineOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "affine", getInput());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInput());
   sig.work.push_back(elementwise(sig));
   return sig;
+}
+
+StringRef PadOp::getScheduleKind() { return "pad"; }
+
+/// The signature's text of a pad's value ("%e": exact for the values
+/// importers make, and parsed back by buildFromSignature).
+static std::string padValueText(float value) {
+  return llvm::formatv("{0:e}", value).str();
+}
+
+FailureOr<Operation *> PadOp::buildFromSignature(OpBuilder &b, Location loc,
+                                                 const OpSignature &sig,
+                                                 ValueRange inputs,
+                                                 ParamBuilder) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)))
+    return failure();
+  auto pads = r.ints("pads", 4);
+  if (failed(pads))
+    return failure();
+  double value = 0;
+  if (const sched::AttrValue *v = sig.get("value"))
+    if (!v->isStr() || v->getStr().getAsDouble(value) || !std::isfinite(value))
+      return r.error() << "\"value\" must be a finite number as text";
+  return PadOp::create(b, loc, r.outputType(b.getContext()), inputs[0],
+                       b.getDenseI64ArrayAttr(*pads),
+                       b.getF32FloatAttr(float(value)))
+      .getOperation();
 }
 
 OpSignature PadOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "pad", getInput());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInput());
   sig.set("pads", getPads());
-  sig.set("value", llvm::formatv("{0:e}", getValue().convertToFloat()).str());
+  sig.set("value", padValueText(getValue().convertToFloat()));
   sig.work.push_back(elementwise(sig));
   return sig;
 }
 
+StringRef UpsampleOp::getScheduleKind() { return "upsample"; }
+
+FailureOr<Operation *>
+UpsampleOp::buildFromSignature(OpBuilder &b, Location loc,
+                               const OpSignature &sig, ValueRange inputs,
+                               ParamBuilder) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)))
+    return failure();
+  auto mode = r.name<UpsampleMode>("mode", "nearest", symbolizeUpsampleMode);
+  auto scale = r.ints("scale", 2);
+  if (failed(mode) || failed(scale))
+    return failure();
+  MLIRContext *ctx = b.getContext();
+  return UpsampleOp::create(b, loc, r.outputType(ctx), inputs[0],
+                            UpsampleModeAttr::get(ctx, *mode),
+                            b.getDenseI64ArrayAttr(*scale))
+      .getOperation();
+}
+
 OpSignature UpsampleOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "upsample", getInput());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInput());
   sig.set("mode", stringifyUpsampleMode(getMode()).str());
   sig.set("scale", getScale());
   sig.work.push_back(elementwise(sig));
   return sig;
 }
 
+StringRef ChannelShuffleOp::getScheduleKind() { return "channel_shuffle"; }
+
+FailureOr<Operation *>
+ChannelShuffleOp::buildFromSignature(OpBuilder &b, Location loc,
+                                     const OpSignature &sig, ValueRange inputs,
+                                     ParamBuilder) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)))
+    return failure();
+  auto groups = r.integer("groups");
+  if (failed(groups))
+    return failure();
+  return ChannelShuffleOp::create(b, loc, r.outputType(b.getContext()),
+                                  inputs[0], *groups)
+      .getOperation();
+}
+
 OpSignature ChannelShuffleOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "channel_shuffle", getInput());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInput());
   sig.set("groups", int64_t(getGroups()));
   sig.work.push_back(elementwise(sig)); // a strided copy
   return sig;
 }
 
+StringRef ConcatOp::getScheduleKind() { return "concat"; }
+
+FailureOr<Operation *> ConcatOp::buildFromSignature(OpBuilder &b, Location loc,
+                                                    const OpSignature &sig,
+                                                    ValueRange inputs,
+                                                    ParamBuilder) {
+  SignatureReader r(sig, loc);
+  return ConcatOp::create(b, loc, r.outputType(b.getContext()), inputs)
+      .getOperation();
+}
+
 OpSignature ConcatOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "concat", getInputs());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInputs());
   // The original runtime materialises a concat with one copy per operand.
   for (const auto &shape : sig.inputShapes) {
     double e = elements(sig.batch, shape);
@@ -370,8 +701,25 @@ OpSignature ConcatOp::getScheduleSignature() {
 
 bool ConcatOp::concatenatesOperands() { return true; }
 
+StringRef SliceOp::getScheduleKind() { return "slice"; }
+
+FailureOr<Operation *> SliceOp::buildFromSignature(OpBuilder &b, Location loc,
+                                                   const OpSignature &sig,
+                                                   ValueRange inputs,
+                                                   ParamBuilder) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)))
+    return failure();
+  auto begin = r.integer("begin"), end = r.integer("end");
+  if (failed(begin) || failed(end))
+    return failure();
+  return SliceOp::create(b, loc, r.outputType(b.getContext()), inputs[0],
+                         *begin, *end)
+      .getOperation();
+}
+
 OpSignature SliceOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "slice", getInput());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInput());
   sig.set("begin", int64_t(getBegin()));
   sig.set("end", int64_t(getEnd()));
   // A channel slice is a view at batch 1 (contiguous in NCHW); the original
@@ -387,14 +735,43 @@ ResultLayout SliceOp::getResultLayout() {
   return ResultLayout::channelSlice(getBegin());
 }
 
+StringRef FlattenOp::getScheduleKind() { return "flatten"; }
+
+FailureOr<Operation *> FlattenOp::buildFromSignature(OpBuilder &b,
+                                                     Location loc,
+                                                     const OpSignature &sig,
+                                                     ValueRange inputs,
+                                                     ParamBuilder) {
+  return buildUnary<FlattenOp>(b, loc, sig, inputs);
+}
+
 OpSignature FlattenOp::getScheduleSignature() {
-  return baseSignature(*this, "flatten", getInput()); // a view
+  return baseSignature(*this, getScheduleKind(), getInput()); // a view
 }
 
 ResultLayout FlattenOp::getResultLayout() { return ResultLayout::reshape(); }
 
+StringRef LinearOp::getScheduleKind() { return "linear"; }
+
+FailureOr<Operation *> LinearOp::buildFromSignature(OpBuilder &b, Location loc,
+                                                    const OpSignature &sig,
+                                                    ValueRange inputs,
+                                                    ParamBuilder params) {
+  SignatureReader r(sig, loc);
+  if (failed(r.inputs(1, 1)) ||
+      failed(r.rank(sig.inputShapes[0], "input", 1, "[features]")) ||
+      failed(r.rank(sig.outputShape, "output", 1, "[features]")))
+    return failure();
+  MLIRContext *ctx = b.getContext();
+  int64_t out = sig.outputShape[0];
+  Value weight = param(params, ctx, "weight", {out, sig.inputShapes[0][0]});
+  Value bias = param(params, ctx, "bias", {out});
+  return LinearOp::create(b, loc, r.outputType(ctx), inputs[0], weight, bias)
+      .getOperation();
+}
+
 OpSignature LinearOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "linear", getInput());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInput());
   sig.set("out_features", getWeight().getType().getDimSize(0));
   double n = double(sig.batch);
   double k = double(getInput().getType().getDimSize(1));
@@ -413,8 +790,18 @@ OpSignature LinearOp::getScheduleSignature() {
   return sig;
 }
 
+StringRef SoftmaxOp::getScheduleKind() { return "softmax"; }
+
+FailureOr<Operation *> SoftmaxOp::buildFromSignature(OpBuilder &b,
+                                                     Location loc,
+                                                     const OpSignature &sig,
+                                                     ValueRange inputs,
+                                                     ParamBuilder) {
+  return buildUnary<SoftmaxOp>(b, loc, sig, inputs);
+}
+
 OpSignature SoftmaxOp::getScheduleSignature() {
-  OpSignature sig = baseSignature(*this, "softmax", getInput());
+  OpSignature sig = baseSignature(*this, getScheduleKind(), getInput());
   sig.work.push_back(elementwise(sig));
   return sig;
 }

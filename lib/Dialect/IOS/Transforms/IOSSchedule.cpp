@@ -12,10 +12,10 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
-#include <cmath>
 #include <mutex>
 
 #define DEBUG_TYPE "ios-schedule"
@@ -30,9 +30,72 @@ using namespace ios;
 
 namespace {
 
-/// Latencies are recorded in the IR to the nanosecond: estimates carry no
-/// more precision, and sums of table costs then print as written.
-double roundToNs(double ms) { return std::round(ms * 1e6) / 1e6; }
+/// Search progress on stderr. With the `progress` option: a line per
+/// solved part, or, when stderr is a terminal, one line redrawn in place (a
+/// bar of the parts solved, states, transitions, elapsed time). Without it,
+/// the bar appears on a terminal once a search has run for 2 s; nothing is
+/// printed otherwise.
+class ProgressReporter {
+public:
+  ProgressReporter(StringRef function, bool requested)
+      : function(function.str()), requested(requested),
+        terminal(llvm::sys::Process::StandardErrIsDisplayed()),
+        start(std::chrono::steady_clock::now()) {}
+  ~ProgressReporter() {
+    if (barShown)
+      llvm::errs() << "\n";
+  }
+
+  /// Whether the search should report progress at all.
+  bool wanted() const { return requested || terminal; }
+
+  void partSolved(const sched::PartStats &part, unsigned done,
+                  unsigned total) {
+    states += part.states;
+    transitions += part.transitions;
+    std::string line = llvm::formatv(
+        "ios-schedule: @{0}: part {1}/{2} solved ({3} units, {4} states, {5} "
+        "transitions), {6} states in all, {7:F2} s",
+        function, done, total, part.numUnits, part.states, part.transitions,
+        states, elapsed());
+    LLVM_DEBUG(llvm::dbgs() << line << "\n");
+    if (requested && !terminal)
+      llvm::errs() << line << "\n";
+    else
+      drawBar(done, total, states, transitions);
+  }
+
+  void searching(const sched::SearchProgress &p) {
+    drawBar(p.partsDone, p.numParts, p.states + p.partStates,
+            p.transitions + p.partTransitions);
+  }
+
+private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start)
+        .count();
+  }
+
+  void drawBar(unsigned done, unsigned total, uint64_t st, uint64_t tr) {
+    if (!terminal || (!requested && elapsed() < 2))
+      return;
+    constexpr unsigned width = 24;
+    unsigned filled = total ? done * width / total : width;
+    llvm::errs() << llvm::formatv(
+        "\rios-schedule @{0} [{1}{2}] {3}/{4} parts, {5} states, {6} "
+        "transitions, {7:F1} s   ",
+        function, std::string(filled, '#'), std::string(width - filled, '.'),
+        done, total, st, tr, elapsed());
+    barShown = true;
+  }
+
+  std::string function;
+  bool requested, terminal;
+  std::chrono::steady_clock::time_point start;
+  uint64_t states = 0, transitions = 0;
+  bool barShown = false;
+};
 
 /// Gives every scheduled op its layer name as `ios.name`: locations are not
 /// printed by default, and the name must reach the report, the generated
@@ -127,6 +190,14 @@ LogicalResult IOSSchedulePass::checkOptions(Location loc) {
     return emitError(loc) << "ios-schedule: max-part-size must be in [1, "
                           << sched::UnitSet::kCapacity << "], got "
                           << unsigned(maxPartSize);
+  if (prune != "bound" && prune != "none")
+    return emitError(loc) << "ios-schedule: for the --prune option: '"
+                          << prune << "' is not one of: bound, none";
+  if (!(timeBudget >= 0))
+    return emitError(loc)
+           << "ios-schedule: time-budget must be a non-negative number of "
+              "seconds, got "
+           << timeBudget;
   return success();
 }
 
@@ -148,7 +219,12 @@ FailureOr<sched::SchedulerOptions> IOSSchedulePass::schedulerOptions() {
   opts.maxGroupSize = maxGroupSize;
   opts.maxNumGroups = maxGroups;
   opts.decomposition.maxPartSize = maxPartSize;
-  opts.stateBudget = stateBudget;
+  opts.prune =
+      prune == "none" ? sched::PruneMode::None : sched::PruneMode::Bound;
+  opts.budget.states = stateBudget;
+  opts.budget.transitions = transitionBudget;
+  opts.budget.memoryBytes = uint64_t(memoryBudget) << 20;
+  opts.budget.seconds = timeBudget;
   return opts;
 }
 
@@ -235,24 +311,15 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
                           << message;
   };
 
-  auto searchStart = std::chrono::steady_clock::now();
-  uint64_t statesSoFar = 0;
+  ProgressReporter reporter(name, progress);
   opts.onPartSolved = [&](const sched::PartStats &part, unsigned done,
                           unsigned total) {
-    statesSoFar += part.states;
-    double elapsed = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - searchStart)
-                         .count();
-    std::string line = llvm::formatv(
-        "ios-schedule: @{0}: part {1}/{2} solved ({3} units, {4} states, {5} "
-        "transitions), {6} states in all, {7:F2} s\n",
-        name, done, total, part.numUnits, part.states, part.transitions,
-        statesSoFar, elapsed);
-    if (progress)
-      llvm::errs() << line;
-    else
-      LLVM_DEBUG(llvm::dbgs() << line);
+    reporter.partSolved(part, done, total);
   };
+  if (reporter.wanted())
+    opts.onProgress = [&](const sched::SearchProgress &p) {
+      reporter.searching(p);
+    };
 
   llvm::Expected<sched::ScheduleResult> result =
       strategy == ScheduleStrategy::sequential
@@ -263,8 +330,15 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
           : sched::scheduleDP(g, cost, opts, sharedCache);
   if (!result)
     return fail(result.takeError());
-  for (const std::string &warning : result->stats.warnings)
-    emitWarning(loc) << "ios-schedule: @" << name << ": " << warning;
+  // One line per function: the first part cut or split, and how many more
+  // (the report lists every part).
+  if (!result->stats.warnings.empty()) {
+    InFlightDiagnostic diag = emitWarning(loc);
+    diag << "ios-schedule: @" << name << ": " << result->stats.warnings[0];
+    if (size_t more = result->stats.warnings.size() - 1)
+      diag << "; " << more << " more part" << (more > 1 ? "s" : "")
+           << " cut or split (report= lists them)";
+  }
 
   // The sequential baseline under the same profiler, for the record.
   llvm::Expected<sched::ScheduleResult> sequential =
@@ -278,15 +352,14 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
   for (const sched::Stage &stage : result->schedule.stages) {
     sched::Schedule one;
     one.stages.push_back(stage);
-    latencies.push_back(
-        roundToNs(sched::evaluateSchedule(g, one, cost, sharedCache)));
+    latencies.push_back(sched::evaluateSchedule(g, one, cost, sharedCache));
   }
   if (llvm::Error error = cost.takeError())
     return emitError(loc) << "ios-schedule failed on @" << name << ": "
                           << llvm::toString(std::move(error));
 
-  double total = roundToNs(result->schedule.cost);
-  double seqTotal = roundToNs(sequential->schedule.cost);
+  double total = result->schedule.cost;
+  double seqTotal = sequential->schedule.cost;
   // Before the rewrite: merged ops are replaced by one.
   llvm::json::Array stageReport =
       stagesToJSON(*graph, result->schedule, latencies);
@@ -321,6 +394,9 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
   numStages += result->schedule.stages.size();
   numFallbacks += llvm::count_if(result->stats.parts,
                                  [](const auto &p) { return p.fallback; });
+  numPruned += totals.pruned;
+  numReusedParts += llvm::count_if(
+      result->stats.parts, [](const auto &p) { return p.reusedFrom >= 0; });
 
   state->functions[name] = llvm::json::Object{
       {"strategy", stringifyScheduleStrategy(strategy)},
@@ -332,6 +408,8 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
       {"units", int64_t(g.numUnits())},
       {"latency_ms", total},
       {"sequential_ms", seqTotal},
+      {"optimal", !totals.fallback},
+      {"prune", sched::toString(opts.prune)},
       {"stages", std::move(stageReport)},
       {"stats", sched::toJSON(result->stats)},
       {"schedule", sched::toJSON(result->schedule)}};

@@ -200,13 +200,15 @@ class IOS_Op<string mnemonic, list<Trait> traits = []>
     : Op<IOS_Dialect, mnemonic, traits>;
 
 // Graph ops are value-semantic, side-effect free and schedulable: each
-// implements the schedulable-op interface (`schedMethods`: the interface
-// methods it overrides beyond the signature).
+// implements the schedulable-op interface: its signature, its signature
+// kind, how it is built back from a signature, and `schedMethods` (the
+// other interface methods it overrides).
 class IOS_GraphOp<string mnemonic, list<Trait> traits = [],
                   list<string> schedMethods = []>
     : IOS_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor,
         DeclareOpInterfaceMethods<IOS_SchedulableOpInterface,
-                                  schedMethods>])> {
+                                  !listconcat(["getScheduleKind"],
+                                              schedMethods)>])> {
   // One function checks operands/attributes and infers the result type; the
   // verifier reports its diagnostics and compares the declared type.
   let hasVerifier = 1;

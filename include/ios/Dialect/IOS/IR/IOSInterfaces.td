@@ -20,7 +20,8 @@ def IOS_SchedulableOpInterface : OpInterface<"SchedulableOpInterface"> {
     (whether its result is a view of its first operand, whether it computes
     its whole result, whether it concatenates its operands), and the merge
     rewrite (its merge key, the signature of a merged op and how to build
-    one). No layer keeps a table of op kinds: adding an op is one
+    one), and the measuring profilers (how to build the op back from its
+    signature, `buildFromSignature`). No layer keeps a table of op kinds: adding an op is one
     implementation of this interface plus its kernels and tests. Ops outside
     the dialect can implement it through external models.
 
@@ -32,6 +33,30 @@ def IOS_SchedulableOpInterface : OpInterface<"SchedulableOpInterface"> {
   }];
 
   let methods = [
+    StaticInterfaceMethod<[{
+        The `kind` of the op's signature (`conv`, `pool`, ...): unique among
+        the ops that implement the interface, so a signature names the op
+        it describes.
+      }],
+      "::llvm::StringRef", "getScheduleKind", (ins), [{}],
+      /*defaultImplementation=*/[{ return ConcreteOp::getOperationName(); }]>,
+    StaticInterfaceMethod<[{
+        The inverse of `getScheduleSignature`: builds, at the builder's
+        insertion point, an op of this kind on `inputs` (values of the
+        signature's input shapes at its batch, in order) whose signature is
+        `signature`. Parameters (weights, biases, ...) come from `params`
+        (a role such as "weight" and the tensor type). Attributes the
+        signature leaves out take the op's defaults. Emits an error at `loc`
+        and fails when the signature's attributes cannot describe an op of
+        this kind; the op is not verified yet (use
+        ::ios::buildFromSignature, which verifies it and checks the round
+        trip).
+      }],
+      "::mlir::FailureOr<::mlir::Operation *>", "buildFromSignature",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "const ::ios::sched::OpSignature &":$signature,
+           "::mlir::ValueRange":$inputs,
+           "::ios::ParamBuilder":$params)>,
     InterfaceMethod<[{
         The op as the scheduler, the stage-cost cache and the profilers see
         it: kind, attributes, per-sample input/output shapes (batch dropped),

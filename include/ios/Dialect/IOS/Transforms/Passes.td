@@ -60,7 +60,8 @@ def IOSSchedule : Pass<"ios-schedule"> {
        "strategy", "enumeration", "profiler", "device", "batch",
        "ops", "units": counts,
        "latency_ms", "sequential_ms": the schedule's and the sequential
-         schedule's estimates,
+         schedule's estimates (full precision),
+       "optimal": false when a budget cut a part, "prune": bound | none,
        "stages": [{"index", "strategy": "concurrent" | "merge",
                    "latency_ms", "groups": [[layer names in launch order]]} ],
        "stats": per block and part: states, transitions, profiler calls,
@@ -116,8 +117,19 @@ def IOSSchedule : Pass<"ios-schedule"> {
            "with profiler=db:FILE, the profiler that measures (and appends) misses">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "write the search statistics and the schedule as JSON to this file">,
+    // A string, not an enum option: the values' help lines would take
+    // --help over its length limit (test/Tools/help.test).
+    Option<"prune", "prune", "std::string", /*default=*/"\"bound\"",
+           "bound: skip stages a lower bound proves useless (exact under docs/Scheduler.md's assumptions) | none: cost every stage, as IOS does">,
     Option<"stateBudget", "state-budget", "uint64_t", /*default=*/"2000000",
-           "max DP states per part before falling back to splitting it (0: unlimited)">,
+           "max DP states per part: a larger part is split at its narrowest cuts, and the search stops there (0: unlimited)">,
+    Option<"transitionBudget", "transition-budget", "uint64_t",
+           /*default=*/"200000000",
+           "max endings enumerated per part before the search stops (0: unlimited)">,
+    Option<"memoryBudget", "memory-budget", "uint64_t", /*default=*/"512",
+           "max MiB of search tables per part before the search stops (0: unlimited)">,
+    Option<"timeBudget", "time-budget", "double", /*default=*/"0",
+           "max seconds of search per part before it stops (0: unlimited)">,
     Option<"execTimeout", "exec-timeout", "double", /*default=*/"120",
            "seconds to wait for one answer of an exec: profiler (inf: no timeout)">,
     Option<"strict", "strict", "bool", /*default=*/"false",
@@ -138,7 +150,11 @@ def IOSSchedule : Pass<"ios-schedule"> {
               "Stages answered by the shared stage-cost cache">,
     Statistic<"numStages", "stages", "Stages in the schedules">,
     Statistic<"numFallbacks", "fallbacks",
-              "Parts cut by the state budget (not optimal)">
+              "Parts cut by a budget (not optimal)">,
+    Statistic<"numPruned", "pruned",
+              "Endings skipped by bound pruning">,
+    Statistic<"numReusedParts", "reused-parts",
+              "Parts given the schedule of an identical part">
   ];
   let dependentDialects = [
     "::ios::IOSDialect", "::mlir::tensor::TensorDialect",
