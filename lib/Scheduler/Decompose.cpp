@@ -13,9 +13,9 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
-#include <map>
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <queue>
 
 using namespace ios::sched;
