@@ -23,7 +23,8 @@ llvm_config.use_default_substitutions()
 # ones in the LLVM tools dir, then our own tools.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.ios_tools_dir, config.llvm_tools_dir]
-tools = ["ios-opt", "ios-translate", ToolSubst("ios-sched-bench", unresolved="ignore"),
+tools = ["ios-opt", "ios-translate", ToolSubst("ios-fuzz", unresolved="ignore"),
+         ToolSubst("ios-sched-bench", unresolved="ignore"),
          ToolSubst("ios-stage-server-cpu", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <queue>
 
 using namespace ios::sched;
@@ -175,7 +176,9 @@ groupByHint(const Graph &g, llvm::ArrayRef<unsigned> units,
     local[units[i]] = i;
   std::vector<unsigned> grp(bn);
   std::vector<unsigned> firstPos;
-  llvm::DenseMap<int64_t, unsigned> hintGroup;
+  // Not a DenseMap: hints are any int64 (ios.part), and DenseMap reserves
+  // INT64_MAX and INT64_MIN as its empty and tombstone keys.
+  std::map<int64_t, unsigned> hintGroup;
   bool prevUnhinted = false;
   for (unsigned i = 0; i < bn; ++i) {
     std::optional<int64_t> hint = hintOf(units[i]);

@@ -463,7 +463,9 @@ class Graph:
         fan_in = (cin // groups) * kh * kw
         frac = (_valid_fraction(h, kh, sh, ph, dh, ho) *
                 _valid_fraction(w, kw, sw, pw, dw, wo))
-        std = math.sqrt(1.0 / (fan_in * max(x.moment, 1e-12) * frac))
+        # frac is 0 when every tap lies in the padding (the output is the
+        # bias): any weight scale will do.
+        std = math.sqrt(1.0 / (fan_in * max(x.moment, 1e-12) * (frac or 1.0)))
         op = self._op("conv2d", "conv", [x], {
             "strides": (sh, sw), "padding": (ph, pw), "dilations": (dh, dw),
             "groups": groups, "act": act,
@@ -511,7 +513,9 @@ class Graph:
                 raise BuildError(f"pool2d: padding {ph}x{pw} exceeds half the kernel {kh}x{kw}")
             ho = pool_output_size(h, kh, sh, ph, ceil_mode)
             wo = pool_output_size(w, kw, sw, pw, ceil_mode)
-            if ho < 1 or wo < 1:
+            # The window must fit the padded input (the dialect's rule; with
+            # ceil_mode PyTorch would also accept a larger window).
+            if ho < 1 or wo < 1 or kh > h + 2 * ph or kw > w + 2 * pw:
                 raise BuildError(f"pool2d: kernel {kh}x{kw} does not fit input {h}x{w}")
             attrs = {"kernel": (kh, kw), "strides": (sh, sw), "padding": (ph, pw)}
             if ceil_mode:

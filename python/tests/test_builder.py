@@ -94,6 +94,9 @@ class CheckTest(unittest.TestCase):
             lambda: g.conv2d(x, 4, kernel=(1, 2, 3)),
             lambda: g.pool2d(x, "max", 3, 1, 2),  # padding > kernel / 2
             lambda: g.pool2d(x, "max"),  # no kernel
+            # a window wider than the padded input (PyTorch takes it with
+            # ceil_mode; the dialect does not)
+            lambda: g.pool2d(x, "avg", (3, 9), 2, 0, ceil_mode=True),
             lambda: g.pool2d(x, "global_avg", 3),
             lambda: g.pool2d(x, "median", 3),
             lambda: g.add(x, y),  # shape mismatch

@@ -6,9 +6,9 @@
 // calls it so that builders need no result type (silently when it is given
 // no location, as InferTypeOpInterface's contract asks).
 //
-// Shape arithmetic is overflow-checked, and no tensor may have a dimension
-// or an element count beyond what the runtimes index (cuDNN describes
-// tensors with 32-bit sizes and strides).
+// Shape arithmetic is overflow-checked, and no tensor may be empty or have
+// a dimension or an element count beyond what the runtimes index (cuDNN
+// describes tensors with 32-bit sizes and strides).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +33,11 @@ LogicalResult checkSize(EmitFn emit, ArrayRef<int64_t> shape,
                         StringRef what) {
   int64_t elements = 1;
   for (int64_t d : shape) {
+    // An empty tensor has nothing to compute, and a merge or a memory plan
+    // of one would need views of no channels.
+    if (d == 0)
+      return emit() << what << " has a dimension of size 0: empty tensors "
+                                "are not supported";
     std::optional<int64_t> product = llvm::checkedMul(elements, d);
     if (d > kMaxTensorElements || !product || *product > kMaxTensorElements)
       return emit() << what << " has more than " << kMaxTensorElements

@@ -34,6 +34,40 @@ void IOSRTDialect::initialize() {
       >();
 }
 
+/// The lowering reads a program function's attributes as integers (and a
+/// function with `iosrt.arena` as a program): malformed ones are errors
+/// here, not crashes there.
+LogicalResult IOSRTDialect::verifyOperationAttribute(Operation *op,
+                                                     NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name == kArenaAttrName || name == kStreamsAttrName ||
+      name == kEventsAttrName) {
+    if (!isa<FunctionOpInterface>(op))
+      return op->emitError() << "'" << name << "' is only valid on functions";
+    // Streams and events are counted in 32 bits by the runtime.
+    for (auto [required, min, max] :
+         {std::tuple(kArenaAttrName, 0, INT64_MAX),
+          std::tuple(kStreamsAttrName, 1, int64_t(INT32_MAX)),
+          std::tuple(kEventsAttrName, 0, int64_t(INT32_MAX))}) {
+      auto value = op->getAttrOfType<IntegerAttr>(required);
+      if (!value || !value.getType().isSignlessInteger() ||
+          value.getType().getIntOrFloatBitWidth() > 64 ||
+          value.getInt() < min || value.getInt() > max)
+        return op->emitError() << "a program function needs '" << required
+                               << "': an integer in [" << min << ", " << max
+                               << "]";
+    }
+    return success();
+  }
+  if (name == kTargetAttrName) {
+    auto target = dyn_cast<StringAttr>(attr.getValue());
+    if (!target || (target.getValue() != "cpu" && target.getValue() != "cuda"))
+      return op->emitError() << "'" << name << "' must be \"cpu\" or \"cuda\"";
+    return success();
+  }
+  return op->emitError() << "unknown iosrt attribute '" << name << "'";
+}
+
 //===----------------------------------------------------------------------===//
 // Views
 //===----------------------------------------------------------------------===//

@@ -19,6 +19,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def IOSRT_Dialect : Dialect {
   let name = "iosrt";
+  let hasOperationAttrVerify = 1;
   let cppNamespace = "::ios::rtir";
   let summary = "A scheduled network as the IOS runtime runs it";
   let description = [{
