@@ -532,6 +532,23 @@ struct ConvertIOSRTToEmitCPass
     return prefix;
   }
 
+  /// Replaces each program function by what `build` makes of it, in place.
+  LogicalResult
+  replacePrograms(ArrayRef<func::FuncOp> programs, OpBuilder &b,
+                  llvm::function_ref<void(Program &, func::FuncOp)> build) {
+    unsigned generated = 0;
+    for (func::FuncOp func : programs) {
+      FailureOr<std::string> prefix = prefixOf(func, generated);
+      if (failed(prefix))
+        return failure();
+      b.setInsertionPoint(func);
+      Program program(func, *prefix, b);
+      build(program, func);
+      func.erase();
+    }
+    return success();
+  }
+
   /// The module becomes the C header of its programs' entry points.
   void buildHeader(ArrayRef<func::FuncOp> programs) {
     ModuleOp module = getOperation();
@@ -545,15 +562,10 @@ struct ConvertIOSRTToEmitCPass
     emitc::IncludeOp::create(b, loc, "stdint.h", true);
     emitc::VerbatimOp::create(b, loc,
                               "#ifdef __cplusplus\nextern \"C\" {\n#endif");
-    unsigned generated = 0;
-    for (func::FuncOp func : programs) {
-      FailureOr<std::string> prefix = prefixOf(func, generated);
-      if (failed(prefix))
-        return signalPassFailure();
-      b.setInsertionPoint(func);
-      Program(func, *prefix, b).buildDeclarations();
-      func.erase();
-    }
+    if (failed(replacePrograms(programs, b, [](Program &p, func::FuncOp) {
+          p.buildDeclarations();
+        })))
+      return signalPassFailure();
     b.setInsertionPointToEnd(module.getBody());
     emitc::VerbatimOp::create(b, loc, "#ifdef __cplusplus\n}\n#endif");
     module->setAttr(rt::kTargetAttrName, b.getStringAttr(target));
@@ -623,15 +635,11 @@ struct ConvertIOSRTToEmitCPass
     emitc::IncludeOp::create(b, module.getLoc(), "ios/Runtime/Runtime.h",
                              false);
     module->setAttr(rt::kTargetAttrName, b.getStringAttr(target));
-    unsigned generated = 0;
-    for (func::FuncOp func : programs) {
-      FailureOr<std::string> prefix = prefixOf(func, generated);
-      if (failed(prefix))
-        return signalPassFailure();
-      b.setInsertionPoint(func);
-      Program(func, *prefix, b).build(func == mainProgram);
-      func.erase();
-    }
+    if (failed(replacePrograms(programs, b,
+                               [&](Program &p, func::FuncOp func) {
+                                 p.build(func == mainProgram);
+                               })))
+      return signalPassFailure();
 
     TypeConverter converter;
     converter.addConversion([](Type type) { return type; });
