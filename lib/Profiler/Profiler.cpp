@@ -370,12 +370,12 @@ llvm::Expected<StageDescription> ios::prof::stageFromJSON(const llvm::json::Valu
   if (!o)
     return llvm::createStringError("stage: expected an object");
   StageDescription d;
-  std::optional<llvm::StringRef> strategy = o->getString("strategy");
-  if (!strategy || (*strategy != "concurrent" && *strategy != "merge"))
+  std::optional<sched::Strategy> strategy =
+      sched::parseStrategy(o->getString("strategy").value_or(""));
+  if (!strategy)
     return llvm::createStringError(
         "stage: \"strategy\" must be \"concurrent\" or \"merge\"");
-  d.strategy = *strategy == "merge" ? sched::Strategy::Merge
-                                    : sched::Strategy::Concurrent;
+  d.strategy = *strategy;
   std::optional<int64_t> batch = o->getInteger("batch");
   if (!batch)
     return llvm::createStringError("stage: \"batch\" must be an integer");

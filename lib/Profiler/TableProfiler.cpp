@@ -49,18 +49,18 @@ TableProfiler::load(llvm::StringRef path) {
       const llvm::json::Object *o = entry.getAsObject();
       if (!o)
         return tableError(path, where + " must be an object");
-      std::optional<llvm::StringRef> strategy = o->getString("strategy");
+      std::optional<sched::Strategy> strategy =
+          sched::parseStrategy(o->getString("strategy").value_or(""));
       std::optional<double> ms = o->getNumber("ms");
       const llvm::json::Array *groups = o->getArray("groups");
-      if (!strategy || (*strategy != "concurrent" && *strategy != "merge"))
+      if (!strategy)
         return tableError(path, where + ".strategy must be \"concurrent\" or "
                                         "\"merge\"");
       if (!ms || *ms < 0 || !groups)
         return tableError(path, where + " needs \"groups\" and a "
                                         "non-negative \"ms\"");
       StageKey key;
-      key.first = *strategy == "merge" ? sched::Strategy::Merge
-                                       : sched::Strategy::Concurrent;
+      key.first = *strategy;
       for (const llvm::json::Value &group : *groups) {
         const llvm::json::Array *names = group.getAsArray();
         if (!names)

@@ -13,6 +13,14 @@ llvm::StringRef ios::sched::toString(Strategy s) {
   return s == Strategy::Merge ? "merge" : "concurrent";
 }
 
+std::optional<Strategy> ios::sched::parseStrategy(llvm::StringRef s) {
+  if (s == "merge")
+    return Strategy::Merge;
+  if (s == "concurrent")
+    return Strategy::Concurrent;
+  return std::nullopt;
+}
+
 size_t Stage::numNodes() const {
   size_t n = 0;
   for (const auto &grp : groups)

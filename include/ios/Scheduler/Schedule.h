@@ -7,6 +7,7 @@
 
 #include "llvm/Support/JSON.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ enum class Strategy : uint8_t {
   Merge = 1,
 };
 llvm::StringRef toString(Strategy s);
+/// The inverse of toString(Strategy): "concurrent" or "merge".
+std::optional<Strategy> parseStrategy(llvm::StringRef s);
 
 /// One stage. Self-contained together with the Graph (node signatures and
 /// edges), so it can be costed, hashed, stored or replayed.

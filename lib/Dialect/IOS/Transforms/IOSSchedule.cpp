@@ -139,8 +139,7 @@ llvm::json::Array stagesToJSON(const ScheduleGraph &graph,
     }
     stages.push_back(llvm::json::Object{
         {"index", int64_t(i)},
-        {"strategy", stage.strategy == sched::Strategy::Merge ? "merge"
-                                                              : "concurrent"},
+        {"strategy", sched::toString(stage.strategy)},
         {"latency_ms", latencies[i]},
         {"groups", std::move(groups)}});
   }
