@@ -241,6 +241,13 @@ private:
     SmallVector<Type> args, results;
   };
   SmallVector<EntryPoint> entryPoints() const;
+  /// The entry point that build() defines with this suffix.
+  emitc::FuncOp define(StringRef suffix) {
+    for (const EntryPoint &e : entryPoints())
+      if (e.suffix == suffix)
+        return entry(e.suffix, e.args, e.results);
+    llvm_unreachable("not an entry point");
+  }
   void buildCreate();
   void buildRun();
   void buildDestroyAndError();
@@ -310,8 +317,8 @@ void Program::buildCreate() {
     return b.getI32IntegerAttr(
         func->getAttrOfType<IntegerAttr>(name).getInt());
   };
-  auto create = [&](const EntryPoint &e, StringRef load) {
-    emitc::FuncOp fn = entry(e.suffix, e.args, e.results);
+  auto create = [&](StringRef suffix, StringRef load) {
+    emitc::FuncOp fn = define(suffix);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&fn.getBody().front());
     Value context = call(
@@ -327,14 +334,12 @@ void Program::buildCreate() {
             .getResult(0);
     emitc::ReturnOp::create(b, loc, handle);
   };
-  SmallVector<EntryPoint> entries = entryPoints();
-  create(entries[0], "ios::rt::loadWeights");
-  create(entries[1], "ios::rt::loadWeightsFromMemory");
+  create("create", "ios::rt::loadWeights");
+  create("create_from_memory", "ios::rt::loadWeightsFromMemory");
 }
 
 void Program::buildRun() {
-  EntryPoint e = entryPoints()[2];
-  emitc::FuncOp fn = entry(e.suffix, e.args, e.results);
+  emitc::FuncOp fn = define("run");
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&fn.getBody().front());
   Value context = emitc::CastOp::create(b, loc, t.context, fn.getArgument(0));
@@ -371,8 +376,7 @@ void Program::buildRun() {
 
 void Program::buildDestroyAndError() {
   {
-    EntryPoint e = entryPoints()[3];
-    emitc::FuncOp fn = entry(e.suffix, e.args, e.results);
+    emitc::FuncOp fn = define("destroy");
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&fn.getBody().front());
     Value context =
@@ -380,8 +384,7 @@ void Program::buildDestroyAndError() {
     call(Type(), "ios::rt::destroyContext", {context});
     emitc::ReturnOp::create(b, loc, Value());
   }
-  EntryPoint e = entryPoints()[4];
-  emitc::FuncOp fn = entry(e.suffix, e.args, e.results);
+  emitc::FuncOp fn = define("error");
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&fn.getBody().front());
   Value context = emitc::CastOp::create(b, loc, t.context, fn.getArgument(0));
@@ -465,34 +468,29 @@ void Program::buildMain() {
 void Program::buildDeclarations() {
   header();
   Signature sig = signature();
-  const int64_t *dims = sig.shapes.data();
-  for (auto [i, rank] : llvm::enumerate(sig.ranks)) {
-    bool input = int32_t(i) < sig.inputs;
-    comment(llvm::formatv("{0} {1}: {2}", input ? "input" : "output",
-                          input ? i : i - sig.inputs,
-                          llvm::join(llvm::map_range(ArrayRef(dims, rank),
-                                                     [](int64_t d) {
-                                                       return std::to_string(d);
-                                                     }),
-                                     "x"))
-                .str());
-    dims += 4;
-  }
   std::string upper = StringRef(prefix).upper();
   std::string defines =
       llvm::formatv("#define {0}_NUM_INPUTS {1}\n#define {0}_NUM_OUTPUTS {2}",
                     upper, sig.inputs, sig.outputs)
           .str();
-  // Element counts: the float buffers run() reads and writes.
+  // Per tensor: its shape, and its element count (the float buffer run()
+  // reads or writes).
   for (auto [i, rank] : llvm::enumerate(sig.ranks)) {
-    (void)rank;
     bool input = int32_t(i) < sig.inputs;
+    int64_t index = input ? i : i - sig.inputs;
+    ArrayRef<int64_t> dims = ArrayRef(sig.shapes).slice(4 * i, 4);
+    comment(llvm::formatv("{0} {1}: {2}", input ? "input" : "output", index,
+                          llvm::join(llvm::map_range(dims.take_front(rank),
+                                                     [](int64_t d) {
+                                                       return std::to_string(d);
+                                                     }),
+                                     "x"))
+                .str());
     int64_t elements = 1;
-    for (int64_t d : ArrayRef(sig.shapes).slice(4 * i, 4))
+    for (int64_t d : dims)
       elements *= d;
     defines += llvm::formatv("\n#define {0}_{1}{2}_ELEMENTS {3}", upper,
-                             input ? "INPUT" : "OUTPUT",
-                             input ? i : i - sig.inputs, elements)
+                             input ? "INPUT" : "OUTPUT", index, elements)
                    .str();
   }
   emitc::VerbatimOp::create(b, loc, defines);
