@@ -81,6 +81,43 @@ class TraceTest(unittest.TestCase):
         self.assertIn("| 12 (varies)",
                       emulator.table([emulator.summarize(path)[0]]))
 
+    def test_stage_marks_give_when_each_stream_starts(self):
+        # A stage of three groups enqueued group by group: stream 2's first
+        # op comes after 3 ops and 5 calls; then a one-group stage.
+        names = [("cudaMemcpyAsync", "upload", 0),
+                 ("cudaEventRecord", "record", 1),
+                 ("cudaStreamWaitEvent", "wait", 2),
+                 ("cudaStreamWaitEvent", "wait", 3),
+                 ("cudnnConvolutionForward", "a1: conv2d", 1),
+                 ("cudaLaunchKernel biasKernel", "a1: conv2d", 1),
+                 ("cudnnActivationForward", "a2: activation", 1),
+                 ("cudnnPoolingForward", "b1: pool2d", 2),
+                 ("cudnnActivationForward", "c1: activation", 3),
+                 ("cudaEventRecord", "record", 2),
+                 ("cudaStreamWaitEvent", "wait", 1),
+                 ("cudaLaunchKernel sumKernel", "d: add", 1),
+                 ("cudaMemcpyAsync", "finishRun", 1),
+                 ("cudaStreamSynchronize", "finishRun", None)]
+        calls = [call(1 + i, n, op, stream)
+                 for i, (n, op, stream) in enumerate(names)]
+        path = self.write(calls)
+        with open(path, "a") as f:
+            # Marks fall before call 2 (the fork) and call 12.
+            f.write('{"mark": "stage 1", "before": 12}\n')
+            f.write('{"mark": "stage 0", "before": 2}\n')
+        row, _ = emulator.summarize(path)
+        self.assertEqual(row["calls"], 14)  # marks are not calls
+        self.assertEqual(row["stages"], [
+            {"stage": "stage 0", "groups": 3, "delay_calls": 4,
+             "delay_ops": 3},
+            {"stage": "stage 1", "groups": 1, "delay_calls": 0,
+             "delay_ops": 0}])
+        out = io.StringIO()
+        with redirect_stdout(out):
+            emulator.main([path, "--stages"])
+        self.assertIn("stage 0: 3 stream(s); the last starts after 3 op(s), "
+                      "4 call(s)", out.getvalue())
+
     def test_no_inference(self):
         path = self.write([call(1, "cudaGetDeviceCount", "createContext")],
                           program="broken")

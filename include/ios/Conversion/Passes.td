@@ -19,7 +19,8 @@ def ConvertIOSToIOSRT : Pass<"convert-ios-to-iosrt", "::mlir::ModuleOp"> {
     * runs each stage as `iosrt.stage`, a fork (`iosrt.record` of event 0
       on stream 0, `iosrt.wait` of every other stream), the kernels of its
       groups - group `i` on stream `i`, enqueued round-robin: op 1 of every
-      group, then op 2, ... so every stream starts early - and a join
+      group, then op 2, ... so every stream starts early (`launch-order`) -
+      and a join
       (stream `s` records event `s`, stream 0 waits for it). A single-group
       stage runs on stream 0 with no event.
 
@@ -36,7 +37,15 @@ def ConvertIOSToIOSRT : Pass<"convert-ios-to-iosrt", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"device", "device", "std::string", /*default=*/"\"\"",
-           "if set, fail on functions scheduled for another device">
+           "if set, fail on functions scheduled for another device">,
+    Option<"launchOrder", "launch-order", "::ios::LaunchOrder",
+           /*default=*/"::ios::LaunchOrder::roundRobin",
+           "The order a stage's kernels are enqueued in",
+           [{::llvm::cl::values(
+             clEnumValN(::ios::LaunchOrder::roundRobin, "round-robin",
+                        "op i of every group before op i + 1 of any"),
+             clEnumValN(::ios::LaunchOrder::grouped, "grouped",
+                        "group by group"))}]>
   ];
   let dependentDialects = ["::ios::rtir::IOSRTDialect"];
 }

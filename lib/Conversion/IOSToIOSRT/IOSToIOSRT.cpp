@@ -42,11 +42,12 @@ constexpr llvm::StringLiteral kStreamAttr = "iosrt.stream";
 
 /// Everything the patterns of one function share.
 struct Lowering {
-  Lowering(func::FuncOp func, const MemoryPlan &plan)
-      : func(func), plan(plan) {}
+  Lowering(func::FuncOp func, const MemoryPlan &plan, LaunchOrder order)
+      : func(func), plan(plan), order(order) {}
 
   mutable func::FuncOp func;
   const MemoryPlan &plan;
+  LaunchOrder order;
   /// Names of weights that are not parameters: packed merged weights and
   /// constants, by the value that computes them.
   llvm::DenseMap<Value, std::string> weightNames;
@@ -140,26 +141,34 @@ struct StagePattern : OpConversionPattern<StageOp> {
       for (int32_t s = 1; s < g; ++s)
         rt::WaitOp::create(rewriter, loc, s, 0);
     }
-    // Round-robin launch order: op i of every group before op i + 1 of any.
+    // Group i's ops go to stream i, in the launch order asked for:
+    // round-robin (op i of every group before op i + 1 of any) or grouped.
     SmallVector<SmallVector<Operation *>> ops;
     for (GroupOp group : groups)
       ops.push_back(llvm::to_vector(llvm::map_range(
           group.getBody().front().without_terminator(),
           [](Operation &op) { return &op; })));
-    for (size_t i = 0;; ++i) {
-      bool any = false;
-      for (auto [s, groupOps] : llvm::enumerate(ops)) {
-        if (i >= groupOps.size())
-          continue;
-        any = true;
-        Operation *op = groupOps[i];
-        rewriter.moveOpBefore(op, stage);
-        rewriter.modifyOpInPlace(op, [&] {
-          op->setAttr(kStreamAttr, rewriter.getI32IntegerAttr(s));
-        });
+    auto enqueue = [&](Operation *op, int32_t s) {
+      rewriter.moveOpBefore(op, stage);
+      rewriter.modifyOpInPlace(op, [&] {
+        op->setAttr(kStreamAttr, rewriter.getI32IntegerAttr(s));
+      });
+    };
+    if (lowering.order == LaunchOrder::grouped) {
+      for (auto [s, groupOps] : llvm::enumerate(ops))
+        for (Operation *op : groupOps)
+          enqueue(op, s);
+    } else {
+      for (size_t i = 0;; ++i) {
+        bool any = false;
+        for (auto [s, groupOps] : llvm::enumerate(ops))
+          if (i < groupOps.size()) {
+            any = true;
+            enqueue(groupOps[i], s);
+          }
+        if (!any)
+          break;
       }
-      if (!any)
-        break;
     }
     // Join: stream 0 continues once every other stream has finished.
     if (g > 1)
@@ -605,7 +614,7 @@ struct ConvertIOSToIOSRTPass
     FailureOr<MemoryPlan> plan = MemoryPlan::compute(func);
     if (failed(plan))
       return failure();
-    Lowering lowering(func, *plan);
+    Lowering lowering(func, *plan, launchOrder);
     if (failed(check(func, *plan, lowering)))
       return failure();
     MLIRContext *ctx = &getContext();

@@ -16,6 +16,10 @@ then creation order; null for calls that enqueue nothing), `op` the CUDA
 runtime's NVTX range the call was made in (the model's op, or "upload",
 "record", ...).
 
+The CUDA runtime marks where each stage begins (an NVTX mark "stage N"),
+which the trace keeps as {"mark": "stage N", "before": SEQ}: the mark fell
+between call SEQ - 1 and call SEQ.
+
 An inference is every call from an "upload" range (the first call of an
 emitted run()) up to the end of the next "finishRun" range (its last: the
 download and the synchronizations).
@@ -27,6 +31,10 @@ cudaStreamWaitEvent; copies; host synchronizations; descriptors = cuDNN
 descriptor calls; other), plus the calls before the first inference (the
 program's create()). With --ops, for each op of the last inference: the
 position in the inference's call sequence (0-based) of its first launch.
+With --stages, for each stage of the last inference: the streams its
+launches use and, for the one that starts last, the ops enqueued and the
+calls made since the stage's first launch (python3 -m ios.bench.launch
+compares launch orders with it).
 """
 
 import argparse
@@ -61,8 +69,9 @@ def kind(call):
     return "other"
 
 
-def read(path):
-    """(program name, calls in sequence order)."""
+def read(path, marks=None):
+    """(program name, calls in sequence order). `marks`, if a list, gets
+    the trace's marks as (before, name) pairs."""
     program, calls = os.path.basename(path), []
     with open(path) as f:
         for line in f:
@@ -72,10 +81,49 @@ def read(path):
             record = json.loads(line)
             if "program" in record:
                 program = record["program"]
+            elif "mark" in record:
+                if marks is not None:
+                    marks.append((record["before"], record["mark"]))
             else:
                 calls.append(record)
     calls.sort(key=lambda c: c["seq"])
+    if marks is not None:
+        marks.sort()
     return program, calls
+
+
+def stage_starts(run, marks):
+    """How the launches of one inference (`run`: its calls) start, stage by
+    stage: for each stage mark inside it, in order, a dict with the stage's
+    name, `groups` (streams its launches use), and for the stream that
+    starts last, `delay_calls` (host API calls made from the stage's first
+    launch up to its first launch) and `delay_ops` (ops whose first launch
+    came first: what the host enqueued before that stream got work)."""
+    if not run:
+        return []
+    first, last = run[0]["seq"], run[-1]["seq"]
+    inside = [(b, n) for b, n in marks if first <= b <= last]
+    out = []
+    for i, (begin, name) in enumerate(inside):
+        end = inside[i + 1][0] if i + 1 < len(inside) else last + 1
+        calls = [c for c in run if begin <= c["seq"] < end]
+        starts, ops = {}, []
+        for pos, c in enumerate(calls):
+            if kind(c["call"]) != "launches":
+                continue
+            op = c.get("op") or ""
+            if op not in ops:
+                ops.append(op)
+            starts.setdefault(c.get("stream"), (pos, len(ops) - 1))
+        stage = {"stage": name, "groups": len(starts),
+                 "delay_calls": 0, "delay_ops": 0}
+        if starts:
+            begin_pos = min(p for p, _ in starts.values())
+            pos, before = max(starts.values())
+            stage["delay_calls"] = pos - begin_pos
+            stage["delay_ops"] = before
+        out.append(stage)
+    return out
 
 
 def inferences(calls):
@@ -99,13 +147,15 @@ def inferences(calls):
 
 
 def summarize(path):
-    program, calls = read(path)
+    marks = []
+    program, calls = read(path, marks)
     prologue, runs = inferences(calls)
     row = {"program": program, "inferences": len(runs),
            "create": len(prologue)}
     if not runs:
         return row, []
     last = runs[-1]
+    row["stages"] = stage_starts(last, marks)
     row["calls"] = len(last)
     for k in KINDS:
         row[k] = sum(1 for c in last if kind(c["call"]) == k)
@@ -120,6 +170,12 @@ def summarize(path):
             seen.add(op)
             firsts.append((op, i))
     return row, firsts
+
+
+def format_stage(s):
+    """One line of stage_starts()."""
+    return (f"{s['stage']}: {s['groups']} stream(s); the last starts after "
+            f"{s['delay_ops']} op(s), {s['delay_calls']} call(s)")
 
 
 def table(rows):
@@ -153,6 +209,8 @@ def main(argv=None):
     p.add_argument("traces", nargs="+", metavar="TRACE")
     p.add_argument("--ops", action="store_true",
                    help="per op, the position of its first launch")
+    p.add_argument("--stages", action="store_true",
+                   help="per stage, how late its last stream starts")
     args = p.parse_args(argv)
     rows = []
     for path in args.traces:
@@ -163,6 +221,10 @@ def main(argv=None):
                   f"the inference's {row.get('calls', 0)} calls)")
             for op, i in firsts:
                 print(f"  {i:6d}  {op}")
+        if args.stages:
+            print(f"{row['program']}: stages of the last inference")
+            for stage in row.get("stages", []):
+                print("  " + format_stage(stage))
     print(table(rows))
     return 0
 

@@ -194,7 +194,15 @@ void Device::endCall(uint64_t seq, int stream, size_t bytes, double flops,
 void Device::writeTrace() {
   if (!trace)
     return;
+  auto writeMarks = [&](size_t before) {
+    for (; marksTraced < marks.size() && marks[marksTraced].first <= before;
+         ++marksTraced)
+      std::fprintf(trace, "{\"mark\":%s,\"before\":%zu}\n",
+                   json(marks[marksTraced].second).c_str(),
+                   marks[marksTraced].first + 1);
+  };
   for (; traced < calls.size() && calls[traced].end >= 0; ++traced) {
+    writeMarks(traced);
     const CallInfo &c = calls[traced];
     std::string line =
         "{\"seq\":" + std::to_string(traced + 1) + ",\"call\":" +
@@ -209,6 +217,8 @@ void Device::writeTrace() {
         (c.depth ? ",\"nested\":true" : "") + "}\n";
     std::fputs(line.c_str(), trace);
   }
+  if (traced == calls.size())
+    writeMarks(traced);
   std::fflush(trace);
   traceWritten = true;
 }

@@ -239,6 +239,9 @@ public:
   void setCallStream(uint64_t seq, int stream) { calls[seq - 1].stream = stream; }
   std::map<std::string, uint64_t> callCounts;
   std::vector<std::string> ranges; // open NVTX ranges (the runtime's ops)
+  /// An NVTX mark (the runtime's stage boundaries): the trace places it
+  /// between the calls begun before and after it.
+  void mark(std::string name) { marks.emplace_back(calls.size(), name); }
 
   // Streams and events. A null result was reported (bad handle).
   Stream *legacy() { return &legacyStream; }
@@ -347,6 +350,9 @@ private:
   bool halt = false;
   FILE *trace = nullptr;
   size_t traced = 0;        // calls written to the trace
+  /// Marks, each with the number of calls begun before it.
+  std::vector<std::pair<size_t, std::string>> marks;
+  size_t marksTraced = 0;   // marks written to the trace
   bool traceWritten = false; // at exit: later calls are written at once
 };
 

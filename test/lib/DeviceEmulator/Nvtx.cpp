@@ -5,7 +5,8 @@
 // emulator is a statically linked NVTX tool (NVTX3's static injection: a
 // strong InitializeInjectionNvtx2_fnptr replaces the header's weak one), so
 // every CUDA/cuDNN call is attributed to the op it was issued for, in
-// reports and in the trace.
+// reports and in the trace. Marks (the runtime marks where each stage
+// begins) go into the trace between the calls they fell between.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +37,18 @@ int rangePushEx(const nvtxEventAttributes_t *attributes) {
   return rangePushA(ascii ? attributes->message.ascii : "");
 }
 
+void markA(const char *message) {
+  Device &d = Device::get();
+  std::lock_guard<std::recursive_mutex> lock(d.mutex);
+  d.mark(message ? message : "");
+}
+
+void markEx(const nvtxEventAttributes_t *attributes) {
+  bool ascii = attributes &&
+               attributes->messageType == NVTX_MESSAGE_TYPE_ASCII;
+  markA(ascii ? attributes->message.ascii : "");
+}
+
 int rangePop() {
   Device &d = Device::get();
   std::lock_guard<std::recursive_mutex> lock(d.mutex);
@@ -54,6 +67,9 @@ int initialize(NvtxGetExportTableFunc_t getExportTable) {
       !callbacks->GetModuleFunctionTable(NVTX_CB_MODULE_CORE, &table, &size) ||
       size <= NVTX_CBID_CORE_RangePop)
     return 0;
+  *table[NVTX_CBID_CORE_MarkA] = reinterpret_cast<NvtxFunctionPointer>(&markA);
+  *table[NVTX_CBID_CORE_MarkEx] =
+      reinterpret_cast<NvtxFunctionPointer>(&markEx);
   *table[NVTX_CBID_CORE_RangePushA] =
       reinterpret_cast<NvtxFunctionPointer>(&rangePushA);
   *table[NVTX_CBID_CORE_RangePushEx] =

@@ -68,6 +68,37 @@ public:
   }
 };
 
+/// An EnumOptionParser whose --help is one line, `--name=<a|b>`, for options
+/// whose values need no description (--help stays short).
+template <typename EnumT>
+class CompactEnumOptionParser : public EnumOptionParser<EnumT> {
+public:
+  using EnumOptionParser<EnumT>::EnumOptionParser;
+
+  /// llvm::cl's widths count the " - " before the help. As wide as
+  /// `--name=<value>`: a long value list does not push every other
+  /// option's help to the right.
+  size_t getOptionWidth(const llvm::cl::Option &o) const override {
+    return std::string("  --" + o.ArgStr.str() + "=<value>").size() + 3;
+  }
+  void printOptionInfo(const llvm::cl::Option &o,
+                       size_t globalWidth) const override {
+    std::string h = head(o);
+    llvm::outs() << h;
+    llvm::outs().indent(globalWidth > h.size() + 3 ? globalWidth - h.size() - 3
+                                                   : 0)
+        << " - " << o.HelpStr << "\n";
+  }
+
+private:
+  std::string head(const llvm::cl::Option &o) const {
+    std::string h = "  --" + o.ArgStr.str() + "=<";
+    for (unsigned i = 0; i < this->getNumOptions(); ++i)
+      h += (i ? "|" : "") + this->getOption(i).str();
+    return h + ">";
+  }
+};
+
 } // namespace ios
 
 namespace llvm::cl {
@@ -83,9 +114,10 @@ public:
   using EnumOptionParser::EnumOptionParser;
 };
 template <>
-class parser<ios::UnitMode> : public ios::EnumOptionParser<ios::UnitMode> {
+class parser<ios::UnitMode>
+    : public ios::CompactEnumOptionParser<ios::UnitMode> {
 public:
-  using EnumOptionParser::EnumOptionParser;
+  using CompactEnumOptionParser::CompactEnumOptionParser;
 };
 } // namespace llvm::cl
 

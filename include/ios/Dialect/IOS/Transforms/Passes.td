@@ -103,7 +103,7 @@ def IOSSchedule : Pass<"ios-schedule"> {
                         "any legal ending (a superset of ios)"))}]>,
     Option<"units", "units", "::ios::UnitMode",
            /*default=*/"::ios::UnitMode::op",
-           "What the search's atoms are",
+           "What the search's atoms are: op (every op or ios.unit) | chain (also fuse maximal single-input/single-user chains)",
            [{::llvm::cl::values(
              clEnumValN(::ios::UnitMode::op, "op",
                         "every op (or ios.unit) is a unit"),
