@@ -193,7 +193,12 @@ def table(rows):
                       else " (varies)")
         lines.append([r["program"], str(r["inferences"]), calls,
                       *[str(r[k]) for k in KINDS], str(r["create"])])
-    widths = [max(len(l[i]) for l in lines) for i in range(len(head))]
+    return markdown(lines)
+
+
+def markdown(lines):
+    """A markdown table of rows of strings, the first the header."""
+    widths = [max(len(l[i]) for l in lines) for i in range(len(lines[0]))]
     out = []
     for n, l in enumerate(lines):
         out.append("| " + " | ".join(x.ljust(w) for x, w in zip(l, widths))

@@ -124,17 +124,6 @@ def _delays(row):
     return len(wide), stat("delay_ops"), stat("delay_calls")
 
 
-def _table(lines):
-    widths = [max(len(l[i]) for l in lines) for i in range(len(lines[0]))]
-    out = []
-    for n, l in enumerate(lines):
-        out.append("| " + " | ".join(x.ljust(w) for x, w in zip(l, widths))
-                   + " |")
-        if n == 0:
-            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(out)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python3 -m ios.bench.launch",
                                 description=__doc__.split("\n")[0])
@@ -172,7 +161,7 @@ def main(argv=None):
             same = False
             print(f"error: {model}: the two launch orders' outputs differ",
                   file=sys.stderr)
-    print(_table(lines))
+    print(emulator.markdown(lines))
     print("outputs of both orders identical: " + ("yes" if same else "NO"))
     return 0 if same else 1
 
