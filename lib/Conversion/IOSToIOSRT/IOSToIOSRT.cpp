@@ -115,6 +115,16 @@ struct KernelPattern : OpConversionPattern<OpTy> {
   StringAttr layerAttr(ConversionPatternRewriter &rewriter, OpTy op) const {
     return rewriter.getStringAttr(lowering.layer(op));
   }
+  /// Replaces `op` by its result's view after `build(stream, layer, out)`
+  /// created the kernel that writes it.
+  template <typename Build>
+  LogicalResult replaceWithKernel(ConversionPatternRewriter &rewriter, OpTy op,
+                                  Build build) const {
+    Value out = resultView(rewriter, op);
+    build(streamAttr(rewriter, op), layerAttr(rewriter, op), out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
 
   const Lowering &lowering;
 };
@@ -202,16 +212,15 @@ struct Conv2dPattern : KernelPattern<Conv2dOp> {
     if (failed(w) || failed(b))
       return failure();
     auto ws = op.getWeight().getType().getShape();
-    Value out = resultView(rewriter, op);
-    rt::Conv2dOp::create(
-        rewriter, op.getLoc(), streamAttr(rewriter, op),
-        layerAttr(rewriter, op), adaptor.getInput(), out,
-        rewriter.getStringAttr(*w), rewriter.getStringAttr(*b),
-        rewriter.getDenseI64ArrayAttr({ws[2], ws[3]}), op.getStridesAttr(),
-        op.getPaddingAttr(), op.getDilationsAttr(), op.getGroupsAttr(),
-        op.getActAttr());
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::Conv2dOp::create(
+              rewriter, op.getLoc(), stream, layer, adaptor.getInput(), out,
+              rewriter.getStringAttr(*w), rewriter.getStringAttr(*b),
+              rewriter.getDenseI64ArrayAttr({ws[2], ws[3]}),
+              op.getStridesAttr(), op.getPaddingAttr(), op.getDilationsAttr(),
+              op.getGroupsAttr(), op.getActAttr());
+        });
   }
 };
 
@@ -237,16 +246,16 @@ struct Pool2dPattern : KernelPattern<Pool2dOp> {
       else
         p = {0, 0};
     }
-    Value out = resultView(rewriter, op);
-    rt::Pool2dOp::create(rewriter, op.getLoc(), streamAttr(rewriter, op),
-                         layerAttr(rewriter, op), adaptor.getInput(), out,
-                         op.getKindAttr(), rewriter.getDenseI64ArrayAttr(k),
-                         rewriter.getDenseI64ArrayAttr(s),
-                         rewriter.getDenseI64ArrayAttr(p),
-                         rewriter.getBoolAttr(op.getCeilMode()),
-                         rewriter.getBoolAttr(op.getCountIncludePad()));
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::Pool2dOp::create(rewriter, op.getLoc(), stream, layer,
+                               adaptor.getInput(), out, op.getKindAttr(),
+                               rewriter.getDenseI64ArrayAttr(k),
+                               rewriter.getDenseI64ArrayAttr(s),
+                               rewriter.getDenseI64ArrayAttr(p),
+                               rewriter.getBoolAttr(op.getCeilMode()),
+                               rewriter.getBoolAttr(op.getCountIncludePad()));
+        });
   }
 };
 
@@ -255,12 +264,11 @@ struct ActivationPattern : KernelPattern<ActivationOp> {
   LogicalResult
   matchAndRewrite(ActivationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = resultView(rewriter, op);
-    rt::ActivationOp::create(rewriter, op.getLoc(), streamAttr(rewriter, op),
-                             layerAttr(rewriter, op), adaptor.getInput(), out,
-                             op.getKindAttr());
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::ActivationOp::create(rewriter, op.getLoc(), stream, layer,
+                                   adaptor.getInput(), out, op.getKindAttr());
+        });
   }
 };
 
@@ -269,11 +277,11 @@ struct AddPattern : KernelPattern<AddOp> {
   LogicalResult
   matchAndRewrite(AddOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = resultView(rewriter, op);
-    rt::AddOp::create(rewriter, op.getLoc(), streamAttr(rewriter, op),
-                      layerAttr(rewriter, op), adaptor.getInputs(), out);
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::AddOp::create(rewriter, op.getLoc(), stream, layer,
+                            adaptor.getInputs(), out);
+        });
   }
 };
 
@@ -282,12 +290,11 @@ struct MulPattern : KernelPattern<MulOp> {
   LogicalResult
   matchAndRewrite(MulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = resultView(rewriter, op);
-    rt::MulOp::create(rewriter, op.getLoc(), streamAttr(rewriter, op),
-                      layerAttr(rewriter, op), adaptor.getLhs(),
-                      adaptor.getRhs(), out);
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::MulOp::create(rewriter, op.getLoc(), stream, layer,
+                            adaptor.getLhs(), adaptor.getRhs(), out);
+        });
   }
 };
 
@@ -300,13 +307,12 @@ struct AffinePattern : KernelPattern<AffineOp> {
     FailureOr<std::string> shift = lowering.weight(op, op.getShift());
     if (failed(scale) || failed(shift))
       return failure();
-    Value out = resultView(rewriter, op);
-    rt::AffineOp::create(rewriter, op.getLoc(), streamAttr(rewriter, op),
-                         layerAttr(rewriter, op), adaptor.getInput(), out,
-                         rewriter.getStringAttr(*scale),
-                         rewriter.getStringAttr(*shift));
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::AffineOp::create(
+              rewriter, op.getLoc(), stream, layer, adaptor.getInput(), out,
+              rewriter.getStringAttr(*scale), rewriter.getStringAttr(*shift));
+        });
   }
 };
 
@@ -315,12 +321,12 @@ struct PadPattern : KernelPattern<PadOp> {
   LogicalResult
   matchAndRewrite(PadOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = resultView(rewriter, op);
-    rt::PadOp::create(rewriter, op.getLoc(), streamAttr(rewriter, op),
-                      layerAttr(rewriter, op), adaptor.getInput(), out,
-                      op.getPadsAttr(), op.getValueAttr());
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::PadOp::create(rewriter, op.getLoc(), stream, layer,
+                            adaptor.getInput(), out, op.getPadsAttr(),
+                            op.getValueAttr());
+        });
   }
 };
 
@@ -329,12 +335,11 @@ struct UpsamplePattern : KernelPattern<UpsampleOp> {
   LogicalResult
   matchAndRewrite(UpsampleOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = resultView(rewriter, op);
-    rt::UpsampleOp::create(rewriter, op.getLoc(), streamAttr(rewriter, op),
-                           layerAttr(rewriter, op), adaptor.getInput(), out,
-                           op.getScaleAttr());
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::UpsampleOp::create(rewriter, op.getLoc(), stream, layer,
+                                 adaptor.getInput(), out, op.getScaleAttr());
+        });
   }
 };
 
@@ -343,13 +348,12 @@ struct ChannelShufflePattern : KernelPattern<ChannelShuffleOp> {
   LogicalResult
   matchAndRewrite(ChannelShuffleOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = resultView(rewriter, op);
-    rt::ChannelShuffleOp::create(rewriter, op.getLoc(),
-                                 streamAttr(rewriter, op),
-                                 layerAttr(rewriter, op), adaptor.getInput(),
-                                 out, op.getGroupsAttr());
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::ChannelShuffleOp::create(rewriter, op.getLoc(), stream, layer,
+                                       adaptor.getInput(), out,
+                                       op.getGroupsAttr());
+        });
   }
 };
 
@@ -362,12 +366,12 @@ struct LinearPattern : KernelPattern<LinearOp> {
     FailureOr<std::string> b = lowering.weight(op, op.getBias());
     if (failed(w) || failed(b))
       return failure();
-    Value out = resultView(rewriter, op);
-    rt::LinearOp::create(rewriter, op.getLoc(), streamAttr(rewriter, op),
-                         layerAttr(rewriter, op), adaptor.getInput(), out,
-                         rewriter.getStringAttr(*w), rewriter.getStringAttr(*b));
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::LinearOp::create(
+              rewriter, op.getLoc(), stream, layer, adaptor.getInput(), out,
+              rewriter.getStringAttr(*w), rewriter.getStringAttr(*b));
+        });
   }
 };
 
@@ -376,11 +380,11 @@ struct SoftmaxPattern : KernelPattern<SoftmaxOp> {
   LogicalResult
   matchAndRewrite(SoftmaxOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = resultView(rewriter, op);
-    rt::SoftmaxOp::create(rewriter, op.getLoc(), streamAttr(rewriter, op),
-                          layerAttr(rewriter, op), adaptor.getInput(), out);
-    rewriter.replaceOp(op, out);
-    return success();
+    return replaceWithKernel(
+        rewriter, op, [&](IntegerAttr stream, StringAttr layer, Value out) {
+          rt::SoftmaxOp::create(rewriter, op.getLoc(), stream, layer,
+                                adaptor.getInput(), out);
+        });
   }
 };
 
