@@ -25,7 +25,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.ios_tools_dir, config.llvm_tools_dir]
 tools = ["ios-opt", "ios-translate", ToolSubst("ios-fuzz", unresolved="ignore"),
          ToolSubst("ios-sched-bench", unresolved="ignore"),
-         ToolSubst("ios-stage-server-cpu", unresolved="ignore")]
+         ToolSubst("ios-stage-server-cpu", unresolved="ignore"),
+         ToolSubst("ios-stage-server-cuda-emulated", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The python package (model zoo, reference) runs from the source tree.
