@@ -158,12 +158,14 @@ double ProfilerCost::getCost(const sched::Graph &g, const sched::Stage &stage) {
   Expected<double> ms = profiler.measure(g, stage);
   if (!ms) {
     std::string message = llvm::toString(ms.takeError());
+    std::lock_guard<std::mutex> lock(errorMutex);
     if (firstError.empty())
       firstError = std::move(message);
     return std::numeric_limits<double>::quiet_NaN();
   }
   // Every profiler's answer passes here: one bound for all of them.
   if (!isValidLatency(*ms)) {
+    std::lock_guard<std::mutex> lock(errorMutex);
     if (firstError.empty())
       firstError =
           llvm::formatv("profiler '{0}' returned latency {1:e} ms for stage "
@@ -177,6 +179,7 @@ double ProfilerCost::getCost(const sched::Graph &g, const sched::Stage &stage) {
 }
 
 llvm::Error ProfilerCost::takeError() {
+  std::lock_guard<std::mutex> lock(errorMutex);
   if (firstError.empty())
     return llvm::Error::success();
   return llvm::createStringError(std::exchange(firstError, std::string()));

@@ -11,6 +11,10 @@ using ios::sched::detail::Hasher;
 
 StageCost::~StageCost() = default;
 
+std::optional<LowerBoundTerms> StageCost::lowerBoundTerms(const Graph &) {
+  return std::nullopt;
+}
+
 namespace {
 /// Normalized strategy: a merge of one op is just running it.
 Strategy normalize(Strategy s, size_t numGroups) {

@@ -265,6 +265,121 @@ TEST(DPTest, PruningWithCostsThatBreakTheBound) {
   EXPECT_GT(worse, 0u);
 }
 
+/// BoundedCost's stage costs, with the lower bound terms it obeys
+/// (StageCost::lowerBoundTerms, assumption T): a unit's weight on its
+/// stream (a group costs the sum of its weights, a multi-group stage at
+/// least its largest group + join), alpha x weight on a shared resource (a
+/// multi-group stage costs at least alpha x all its weights + join). With
+/// `overclaim` > 1 the terms promise more than the costs give.
+class TermsCost final : public StageCost {
+public:
+  TermsCost(const RandomDag &d, const BoundedCost &bc, double overclaim = 1)
+      : d(d), bc(bc), rc{d, bc.seed}, overclaim(overclaim) {
+    rc.bounded = &bc;
+  }
+  double getCost(const Graph &, const Stage &st) override { return rc(st); }
+  std::optional<LowerBoundTerms> lowerBoundTerms(const Graph &g) override {
+    LowerBoundTerms t;
+    t.shared.resize(1);
+    t.shared[0].perNode.assign(g.numNodes(), 0);
+    t.stream.perNode.assign(g.numNodes(), 0);
+    for (unsigned u = 0; u < d.n; ++u) {
+      unsigned v = *g.indexOf(d.nodesOf[u].front());
+      t.stream.perNode[v] = overclaim * bc.weight(u);
+      t.shared[0].perNode[v] = overclaim * bc.alpha * bc.weight(u);
+    }
+    t.shared[0].multiGroup = t.stream.multiGroup = bc.join;
+    return t;
+  }
+  unsigned calls() const { return rc.calls; }
+
+private:
+  const RandomDag &d;
+  const BoundedCost &bc;
+  RandomCost rc;
+  double overclaim;
+};
+
+/// With the cost's own lower bound terms (assumption T) beside the bounds
+/// from known costs: the unpruned optimum and stages, on random DAGs in
+/// both enumeration modes, with fewer profiler calls than without them.
+TEST(DPTest, PrunedWithLowerBoundTermsEqualsUnpruned) {
+  std::mt19937 rng(4242);
+  const Case cases[] = {
+      {Variant::Both, EnumerationMode::IOS, 3, 8},
+      {Variant::Both, EnumerationMode::Full, 3, 8},
+      {Variant::Concurrent, EnumerationMode::IOS, 2, 3},
+      {Variant::Concurrent, EnumerationMode::Full, 3, 3},
+  };
+  const double alphas[] = {0, 0.25, 0.5, 1};
+  uint64_t callsTerms = 0, callsKnown = 0;
+  for (unsigned t = 0; t < 100; ++t) {
+    unsigned n = 2 + rng() % 9;
+    double p = std::uniform_real_distribution<double>(0.05, 0.5)(rng);
+    RandomDag d = makeRandomDag(rng, n, p);
+    Graph g = buildGraph(d);
+    for (const Case &c : cases) {
+      BoundedCost bc{d, rng(), alphas[rng() % 4], double(1 + rng() % 3)};
+      SCOPED_TRACE(testing::Message()
+                   << "trial " << t << " n=" << n << " mode "
+                   << toString(c.mode).str() << " alpha " << bc.alpha);
+      SchedulerOptions o = onePart(c.variant, c.mode, c.r, c.s);
+      RandomCost plain{d, bc.seed};
+      plain.bounded = &bc;
+      FunctionStageCost noTerms(
+          [&](const Graph &, const Stage &st) { return plain(st); });
+      auto none = scheduleDP(g, noTerms, o);
+      o.prune = PruneMode::Bound;
+      unsigned before = plain.calls;
+      auto known = scheduleDP(g, noTerms, o);
+      callsKnown += plain.calls - before;
+      TermsCost withTerms(d, bc);
+      auto terms = scheduleDP(g, withTerms, o);
+      callsTerms += withTerms.calls();
+      ASSERT_TRUE(none && known && terms);
+      EXPECT_EQ(terms->schedule.cost, none->schedule.cost);
+      EXPECT_EQ(known->schedule.cost, none->schedule.cost);
+      ASSERT_EQ(terms->schedule.stages.size(), none->schedule.stages.size());
+      for (size_t i = 0; i < none->schedule.stages.size(); ++i) {
+        EXPECT_EQ(terms->schedule.stages[i].groups,
+                  none->schedule.stages[i].groups);
+        EXPECT_EQ(terms->schedule.stages[i].strategy,
+                  none->schedule.stages[i].strategy);
+      }
+      EXPECT_EQ(terms->stats.total().transitions,
+                none->stats.total().transitions);
+    }
+  }
+  EXPECT_LT(callsTerms, callsKnown);
+}
+
+/// Terms that promise more than the costs give (twice the weights) break
+/// assumption T: the pruned search still returns a legal schedule whose
+/// cost is the sum of its stages', never better than the optimum, and on
+/// some graphs worse.
+TEST(DPTest, LowerBoundTermsThatOverclaim) {
+  std::mt19937 rng(99);
+  unsigned worse = 0;
+  for (unsigned t = 0; t < 150; ++t) {
+    unsigned n = 2 + rng() % 8;
+    RandomDag d = makeRandomDag(rng, n, 0.3);
+    Graph g = buildGraph(d);
+    BoundedCost bc{d, rng(), 0.5, 1};
+    TermsCost cost(d, bc, /*overclaim=*/2);
+    SchedulerOptions o = onePart(Variant::Both, EnumerationMode::IOS, 3, 8);
+    o.prune = PruneMode::Bound;
+    auto res = scheduleDP(g, cost, o);
+    ASSERT_TRUE(bool(res));
+    double optimum = Oracle(d, OracleConfig(), bc.seed, &bc).memoized();
+    EXPECT_GE(res->schedule.cost, optimum);
+    worse += res->schedule.cost > optimum;
+    llvm::Error err = verifySchedule(g, res->schedule, {3, 8, true});
+    EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+    EXPECT_EQ(evaluateSchedule(g, res->schedule, cost), res->schedule.cost);
+  }
+  EXPECT_GT(worse, 0u);
+}
+
 TEST(DPTest, OracleSeesManySchedules) {
   // Guards the oracle itself: an antichain of 4 single units with s=8 has
   // Fubini(4) = 75 ordered set partitions, all legal in full mode.

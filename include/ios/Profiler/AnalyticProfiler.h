@@ -92,6 +92,13 @@ public:
   double latency(const StageDescription &stage) const;
   std::string describe() const override { return "analytic:" + device.name; }
   bool usesDeclaredWork() const override { return true; }
+  /// measure reads the device and the graph only.
+  bool isThreadSafe() const override { return true; }
+  /// From the model itself: the host launches every kernel of a stage, the
+  /// device works at most at full rate, a stream runs its kernels in turn
+  /// (docs/Profilers.md).
+  std::optional<sched::LowerBoundTerms>
+  lowerBoundTerms(const sched::Graph &g) const override;
   const DeviceSpec &getDevice() const { return device; }
 
 private:

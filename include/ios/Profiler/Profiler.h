@@ -20,8 +20,10 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +50,16 @@ public:
   /// by the lowering's `device=`): empty when that is the `device` option
   /// (models, tables, databases, exec: servers); "cpu" for the CPU runtime.
   virtual std::string targetDevice() const { return ""; }
+  /// Per-node lower bound terms its latencies obey (sched::LowerBoundTerms;
+  /// docs/Scheduler.md, "Bound pruning"), or none: only a model can promise
+  /// them (measurements are noisy).
+  virtual std::optional<sched::LowerBoundTerms>
+  lowerBoundTerms(const sched::Graph &g) const {
+    return std::nullopt;
+  }
+  /// Whether measure may run on several threads at once (a pure model; a
+  /// process, a device or a file are used one stage at a time).
+  virtual bool isThreadSafe() const { return false; }
 };
 
 /// The options the profiler factory understands (ios-schedule's `profiler`,
@@ -103,14 +115,20 @@ class ProfilerCost final : public sched::StageCost {
 public:
   explicit ProfilerCost(Profiler &profiler) : profiler(profiler) {}
   double getCost(const sched::Graph &g, const sched::Stage &stage) override;
+  std::optional<sched::LowerBoundTerms>
+  lowerBoundTerms(const sched::Graph &g) override {
+    return profiler.lowerBoundTerms(g);
+  }
+  bool isThreadSafe() const override { return profiler.isThreadSafe(); }
   /// The first profiler error, if any.
   llvm::Error takeError();
   uint64_t numCalls() const { return calls; }
 
 private:
   Profiler &profiler;
+  std::mutex errorMutex; ///< getCost may run on several threads
   std::string firstError;
-  uint64_t calls = 0;
+  std::atomic<uint64_t> calls{0};
 };
 
 //===----------------------------------------------------------------------===//
