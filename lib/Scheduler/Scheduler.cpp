@@ -516,9 +516,11 @@ private:
     ps.transitions += numEndings;
     if (prune)
       resolvePending();
-    // A budget stop inside the enumeration may have left only endings the
-    // upper bound pruned: its witness is a valid ending that achieves it.
-    if (aborted && upper < best)
+    // A budget stop inside the enumeration, or costs that break the
+    // bounds, may have left only endings the upper bound pruned: its
+    // witness is a valid ending that achieves it (with valid bounds and no
+    // stop, best <= upper already).
+    if (upper < best)
       consider(upperSet, upperStrategy, upper, bestOrder);
     record(S, best, bestSet, bestStrategy);
   }

@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -748,6 +749,94 @@ TEST(DPTest, ReferenceCountsInceptionV3) {
   EXPECT_LT(searched.part, t.part);
   EXPECT_EQ(searched.costCalls + searched.cacheHits, searched.partStages);
   EXPECT_FALSE(bool(verifySchedule(*g, res->schedule, {3, 8, true})));
+}
+
+/// SimpleAnalyticCost (a pure function) declared thread-safe, counting its
+/// calls.
+class ThreadSafeCost final : public StageCost {
+public:
+  double getCost(const Graph &g, const Stage &st) override {
+    ++calls;
+    return inner.getCost(g, st);
+  }
+  bool isThreadSafe() const override { return true; }
+  std::atomic<unsigned> calls{0};
+
+private:
+  synthetic::SimpleAnalyticCost inner;
+};
+
+/// Independent parts searched on 1, 2 or 3 threads: the same stages, the
+/// same statistics per part (seconds aside) and the same calls counted,
+/// with repeated parts (NasNet's cells) reused and a cache shared across
+/// runs; a cost that is not thread-safe is searched on one thread.
+TEST(DPTest, ThreadCountDoesNotChangeTheResult) {
+  std::thread::id mainThread = std::this_thread::get_id();
+  for (bool nasnet : {true, false}) {
+    auto g = nasnet ? synthetic::nasnetLike() : synthetic::inceptionV3();
+    ASSERT_TRUE(bool(g));
+    std::optional<ScheduleResult> first;
+    uint64_t firstCalls = 0;
+    for (unsigned threads : {1u, 2u, 3u}) {
+      SCOPED_TRACE(testing::Message() << (nasnet ? "nasnet" : "inception")
+                                      << " threads " << threads);
+      ThreadSafeCost cost;
+      StageCostCache cache;
+      SchedulerOptions o;
+      o.decomposition.maxPartSize = 50;
+      o.threads = threads;
+      auto res = scheduleDP(*g, cost, o, &cache);
+      ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
+      // A second run on the same cache asks nothing.
+      auto again = scheduleDP(*g, cost, o, &cache);
+      ASSERT_TRUE(bool(again));
+      EXPECT_EQ(again->stats.total().costCalls, 0u);
+      EXPECT_EQ(again->schedule.cost, res->schedule.cost);
+      if (!first) {
+        first = std::move(*res);
+        firstCalls = cache.numCalls;
+        EXPECT_EQ(firstCalls, cost.calls.load());
+        continue;
+      }
+      EXPECT_EQ(cache.numCalls, firstCalls);
+      EXPECT_EQ(res->schedule.cost, first->schedule.cost);
+      ASSERT_EQ(res->schedule.stages.size(), first->schedule.stages.size());
+      for (size_t i = 0; i < res->schedule.stages.size(); ++i) {
+        EXPECT_EQ(res->schedule.stages[i].groups,
+                  first->schedule.stages[i].groups);
+        EXPECT_EQ(res->schedule.stages[i].strategy,
+                  first->schedule.stages[i].strategy);
+      }
+      ASSERT_EQ(res->stats.parts.size(), first->stats.parts.size());
+      for (size_t i = 0; i < res->stats.parts.size(); ++i) {
+        PartStats a = res->stats.parts[i], b = first->stats.parts[i];
+        a.seconds = b.seconds = a.costSeconds = b.costSeconds = 0;
+        EXPECT_EQ(llvm::json::Value(toJSON(a)), llvm::json::Value(toJSON(b)))
+            << "part " << i;
+      }
+    }
+    // Not thread-safe: every call on the calling thread.
+    synthetic::SimpleAnalyticCost inner;
+    bool otherThread = false;
+    FunctionStageCost serial([&](const Graph &gr, const Stage &st) {
+      otherThread |= std::this_thread::get_id() != mainThread;
+      return inner.getCost(gr, st);
+    });
+    SchedulerOptions o;
+    o.decomposition.maxPartSize = 50;
+    o.threads = 2;
+    auto res = scheduleDP(*g, serial, o);
+    ASSERT_TRUE(bool(res));
+    EXPECT_FALSE(otherThread);
+    EXPECT_EQ(res->schedule.cost, first->schedule.cost);
+    if (nasnet) {
+      EXPECT_GT(llvm::count_if(first->stats.parts,
+                               [](const PartStats &p) {
+                                 return p.reusedFrom >= 0;
+                               }),
+                0);
+    }
+  }
 }
 
 TEST(DPTest, ReferenceCountsRandWire) {
