@@ -81,7 +81,8 @@ public:
     double v;
     if (lookup(key, ps, v))
       return v;
-    return measure(key, st, groups, block, part, ps);
+    Stage stage;
+    return measure(key, st, groups, block, part, ps, stage);
   }
 
   /// The cached cost of the stage with this key, counted as a hit (when
@@ -106,9 +107,10 @@ public:
   /// Asks the callback for a stage the cache does not have. In parallel,
   /// two threads may both measure a stage: the first value is kept (equal
   /// for a thread-safe, hence deterministic, cost).
+  /// `stage`: the caller's buffer (reused: no allocation per call).
   double measure(StageKey key, Strategy st, const NodeGroups &groups,
-                 unsigned block, unsigned part, PartStats &ps) {
-    Stage stage = makeStage(st, groups, block, part);
+                 unsigned block, unsigned part, PartStats &ps, Stage &stage) {
+    makeStage(st, groups, block, part, stage);
     Clock::time_point t0 = Clock::now();
     double c = cost.getCost(g, stage);
     ps.costSeconds += secondsSince(t0);
@@ -162,16 +164,24 @@ public:
   Stage makeStage(Strategy st, const NodeGroups &groups, unsigned block,
                   unsigned part) const {
     Stage stage;
+    makeStage(st, groups, block, part, stage);
+    return stage;
+  }
+
+  /// The same into `stage`, reusing its vectors.
+  void makeStage(Strategy st, const NodeGroups &groups, unsigned block,
+                 unsigned part, Stage &stage) const {
     stage.strategy = groups.size() <= 1 ? Strategy::Concurrent : st;
     stage.block = block;
     stage.part = part;
     // Groups in canonical order (their interned signatures, then internal
-    // edges; equal groups by first unit), so that every stage with one cache
-    // key reaches the callback, and runs, in one order.
-    llvm::SmallVector<std::pair<llvm::SmallVector<uint32_t, 16>, unsigned>, 8>
-        order;
-    for (auto [gi, grp] : llvm::enumerate(groups)) {
-      llvm::SmallVector<uint32_t, 16> enc;
+    // edges; equal groups by position), so that every stage with one cache
+    // key reaches the callback, and runs, in one order. Encodings side by
+    // side in one buffer: [size, signatures..., edge pairs...].
+    llvm::SmallVector<uint32_t, 128> enc;
+    llvm::SmallVector<uint32_t, 9> begin;
+    for (const auto &grp : groups) {
+      begin.push_back(enc.size());
       enc.push_back(grp.size());
       for (unsigned v : grp)
         enc.push_back(sigIds[v]);
@@ -182,17 +192,28 @@ public:
               enc.push_back(i);
               enc.push_back(j);
             }
-      order.push_back({std::move(enc), unsigned(gi)});
     }
-    // By encoding, equal groups by position (std::stable_sort's temporary
-    // buffer is deprecated in libstdc++ 12 under clang).
-    std::sort(order.begin(), order.end());
-    for (const auto &entry : order) {
-      stage.groups.emplace_back();
-      for (unsigned v : groups[entry.second])
-        stage.groups.back().push_back(g.node(v).id);
+    begin.push_back(enc.size());
+    llvm::SmallVector<unsigned, 8> order;
+    for (unsigned gi = 0; gi < groups.size(); ++gi)
+      order.push_back(gi);
+    std::sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
+      const uint32_t *pa = enc.begin() + begin[a], *pb = enc.begin() + begin[b];
+      const uint32_t *ea = enc.begin() + begin[a + 1],
+                     *eb = enc.begin() + begin[b + 1];
+      if (std::lexicographical_compare(pa, ea, pb, eb))
+        return true;
+      if (std::lexicographical_compare(pb, eb, pa, ea))
+        return false;
+      return a < b;
+    });
+    stage.groups.resize(groups.size());
+    for (unsigned i = 0; i < order.size(); ++i) {
+      std::vector<NodeId> &out = stage.groups[i];
+      out.clear();
+      for (unsigned v : groups[order[i]])
+        out.push_back(g.node(v).id);
     }
-    return stage;
   }
 
   const Graph &g;
@@ -215,15 +236,21 @@ public:
 /// unit, for Concurrent the weakly connected components, by first unit.
 void groupsOf(const PartGraph &pg, UnitSet E, Strategy st,
               NodeGroups &groups) {
+  // Reuses the groups' buffers (the DP fills one NodeGroups per call).
+  size_t k = 0;
   auto addUnits = [&](UnitSet comp) {
-    groups.emplace_back();
+    if (k == groups.size())
+      groups.emplace_back();
+    auto &grp = groups[k++];
+    grp.clear();
     comp.forEach([&](unsigned u) {
       for (unsigned v : pg.g.unit(pg.units[u]).nodes)
-        groups.back().push_back(v);
+        grp.push_back(v);
     });
   };
   if (st == Strategy::Merge) {
     E.forEach([&](unsigned u) { addUnits(UnitSet::bit(u)); });
+    groups.truncate(k);
     return;
   }
   UnitSet rem = E;
@@ -240,6 +267,7 @@ void groupsOf(const PartGraph &pg, UnitSet E, Strategy st,
     rem -= comp;
     addUnits(comp);
   }
+  groups.truncate(k);
 }
 
 /// Weakly connected components of E (for a Concurrent ending: its groups).
@@ -391,7 +419,13 @@ public:
   llvm::StringRef cutLimit() const { return limit; }
 
 private:
-  static constexpr unsigned kMaxShared = 4;
+  /// Buffers of the stage being measured.
+  NodeGroups nodeGroups;
+  Stage scratch;
+  /// Shared resources of LowerBoundTerms used (the analytic model has two:
+  /// host and device); further ones are left out (a weaker, valid bound).
+  /// Loops over all of them (unused ones are 0) unroll.
+  static constexpr unsigned kMaxShared = 2;
   /// Term sums of a set of units: per shared resource, and the largest
   /// stream sum of a group and how many groups have a positive one.
   struct TermSums {
@@ -894,7 +928,7 @@ private:
         // The new units join the shared sums; the merged component (a
         // superset of the components it absorbed) is one group.
         TermSums fresh = groupSums(tc[m] - U), grp = groupSums(merged);
-        for (unsigned q = 0; q < numShared; ++q)
+        for (unsigned q = 0; q < kMaxShared; ++q)
           sums2.shared[q] = sums.shared[q] + fresh.shared[q];
         sums2.streamMax = std::max(sums.streamMax, grp.streamMax);
         // Busy groups: those left unmerged, plus the merged one.
@@ -952,9 +986,8 @@ private:
     if (cc.parallel)
       asked.push_back(key);
     if (!cc.lookup(key, ps, c)) {
-      NodeGroups nodeGroups;
       groupsOf(pg, E, st, nodeGroups);
-      c = cc.measure(key, st, nodeGroups, ps.block, ps.part, ps);
+      c = cc.measure(key, st, nodeGroups, ps.block, ps.part, ps, scratch);
     }
     map.insert(E, c);
     ++ps.partStages;
@@ -1047,7 +1080,7 @@ private:
   /// a + a disjoint group with sums b.
   TermSums addGroup(const TermSums &a, const TermSums &b) const {
     TermSums t;
-    for (unsigned r = 0; r < numShared; ++r)
+    for (unsigned r = 0; r < kMaxShared; ++r)
       t.shared[r] = a.shared[r] + b.shared[r];
     t.streamMax = std::max(a.streamMax, b.streamMax);
     t.busyGroups = a.busyGroups + b.busyGroups;
@@ -1060,7 +1093,7 @@ private:
   double termBound(const TermSums &t) const {
     bool multi = t.busyGroups >= 2;
     double b = t.streamMax + (multi ? streamMulti : 0);
-    for (unsigned r = 0; r < numShared; ++r)
+    for (unsigned r = 0; r < kMaxShared; ++r)
       b = std::max(b, t.shared[r] + (multi ? sharedMulti[r] : 0));
     return b * (1 - 1e-12);
   }
