@@ -483,14 +483,31 @@ Expected<double> AnalyticProfiler::measure(const sched::Graph &g,
     flat.groups.push_back({0, unsigned(flat.kernels.size())});
     return simulate(flat, device, nullptr);
   }
-  // The hot path of a search: read the graph's signatures in place.
+  // The hot path of a search: the graph's kernels, computed once.
+  std::shared_ptr<const GraphKernels> kernels = kernelsOf(g);
   for (const auto &group : stage.groups) {
     unsigned begin = flat.kernels.size();
-    for (sched::NodeId id : group)
-      appendKernels(g.nodeById(id).sig, device, flat.kernels);
+    for (sched::NodeId id : group) {
+      const auto &k = kernels->perNode[*g.indexOf(id)];
+      flat.kernels.append(k.begin(), k.end());
+    }
     flat.groups.push_back({begin, unsigned(flat.kernels.size())});
   }
   return simulate(flat, device, nullptr);
+}
+
+std::shared_ptr<const AnalyticProfiler::GraphKernels>
+AnalyticProfiler::kernelsOf(const sched::Graph &g) {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  if (cached && cached->graph == g.uid())
+    return cached;
+  auto gk = std::make_shared<GraphKernels>();
+  gk->graph = g.uid();
+  gk->perNode.resize(g.numNodes());
+  for (unsigned v = 0; v < g.numNodes(); ++v)
+    appendKernels(g.node(v).sig, device, gk->perNode[v]);
+  cached = gk;
+  return cached;
 }
 
 std::optional<sched::LowerBoundTerms>

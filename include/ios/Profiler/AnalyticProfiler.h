@@ -19,6 +19,11 @@
 
 #include "ios/Profiler/Profiler.h"
 
+#include "llvm/ADT/SmallVector.h"
+
+#include <memory>
+#include <mutex>
+
 namespace ios::prof {
 
 /// A GPU and the model's constants for it. Built-ins: v100, a100, h100;
@@ -102,7 +107,16 @@ public:
   const DeviceSpec &getDevice() const { return device; }
 
 private:
+  /// The kernels of every node of one graph (Graph::uid), computed once.
+  struct GraphKernels {
+    uint64_t graph;
+    std::vector<llvm::SmallVector<Kernel, 4>> perNode;
+  };
+  std::shared_ptr<const GraphKernels> kernelsOf(const sched::Graph &g);
+
   DeviceSpec device;
+  std::mutex cacheMutex; ///< measure runs on several threads
+  std::shared_ptr<const GraphKernels> cached; ///< the last graph measured
 };
 
 } // namespace ios::prof
