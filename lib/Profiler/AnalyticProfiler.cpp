@@ -484,11 +484,11 @@ Expected<double> AnalyticProfiler::measure(const sched::Graph &g,
     return simulate(flat, device, nullptr);
   }
   // The hot path of a search: the graph's kernels, computed once.
-  std::shared_ptr<const GraphKernels> kernels = kernelsOf(g);
+  const GraphKernels &kernels = kernelsOf(g);
   for (const auto &group : stage.groups) {
     unsigned begin = flat.kernels.size();
     for (sched::NodeId id : group) {
-      const auto &k = kernels->perNode[*g.indexOf(id)];
+      const auto &k = kernels.perNode[*g.indexOf(id)];
       flat.kernels.append(k.begin(), k.end());
     }
     flat.groups.push_back({begin, unsigned(flat.kernels.size())});
@@ -496,18 +496,25 @@ Expected<double> AnalyticProfiler::measure(const sched::Graph &g,
   return simulate(flat, device, nullptr);
 }
 
-std::shared_ptr<const AnalyticProfiler::GraphKernels>
+const AnalyticProfiler::GraphKernels &
 AnalyticProfiler::kernelsOf(const sched::Graph &g) {
+  const GraphKernels *gk = last.load(std::memory_order_acquire);
+  if (gk && gk->graph == g.uid())
+    return *gk;
   std::lock_guard<std::mutex> lock(cacheMutex);
-  if (cached && cached->graph == g.uid())
-    return cached;
-  auto gk = std::make_shared<GraphKernels>();
-  gk->graph = g.uid();
-  gk->perNode.resize(g.numNodes());
+  for (const auto &known : graphs)
+    if (known->graph == g.uid()) {
+      last.store(known.get(), std::memory_order_release);
+      return *known;
+    }
+  auto fresh = std::make_unique<GraphKernels>();
+  fresh->graph = g.uid();
+  fresh->perNode.resize(g.numNodes());
   for (unsigned v = 0; v < g.numNodes(); ++v)
-    appendKernels(g.node(v).sig, device, gk->perNode[v]);
-  cached = gk;
-  return cached;
+    appendKernels(g.node(v).sig, device, fresh->perNode[v]);
+  graphs.push_back(std::move(fresh));
+  last.store(graphs.back().get(), std::memory_order_release);
+  return *graphs.back();
 }
 
 std::optional<sched::LowerBoundTerms>

@@ -87,10 +87,14 @@ public:
 
   /// The cached cost of the stage with this key, counted as a hit (when
   /// parts are searched in parallel the counts come from replay()).
-  bool lookup(StageKey key, PartStats &ps, double &out) {
+  /// In parallel the shared cache is only read (no lock), and the stages a
+  /// thread measured come from its own `local` table.
+  bool lookup(StageKey key, PartStats &ps, double &out,
+              const UnitSetMap<double> *local = nullptr) {
     if (parallel) {
-      std::lock_guard<std::mutex> lock(mutex);
       const double *v = cache.lookup(key);
+      if (!v && local)
+        v = local->find(UnitSet(key.lo, key.hi));
       if (v)
         out = *v;
       return v;
@@ -104,12 +108,14 @@ public:
     return true;
   }
 
-  /// Asks the callback for a stage the cache does not have. In parallel,
-  /// two threads may both measure a stage: the first value is kept (equal
-  /// for a thread-safe, hence deterministic, cost).
+  /// Asks the callback for a stage the cache does not have. In parallel the
+  /// value goes to the thread's `local` table (two threads may both measure
+  /// a stage: a thread-safe cost is deterministic, and replay() counts one
+  /// call); merge() adds them to the cache afterwards.
   /// `stage`: the caller's buffer (reused: no allocation per call).
   double measure(StageKey key, Strategy st, const NodeGroups &groups,
-                 unsigned block, unsigned part, PartStats &ps, Stage &stage) {
+                 unsigned block, unsigned part, PartStats &ps, Stage &stage,
+                 UnitSetMap<double> *local = nullptr) {
     makeStage(st, groups, block, part, stage);
     Clock::time_point t0 = Clock::now();
     double c = cost.getCost(g, stage);
@@ -131,12 +137,10 @@ public:
       }
       c = kInf;
     }
-    if (parallel) {
-      if (const double *v = cache.lookup(key))
-        return *v;
-      newKeys.insert(UnitSet(key.lo, key.hi), 1);
-    }
-    cache.insert(key, c);
+    if (parallel)
+      local->insert(UnitSet(key.lo, key.hi), c);
+    else
+      cache.insert(key, c);
     return c;
   }
 
@@ -144,13 +148,14 @@ public:
   /// counted searching alone in part order (`asked[i]`: the keys part i
   /// looked up in the cache, in order), so statistics do not depend on the
   /// number of threads.
+  /// Then merge() the threads' tables into the cache.
   void replay(llvm::ArrayRef<std::vector<StageKey>> asked,
               llvm::MutableArrayRef<PartStats *> stats) {
     UnitSetMap<char> known;
     for (size_t i = 0; i < asked.size(); ++i)
       for (StageKey key : asked[i]) {
         UnitSet k(key.lo, key.hi);
-        if (!newKeys.find(k) || !known.insert(k, 1).second) {
+        if (cache.lookup(key) || !known.insert(k, 1).second) {
           ++stats[i]->cacheHits;
           ++cache.numHits;
         } else {
@@ -158,7 +163,14 @@ public:
           ++cache.numCalls;
         }
       }
-    newKeys.clear();
+  }
+
+  void merge(const UnitSetMap<double> &local) {
+    local.forEach([&](UnitSet k, double v) {
+      StageKey key{k.lo, k.hi};
+      if (!cache.lookup(key))
+        cache.insert(key, v);
+    });
   }
 
   Stage makeStage(Strategy st, const NodeGroups &groups, unsigned block,
@@ -225,11 +237,10 @@ public:
   /// and pruning.
   std::optional<LowerBoundTerms> terms;
   std::string error;
-  /// Parts are being searched on several threads: the cache and `error`
-  /// are shared under `mutex`; newKeys are the stages measured meanwhile.
+  /// Parts are being searched on several threads: the cache is only read,
+  /// `error` is shared under `mutex`.
   bool parallel = false;
   std::mutex mutex;
-  UnitSetMap<char> newKeys;
 };
 
 /// Groups of an ending (units of pg) as node indices: for Merge one group per
@@ -321,6 +332,9 @@ struct SolverTables {
   UnitSetMap<char> seen;
   std::vector<UnitSet> level, next;
   std::vector<Pending> pending;
+  /// Stage costs measured by this thread while parts are searched in
+  /// parallel (kept across parts; merged into the cache at the end).
+  UnitSetMap<double> localCosts;
 
   void clear() {
     memo.clear();
@@ -348,6 +362,7 @@ public:
         concCost(tables.concCost), mergeCost(tables.mergeCost),
         groupKeys(tables.groupKeys), seen(tables.seen), level(tables.level),
         next(tables.next), pending(tables.pending),
+        localCosts(tables.localCosts),
         doMerge(unsigned(opts.variant) & unsigned(Variant::Merge)),
         doConcurrent(unsigned(opts.variant) & unsigned(Variant::Concurrent)),
         prune(opts.prune == PruneMode::Bound), r(opts.maxGroupSize),
@@ -985,9 +1000,10 @@ private:
     double c;
     if (cc.parallel)
       asked.push_back(key);
-    if (!cc.lookup(key, ps, c)) {
+    if (!cc.lookup(key, ps, c, &localCosts)) {
       groupsOf(pg, E, st, nodeGroups);
-      c = cc.measure(key, st, nodeGroups, ps.block, ps.part, ps, scratch);
+      c = cc.measure(key, st, nodeGroups, ps.block, ps.part, ps, scratch,
+                     &localCosts);
     }
     map.insert(E, c);
     ++ps.partStages;
@@ -1117,6 +1133,7 @@ private:
   UnitSetMap<char> &seen;
   std::vector<UnitSet> &level, &next;
   std::vector<Pending> &pending;
+  UnitSetMap<double> &localCosts;
   bool doMerge, doConcurrent, prune;
   unsigned r, s;
   llvm::SmallVector<int, 0> unitClass;
@@ -1256,6 +1273,10 @@ public:
       stats.push_back(&outcomes[i].ps);
     }
     cc.replay(asked, stats);
+    cc.merge(tables.localCosts);
+    for (const SolverTables &t : extra)
+      cc.merge(t.localCosts);
+    tables.localCosts.clear();
     if (!cc.error.empty())
       return false;
     for (unsigned i = 0; i < jobs.size(); ++i)

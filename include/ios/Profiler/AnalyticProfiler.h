@@ -21,6 +21,7 @@
 
 #include "llvm/ADT/SmallVector.h"
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -112,11 +113,14 @@ private:
     uint64_t graph;
     std::vector<llvm::SmallVector<Kernel, 4>> perNode;
   };
-  std::shared_ptr<const GraphKernels> kernelsOf(const sched::Graph &g);
+  const GraphKernels &kernelsOf(const sched::Graph &g);
 
   DeviceSpec device;
-  std::mutex cacheMutex; ///< measure runs on several threads
-  std::shared_ptr<const GraphKernels> cached; ///< the last graph measured
+  /// Every graph's kernels so far (kept: measure may run on several
+  /// threads, which read `last` without a lock).
+  std::mutex cacheMutex;
+  std::vector<std::unique_ptr<GraphKernels>> graphs;
+  std::atomic<const GraphKernels *> last{nullptr};
 };
 
 } // namespace ios::prof
