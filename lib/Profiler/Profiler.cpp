@@ -11,6 +11,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -21,6 +22,18 @@ using llvm::Expected;
 using llvm::StringRef;
 
 Profiler::~Profiler() = default;
+
+llvm::Error Profiler::measureBatch(const sched::Graph &g,
+                                  llvm::ArrayRef<sched::Stage> stages,
+                                  std::vector<double> &out) {
+  for (const sched::Stage &stage : stages) {
+    Expected<double> ms = measure(g, stage);
+    if (!ms)
+      return ms.takeError();
+    out.push_back(*ms);
+  }
+  return llvm::Error::success();
+}
 
 //===----------------------------------------------------------------------===//
 // The registry
@@ -55,7 +68,8 @@ Expected<std::unique_ptr<Profiler>> exec(StringRef arg,
                                          const ProfilerOptions &opts) {
   if (arg.empty())
     return llvm::createStringError("profiler 'exec:COMMAND' needs a command");
-  return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device);
+  return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device, "",
+                             "", opts.execBatch);
 }
 
 /// Measured on the runtime by the stage server next to this tool: a
@@ -81,7 +95,8 @@ ProfilerFactory stageServer(StringRef backend) {
       command += " " + arg.str();
     // The CPU runtime is the device; a GPU's name is the user's to give.
     return ExecProfiler::start(command, opts.execTimeoutSeconds, opts.device,
-                               opts.spec, backend == "cpu" ? "cpu" : "");
+                               opts.spec, backend == "cpu" ? "cpu" : "",
+                               opts.execBatch);
   };
 }
 
@@ -157,23 +172,48 @@ double ProfilerCost::getCost(const sched::Graph &g, const sched::Stage &stage) {
   ++calls;
   Expected<double> ms = profiler.measure(g, stage);
   if (!ms) {
-    std::string message = llvm::toString(ms.takeError());
-    if (firstError.empty())
-      firstError = std::move(message);
+    keepError(llvm::toString(ms.takeError()));
     return std::numeric_limits<double>::quiet_NaN();
   }
+  return accept(g, stage, *ms);
+}
+
+void ProfilerCost::getCosts(const sched::Graph &g,
+                            llvm::ArrayRef<sched::Stage> stages,
+                            llvm::MutableArrayRef<double> out) {
+  calls += stages.size();
+  std::vector<double> ms;
+  ms.reserve(stages.size());
+  llvm::Error error = profiler.measureBatch(g, stages, ms);
+  if (!error && ms.size() != stages.size())
+    error = llvm::createStringError(
+        llvm::formatv("profiler '{0}' gave {1} latencies for {2} stages",
+                      profiler.describe(), ms.size(), stages.size())
+            .str());
+  // In order, as one at a time: the first problem is the one reported.
+  size_t got = std::min(ms.size(), stages.size());
+  for (size_t i = 0; i < got; ++i)
+    out[i] = accept(g, stages[i], ms[i]);
+  if (error) {
+    keepError(llvm::toString(std::move(error)));
+    std::fill(out.begin() + got, out.end(),
+              std::numeric_limits<double>::quiet_NaN());
+  }
+}
+
+double ProfilerCost::accept(const sched::Graph &g, const sched::Stage &stage,
+                            double ms) {
   // Every profiler's answer passes here: one bound for all of them.
-  if (!isValidLatency(*ms)) {
-    if (firstError.empty())
-      firstError =
-          llvm::formatv("profiler '{0}' returned latency {1:e} ms for stage "
-                        "{2}; a latency must be finite and in [0, {3:e0}] ms",
-                        profiler.describe(), *ms,
-                        sched::canonicalStageSignature(g, stage), kMaxLatencyMs)
-              .str();
+  if (!isValidLatency(ms)) {
+    keepError(
+        llvm::formatv("profiler '{0}' returned latency {1:e} ms for stage "
+                      "{2}; a latency must be finite and in [0, {3:e0}] ms",
+                      profiler.describe(), ms,
+                      sched::canonicalStageSignature(g, stage), kMaxLatencyMs)
+            .str());
     return std::numeric_limits<double>::quiet_NaN();
   }
-  return *ms;
+  return ms;
 }
 
 llvm::Error ProfilerCost::takeError() {

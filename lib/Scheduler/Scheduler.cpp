@@ -96,6 +96,23 @@ public:
     Clock::time_point t0 = Clock::now();
     double c = cost.getCost(g, stage);
     ps.costSeconds += secondsSince(t0);
+    return accept(key, stage, c, ps);
+  }
+
+  /// Asks the callback for stages the cache does not have (distinct keys)
+  /// in one StageCost::getCosts call; their costs into `out`.
+  void measureBatch(llvm::ArrayRef<StageKey> keys, llvm::ArrayRef<Stage> stages,
+                    llvm::MutableArrayRef<double> out, PartStats &ps) {
+    Clock::time_point t0 = Clock::now();
+    cost.getCosts(g, stages, out);
+    ps.costSeconds += secondsSince(t0);
+    for (size_t i = 0; i < stages.size(); ++i)
+      out[i] = accept(keys[i], stages[i], out[i], ps);
+  }
+
+  /// Counts and caches the callback's cost `c` of `stage`; NaN or negative
+  /// costs become an error and +inf.
+  double accept(StageKey key, const Stage &stage, double c, PartStats &ps) {
     ++ps.costCalls;
     ++cache.numCalls;
     if (std::isnan(c) || c < 0) {
@@ -234,6 +251,13 @@ public:
     if (prune) {
       // Every unit alone: exact costs, and the base of every lower bound.
       unitCost.resize(n);
+      if (cc.cost.batchSize() > 1) {
+        std::vector<Wanted> units;
+        for (unsigned u = 0; u < n; ++u)
+          units.push_back(
+              wanted(UnitSet::bit(u), Strategy::Concurrent, {UnitSet::bit(u)}));
+        costInBatches(units);
+      }
       for (unsigned u = 0; u < n; ++u)
         unitCost[u] = stageCost(UnitSet::bit(u), Strategy::Concurrent);
     }
@@ -404,7 +428,7 @@ private:
     if (doConcurrent)
       enumerateConcurrent(S);
     ps.transitions += numEndings;
-    if (prune)
+    if (prune || !pending.empty())
       resolvePending();
     // A budget stop inside the enumeration may have left only endings the
     // upper bound pruned: its witness is a valid ending that achieves it.
@@ -424,6 +448,12 @@ private:
     UnitSet rest = curS - E;
     double prefix = rest.empty() ? 0.0 : *memo.find(rest);
     if (!prune) {
+      // Batched costs: every ending is costed anyway; unknown ones wait for
+      // resolvePending to ask for them together.
+      if (cc.cost.batchSize() > 1 && !knownCost(E, st)) {
+        pending.push_back({E, gens, prefix, 0, prefix, order, st});
+        return;
+      }
       consider(E, st, prefix + stageCost(E, st), order);
       return;
     }
@@ -498,6 +528,19 @@ private:
   /// the ending without one or two of them), costed only if it may still
   /// win.
   void resolvePending() {
+    llvm::SmallVector<UnitSet, 8> groups;
+    if (!prune) {
+      // Unpruned with batched costs: all of them, then the first minimum.
+      std::vector<Wanted> all;
+      all.reserve(pending.size());
+      for (const Pending &p : pending)
+        all.push_back(wanted(p));
+      costInBatches(all);
+      for (auto [p, w] : llvm::zip_equal(pending, all))
+        consider(p.set, p.strategy,
+                 p.prefix + stageCost(p.set, p.strategy, w.groups), p.order);
+      return;
+    }
     size_t m = 0;
     for (const Pending &p : pending)
       if (p.key <= upper && mayWin(p.key, p.order))
@@ -509,7 +552,7 @@ private:
               [](const Pending &a, const Pending &b) {
                 return a.key < b.key || (a.key == b.key && a.order < b.order);
               });
-    llvm::SmallVector<UnitSet, 8> groups;
+    size_t scanned = 0; // pending[..scanned) were offered to a batch
     for (size_t k = 0; k < pending.size(); ++k) {
       const Pending &p = pending[k];
       // Sorted by (key, order): once one cannot win, none after it can.
@@ -527,9 +570,105 @@ private:
       }
       if (opts.budget.seconds && !aborted)
         checkClock();
+      if (cc.cost.batchSize() > 1 && !knownCost(p.set, p.strategy))
+        scanned = costBatchFrom(k, scanned);
       consider(p.set, p.strategy,
                p.prefix + stageCost(p.set, p.strategy, groups), p.order);
     }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Batched costs (StageCost::batchSize() > 1)
+  //===--------------------------------------------------------------------===//
+
+  /// A stage about to be costed: an ending of the current state, its groups
+  /// and its canonical key.
+  struct Wanted {
+    UnitSet set;
+    Strategy strategy;
+    llvm::SmallVector<UnitSet, 8> groups;
+    StageKey key;
+  };
+
+  Wanted wanted(UnitSet set, Strategy st, llvm::SmallVector<UnitSet, 8> groups) {
+    llvm::SmallVector<StageKey, 8> keys;
+    for (UnitSet grp : groups)
+      keys.push_back(groupKey(grp));
+    StageKey key = StageCostCache::combine(st, keys);
+    return {set, st, std::move(groups), key};
+  }
+
+  Wanted wanted(const Pending &p) {
+    llvm::SmallVector<UnitSet, 8> groups;
+    if (p.strategy == Strategy::Merge)
+      p.set.forEach([&](unsigned u) { groups.push_back(UnitSet::bit(u)); });
+    else
+      groupsOfPending(p, groups);
+    return wanted(p.set, p.strategy, std::move(groups));
+  }
+
+  /// Costs the stages of `want` that neither this part's table nor the
+  /// canonical cache knows, up to batchSize() per StageCost::getCosts call
+  /// (equal canonical stages once). Each goes into the part's table, so
+  /// stageCost finds it, and counts as a stage of the part.
+  void costInBatches(llvm::ArrayRef<Wanted> want) {
+    size_t w = std::max(1u, cc.cost.batchSize());
+    std::vector<StageKey> keys;
+    std::vector<Stage> stages;
+    std::vector<const Wanted *> who;
+    std::vector<double> out;
+    auto flush = [&] {
+      out.assign(stages.size(), 0);
+      cc.measureBatch(keys, stages, out, ps);
+      for (auto [x, c] : llvm::zip_equal(who, out)) {
+        (x->strategy == Strategy::Merge ? mergeCost : concCost)
+            .insert(x->set, c);
+        ++ps.partStages;
+      }
+      keys.clear();
+      stages.clear();
+      who.clear();
+    };
+    for (const Wanted &x : want) {
+      if (knownCost(x.set, x.strategy) || cc.cache.lookup(x.key) ||
+          llvm::is_contained(keys, x.key))
+        continue;
+      NodeGroups nodeGroups;
+      groupsOf(pg, x.set, x.strategy, nodeGroups);
+      stages.push_back(cc.makeStage(x.strategy, nodeGroups, ps.block, ps.part));
+      keys.push_back(x.key);
+      who.push_back(&x);
+      if (stages.size() == w)
+        flush();
+    }
+    if (!stages.empty())
+      flush();
+  }
+
+  /// Pruned search: pending[k] is to be costed. Asks for it together with
+  /// the next waiting endings that may still win, pass their sub-stage
+  /// bounds and are unknown, up to batchSize() of them. pending[..scanned)
+  /// were offered to an earlier batch already. Returns how far this scan
+  /// got.
+  size_t costBatchFrom(size_t k, size_t scanned) {
+    size_t w = std::max(1u, cc.cost.batchSize());
+    std::vector<Wanted> batch;
+    batch.push_back(wanted(pending[k]));
+    size_t j = std::max(scanned, k + 1);
+    for (; j < pending.size() && batch.size() < w && !aborted; ++j) {
+      const Pending &q = pending[j];
+      if (!mayWin(q.key, q.order))
+        return pending.size(); // sorted: none after it can win either
+      if (knownCost(q.set, q.strategy))
+        continue;
+      Wanted x = wanted(q);
+      if (cc.cache.lookup(x.key) ||
+          (q.strategy == Strategy::Concurrent && !subStagesAllow(q, x.groups)))
+        continue;
+      batch.push_back(std::move(x));
+    }
+    costInBatches(batch);
+    return j;
   }
 
   /// tc[u] = u plus its descendants inside S; sinks of S; for the

@@ -34,6 +34,15 @@ public:
   /// Latency of `stage` in milliseconds.
   virtual llvm::Expected<double> measure(const sched::Graph &g,
                                          const sched::Stage &stage) = 0;
+  /// How many stages measureBatch answers best at once (an exec: server
+  /// that takes batches: one round trip for many); 1 = one at a time.
+  virtual unsigned batchSize() const { return 1; }
+  /// Appends the latencies of `stages` to `out`, in order. On an error,
+  /// `out` holds those of the stages before the one that failed. The
+  /// default measures them one by one.
+  virtual llvm::Error measureBatch(const sched::Graph &g,
+                                   llvm::ArrayRef<sched::Stage> stages,
+                                   std::vector<double> &out);
   /// A short description, recorded in the scheduled IR ("analytic:v100").
   virtual std::string describe() const = 0;
   /// Whether equal canonical stage signatures always cost the same. False
@@ -63,8 +72,11 @@ struct ProfilerOptions {
   /// For db:FILE: the profiler that answers misses (e.g. "analytic" or
   /// "exec:..."); empty = a miss is an error.
   std::string record;
-  /// For exec:COMMAND: seconds to wait for one reply.
+  /// For exec:COMMAND: seconds to wait for one reply (per stage it costs).
   double execTimeoutSeconds = 120;
+  /// For exec:COMMAND: at most this many stages per request to a server
+  /// that takes batches (docs/ExecProtocol.md); 1 = one at a time.
+  unsigned execBatch = 64;
 };
 
 /// Creates the profiler `opts.spec` names ("KIND" or "KIND:ARG", KIND a
@@ -103,11 +115,21 @@ class ProfilerCost final : public sched::StageCost {
 public:
   explicit ProfilerCost(Profiler &profiler) : profiler(profiler) {}
   double getCost(const sched::Graph &g, const sched::Stage &stage) override;
+  unsigned batchSize() const override { return profiler.batchSize(); }
+  void getCosts(const sched::Graph &g, llvm::ArrayRef<sched::Stage> stages,
+                llvm::MutableArrayRef<double> out) override;
   /// The first profiler error, if any.
   llvm::Error takeError();
   uint64_t numCalls() const { return calls; }
 
 private:
+  /// The latency to give the scheduler: `ms`, or NaN after storing why not.
+  double accept(const sched::Graph &g, const sched::Stage &stage, double ms);
+  void keepError(std::string message) {
+    if (firstError.empty())
+      firstError = std::move(message);
+  }
+
   Profiler &profiler;
   std::string firstError;
   uint64_t calls = 0;
