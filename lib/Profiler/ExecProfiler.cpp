@@ -205,8 +205,6 @@ Expected<std::string> ExecProfiler::readLine(size_t stages) {
 }
 
 unsigned ExecProfiler::batchSize() const {
-  if (serverBatch == 0)
-    return window;
   return serverBatch < 2 ? 1 : std::min(window, serverBatch);
 }
 
@@ -215,27 +213,20 @@ ExecProfiler::roundTrip(const sched::Graph &g,
                         llvm::ArrayRef<sched::Stage> stages) {
   if (dead)
     return fail("is no longer usable after an earlier failure");
-  // The JSON refers to the descriptions' strings: they live until it is
-  // written.
-  std::vector<StageDescription> kept;
-  llvm::json::Array descs;
-  for (const sched::Stage &stage : stages) {
-    Expected<StageDescription> desc = describeStage(g, stage);
-    if (!desc)
-      return desc.takeError();
-    kept.push_back(std::move(*desc));
+  // Written as text: requests carry thousands of ops.
+  uint64_t id = nextId;
+  line.clear();
+  llvm::raw_string_ostream os(line);
+  os << "{\"device\":" << llvm::json::Value(device) << ",\"id\":" << id
+     << (stages.size() == 1 ? ",\"stage\":" : ",\"stages\":[");
+  for (auto [i, stage] : llvm::enumerate(stages)) {
+    if (i)
+      os << ",";
+    if (llvm::Error e = writeStageJSON(os, g, stage, opText))
+      return std::move(e);
   }
-  for (const StageDescription &desc : kept)
-    descs.push_back(toJSON(desc));
-  uint64_t id = nextId++;
-  llvm::json::Object request{{"id", int64_t(id)}, {"device", device}};
-  if (stages.size() == 1)
-    request["stage"] = std::move(descs.front());
-  else
-    request["stages"] = std::move(descs);
-  std::string line;
-  llvm::raw_string_ostream(line) << llvm::json::Value(std::move(request));
-  line += '\n';
+  os << (stages.size() == 1 ? "}\n" : "]}\n");
+  ++nextId;
   for (size_t done = 0; done < line.size();) {
     ssize_t n = write(toChild, line.data() + done, line.size() - done);
     if (n < 0 && errno == EINTR)

@@ -243,11 +243,48 @@ ios::prof::mergedSignature(const sched::Graph &g, const sched::Stage &s) {
   return g.mergedSignature(idxs);
 }
 
+namespace {
+/// A concurrent stage as node indices per group, in execution order, and
+/// the producer -> consumer edges inside each group as (from, to)
+/// positions: what describeStage and writeStageJSON share.
+struct StageShape {
+  std::vector<llvm::SmallVector<unsigned, 8>> groups;
+  std::vector<std::vector<std::pair<unsigned, unsigned>>> edges;
+};
+
+llvm::Error shapeOf(const sched::Graph &g, const sched::Stage &stage,
+                    StageShape &shape) {
+  for (const auto &group : stage.groups) {
+    llvm::SmallVector<unsigned, 8> nodes;
+    std::vector<std::pair<unsigned, unsigned>> edges;
+    llvm::SmallDenseMap<unsigned, unsigned, 8> position;
+    for (sched::NodeId id : group) {
+      std::optional<unsigned> idx = g.indexOf(id);
+      if (!idx)
+        return llvm::createStringError(
+            llvm::formatv("stage names unknown node {0}", id).str());
+      for (unsigned pred : g.preds(*idx))
+        if (auto it = position.find(pred); it != position.end())
+          edges.push_back({it->second, unsigned(nodes.size())});
+      position[*idx] = nodes.size();
+      nodes.push_back(*idx);
+    }
+    shape.groups.push_back(std::move(nodes));
+    shape.edges.push_back(std::move(edges));
+  }
+  return llvm::Error::success();
+}
+
+bool isMergeOfSeveral(const sched::Stage &stage) {
+  return stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1;
+}
+} // namespace
+
 Expected<StageDescription> ios::prof::describeStage(const sched::Graph &g,
                                                     const sched::Stage &stage) {
   StageDescription desc;
   desc.strategy = stage.strategy;
-  if (stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1) {
+  if (isMergeOfSeveral(stage)) {
     Expected<sched::OpSignature> merged = mergedSignature(g, stage);
     if (!merged)
       return merged.takeError();
@@ -259,26 +296,62 @@ Expected<StageDescription> ios::prof::describeStage(const sched::Graph &g,
     return desc;
   }
   desc.strategy = sched::Strategy::Concurrent;
-  for (const auto &group : stage.groups) {
+  StageShape shape;
+  if (llvm::Error e = shapeOf(g, stage, shape))
+    return std::move(e);
+  for (const auto &group : shape.groups) {
     std::vector<sched::OpSignature> sigs;
-    std::vector<std::pair<unsigned, unsigned>> edges;
-    llvm::DenseMap<unsigned, unsigned> position;
-    for (sched::NodeId id : group) {
-      std::optional<unsigned> idx = g.indexOf(id);
-      if (!idx)
-        return llvm::createStringError(
-            llvm::formatv("stage names unknown node {0}", id).str());
-      for (unsigned pred : g.preds(*idx))
-        if (auto it = position.find(pred); it != position.end())
-          edges.push_back({it->second, unsigned(sigs.size())});
-      position[*idx] = sigs.size();
-      sigs.push_back(g.node(*idx).sig);
+    for (unsigned v : group) {
+      sigs.push_back(g.node(v).sig);
       desc.batch = sigs.back().batch;
     }
     desc.groups.push_back(std::move(sigs));
-    desc.edges.push_back(std::move(edges));
   }
+  desc.edges = std::move(shape.edges);
   return desc;
+}
+
+llvm::Error ios::prof::writeStageJSON(llvm::raw_ostream &os,
+                                      const sched::Graph &g,
+                                      const sched::Stage &stage,
+                                      llvm::StringMap<std::string> &opText) {
+  if (isMergeOfSeveral(stage)) {
+    Expected<StageDescription> desc = describeStage(g, stage);
+    if (!desc)
+      return desc.takeError();
+    os << toJSON(*desc);
+    return llvm::Error::success();
+  }
+  StageShape shape;
+  if (llvm::Error e = shapeOf(g, stage, shape))
+    return e;
+  // toJSON(StageDescription)'s object, its keys in the order llvm::json
+  // prints them.
+  int64_t batch = 1;
+  for (const auto &group : shape.groups)
+    for (unsigned v : group)
+      batch = g.node(v).sig.batch;
+  os << "{\"batch\":" << batch << ",\"edges\":[";
+  for (auto [gi, edges] : llvm::enumerate(shape.edges)) {
+    os << (gi ? ",[" : "[");
+    for (auto [ei, e] : llvm::enumerate(edges))
+      os << (ei ? ",[" : "[") << e.first << "," << e.second << "]";
+    os << "]";
+  }
+  os << "],\"groups\":[";
+  for (auto [gi, group] : llvm::enumerate(shape.groups)) {
+    os << (gi ? ",[" : "[");
+    for (auto [i, v] : llvm::enumerate(group)) {
+      auto [it, fresh] = opText.try_emplace(g.signatureText(v));
+      if (fresh)
+        llvm::raw_string_ostream(it->second) << toJSON(g.node(v).sig);
+      os << (i ? "," : "") << it->second;
+    }
+    os << "]";
+  }
+  os << "],\"strategy\":\"" << sched::toString(sched::Strategy::Concurrent)
+     << "\"}";
+  return llvm::Error::success();
 }
 
 //===----------------------------------------------------------------------===//

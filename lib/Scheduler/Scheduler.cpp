@@ -251,15 +251,18 @@ public:
     if (prune) {
       // Every unit alone: exact costs, and the base of every lower bound.
       unitCost.resize(n);
-      if (cc.cost.batchSize() > 1) {
-        std::vector<Wanted> units;
-        for (unsigned u = 0; u < n; ++u)
-          units.push_back(
-              wanted(UnitSet::bit(u), Strategy::Concurrent, {UnitSet::bit(u)}));
-        costInBatches(units);
-      }
-      for (unsigned u = 0; u < n; ++u)
+      bool batched = false;
+      for (unsigned u = 0; u < n; ++u) {
+        if (!batched && cc.cost.batchSize() > 1) {
+          batched = true;
+          std::vector<Wanted> units;
+          for (unsigned v = u; v < n; ++v)
+            units.push_back(wanted(UnitSet::bit(v), Strategy::Concurrent,
+                                   {UnitSet::bit(v)}));
+          costInBatches(units);
+        }
         unitCost[u] = stageCost(UnitSet::bit(u), Strategy::Concurrent);
+      }
     }
     UnitSet all = UnitSet::firstN(n);
     memo.insert(UnitSet(), 0.0);
@@ -275,10 +278,13 @@ public:
           if (pg.pred[u].isSubsetOf(S) && seen.insert(S | UnitSet::bit(u), 1).second)
             next.push_back(S | UnitSet::bit(u));
         });
-      for (UnitSet S : next) {
+      for (size_t i = 0, ahead = 0; i < next.size(); ++i) {
+        UnitSet S = next[i];
         checkBudget();
         if (aborted)
           break;
+        if (i == ahead && cc.cost.batchSize() > 1)
+          ahead = prefetchStates(next, i);
         solveState(S);
         lastSolved = S;
       }
@@ -415,6 +421,19 @@ private:
   }
 
   void solveState(UnitSet S) {
+    enumerateState(S);
+    if (prune || !pending.empty())
+      resolvePending();
+    // A budget stop inside the enumeration may have left only endings the
+    // upper bound pruned: its witness is a valid ending that achieves it.
+    if (aborted && upper < best)
+      consider(upperSet, upperStrategy, upper, bestOrder);
+    record(S, best, bestSet, bestStrategy);
+  }
+
+  /// Enumerates the endings of S: those that cannot win are pruned, those
+  /// of known cost considered, the others wait in `pending`.
+  void enumerateState(UnitSet S) {
     curS = S;
     best = kInf;
     bestOrder = std::numeric_limits<uint32_t>::max();
@@ -428,13 +447,6 @@ private:
     if (doConcurrent)
       enumerateConcurrent(S);
     ps.transitions += numEndings;
-    if (prune || !pending.empty())
-      resolvePending();
-    // A budget stop inside the enumeration may have left only endings the
-    // upper bound pruned: its witness is a valid ending that achieves it.
-    if (aborted && upper < best)
-      consider(upperSet, upperStrategy, upper, bestOrder);
-    record(S, best, bestSet, bestStrategy);
   }
 
   /// One ending of the current state, as it is enumerated. Without pruning
@@ -541,17 +553,7 @@ private:
                  p.prefix + stageCost(p.set, p.strategy, w.groups), p.order);
       return;
     }
-    size_t m = 0;
-    for (const Pending &p : pending)
-      if (p.key <= upper && mayWin(p.key, p.order))
-        pending[m++] = p;
-    ps.pruned += pending.size() - m;
-    pending.resize(m);
-    // Deterministic on ties: enumeration order.
-    std::sort(pending.begin(), pending.end(),
-              [](const Pending &a, const Pending &b) {
-                return a.key < b.key || (a.key == b.key && a.order < b.order);
-              });
+    sortPending();
     size_t scanned = 0; // pending[..scanned) were offered to a batch
     for (size_t k = 0; k < pending.size(); ++k) {
       const Pending &p = pending[k];
@@ -669,6 +671,78 @@ private:
     }
     costInBatches(batch);
     return j;
+  }
+
+  /// Drops the waiting endings that cannot win; sorts the others by prefix
+  /// + bound.
+  void sortPending() {
+    size_t m = 0;
+    for (const Pending &p : pending)
+      if (p.key <= upper && mayWin(p.key, p.order))
+        pending[m++] = p;
+    ps.pruned += pending.size() - m;
+    pending.resize(m);
+    // Deterministic on ties: enumeration order.
+    std::sort(pending.begin(), pending.end(),
+              [](const Pending &a, const Pending &b) {
+                return a.key < b.key || (a.key == b.key && a.order < b.order);
+              });
+  }
+
+  /// Batched costs across states (states of one size depend only on
+  /// smaller ones): enumerates states[from..] ahead, without solving them,
+  /// and costs together the stages each will ask for first (all its unknown
+  /// endings without pruning), up to batchSize() stages. The searches then
+  /// find those costs known. Returns the index after the last state looked
+  /// at.
+  size_t prefetchStates(llvm::ArrayRef<UnitSet> states, size_t from) {
+    // Looking ahead changes nothing but the costs known: the counters and a
+    // budget stop belong to the real search.
+    uint64_t transitions = ps.transitions, pruned = ps.pruned;
+    bool wasAborted = aborted;
+    std::string wasCut = cut, wasLimit = limit;
+    std::vector<Wanted> want;
+    size_t w = cc.cost.batchSize(), i = from;
+    for (; i < states.size() && want.size() < w; ++i)
+      lookAhead(states[i], want);
+    ps.transitions = transitions;
+    ps.pruned = pruned;
+    aborted = wasAborted;
+    cut = std::move(wasCut);
+    limit = std::move(wasLimit);
+    costInBatches(want);
+    return i;
+  }
+
+  /// The unknown stages the search of S asks for first: pruned, the first
+  /// kLookAhead of its waiting endings (in the order resolvePending costs
+  /// them) that may still win; unpruned, all.
+  void lookAhead(UnitSet S, std::vector<Wanted> &want) {
+    enumerateState(S);
+    if (!prune) {
+      for (const Pending &p : pending)
+        want.push_back(wanted(p));
+      return;
+    }
+    sortPending();
+    unsigned taken = 0;
+    for (const Pending &p : pending) {
+      if (!mayWin(p.key, p.order) || taken == kLookAhead)
+        return;
+      if (const double *c = knownCost(p.set, p.strategy)) {
+        consider(p.set, p.strategy, p.prefix + *c, p.order);
+        continue;
+      }
+      Wanted x = wanted(p);
+      if (const double *c = cc.cache.lookup(x.key)) {
+        consider(p.set, p.strategy, p.prefix + *c, p.order);
+        continue;
+      }
+      if (p.strategy == Strategy::Concurrent && !subStagesAllow(p, x.groups))
+        continue;
+      want.push_back(std::move(x));
+      ++taken;
+    }
   }
 
   /// tc[u] = u plus its descendants inside S; sinks of S; for the
@@ -970,6 +1044,8 @@ private:
   }
 
   static constexpr size_t kMaxMergeClass = 20;
+  /// Stages per state a look-ahead asks for (prefetchStates).
+  static constexpr unsigned kLookAhead = 3;
   /// Endings of more groups try the sub-stages without two groups only up
   /// to this many groups (k^2 lookups, rarely decisive for wide stages).
   static constexpr size_t kMaxPairGroups = 4;

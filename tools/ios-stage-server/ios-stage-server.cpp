@@ -11,7 +11,7 @@
 // iosrt and executed in process (ios::prof::StageExecutor). --print-stage
 // prints the iosrt program it measures to stderr.
 //
-// Every reply announces --max-batch, so the scheduler may send several
+// Every reply announces --max-batch; above 1 the scheduler may send several
 // stages per request ({"id": ..., "stages": [...]}, answered by
 // {"id": ..., "latencies_ms": [...]}); they are measured one after another.
 //
@@ -48,10 +48,13 @@ static cl::opt<int64_t>
                cl::desc("largest memory a stage may need, in MiB (inputs, "
                         "outputs, weights)"),
                cl::init(4096), cl::cat(serverCategory));
-static cl::opt<unsigned>
-    maxBatch("max-batch",
-             cl::desc("most stages one request may carry (1: one at a time)"),
-             cl::init(64), cl::cat(serverCategory));
+// 1 by default: a batch may hold stages the one-at-a-time search would not
+// measure (docs/ExecProtocol.md), and here every stage costs a measurement.
+static cl::opt<unsigned> maxBatch(
+    "max-batch",
+    cl::desc("most stages one request may carry (1: one at a time; more may "
+             "measure stages the search would skip)"),
+    cl::init(1), cl::cat(serverCategory));
 static cl::opt<bool>
     printStage("print-stage",
                cl::desc("print each measured stage's iosrt program to stderr"),

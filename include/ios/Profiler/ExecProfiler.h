@@ -56,9 +56,10 @@ public:
 
   llvm::Expected<double> measure(const sched::Graph &g,
                                  const sched::Stage &stage) override;
-  /// Until the first reply: the window (the first stage goes alone and the
-  /// reply says whether more may follow together); then the window if the
-  /// server takes batches (at most its max_batch), else 1.
+  /// 1 until the first reply (which says whether the server takes
+  /// batches), so a server of the one-stage protocol sees exactly the
+  /// requests of a search without batches; then the window, at most the
+  /// server's max_batch.
   unsigned batchSize() const override;
   llvm::Error measureBatch(const sched::Graph &g,
                            llvm::ArrayRef<sched::Stage> stages,
@@ -91,6 +92,9 @@ private:
   int pid = -1, toChild = -1, fromChild = -1;
   int group = -1; ///< the server's process group (its leader's pid)
   std::string pending; ///< bytes read past the last newline
+  std::string line;    ///< the request being written (its buffer reused)
+  /// JSON text of the ops sent, by signature text (writeStageJSON).
+  llvm::StringMap<std::string> opText;
   uint64_t nextId = 0;
   bool dead = false;
   unsigned window = 1;

@@ -17,6 +17,7 @@
 
 #include "ios/Scheduler/StageCost.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
@@ -75,8 +76,9 @@ struct ProfilerOptions {
   /// For exec:COMMAND: seconds to wait for one reply (per stage it costs).
   double execTimeoutSeconds = 120;
   /// For exec:COMMAND: at most this many stages per request to a server
-  /// that takes batches (docs/ExecProtocol.md); 1 = one at a time.
-  unsigned execBatch = 64;
+  /// that takes batches (docs/ExecProtocol.md; the server's max_batch
+  /// bounds it too); 1 = one at a time.
+  unsigned execBatch = 256;
 };
 
 /// Creates the profiler `opts.spec` names ("KIND" or "KIND:ARG", KIND a
@@ -165,6 +167,12 @@ llvm::json::Value toJSON(const sched::OpSignature &sig);
 llvm::json::Value toJSON(const StageDescription &stage);
 bool fromJSON(const llvm::json::Value &v, sched::OpSignature &sig,
               llvm::json::Path path);
+/// Writes the JSON text of toJSON(describeStage(g, stage)) without building
+/// it: each op's text is made once and kept in `opText` by its signature
+/// text (ops recur in many stages; the exec: profiler's requests).
+llvm::Error writeStageJSON(llvm::raw_ostream &os, const sched::Graph &g,
+                           const sched::Stage &stage,
+                           llvm::StringMap<std::string> &opText);
 /// Parses the exec protocol's stage object (toJSON(StageDescription)); the
 /// error says what is malformed.
 llvm::Expected<StageDescription> stageFromJSON(const llvm::json::Value &v);
