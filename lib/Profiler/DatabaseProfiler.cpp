@@ -121,8 +121,10 @@ bool readAt(int fd, off_t offset, size_t size, std::string &out) {
 /// The index of `path` if it is whole and matches `st` (the database now):
 /// unchanged since it was written, or only appended to (its first
 /// `covered` bytes still hash the same). Else nothing.
+/// `file` is the database's content (mapped: what is not read is not
+/// loaded).
 std::optional<std::pair<IndexHeader, std::vector<IndexRecord>>>
-readIndex(const std::string &path, int fd, const struct stat &st) {
+readIndex(const std::string &path, StringRef file, const struct stat &st) {
   auto buffer = llvm::MemoryBuffer::getFile(path + ".index", /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
@@ -142,10 +144,7 @@ readIndex(const std::string &path, int fd, const struct stat &st) {
               h.inode == uint64_t(st.st_ino) && h.device == uint64_t(st.st_dev);
   if (!same) {
     // Changed since: still good if what it covers is unchanged (appends).
-    std::string prefix;
-    if (!readAt(fd, 0, h.covered, prefix) ||
-        llvm::xxh3_64bits(bytesOf(prefix.data(), prefix.size())) !=
-            h.prefixHash)
+    if (llvm::xxh3_64bits(bytesOf(file.data(), h.covered)) != h.prefixHash)
       return std::nullopt;
   }
   std::vector<IndexRecord> out(h.count);
@@ -154,19 +153,11 @@ readIndex(const std::string &path, int fd, const struct stat &st) {
   return std::make_pair(h, std::move(out));
 }
 
-/// Writes the index of database `path` (`st`, open as `fd`): its records
-/// `entries`, standing for its first `covered` bytes (`lines` lines), which
-/// are `prefix` if that is not empty (else they are read again).
+/// Writes the index of database `path` (`st`): its records `entries`,
+/// standing for its first bytes `prefix` (whole lines, `lines` of them).
 void writeIndex(const std::string &path,
-                const sched::UnitSetMap<double> &entries, int fd,
-                const struct stat &st, uint64_t covered, uint64_t lines,
-                StringRef prefix) {
-  std::string reread;
-  if (prefix.size() != covered) {
-    if (!readAt(fd, 0, covered, reread))
-      return;
-    prefix = reread;
-  }
+                const sched::UnitSetMap<double> &entries,
+                const struct stat &st, StringRef prefix, uint64_t lines) {
   std::vector<IndexRecord> records;
   records.reserve(entries.size());
   entries.forEach([&](sched::UnitSet k, double ms) {
@@ -178,7 +169,7 @@ void writeIndex(const std::string &path,
   });
   IndexHeader h;
   std::memcpy(h.magic, kIndexMagic, sizeof(kIndexMagic));
-  h.covered = covered;
+  h.covered = prefix.size();
   h.lines = lines;
   h.prefixHash = llvm::xxh3_64bits(bytesOf(prefix.data(), prefix.size()));
   h.size = uint64_t(st.st_size);
@@ -228,11 +219,18 @@ DatabaseProfiler::open(StringRef path, StringRef device,
                                    path.str() + "': " + why);
   }
   llvm::scope_exit closeFd([&] { ::close(fd); });
+  auto buffer = llvm::MemoryBuffer::getOpenFile(
+      fd, path, uint64_t(st.st_size), /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return llvm::createStringError("cannot read stage database '" +
+                                   path.str() +
+                                   "': " + buffer.getError().message());
+  StringRef file = (*buffer)->getBuffer();
   // The index answers for the lines it covers; the rest (records appended
   // since, a torn last line) is parsed.
   uint64_t from = 0, firstLine = 1;
   bool indexCurrent = false;
-  if (auto index = readIndex(db->path, fd, st)) {
+  if (auto index = readIndex(db->path, file, st)) {
     auto &[h, records] = *index;
     db->entries.reserve(records.size());
     for (const IndexRecord &r : records)
@@ -243,10 +241,7 @@ DatabaseProfiler::open(StringRef path, StringRef device,
                    h.mtimeNs == mtimeNs(st) && h.inode == uint64_t(st.st_ino) &&
                    h.device == uint64_t(st.st_dev);
   }
-  std::string text;
-  if (!readAt(fd, off_t(from), size_t(uint64_t(st.st_size) - from), text))
-    return llvm::createStringError("cannot read stage database '" +
-                                   path.str() + "': " + std::strerror(errno));
+  StringRef text = file.drop_front(from);
   StringRef rest = text;
   uint64_t covered = from, lineNo = firstLine;
   for (; !rest.empty(); ++lineNo) {
@@ -278,10 +273,8 @@ DatabaseProfiler::open(StringRef path, StringRef device,
             .str());
   }
   if (!indexCurrent)
-    writeIndex(db->path, db->entries, fd, st, covered,
-               firstLine - 1 +
-                   StringRef(text).take_front(covered - from).count('\n'),
-               from == 0 ? StringRef(text).take_front(covered) : StringRef());
+    writeIndex(db->path, db->entries, st, file.take_front(covered),
+               firstLine - 1 + text.take_front(covered - from).count('\n'));
   return std::unique_ptr<Profiler>(std::move(db));
 }
 
