@@ -120,6 +120,26 @@ public:
     Clock::time_point t0 = Clock::now();
     double c = cost.getCost(g, stage);
     ps.costSeconds += secondsSince(t0);
+    return accept(key, stage, c, ps, local);
+  }
+
+  /// Asks the callback for stages the cache does not have (distinct keys)
+  /// in one StageCost::getCosts call; their costs into `out`.
+  void measureBatch(llvm::ArrayRef<StageKey> keys, llvm::ArrayRef<Stage> stages,
+                    llvm::MutableArrayRef<double> out, PartStats &ps,
+                    UnitSetMap<double> *local = nullptr) {
+    Clock::time_point t0 = Clock::now();
+    cost.getCosts(g, stages, out);
+    ps.costSeconds += secondsSince(t0);
+    for (size_t i = 0; i < stages.size(); ++i)
+      out[i] = accept(keys[i], stages[i], out[i], ps, local);
+  }
+
+  /// Counts and caches the callback's cost `c` of `stage` (in parallel:
+  /// into the thread's `local` table); NaN or negative costs become an
+  /// error and +inf.
+  double accept(StageKey key, const Stage &stage, double c, PartStats &ps,
+                UnitSetMap<double> *local) {
     std::unique_lock<std::mutex> lock(mutex, std::defer_lock);
     if (parallel) {
       lock.lock();
@@ -384,8 +404,18 @@ public:
     if (prune) {
       // Every unit alone: exact costs, and the base of every lower bound.
       unitCost.resize(n);
-      for (unsigned u = 0; u < n; ++u)
+      bool batched = false;
+      for (unsigned u = 0; u < n; ++u) {
+        if (!batched && cc.cost.batchSize() > 1) {
+          batched = true;
+          std::vector<Wanted> units;
+          for (unsigned v = u; v < n; ++v)
+            units.push_back(wanted(UnitSet::bit(v), Strategy::Concurrent,
+                                   {UnitSet::bit(v)}));
+          costInBatches(units);
+        }
         unitCost[u] = stageCost(UnitSet::bit(u), Strategy::Concurrent);
+      }
     }
     UnitSet all = UnitSet::firstN(n);
     memo.insert(UnitSet(), {0.0, ~uint32_t(0)});
@@ -400,10 +430,13 @@ public:
           if (pg.pred[u].isSubsetOf(S) && seen.insert(S | UnitSet::bit(u), 1).second)
             next.push_back(S | UnitSet::bit(u));
         });
-      for (UnitSet S : next) {
+      for (size_t i = 0, ahead = 0; i < next.size(); ++i) {
+        UnitSet S = next[i];
         checkBudget();
         if (aborted)
           break;
+        if (i == ahead && cc.cost.batchSize() > 1)
+          ahead = prefetchStates(next, i);
         solveState(S);
         lastSolved = S;
       }
@@ -550,6 +583,21 @@ private:
   }
 
   void solveState(UnitSet S) {
+    enumerateState(S);
+    if (prune || !pending.empty())
+      resolvePending();
+    // A budget stop inside the enumeration, or costs that break the
+    // bounds, may have left only endings the upper bound pruned: its
+    // witness is a valid ending that achieves it (with valid bounds and no
+    // stop, best <= upper already).
+    if (upper < best)
+      consider(upperSet, upperStrategy, upper, bestOrder);
+    record(S, best, bestSet, bestStrategy);
+  }
+
+  /// Enumerates the endings of S: those that cannot win are pruned, those
+  /// of known cost considered, the others wait in `pending`.
+  void enumerateState(UnitSet S) {
     curS = S;
     best = kInf;
     bestOrder = std::numeric_limits<uint32_t>::max();
@@ -563,15 +611,6 @@ private:
     if (doConcurrent)
       enumerateConcurrent(S);
     ps.transitions += numEndings;
-    if (prune)
-      resolvePending();
-    // A budget stop inside the enumeration, or costs that break the
-    // bounds, may have left only endings the upper bound pruned: its
-    // witness is a valid ending that achieves it (with valid bounds and no
-    // stop, best <= upper already).
-    if (upper < best)
-      consider(upperSet, upperStrategy, upper, bestOrder);
-    record(S, best, bestSet, bestStrategy);
   }
 
   /// One ending of the current state, as it is enumerated. Without pruning
@@ -588,6 +627,12 @@ private:
     if (!prune) {
       order = uint32_t(numEndings++);
       prefix = memo.find(curS - E)->value;
+      // Batched costs: every ending is costed anyway; unknown ones wait for
+      // resolvePending to ask for them together.
+      if (cc.cost.batchSize() > 1 && !knownCost(E, st)) {
+        pending.push_back({E, gens, prefix, 0, prefix, order, st});
+        return;
+      }
       consider(E, st, prefix + stageCost(E, st), order);
       return;
     }
@@ -675,18 +720,21 @@ private:
   /// the ending without one or two of them), costed only if it may still
   /// win.
   void resolvePending() {
-    size_t m = 0;
-    for (const Pending &p : pending)
-      if (p.key <= upper && mayWin(p.key, p.order))
-        pending[m++] = p;
-    ps.pruned += pending.size() - m;
-    pending.resize(m);
-    // Deterministic on ties: enumeration order.
-    std::sort(pending.begin(), pending.end(),
-              [](const Pending &a, const Pending &b) {
-                return a.key < b.key || (a.key == b.key && a.order < b.order);
-              });
     llvm::SmallVector<UnitSet, 8> groups;
+    if (!prune) {
+      // Unpruned with batched costs: all of them, then the first minimum.
+      std::vector<Wanted> all;
+      all.reserve(pending.size());
+      for (const Pending &p : pending)
+        all.push_back(wanted(p));
+      costInBatches(all);
+      for (auto [p, w] : llvm::zip_equal(pending, all))
+        consider(p.set, p.strategy,
+                 p.prefix + stageCost(p.set, p.strategy, w.groups), p.order);
+      return;
+    }
+    sortPending();
+    size_t scanned = 0; // pending[..scanned) were offered to a batch
     for (size_t k = 0; k < pending.size(); ++k) {
       const Pending &p = pending[k];
       // Sorted by (key, order): once one cannot win, none after it can.
@@ -704,8 +752,176 @@ private:
       }
       if (opts.budget.seconds && !aborted)
         checkClock();
+      if (cc.cost.batchSize() > 1 && !knownCost(p.set, p.strategy))
+        scanned = costBatchFrom(k, scanned);
       consider(p.set, p.strategy,
                p.prefix + stageCost(p.set, p.strategy, groups), p.order);
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Batched costs (StageCost::batchSize() > 1)
+  //===--------------------------------------------------------------------===//
+
+  /// A stage about to be costed: an ending of the current state, its groups
+  /// and its canonical key.
+  struct Wanted {
+    UnitSet set;
+    Strategy strategy;
+    llvm::SmallVector<UnitSet, 8> groups;
+    StageKey key;
+  };
+
+  Wanted wanted(UnitSet set, Strategy st, llvm::SmallVector<UnitSet, 8> groups) {
+    llvm::SmallVector<StageKey, 8> keys;
+    for (UnitSet grp : groups)
+      keys.push_back(groupKey(grp));
+    StageKey key = StageCostCache::combine(st, keys);
+    return {set, st, std::move(groups), key};
+  }
+
+  Wanted wanted(const Pending &p) {
+    llvm::SmallVector<UnitSet, 8> groups;
+    if (p.strategy == Strategy::Merge)
+      p.set.forEach([&](unsigned u) { groups.push_back(UnitSet::bit(u)); });
+    else
+      groupsOfPending(p, groups);
+    return wanted(p.set, p.strategy, std::move(groups));
+  }
+
+  /// Costs the stages of `want` that neither this part's table nor the
+  /// canonical cache knows, up to batchSize() per StageCost::getCosts call
+  /// (equal canonical stages once). Each goes into the part's table, so
+  /// stageCost finds it, and counts as a stage of the part.
+  void costInBatches(llvm::ArrayRef<Wanted> want) {
+    size_t w = std::max(1u, cc.cost.batchSize());
+    std::vector<StageKey> keys;
+    std::vector<Stage> stages;
+    std::vector<const Wanted *> who;
+    std::vector<double> out;
+    auto flush = [&] {
+      out.assign(stages.size(), 0);
+      cc.measureBatch(keys, stages, out, ps);
+      for (auto [x, c] : llvm::zip_equal(who, out)) {
+        (x->strategy == Strategy::Merge ? mergeCost : concCost)
+            .insert(x->set, c);
+        ++ps.partStages;
+      }
+      keys.clear();
+      stages.clear();
+      who.clear();
+    };
+    for (const Wanted &x : want) {
+      if (knownCost(x.set, x.strategy) || cc.cache.lookup(x.key) ||
+          llvm::is_contained(keys, x.key))
+        continue;
+      NodeGroups nodeGroups;
+      groupsOf(pg, x.set, x.strategy, nodeGroups);
+      stages.push_back(cc.makeStage(x.strategy, nodeGroups, ps.block, ps.part));
+      keys.push_back(x.key);
+      who.push_back(&x);
+      if (stages.size() == w)
+        flush();
+    }
+    if (!stages.empty())
+      flush();
+  }
+
+  /// Pruned search: pending[k] is to be costed. Asks for it together with
+  /// the next waiting endings that may still win, pass their sub-stage
+  /// bounds and are unknown, up to batchSize() of them. pending[..scanned)
+  /// were offered to an earlier batch already. Returns how far this scan
+  /// got.
+  size_t costBatchFrom(size_t k, size_t scanned) {
+    size_t w = std::max(1u, cc.cost.batchSize());
+    std::vector<Wanted> batch;
+    batch.push_back(wanted(pending[k]));
+    size_t j = std::max(scanned, k + 1);
+    for (; j < pending.size() && batch.size() < w && !aborted; ++j) {
+      const Pending &q = pending[j];
+      if (!mayWin(q.key, q.order))
+        return pending.size(); // sorted: none after it can win either
+      if (knownCost(q.set, q.strategy))
+        continue;
+      Wanted x = wanted(q);
+      if (cc.cache.lookup(x.key) ||
+          (q.strategy == Strategy::Concurrent && !subStagesAllow(q, x.groups)))
+        continue;
+      batch.push_back(std::move(x));
+    }
+    costInBatches(batch);
+    return j;
+  }
+
+  /// Drops the waiting endings that cannot win; sorts the others by prefix
+  /// + bound.
+  void sortPending() {
+    size_t m = 0;
+    for (const Pending &p : pending)
+      if (p.key <= upper && mayWin(p.key, p.order))
+        pending[m++] = p;
+    ps.pruned += pending.size() - m;
+    pending.resize(m);
+    // Deterministic on ties: enumeration order.
+    std::sort(pending.begin(), pending.end(),
+              [](const Pending &a, const Pending &b) {
+                return a.key < b.key || (a.key == b.key && a.order < b.order);
+              });
+  }
+
+  /// Batched costs across states (states of one size depend only on
+  /// smaller ones): enumerates states[from..] ahead, without solving them,
+  /// and costs together the stages each will ask for first (all its unknown
+  /// endings without pruning), up to batchSize() stages. The searches then
+  /// find those costs known. Returns the index after the last state looked
+  /// at.
+  size_t prefetchStates(llvm::ArrayRef<UnitSet> states, size_t from) {
+    // Looking ahead changes nothing but the costs known: the counters and a
+    // budget stop belong to the real search.
+    uint64_t transitions = ps.transitions, pruned = ps.pruned;
+    bool wasAborted = aborted;
+    std::string wasCut = cut, wasLimit = limit;
+    std::vector<Wanted> want;
+    size_t w = cc.cost.batchSize(), i = from;
+    for (; i < states.size() && want.size() < w; ++i)
+      lookAhead(states[i], want);
+    ps.transitions = transitions;
+    ps.pruned = pruned;
+    aborted = wasAborted;
+    cut = std::move(wasCut);
+    limit = std::move(wasLimit);
+    costInBatches(want);
+    return i;
+  }
+
+  /// The unknown stages the search of S asks for first: pruned, the first
+  /// kLookAhead of its waiting endings (in the order resolvePending costs
+  /// them) that may still win; unpruned, all.
+  void lookAhead(UnitSet S, std::vector<Wanted> &want) {
+    enumerateState(S);
+    if (!prune) {
+      for (const Pending &p : pending)
+        want.push_back(wanted(p));
+      return;
+    }
+    sortPending();
+    unsigned taken = 0;
+    for (const Pending &p : pending) {
+      if (!mayWin(p.key, p.order) || taken == kLookAhead)
+        return;
+      if (const double *c = knownCost(p.set, p.strategy)) {
+        consider(p.set, p.strategy, p.prefix + *c, p.order);
+        continue;
+      }
+      Wanted x = wanted(p);
+      if (const double *c = cc.cache.lookup(x.key)) {
+        consider(p.set, p.strategy, p.prefix + *c, p.order);
+        continue;
+      }
+      if (p.strategy == Strategy::Concurrent && !subStagesAllow(p, x.groups))
+        continue;
+      want.push_back(std::move(x));
+      ++taken;
     }
   }
 
@@ -1115,6 +1331,8 @@ private:
   }
 
   static constexpr size_t kMaxMergeClass = 20;
+  /// Stages per state a look-ahead asks for (prefetchStates).
+  static constexpr unsigned kLookAhead = 3;
   /// Endings of more groups try the sub-stages without two groups only up
   /// to this many groups (k^2 lookups, rarely decisive for wide stages).
   static constexpr size_t kMaxPairGroups = 4;

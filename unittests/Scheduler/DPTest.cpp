@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -231,6 +232,96 @@ TEST(DPTest, PrunedEqualsUnprunedUnderBoundRespectingCosts) {
   // Pruning does prune.
   EXPECT_GT(pruned, 0u);
   EXPECT_LT(callsBound, callsNone);
+}
+
+/// A cost that takes batches of up to `size` stages (an exec: server that
+/// announced max_batch): counts requests, and records every stage asked.
+class BatchedCost final : public StageCost {
+public:
+  BatchedCost(RandomCost &rc, unsigned size) : rc(rc), size(size) {}
+  double getCost(const Graph &g, const Stage &st) override {
+    ++requests;
+    asked.push_back(canonicalStageSignature(g, st));
+    return rc(st);
+  }
+  unsigned batchSize() const override { return size; }
+  void getCosts(const Graph &g, llvm::ArrayRef<Stage> stages,
+                llvm::MutableArrayRef<double> out) override {
+    ++requests;
+    EXPECT_LE(stages.size(), size);
+    for (size_t i = 0; i < stages.size(); ++i) {
+      asked.push_back(canonicalStageSignature(g, stages[i]));
+      out[i] = rc(stages[i]);
+    }
+  }
+  RandomCost &rc;
+  unsigned size;
+  uint64_t requests = 0;
+  std::vector<std::string> asked;
+};
+
+/// Batched costs change how stages are asked for, not the search: the same
+/// schedules, with and without pruning (docs/Scheduler.md, "Batched
+/// costs"); without pruning exactly the same stages, with pruning perhaps
+/// others (costs known earlier bound differently); fewer requests.
+TEST(DPTest, BatchedCostsGiveTheSameSchedules) {
+  std::mt19937 rng(4242);
+  const Case cases[] = {
+      {Variant::Both, EnumerationMode::IOS, 3, 8},
+      {Variant::Both, EnumerationMode::Full, 3, 8},
+      {Variant::Concurrent, EnumerationMode::IOS, 2, 2},
+      {Variant::Merge, EnumerationMode::IOS, 3, 8},
+  };
+  uint64_t calls[2] = {0, 0}, requests[2] = {0, 0};
+  for (unsigned t = 0; t < 60; ++t) {
+    unsigned n = 1 + rng() % 10;
+    double p = std::uniform_real_distribution<double>(0.05, 0.6)(rng);
+    RandomDag d = makeRandomDag(rng, n, p);
+    Graph g = buildGraph(d);
+    for (const Case &c : cases) {
+      BoundedCost bc{d, rng(), 0.5, 1};
+      for (PruneMode pm : {PruneMode::None, PruneMode::Bound}) {
+        SCOPED_TRACE(testing::Message()
+                     << "trial " << t << " n=" << n << " variant "
+                     << toString(c.variant).str() << " prune "
+                     << toString(pm).str());
+        SchedulerOptions o = onePart(c.variant, c.mode, c.r, c.s);
+        o.prune = pm;
+        ScheduleResult res[2];
+        std::vector<std::string> asked[2];
+        for (unsigned batch : {1u, 5u}) {
+          RandomCost rc{d, bc.seed};
+          rc.bounded = &bc;
+          BatchedCost cost(rc, batch);
+          auto r = scheduleDP(g, cost, o);
+          ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+          bool batched = batch > 1;
+          EXPECT_EQ(r->stats.total().costCalls, cost.asked.size());
+          if (pm == PruneMode::Bound) {
+            calls[batched] += cost.asked.size();
+            requests[batched] += cost.requests;
+          }
+          res[batched] = std::move(*r);
+          asked[batched] = std::move(cost.asked);
+          llvm::sort(asked[batched]);
+        }
+        EXPECT_EQ(res[0].schedule.cost, res[1].schedule.cost);
+        ASSERT_EQ(res[0].schedule.stages.size(), res[1].schedule.stages.size());
+        for (size_t i = 0; i < res[0].schedule.stages.size(); ++i)
+          EXPECT_EQ(res[0].schedule.stages[i].groups,
+                    res[1].schedule.stages[i].groups);
+        EXPECT_EQ(res[0].stats.total().transitions,
+                  res[1].stats.total().transitions);
+        // Every stage is asked once.
+        EXPECT_EQ(std::adjacent_find(asked[1].begin(), asked[1].end()),
+                  asked[1].end());
+        if (pm == PruneMode::None)
+          EXPECT_EQ(asked[0], asked[1]);
+      }
+    }
+  }
+  // Batches: fewer requests than one-at-a-time calls.
+  EXPECT_LT(requests[1], calls[0]);
 }
 
 /// Costs that break the assumptions (independent random values per stage):

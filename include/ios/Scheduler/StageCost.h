@@ -59,6 +59,18 @@ public:
   /// Whether getCost may run on several threads at once (the DP then
   /// searches independent parts in parallel, SchedulerOptions::threads).
   virtual bool isThreadSafe() const { return false; }
+  /// How many stages this cost answers best in one call (a cost server that
+  /// takes batches: one round trip for many). The DP then hands getCosts up
+  /// to this many of the stages it is about to cost, which may include some
+  /// that sequential pruning would have skipped (docs/Scheduler.md, "Batched
+  /// costs"). 1 (the default): one stage at a time, the search exactly as
+  /// without batching. May change during a search (a server announces
+  /// batches in its first reply).
+  virtual unsigned batchSize() const { return 1; }
+  /// Costs of `stages` into `out` (the same length), as getCost would give
+  /// them one by one (the default does that).
+  virtual void getCosts(const Graph &g, llvm::ArrayRef<Stage> stages,
+                        llvm::MutableArrayRef<double> out);
 };
 
 /// StageCost from a std::function.
