@@ -74,6 +74,36 @@ llvm::Error posixError(const llvm::Twine &what) {
                                  what + ": " + std::strerror(errno));
 }
 
+/// The binary index beside a database, FILE.index (see the header): the
+/// records of the database's first `covered` bytes (whole lines), each as
+/// its key and latency, and what that file looked like when the index was
+/// written. A cache in this machine's byte order: rebuilt whenever it does
+/// not match, never needed.
+struct IndexHeader {
+  char magic[8];
+  uint64_t covered;    ///< bytes of the database the records stand for
+  uint64_t lines;      ///< lines in those bytes (for line numbers after)
+  uint64_t prefixHash; ///< xxh3-64 of those bytes
+  /// The database when the index was written (identity: unchanged since).
+  uint64_t size, mtimeNs, inode, device;
+  uint64_t count; ///< records that follow
+};
+struct IndexRecord {
+  uint64_t lo, hi;
+  double ms;
+};
+static_assert(sizeof(IndexRecord) == 24, "packed records");
+constexpr char kIndexMagic[8] = {'I', 'O', 'S', 'D', 'B', 'I', 'X', '1'};
+
+llvm::ArrayRef<uint8_t> bytesOf(const void *data, size_t size) {
+  return llvm::ArrayRef<uint8_t>(static_cast<const uint8_t *>(data), size);
+}
+
+uint64_t mtimeNs(const struct stat &st) {
+  return uint64_t(st.st_mtim.tv_sec) * 1000000000ULL +
+         uint64_t(st.st_mtim.tv_nsec);
+}
+
 /// Reads `size` bytes at `offset` of `fd` into `out`.
 bool readAt(int fd, off_t offset, size_t size, std::string &out) {
   out.resize(size);
@@ -86,6 +116,76 @@ bool readAt(int fd, off_t offset, size_t size, std::string &out) {
     done += size_t(n);
   }
   return true;
+}
+
+/// The index of `path` if it is whole and matches `st` (the database now):
+/// unchanged since it was written, or only appended to (its first
+/// `covered` bytes still hash the same). Else nothing.
+/// `file` is the database's content (mapped: what is not read is not
+/// loaded).
+std::optional<std::pair<IndexHeader, std::vector<IndexRecord>>>
+readIndex(const std::string &path, StringRef file, const struct stat &st) {
+  auto buffer = llvm::MemoryBuffer::getFile(path + ".index", /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return std::nullopt;
+  StringRef data = (*buffer)->getBuffer();
+  IndexHeader h;
+  if (data.size() < sizeof(h))
+    return std::nullopt;
+  std::memcpy(&h, data.data(), sizeof(h));
+  if (std::memcmp(h.magic, kIndexMagic, sizeof(kIndexMagic)) != 0 ||
+      h.count > (data.size() - sizeof(h)) / sizeof(IndexRecord) ||
+      data.size() != sizeof(h) + h.count * sizeof(IndexRecord) ||
+      h.covered > uint64_t(st.st_size))
+    return std::nullopt;
+  StringRef records = data.drop_front(sizeof(h));
+  bool same = h.size == uint64_t(st.st_size) && h.mtimeNs == mtimeNs(st) &&
+              h.inode == uint64_t(st.st_ino) && h.device == uint64_t(st.st_dev);
+  if (!same) {
+    // Changed since: still good if what it covers is unchanged (appends).
+    if (llvm::xxh3_64bits(bytesOf(file.data(), h.covered)) != h.prefixHash)
+      return std::nullopt;
+  }
+  std::vector<IndexRecord> out(h.count);
+  if (h.count)
+    std::memcpy(out.data(), records.data(), records.size());
+  return std::make_pair(h, std::move(out));
+}
+
+/// Writes the index of database `path` (`st`): its records `entries`,
+/// standing for its first bytes `prefix` (whole lines, `lines` of them).
+void writeIndex(const std::string &path,
+                const sched::UnitSetMap<double> &entries,
+                const struct stat &st, StringRef prefix, uint64_t lines) {
+  std::vector<IndexRecord> records;
+  records.reserve(entries.size());
+  entries.forEach([&](sched::UnitSet k, double ms) {
+    records.push_back({k.lo, k.hi, ms});
+  });
+  // Sorted: the same records give the same index.
+  llvm::sort(records, [](const IndexRecord &a, const IndexRecord &b) {
+    return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
+  });
+  IndexHeader h;
+  std::memcpy(h.magic, kIndexMagic, sizeof(kIndexMagic));
+  h.covered = prefix.size();
+  h.lines = lines;
+  h.prefixHash = llvm::xxh3_64bits(bytesOf(prefix.data(), prefix.size()));
+  h.size = uint64_t(st.st_size);
+  h.mtimeNs = mtimeNs(st);
+  h.inode = uint64_t(st.st_ino);
+  h.device = uint64_t(st.st_dev);
+  h.count = records.size();
+  // Best effort: a database in a folder we cannot write still loads (from
+  // its JSON, each time).
+  llvm::consumeError(
+      writeFileAtomically(path + ".index", [&](llvm::raw_ostream &os) {
+        os.write(reinterpret_cast<const char *>(&h), sizeof(h));
+        os.write(reinterpret_cast<const char *>(records.data()),
+                 records.size() * sizeof(IndexRecord));
+        return llvm::Error::success();
+      }));
 }
 
 } // namespace
@@ -109,17 +209,47 @@ DatabaseProfiler::open(StringRef path, StringRef device,
   if (!llvm::sys::fs::is_regular_file(status))
     return llvm::createStringError("stage database '" + path.str() +
                                    "' is not a regular file");
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  int fd = ::open(db->path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    std::string why = std::strerror(errno);
+    if (fd >= 0)
+      ::close(fd);
+    return llvm::createStringError("cannot read stage database '" +
+                                   path.str() + "': " + why);
+  }
+  llvm::scope_exit closeFd([&] { ::close(fd); });
+  auto buffer = llvm::MemoryBuffer::getOpenFile(
+      fd, path, uint64_t(st.st_size), /*RequiresNullTerminator=*/false);
   if (!buffer)
     return llvm::createStringError("cannot read stage database '" +
                                    path.str() +
                                    "': " + buffer.getError().message());
-  StringRef rest = (*buffer)->getBuffer();
-  for (size_t lineNo = 1; !rest.empty(); ++lineNo) {
+  StringRef file = (*buffer)->getBuffer();
+  // The index answers for the lines it covers; the rest (records appended
+  // since, a torn last line) is parsed.
+  uint64_t from = 0, firstLine = 1;
+  bool indexCurrent = false;
+  if (auto index = readIndex(db->path, file, st)) {
+    auto &[h, records] = *index;
+    db->entries.reserve(records.size());
+    for (const IndexRecord &r : records)
+      db->insert(sched::UnitSet(r.lo, r.hi), r.ms);
+    from = h.covered;
+    firstLine = h.lines + 1;
+    indexCurrent = h.size == uint64_t(st.st_size) &&
+                   h.mtimeNs == mtimeNs(st) && h.inode == uint64_t(st.st_ino) &&
+                   h.device == uint64_t(st.st_dev);
+  }
+  StringRef text = file.drop_front(from);
+  StringRef rest = text;
+  uint64_t covered = from, lineNo = firstLine;
+  for (; !rest.empty(); ++lineNo) {
     size_t nl = rest.find('\n');
     StringRef line = rest.take_front(nl);
     rest = nl == StringRef::npos ? StringRef() : rest.drop_front(nl + 1);
+    if (nl != StringRef::npos)
+      covered += nl + 1;
     if (line.trim().empty())
       continue;
     Expected<std::pair<sched::UnitSet, double>> record = parseRecord(line);
@@ -142,6 +272,9 @@ DatabaseProfiler::open(StringRef path, StringRef device,
         llvm::formatv("stage database '{0}' line {1}: {2}", path, lineNo, why)
             .str());
   }
+  if (!indexCurrent)
+    writeIndex(db->path, db->entries, st, file.take_front(covered),
+               firstLine - 1 + text.take_front(covered - from).count('\n'));
   return std::unique_ptr<Profiler>(std::move(db));
 }
 

@@ -56,7 +56,7 @@ constexpr double kGraceSeconds = 0.5;
 Expected<std::unique_ptr<Profiler>>
 ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
                     llvm::StringRef device, llvm::StringRef name,
-                    llvm::StringRef target) {
+                    llvm::StringRef target, unsigned window) {
   if (!(timeoutSeconds > 0)) // also NaN
     return llvm::createStringError(llvm::formatv(
         "exec-timeout must be a positive number of seconds (or inf: no "
@@ -103,6 +103,7 @@ ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
   p->name = name.str();
   p->target = target.str();
   p->timeoutSeconds = timeoutSeconds;
+  p->window = std::max(1u, window);
   p->pid = pid;
   p->group = pid;
   p->toChild = in[1];
@@ -160,12 +161,13 @@ llvm::Error ExecProfiler::fail(const llvm::Twine &why) {
   return llvm::createStringError(who + " " + why.str());
 }
 
-Expected<std::string> ExecProfiler::readLine() {
-  bool forever = timeoutSeconds >= kNoTimeoutSeconds; // also inf
+Expected<std::string> ExecProfiler::readLine(size_t stages) {
+  double seconds = timeoutSeconds * double(stages);
+  bool forever = seconds >= kNoTimeoutSeconds; // also inf
   auto deadline =
       std::chrono::steady_clock::now() +
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::duration<double>(forever ? 0 : timeoutSeconds));
+          std::chrono::duration<double>(forever ? 0 : seconds));
   while (true) {
     size_t nl = pending.find('\n');
     if (nl != std::string::npos) {
@@ -177,8 +179,14 @@ Expected<std::string> ExecProfiler::readLine() {
                     deadline - std::chrono::steady_clock::now())
                     .count();
     if (!forever && left <= 0)
-      return fail(llvm::formatv("did not answer within {0} s",
-                                timeoutSeconds));
+      return fail(stages == 1
+                      ? llvm::formatv("did not answer within {0} s",
+                                      timeoutSeconds)
+                            .str()
+                      : llvm::formatv("did not answer a request of {0} "
+                                      "stages within {1} s ({2} s per stage)",
+                                      stages, seconds, timeoutSeconds)
+                            .str());
     pollfd pfd{fromChild, POLLIN, 0};
     int ready =
         poll(&pfd, 1, forever ? -1 : int(std::min<long long>(left, 1 << 30)));
@@ -196,19 +204,29 @@ Expected<std::string> ExecProfiler::readLine() {
   }
 }
 
-Expected<double> ExecProfiler::measure(const sched::Graph &g,
-                                       const sched::Stage &stage) {
+unsigned ExecProfiler::batchSize() const {
+  return serverBatch < 2 ? 1 : std::min(window, serverBatch);
+}
+
+Expected<std::pair<llvm::json::Object, std::string>>
+ExecProfiler::roundTrip(const sched::Graph &g,
+                        llvm::ArrayRef<sched::Stage> stages) {
   if (dead)
     return fail("is no longer usable after an earlier failure");
-  Expected<StageDescription> desc = describeStage(g, stage);
-  if (!desc)
-    return desc.takeError();
-  uint64_t id = nextId++;
-  llvm::json::Object request{
-      {"id", int64_t(id)}, {"device", device}, {"stage", toJSON(*desc)}};
-  std::string line;
-  llvm::raw_string_ostream(line) << llvm::json::Value(std::move(request));
-  line += '\n';
+  // Written as text: requests carry thousands of ops.
+  uint64_t id = nextId;
+  line.clear();
+  llvm::raw_string_ostream os(line);
+  os << "{\"device\":" << llvm::json::Value(device) << ",\"id\":" << id
+     << (stages.size() == 1 ? ",\"stage\":" : ",\"stages\":[");
+  for (auto [i, stage] : llvm::enumerate(stages)) {
+    if (i)
+      os << ",";
+    if (llvm::Error e = writeStageJSON(os, g, stage, opText))
+      return std::move(e);
+  }
+  os << (stages.size() == 1 ? "}\n" : "]}\n");
+  ++nextId;
   for (size_t done = 0; done < line.size();) {
     ssize_t n = write(toChild, line.data() + done, line.size() - done);
     if (n < 0 && errno == EINTR)
@@ -217,7 +235,7 @@ Expected<double> ExecProfiler::measure(const sched::Graph &g,
       return exited(); // the only way a pipe write fails: no reader left
     done += size_t(n);
   }
-  Expected<std::string> reply = readLine();
+  Expected<std::string> reply = readLine(stages.size());
   if (!reply)
     return reply.takeError();
   Expected<llvm::json::Value> json = llvm::json::parse(*reply);
@@ -225,7 +243,7 @@ Expected<double> ExecProfiler::measure(const sched::Graph &g,
   if (!json)
     return fail("answered garbage '" + shown +
                 "': " + llvm::toString(json.takeError()));
-  const llvm::json::Object *o = json->getAsObject();
+  llvm::json::Object *o = json->getAsObject();
   if (!o)
     return fail("answered '" + shown + "', expected a JSON object");
   std::optional<int64_t> replyId = o->getInteger("id");
@@ -235,9 +253,66 @@ Expected<double> ExecProfiler::measure(const sched::Graph &g,
                               shown, id));
   if (std::optional<llvm::StringRef> error = o->getString("error"))
     return fail("reported an error: " + *error);
-  std::optional<double> ms = o->getNumber("latency_ms");
+  if (serverBatch == 0) {
+    // The first reply says whether the server takes batches.
+    serverBatch = 1;
+    if (const llvm::json::Value *mb = o->get("max_batch")) {
+      std::optional<int64_t> n = mb->getAsInteger();
+      if (!n || *n < 1)
+        return fail("answered '" + shown +
+                    "': \"max_batch\" must be a positive integer");
+      serverBatch = unsigned(std::min<int64_t>(*n, 1 << 30));
+    }
+  }
+  return std::make_pair(std::move(*o), std::move(shown));
+}
+
+Expected<double> ExecProfiler::measure(const sched::Graph &g,
+                                       const sched::Stage &stage) {
+  auto reply = roundTrip(g, stage);
+  if (!reply)
+    return reply.takeError();
+  std::optional<double> ms = reply->first.getNumber("latency_ms");
   if (!ms || !std::isfinite(*ms) || *ms < 0)
-    return fail("answered '" + shown +
+    return fail("answered '" + reply->second +
                 "': \"latency_ms\" must be a non-negative number");
   return *ms;
+}
+
+llvm::Error ExecProfiler::measureBatch(const sched::Graph &g,
+                                       llvm::ArrayRef<sched::Stage> stages,
+                                       std::vector<double> &out) {
+  for (size_t done = 0; done < stages.size();) {
+    llvm::ArrayRef<sched::Stage> rest = stages.drop_front(done);
+    // Before the first reply, and for servers without batches: one stage.
+    size_t n = serverBatch == 0 ? 1 : std::min<size_t>(batchSize(), rest.size());
+    if (n == 1) {
+      Expected<double> ms = measure(g, rest.front());
+      if (!ms)
+        return ms.takeError();
+      out.push_back(*ms);
+      ++done;
+      continue;
+    }
+    auto reply = roundTrip(g, rest.take_front(n));
+    if (!reply)
+      return reply.takeError();
+    const llvm::json::Array *list = reply->first.getArray("latencies_ms");
+    if (!list || list->size() != n)
+      return fail(llvm::formatv(
+          "answered '{0}' to a request of {1} stages: \"latencies_ms\" must "
+          "list {1} latencies{2}",
+          reply->second, n,
+          list ? llvm::formatv(", got {0}", list->size()).str() : ""));
+    for (auto [i, v] : llvm::enumerate(*list)) {
+      std::optional<double> ms = v.getAsNumber();
+      if (!ms || !std::isfinite(*ms) || *ms < 0)
+        return fail(llvm::formatv("answered '{0}': \"latencies_ms\"[{1}] "
+                                  "must be a non-negative number",
+                                  reply->second, i));
+      out.push_back(*ms);
+    }
+    done += n;
+  }
+  return llvm::Error::success();
 }

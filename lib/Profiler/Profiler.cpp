@@ -11,6 +11,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -21,6 +22,18 @@ using llvm::Expected;
 using llvm::StringRef;
 
 Profiler::~Profiler() = default;
+
+llvm::Error Profiler::measureBatch(const sched::Graph &g,
+                                  llvm::ArrayRef<sched::Stage> stages,
+                                  std::vector<double> &out) {
+  for (const sched::Stage &stage : stages) {
+    Expected<double> ms = measure(g, stage);
+    if (!ms)
+      return ms.takeError();
+    out.push_back(*ms);
+  }
+  return llvm::Error::success();
+}
 
 //===----------------------------------------------------------------------===//
 // The registry
@@ -55,7 +68,8 @@ Expected<std::unique_ptr<Profiler>> exec(StringRef arg,
                                          const ProfilerOptions &opts) {
   if (arg.empty())
     return llvm::createStringError("profiler 'exec:COMMAND' needs a command");
-  return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device);
+  return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device, "",
+                             "", opts.execBatch);
 }
 
 /// Measured on the runtime by the stage server next to this tool: a
@@ -81,7 +95,8 @@ ProfilerFactory stageServer(StringRef backend) {
       command += " " + arg.str();
     // The CPU runtime is the device; a GPU's name is the user's to give.
     return ExecProfiler::start(command, opts.execTimeoutSeconds, opts.device,
-                               opts.spec, backend == "cpu" ? "cpu" : "");
+                               opts.spec, backend == "cpu" ? "cpu" : "",
+                               opts.execBatch);
   };
 }
 
@@ -157,26 +172,52 @@ double ProfilerCost::getCost(const sched::Graph &g, const sched::Stage &stage) {
   ++calls;
   Expected<double> ms = profiler.measure(g, stage);
   if (!ms) {
-    std::string message = llvm::toString(ms.takeError());
-    if (firstError.empty())
-      firstError = std::move(message);
+    keepError(llvm::toString(ms.takeError()));
     return std::numeric_limits<double>::quiet_NaN();
   }
+  return accept(g, stage, *ms);
+}
+
+void ProfilerCost::getCosts(const sched::Graph &g,
+                            llvm::ArrayRef<sched::Stage> stages,
+                            llvm::MutableArrayRef<double> out) {
+  calls += stages.size();
+  std::vector<double> ms;
+  ms.reserve(stages.size());
+  llvm::Error error = profiler.measureBatch(g, stages, ms);
+  if (!error && ms.size() != stages.size())
+    error = llvm::createStringError(
+        llvm::formatv("profiler '{0}' gave {1} latencies for {2} stages",
+                      profiler.describe(), ms.size(), stages.size())
+            .str());
+  // In order, as one at a time: the first problem is the one reported.
+  size_t got = std::min(ms.size(), stages.size());
+  for (size_t i = 0; i < got; ++i)
+    out[i] = accept(g, stages[i], ms[i]);
+  if (error) {
+    keepError(llvm::toString(std::move(error)));
+    std::fill(out.begin() + got, out.end(),
+              std::numeric_limits<double>::quiet_NaN());
+  }
+}
+
+double ProfilerCost::accept(const sched::Graph &g, const sched::Stage &stage,
+                            double ms) {
   // Every profiler's answer passes here: one bound for all of them.
-  if (!isValidLatency(*ms)) {
-    if (firstError.empty())
-      firstError =
-          llvm::formatv("profiler '{0}' returned latency {1:e} ms for stage "
-                        "{2}; a latency must be finite and in [0, {3:e0}] ms",
-                        profiler.describe(), *ms,
-                        sched::canonicalStageSignature(g, stage), kMaxLatencyMs)
-              .str();
+  if (!isValidLatency(ms)) {
+    keepError(
+        llvm::formatv("profiler '{0}' returned latency {1:e} ms for stage "
+                      "{2}; a latency must be finite and in [0, {3:e0}] ms",
+                      profiler.describe(), ms,
+                      sched::canonicalStageSignature(g, stage), kMaxLatencyMs)
+            .str());
     return std::numeric_limits<double>::quiet_NaN();
   }
-  return *ms;
+  return ms;
 }
 
 llvm::Error ProfilerCost::takeError() {
+  std::lock_guard<std::mutex> lock(errorMutex);
   if (firstError.empty())
     return llvm::Error::success();
   return llvm::createStringError(std::exchange(firstError, std::string()));
@@ -203,11 +244,48 @@ ios::prof::mergedSignature(const sched::Graph &g, const sched::Stage &s) {
   return g.mergedSignature(idxs);
 }
 
+namespace {
+/// A concurrent stage as node indices per group, in execution order, and
+/// the producer -> consumer edges inside each group as (from, to)
+/// positions: what describeStage and writeStageJSON share.
+struct StageShape {
+  std::vector<llvm::SmallVector<unsigned, 8>> groups;
+  std::vector<std::vector<std::pair<unsigned, unsigned>>> edges;
+};
+
+llvm::Error shapeOf(const sched::Graph &g, const sched::Stage &stage,
+                    StageShape &shape) {
+  for (const auto &group : stage.groups) {
+    llvm::SmallVector<unsigned, 8> nodes;
+    std::vector<std::pair<unsigned, unsigned>> edges;
+    llvm::SmallDenseMap<unsigned, unsigned, 8> position;
+    for (sched::NodeId id : group) {
+      std::optional<unsigned> idx = g.indexOf(id);
+      if (!idx)
+        return llvm::createStringError(
+            llvm::formatv("stage names unknown node {0}", id).str());
+      for (unsigned pred : g.preds(*idx))
+        if (auto it = position.find(pred); it != position.end())
+          edges.push_back({it->second, unsigned(nodes.size())});
+      position[*idx] = nodes.size();
+      nodes.push_back(*idx);
+    }
+    shape.groups.push_back(std::move(nodes));
+    shape.edges.push_back(std::move(edges));
+  }
+  return llvm::Error::success();
+}
+
+bool isMergeOfSeveral(const sched::Stage &stage) {
+  return stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1;
+}
+} // namespace
+
 Expected<StageDescription> ios::prof::describeStage(const sched::Graph &g,
                                                     const sched::Stage &stage) {
   StageDescription desc;
   desc.strategy = stage.strategy;
-  if (stage.strategy == sched::Strategy::Merge && stage.groups.size() > 1) {
+  if (isMergeOfSeveral(stage)) {
     Expected<sched::OpSignature> merged = mergedSignature(g, stage);
     if (!merged)
       return merged.takeError();
@@ -219,26 +297,62 @@ Expected<StageDescription> ios::prof::describeStage(const sched::Graph &g,
     return desc;
   }
   desc.strategy = sched::Strategy::Concurrent;
-  for (const auto &group : stage.groups) {
+  StageShape shape;
+  if (llvm::Error e = shapeOf(g, stage, shape))
+    return std::move(e);
+  for (const auto &group : shape.groups) {
     std::vector<sched::OpSignature> sigs;
-    std::vector<std::pair<unsigned, unsigned>> edges;
-    llvm::DenseMap<unsigned, unsigned> position;
-    for (sched::NodeId id : group) {
-      std::optional<unsigned> idx = g.indexOf(id);
-      if (!idx)
-        return llvm::createStringError(
-            llvm::formatv("stage names unknown node {0}", id).str());
-      for (unsigned pred : g.preds(*idx))
-        if (auto it = position.find(pred); it != position.end())
-          edges.push_back({it->second, unsigned(sigs.size())});
-      position[*idx] = sigs.size();
-      sigs.push_back(g.node(*idx).sig);
+    for (unsigned v : group) {
+      sigs.push_back(g.node(v).sig);
       desc.batch = sigs.back().batch;
     }
     desc.groups.push_back(std::move(sigs));
-    desc.edges.push_back(std::move(edges));
   }
+  desc.edges = std::move(shape.edges);
   return desc;
+}
+
+llvm::Error ios::prof::writeStageJSON(llvm::raw_ostream &os,
+                                      const sched::Graph &g,
+                                      const sched::Stage &stage,
+                                      llvm::StringMap<std::string> &opText) {
+  if (isMergeOfSeveral(stage)) {
+    Expected<StageDescription> desc = describeStage(g, stage);
+    if (!desc)
+      return desc.takeError();
+    os << toJSON(*desc);
+    return llvm::Error::success();
+  }
+  StageShape shape;
+  if (llvm::Error e = shapeOf(g, stage, shape))
+    return e;
+  // toJSON(StageDescription)'s object, its keys in the order llvm::json
+  // prints them.
+  int64_t batch = 1;
+  for (const auto &group : shape.groups)
+    for (unsigned v : group)
+      batch = g.node(v).sig.batch;
+  os << "{\"batch\":" << batch << ",\"edges\":[";
+  for (auto [gi, edges] : llvm::enumerate(shape.edges)) {
+    os << (gi ? ",[" : "[");
+    for (auto [ei, e] : llvm::enumerate(edges))
+      os << (ei ? ",[" : "[") << e.first << "," << e.second << "]";
+    os << "]";
+  }
+  os << "],\"groups\":[";
+  for (auto [gi, group] : llvm::enumerate(shape.groups)) {
+    os << (gi ? ",[" : "[");
+    for (auto [i, v] : llvm::enumerate(group)) {
+      auto [it, fresh] = opText.try_emplace(g.signatureText(v));
+      if (fresh)
+        llvm::raw_string_ostream(it->second) << toJSON(g.node(v).sig);
+      os << (i ? "," : "") << it->second;
+    }
+    os << "]";
+  }
+  os << "],\"strategy\":\"" << sched::toString(sched::Strategy::Concurrent)
+     << "\"}";
+  return llvm::Error::success();
 }
 
 //===----------------------------------------------------------------------===//

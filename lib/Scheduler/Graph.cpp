@@ -1,5 +1,6 @@
 //===- Graph.cpp - Scheduler graph, units, blocks, parts ------------------===//
 
+#include <atomic>
 #include "ios/Scheduler/Graph.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -41,6 +42,8 @@ llvm::Expected<Graph>
 Graph::build(std::vector<NodeSpec> specs,
              llvm::ArrayRef<std::pair<NodeId, NodeId>> edges, MergeFn merge) {
   Graph g;
+  static std::atomic<uint64_t> nextId{1};
+  g.uniqueId = nextId++;
   g.nodes = std::move(specs);
   g.merge = std::move(merge);
   unsigned n = g.nodes.size();

@@ -20,9 +20,13 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <mutex>
+#include <thread>
 
 using namespace ios::sched;
 using ios::sched::detail::countIdeals;
@@ -74,30 +78,75 @@ public:
   double get(Strategy st, const NodeGroups &groups, unsigned block,
              unsigned part, PartStats &ps) {
     StageKey key = StageCostCache::stageKey(g, st, groups, sigIds, withIds);
-    if (const double *v = lookup(key, ps))
-      return *v;
-    return measure(key, st, groups, block, part, ps);
+    double v;
+    if (lookup(key, ps, v))
+      return v;
+    Stage stage;
+    return measure(key, st, groups, block, part, ps, stage);
   }
 
-  /// The cached cost of the stage with this key, counted as a hit.
-  const double *lookup(StageKey key, PartStats &ps) {
-    const double *v = cache.lookup(key);
-    if (v) {
-      ++ps.cacheHits;
-      ++cache.numHits;
+  /// The cached cost of the stage with this key, counted as a hit (when
+  /// parts are searched in parallel the counts come from replay()).
+  /// In parallel the shared cache is only read (no lock), and the stages a
+  /// thread measured come from its own `local` table.
+  bool lookup(StageKey key, PartStats &ps, double &out,
+              const UnitSetMap<double> *local = nullptr) {
+    if (parallel) {
+      const double *v = cache.lookup(key);
+      if (!v && local)
+        v = local->find(UnitSet(key.lo, key.hi));
+      if (v)
+        out = *v;
+      return v;
     }
-    return v;
+    const double *v = cache.lookup(key);
+    if (!v)
+      return false;
+    ++ps.cacheHits;
+    ++cache.numHits;
+    out = *v;
+    return true;
   }
 
-  /// Asks the callback for a stage the cache does not have.
+  /// Asks the callback for a stage the cache does not have. In parallel the
+  /// value goes to the thread's `local` table (two threads may both measure
+  /// a stage: a thread-safe cost is deterministic, and replay() counts one
+  /// call); merge() adds them to the cache afterwards.
+  /// `stage`: the caller's buffer (reused: no allocation per call).
   double measure(StageKey key, Strategy st, const NodeGroups &groups,
-                 unsigned block, unsigned part, PartStats &ps) {
-    Stage stage = makeStage(st, groups, block, part);
+                 unsigned block, unsigned part, PartStats &ps, Stage &stage,
+                 UnitSetMap<double> *local = nullptr) {
+    makeStage(st, groups, block, part, stage);
     Clock::time_point t0 = Clock::now();
     double c = cost.getCost(g, stage);
     ps.costSeconds += secondsSince(t0);
-    ++ps.costCalls;
-    ++cache.numCalls;
+    return accept(key, stage, c, ps, local);
+  }
+
+  /// Asks the callback for stages the cache does not have (distinct keys)
+  /// in one StageCost::getCosts call; their costs into `out`.
+  void measureBatch(llvm::ArrayRef<StageKey> keys, llvm::ArrayRef<Stage> stages,
+                    llvm::MutableArrayRef<double> out, PartStats &ps,
+                    UnitSetMap<double> *local = nullptr) {
+    Clock::time_point t0 = Clock::now();
+    cost.getCosts(g, stages, out);
+    ps.costSeconds += secondsSince(t0);
+    for (size_t i = 0; i < stages.size(); ++i)
+      out[i] = accept(keys[i], stages[i], out[i], ps, local);
+  }
+
+  /// Counts and caches the callback's cost `c` of `stage` (in parallel:
+  /// into the thread's `local` table); NaN or negative costs become an
+  /// error and +inf.
+  double accept(StageKey key, const Stage &stage, double c, PartStats &ps,
+                UnitSetMap<double> *local) {
+    std::unique_lock<std::mutex> lock(mutex, std::defer_lock);
+    if (parallel) {
+      lock.lock();
+    } else {
+      ++ps.costCalls;
+      ++cache.numCalls;
+    }
     if (std::isnan(c) || c < 0) {
       if (error.empty()) {
         std::string s;
@@ -108,23 +157,63 @@ public:
       }
       c = kInf;
     }
-    cache.insert(key, c);
+    if (parallel)
+      local->insert(UnitSet(key.lo, key.hi), c);
+    else
+      cache.insert(key, c);
     return c;
+  }
+
+  /// After a parallel search: the hits and calls each part would have
+  /// counted searching alone in part order (`asked[i]`: the keys part i
+  /// looked up in the cache, in order), so statistics do not depend on the
+  /// number of threads.
+  /// Then merge() the threads' tables into the cache.
+  void replay(llvm::ArrayRef<std::vector<StageKey>> asked,
+              llvm::MutableArrayRef<PartStats *> stats) {
+    UnitSetMap<char> known;
+    for (size_t i = 0; i < asked.size(); ++i)
+      for (StageKey key : asked[i]) {
+        UnitSet k(key.lo, key.hi);
+        if (cache.lookup(key) || !known.insert(k, 1).second) {
+          ++stats[i]->cacheHits;
+          ++cache.numHits;
+        } else {
+          ++stats[i]->costCalls;
+          ++cache.numCalls;
+        }
+      }
+  }
+
+  void merge(const UnitSetMap<double> &local) {
+    local.forEach([&](UnitSet k, double v) {
+      StageKey key{k.lo, k.hi};
+      if (!cache.lookup(key))
+        cache.insert(key, v);
+    });
   }
 
   Stage makeStage(Strategy st, const NodeGroups &groups, unsigned block,
                   unsigned part) const {
     Stage stage;
+    makeStage(st, groups, block, part, stage);
+    return stage;
+  }
+
+  /// The same into `stage`, reusing its vectors.
+  void makeStage(Strategy st, const NodeGroups &groups, unsigned block,
+                 unsigned part, Stage &stage) const {
     stage.strategy = groups.size() <= 1 ? Strategy::Concurrent : st;
     stage.block = block;
     stage.part = part;
     // Groups in canonical order (their interned signatures, then internal
-    // edges; equal groups by first unit), so that every stage with one cache
-    // key reaches the callback, and runs, in one order.
-    llvm::SmallVector<std::pair<llvm::SmallVector<uint32_t, 16>, unsigned>, 8>
-        order;
-    for (auto [gi, grp] : llvm::enumerate(groups)) {
-      llvm::SmallVector<uint32_t, 16> enc;
+    // edges; equal groups by position), so that every stage with one cache
+    // key reaches the callback, and runs, in one order. Encodings side by
+    // side in one buffer: [size, signatures..., edge pairs...].
+    llvm::SmallVector<uint32_t, 128> enc;
+    llvm::SmallVector<uint32_t, 9> begin;
+    for (const auto &grp : groups) {
+      begin.push_back(enc.size());
       enc.push_back(grp.size());
       for (unsigned v : grp)
         enc.push_back(sigIds[v]);
@@ -135,17 +224,28 @@ public:
               enc.push_back(i);
               enc.push_back(j);
             }
-      order.push_back({std::move(enc), unsigned(gi)});
     }
-    // By encoding, equal groups by position (std::stable_sort's temporary
-    // buffer is deprecated in libstdc++ 12 under clang).
-    std::sort(order.begin(), order.end());
-    for (const auto &entry : order) {
-      stage.groups.emplace_back();
-      for (unsigned v : groups[entry.second])
-        stage.groups.back().push_back(g.node(v).id);
+    begin.push_back(enc.size());
+    llvm::SmallVector<unsigned, 8> order;
+    for (unsigned gi = 0; gi < groups.size(); ++gi)
+      order.push_back(gi);
+    std::sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
+      const uint32_t *pa = enc.begin() + begin[a], *pb = enc.begin() + begin[b];
+      const uint32_t *ea = enc.begin() + begin[a + 1],
+                     *eb = enc.begin() + begin[b + 1];
+      if (std::lexicographical_compare(pa, ea, pb, eb))
+        return true;
+      if (std::lexicographical_compare(pb, eb, pa, ea))
+        return false;
+      return a < b;
+    });
+    stage.groups.resize(groups.size());
+    for (unsigned i = 0; i < order.size(); ++i) {
+      std::vector<NodeId> &out = stage.groups[i];
+      out.clear();
+      for (unsigned v : groups[order[i]])
+        out.push_back(g.node(v).id);
     }
-    return stage;
   }
 
   const Graph &g;
@@ -153,22 +253,35 @@ public:
   StageCostCache &cache;
   bool withIds;
   std::vector<unsigned> sigIds;
+  /// The cost's own lower bound terms (StageCost::lowerBoundTerms), if any
+  /// and pruning.
+  std::optional<LowerBoundTerms> terms;
   std::string error;
+  /// Parts are being searched on several threads: the cache is only read,
+  /// `error` is shared under `mutex`.
+  bool parallel = false;
+  std::mutex mutex;
 };
 
 /// Groups of an ending (units of pg) as node indices: for Merge one group per
 /// unit, for Concurrent the weakly connected components, by first unit.
 void groupsOf(const PartGraph &pg, UnitSet E, Strategy st,
               NodeGroups &groups) {
+  // Reuses the groups' buffers (the DP fills one NodeGroups per call).
+  size_t k = 0;
   auto addUnits = [&](UnitSet comp) {
-    groups.emplace_back();
+    if (k == groups.size())
+      groups.emplace_back();
+    auto &grp = groups[k++];
+    grp.clear();
     comp.forEach([&](unsigned u) {
       for (unsigned v : pg.g.unit(pg.units[u]).nodes)
-        groups.back().push_back(v);
+        grp.push_back(v);
     });
   };
   if (st == Strategy::Merge) {
     E.forEach([&](unsigned u) { addUnits(UnitSet::bit(u)); });
+    groups.truncate(k);
     return;
   }
   UnitSet rem = E;
@@ -185,6 +298,7 @@ void groupsOf(const PartGraph &pg, UnitSet E, Strategy st,
     rem -= comp;
     addUnits(comp);
   }
+  groups.truncate(k);
 }
 
 /// Weakly connected components of E (for a Concurrent ending: its groups).
@@ -207,6 +321,54 @@ void componentsOf(const PartGraph &pg, UnitSet E,
   }
 }
 
+/// A solved state's best ending.
+struct Entry {
+  UnitSet ending;
+  Strategy strategy;
+};
+
+/// A state's DP value and the index of its Entry.
+struct StateValue {
+  double value;
+  uint32_t entry;
+};
+
+/// An ending that may win but whose cost is not known yet.
+struct Pending {
+  UnitSet set;
+  UnitSet gens;           ///< Concurrent: units whose closures are its groups
+  double prefix, lb, key; ///< dp(S - set); cost bound; their sum
+  uint32_t order;         ///< enumeration order (ties)
+  Strategy strategy;
+};
+
+/// The tables of a part's search, kept from part to part (cleared, not
+/// freed: growing them again would cost page faults for every part).
+struct SolverTables {
+  UnitSetMap<StateValue> memo; ///< state -> dp value (the hot table)
+  std::vector<Entry> entries;
+  UnitSetMap<double> concCost, mergeCost; ///< this part's costed stages
+  UnitSetMap<StageKey> groupKeys;
+  UnitSetMap<char> seen;
+  std::vector<UnitSet> level, next;
+  std::vector<Pending> pending;
+  /// Stage costs measured by this thread while parts are searched in
+  /// parallel (kept across parts; merged into the cache at the end).
+  UnitSetMap<double> localCosts;
+
+  void clear() {
+    memo.clear();
+    entries.clear();
+    concCost.clear();
+    mergeCost.clear();
+    groupKeys.clear();
+    seen.clear();
+    level.clear();
+    next.clear();
+    pending.clear();
+  }
+};
+
 /// The DP over one part, bottom-up: states (down-closed unit sets) in order
 /// of size, so every dp(S - E) is known when S is solved and each ending is
 /// evaluated as it is enumerated.
@@ -214,8 +376,13 @@ class PartSolver {
 public:
   PartSolver(const PartGraph &pg, const SchedulerOptions &opts,
              llvm::ArrayRef<int> mergeClass, CostContext &cc, PartStats &ps,
-             SearchProgress &progress)
+             SearchProgress &progress, SolverTables &tables)
       : pg(pg), n(pg.n), opts(opts), cc(cc), ps(ps), progress(progress),
+        memo(tables.memo), entries(tables.entries),
+        concCost(tables.concCost), mergeCost(tables.mergeCost),
+        groupKeys(tables.groupKeys), seen(tables.seen), level(tables.level),
+        next(tables.next), pending(tables.pending),
+        localCosts(tables.localCosts),
         doMerge(unsigned(opts.variant) & unsigned(Variant::Merge)),
         doConcurrent(unsigned(opts.variant) & unsigned(Variant::Concurrent)),
         prune(opts.prune == PruneMode::Bound), r(opts.maxGroupSize),
@@ -226,6 +393,9 @@ public:
     gb.assign(n, 0);
     gbExact.assign(n, 0);
     compStack.assign(size_t(n + 1) * (n + 1), UnitSet());
+    if (prune && cc.terms)
+      initTerms(*cc.terms);
+    tables.clear();
   }
 
   /// Solves the part; returns its optimum (or, after a budget stop, the
@@ -234,13 +404,22 @@ public:
     if (prune) {
       // Every unit alone: exact costs, and the base of every lower bound.
       unitCost.resize(n);
-      for (unsigned u = 0; u < n; ++u)
+      bool batched = false;
+      for (unsigned u = 0; u < n; ++u) {
+        if (!batched && cc.cost.batchSize() > 1) {
+          batched = true;
+          std::vector<Wanted> units;
+          for (unsigned v = u; v < n; ++v)
+            units.push_back(wanted(UnitSet::bit(v), Strategy::Concurrent,
+                                   {UnitSet::bit(v)}));
+          costInBatches(units);
+        }
         unitCost[u] = stageCost(UnitSet::bit(u), Strategy::Concurrent);
+      }
     }
     UnitSet all = UnitSet::firstN(n);
-    memo.insert(UnitSet(), 0.0);
-    std::vector<UnitSet> level = {UnitSet()}, next;
-    UnitSetMap<char> seen;
+    memo.insert(UnitSet(), {0.0, ~uint32_t(0)});
+    level.push_back(UnitSet());
     UnitSet lastSolved; // the largest state solved so far
     for (unsigned d = 1; d <= n && !aborted; ++d) {
       // States of size d: a state of size d - 1 plus one of its ready units.
@@ -251,17 +430,20 @@ public:
           if (pg.pred[u].isSubsetOf(S) && seen.insert(S | UnitSet::bit(u), 1).second)
             next.push_back(S | UnitSet::bit(u));
         });
-      for (UnitSet S : next) {
+      for (size_t i = 0, ahead = 0; i < next.size(); ++i) {
+        UnitSet S = next[i];
         checkBudget();
         if (aborted)
           break;
+        if (i == ahead && cc.cost.batchSize() > 1)
+          ahead = prefetchStates(next, i);
         solveState(S);
         lastSolved = S;
       }
       std::swap(level, next);
     }
     if (!aborted)
-      return *memo.find(all);
+      return memo.find(all)->value;
     return completeGreedily(lastSolved, all);
   }
 
@@ -270,7 +452,7 @@ public:
     std::vector<std::pair<UnitSet, Strategy>> rev;
     UnitSet S = UnitSet::firstN(n);
     while (!S.empty()) {
-      const Entry &e = entries[*entryOf.find(S)];
+      const Entry &e = entries[memo.find(S)->entry];
       rev.push_back({e.ending, e.strategy});
       S -= e.ending;
     }
@@ -278,31 +460,36 @@ public:
   }
 
   size_t numStates() const { return entries.size(); }
+  /// With CostContext::parallel: the canonical keys looked up, in order.
+  std::vector<StageKey> asked;
   /// Which budget stopped the search ("" if none) and its limit.
   llvm::StringRef cutReason() const { return cut; }
   llvm::StringRef cutLimit() const { return limit; }
 
 private:
-  struct Entry {
-    UnitSet ending;
-    Strategy strategy;
+  /// Buffers of the stage being measured.
+  NodeGroups nodeGroups;
+  Stage scratch;
+  /// Shared resources of LowerBoundTerms used (the analytic model has two:
+  /// host and device); further ones are left out (a weaker, valid bound).
+  /// Loops over all of them (unused ones are 0) unroll.
+  static constexpr unsigned kMaxShared = 2;
+  /// Term sums of a set of units: per shared resource, and the largest
+  /// stream sum of a group and how many groups have a positive one.
+  struct TermSums {
+    double shared[kMaxShared] = {};
+    double streamMax = 0;
+    unsigned busyGroups = 0;
   };
-  /// An ending that may win but whose cost is not known yet.
-  struct Pending {
-    UnitSet set;
-    UnitSet gens; ///< Concurrent: units whose closures are its groups
-    double prefix, lb, key; ///< dp(S - set); cost bound; their sum
-    uint32_t order;         ///< enumeration order (ties)
-    Strategy strategy;
-  };
+
 
   //===--------------------------------------------------------------------===//
   // Budget
   //===--------------------------------------------------------------------===//
 
   size_t memoryBytes() const {
-    return memo.memoryBytes() + entryOf.memoryBytes() +
-           concCost.memoryBytes() + mergeCost.memoryBytes() +
+    return memo.memoryBytes() + concCost.memoryBytes() +
+           mergeCost.memoryBytes() +
            entries.capacity() * sizeof(Entry) +
            pending.capacity() * sizeof(Pending);
   }
@@ -367,6 +554,12 @@ private:
   /// Whether the enumeration may produce another ending (else the budget
   /// stops the search; this state keeps the endings so far).
   bool roomForEnding() {
+    if (LLVM_LIKELY(numEndings < enumCap && (numEndings & 0xFFFF) != 0xFFFF &&
+                    !aborted))
+      return true;
+    return roomForEndingSlow();
+  }
+  LLVM_ATTRIBUTE_NOINLINE bool roomForEndingSlow() {
     if ((numEndings & 0xFFFF) == 0xFFFF && opts.budget.seconds && !aborted)
       checkClock();
     if (numEndings < enumCap && !aborted)
@@ -385,12 +578,26 @@ private:
   //===--------------------------------------------------------------------===//
 
   void record(UnitSet S, double cost, UnitSet ending, Strategy st) {
-    memo.insert(S, cost);
-    entryOf.insert(S, uint32_t(entries.size()));
+    memo.insert(S, {cost, uint32_t(entries.size())});
     entries.push_back({ending, st});
   }
 
   void solveState(UnitSet S) {
+    enumerateState(S);
+    if (prune || !pending.empty())
+      resolvePending();
+    // A budget stop inside the enumeration, or costs that break the
+    // bounds, may have left only endings the upper bound pruned: its
+    // witness is a valid ending that achieves it (with valid bounds and no
+    // stop, best <= upper already).
+    if (upper < best)
+      consider(upperSet, upperStrategy, upper, bestOrder);
+    record(S, best, bestSet, bestStrategy);
+  }
+
+  /// Enumerates the endings of S: those that cannot win are pruned, those
+  /// of known cost considered, the others wait in `pending`.
+  void enumerateState(UnitSet S) {
     curS = S;
     best = kInf;
     bestOrder = std::numeric_limits<uint32_t>::max();
@@ -404,13 +611,6 @@ private:
     if (doConcurrent)
       enumerateConcurrent(S);
     ps.transitions += numEndings;
-    if (prune)
-      resolvePending();
-    // A budget stop inside the enumeration may have left only endings the
-    // upper bound pruned: its witness is a valid ending that achieves it.
-    if (aborted && upper < best)
-      consider(upperSet, upperStrategy, upper, bestOrder);
-    record(S, best, bestSet, bestStrategy);
   }
 
   /// One ending of the current state, as it is enumerated. Without pruning
@@ -419,28 +619,49 @@ private:
   /// with a known cost is taken; the others wait for resolvePending. Either
   /// way the state's best ending is the first minimum in enumeration order,
   /// so both searches choose the same stages when the bounds hold.
-  void visit(UnitSet E, UnitSet gens, Strategy st, double lb, bool exact) {
-    uint32_t order = uint32_t(numEndings++);
-    UnitSet rest = curS - E;
-    double prefix = rest.empty() ? 0.0 : *memo.find(rest);
+  /// `unknown`: the caller knows E's cost is not in this part's tables.
+  void visit(UnitSet E, UnitSet gens, Strategy st, double lb, bool exact,
+             bool unknown = false) {
+    uint32_t order;
+    double prefix;
     if (!prune) {
+      order = uint32_t(numEndings++);
+      prefix = memo.find(curS - E)->value;
+      // Batched costs: every ending is costed anyway; unknown ones wait for
+      // resolvePending to ask for them together.
+      if (cc.cost.batchSize() > 1 && !knownCost(E, st)) {
+        pending.push_back({E, gens, prefix, 0, prefix, order, st});
+        return;
+      }
       consider(E, st, prefix + stageCost(E, st), order);
       return;
     }
+    if (!admit(E, lb, prefix, order))
+      return;
+    if (exact) {
+      consider(E, st, prefix + lb, order);
+      return;
+    }
+    if (!unknown)
+      if (const double *c = knownCost(E, st)) {
+        consider(E, st, prefix + *c, order);
+        return;
+      }
+    pending.push_back({E, gens, prefix, lb, prefix + lb, order, st});
+  }
+
+  /// Numbers the next ending E of the current state and finds its prefix
+  /// dp(S - E); whether E may win at a cost of at least lb (else it is
+  /// pruned).
+  bool admit(UnitSet E, double lb, double &prefix, uint32_t &order) {
+    order = uint32_t(numEndings++);
+    prefix = memo.find(curS - E)->value;
     double key = prefix + lb;
     if (key > upper || !mayWin(key, order)) {
       ++ps.pruned;
-      return;
+      return false;
     }
-    if (exact) {
-      consider(E, st, key, order);
-      return;
-    }
-    if (const double *c = knownCost(E, st)) {
-      consider(E, st, prefix + *c, order);
-      return;
-    }
-    pending.push_back({E, gens, prefix, lb, key, order, st});
+    return true;
   }
 
   /// An upper bound of dp(S) before its endings are enumerated: a sink u
@@ -455,19 +676,20 @@ private:
       if (smaller.empty())
         return;
       // u alone last.
-      double v = *memo.find(smaller) + unitCost[u];
+      const StateValue &sv = *memo.find(smaller);
+      double v = sv.value + unitCost[u];
       if (v < ub) {
         ub = v;
         upperSet = UnitSet::bit(u);
         upperStrategy = Strategy::Concurrent;
       }
-      const Entry &e = entries[*entryOf.find(smaller)];
+      const Entry &e = entries[sv.entry];
       if (e.ending.intersects(pg.pred[u]))
         return;
       const double *c = knownCost(e.ending, e.strategy);
       if (!c)
         return;
-      v = *memo.find(S - e.ending) + *c;
+      v = memo.find(S - e.ending)->value + *c;
       if (v < ub) {
         ub = v;
         upperSet = e.ending;
@@ -498,18 +720,21 @@ private:
   /// the ending without one or two of them), costed only if it may still
   /// win.
   void resolvePending() {
-    size_t m = 0;
-    for (const Pending &p : pending)
-      if (p.key <= upper && mayWin(p.key, p.order))
-        pending[m++] = p;
-    ps.pruned += pending.size() - m;
-    pending.resize(m);
-    // Deterministic on ties: enumeration order.
-    std::sort(pending.begin(), pending.end(),
-              [](const Pending &a, const Pending &b) {
-                return a.key < b.key || (a.key == b.key && a.order < b.order);
-              });
     llvm::SmallVector<UnitSet, 8> groups;
+    if (!prune) {
+      // Unpruned with batched costs: all of them, then the first minimum.
+      std::vector<Wanted> all;
+      all.reserve(pending.size());
+      for (const Pending &p : pending)
+        all.push_back(wanted(p));
+      costInBatches(all);
+      for (auto [p, w] : llvm::zip_equal(pending, all))
+        consider(p.set, p.strategy,
+                 p.prefix + stageCost(p.set, p.strategy, w.groups), p.order);
+      return;
+    }
+    sortPending();
+    size_t scanned = 0; // pending[..scanned) were offered to a batch
     for (size_t k = 0; k < pending.size(); ++k) {
       const Pending &p = pending[k];
       // Sorted by (key, order): once one cannot win, none after it can.
@@ -527,8 +752,176 @@ private:
       }
       if (opts.budget.seconds && !aborted)
         checkClock();
+      if (cc.cost.batchSize() > 1 && !knownCost(p.set, p.strategy))
+        scanned = costBatchFrom(k, scanned);
       consider(p.set, p.strategy,
                p.prefix + stageCost(p.set, p.strategy, groups), p.order);
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Batched costs (StageCost::batchSize() > 1)
+  //===--------------------------------------------------------------------===//
+
+  /// A stage about to be costed: an ending of the current state, its groups
+  /// and its canonical key.
+  struct Wanted {
+    UnitSet set;
+    Strategy strategy;
+    llvm::SmallVector<UnitSet, 8> groups;
+    StageKey key;
+  };
+
+  Wanted wanted(UnitSet set, Strategy st, llvm::SmallVector<UnitSet, 8> groups) {
+    llvm::SmallVector<StageKey, 8> keys;
+    for (UnitSet grp : groups)
+      keys.push_back(groupKey(grp));
+    StageKey key = StageCostCache::combine(st, keys);
+    return {set, st, std::move(groups), key};
+  }
+
+  Wanted wanted(const Pending &p) {
+    llvm::SmallVector<UnitSet, 8> groups;
+    if (p.strategy == Strategy::Merge)
+      p.set.forEach([&](unsigned u) { groups.push_back(UnitSet::bit(u)); });
+    else
+      groupsOfPending(p, groups);
+    return wanted(p.set, p.strategy, std::move(groups));
+  }
+
+  /// Costs the stages of `want` that neither this part's table nor the
+  /// canonical cache knows, up to batchSize() per StageCost::getCosts call
+  /// (equal canonical stages once). Each goes into the part's table, so
+  /// stageCost finds it, and counts as a stage of the part.
+  void costInBatches(llvm::ArrayRef<Wanted> want) {
+    size_t w = std::max(1u, cc.cost.batchSize());
+    std::vector<StageKey> keys;
+    std::vector<Stage> stages;
+    std::vector<const Wanted *> who;
+    std::vector<double> out;
+    auto flush = [&] {
+      out.assign(stages.size(), 0);
+      cc.measureBatch(keys, stages, out, ps);
+      for (auto [x, c] : llvm::zip_equal(who, out)) {
+        (x->strategy == Strategy::Merge ? mergeCost : concCost)
+            .insert(x->set, c);
+        ++ps.partStages;
+      }
+      keys.clear();
+      stages.clear();
+      who.clear();
+    };
+    for (const Wanted &x : want) {
+      if (knownCost(x.set, x.strategy) || cc.cache.lookup(x.key) ||
+          llvm::is_contained(keys, x.key))
+        continue;
+      NodeGroups nodeGroups;
+      groupsOf(pg, x.set, x.strategy, nodeGroups);
+      stages.push_back(cc.makeStage(x.strategy, nodeGroups, ps.block, ps.part));
+      keys.push_back(x.key);
+      who.push_back(&x);
+      if (stages.size() == w)
+        flush();
+    }
+    if (!stages.empty())
+      flush();
+  }
+
+  /// Pruned search: pending[k] is to be costed. Asks for it together with
+  /// the next waiting endings that may still win, pass their sub-stage
+  /// bounds and are unknown, up to batchSize() of them. pending[..scanned)
+  /// were offered to an earlier batch already. Returns how far this scan
+  /// got.
+  size_t costBatchFrom(size_t k, size_t scanned) {
+    size_t w = std::max(1u, cc.cost.batchSize());
+    std::vector<Wanted> batch;
+    batch.push_back(wanted(pending[k]));
+    size_t j = std::max(scanned, k + 1);
+    for (; j < pending.size() && batch.size() < w && !aborted; ++j) {
+      const Pending &q = pending[j];
+      if (!mayWin(q.key, q.order))
+        return pending.size(); // sorted: none after it can win either
+      if (knownCost(q.set, q.strategy))
+        continue;
+      Wanted x = wanted(q);
+      if (cc.cache.lookup(x.key) ||
+          (q.strategy == Strategy::Concurrent && !subStagesAllow(q, x.groups)))
+        continue;
+      batch.push_back(std::move(x));
+    }
+    costInBatches(batch);
+    return j;
+  }
+
+  /// Drops the waiting endings that cannot win; sorts the others by prefix
+  /// + bound.
+  void sortPending() {
+    size_t m = 0;
+    for (const Pending &p : pending)
+      if (p.key <= upper && mayWin(p.key, p.order))
+        pending[m++] = p;
+    ps.pruned += pending.size() - m;
+    pending.resize(m);
+    // Deterministic on ties: enumeration order.
+    std::sort(pending.begin(), pending.end(),
+              [](const Pending &a, const Pending &b) {
+                return a.key < b.key || (a.key == b.key && a.order < b.order);
+              });
+  }
+
+  /// Batched costs across states (states of one size depend only on
+  /// smaller ones): enumerates states[from..] ahead, without solving them,
+  /// and costs together the stages each will ask for first (all its unknown
+  /// endings without pruning), up to batchSize() stages. The searches then
+  /// find those costs known. Returns the index after the last state looked
+  /// at.
+  size_t prefetchStates(llvm::ArrayRef<UnitSet> states, size_t from) {
+    // Looking ahead changes nothing but the costs known: the counters and a
+    // budget stop belong to the real search.
+    uint64_t transitions = ps.transitions, pruned = ps.pruned;
+    bool wasAborted = aborted;
+    std::string wasCut = cut, wasLimit = limit;
+    std::vector<Wanted> want;
+    size_t w = cc.cost.batchSize(), i = from;
+    for (; i < states.size() && want.size() < w; ++i)
+      lookAhead(states[i], want);
+    ps.transitions = transitions;
+    ps.pruned = pruned;
+    aborted = wasAborted;
+    cut = std::move(wasCut);
+    limit = std::move(wasLimit);
+    costInBatches(want);
+    return i;
+  }
+
+  /// The unknown stages the search of S asks for first: pruned, the first
+  /// kLookAhead of its waiting endings (in the order resolvePending costs
+  /// them) that may still win; unpruned, all.
+  void lookAhead(UnitSet S, std::vector<Wanted> &want) {
+    enumerateState(S);
+    if (!prune) {
+      for (const Pending &p : pending)
+        want.push_back(wanted(p));
+      return;
+    }
+    sortPending();
+    unsigned taken = 0;
+    for (const Pending &p : pending) {
+      if (!mayWin(p.key, p.order) || taken == kLookAhead)
+        return;
+      if (const double *c = knownCost(p.set, p.strategy)) {
+        consider(p.set, p.strategy, p.prefix + *c, p.order);
+        continue;
+      }
+      Wanted x = wanted(p);
+      if (const double *c = cc.cache.lookup(x.key)) {
+        consider(p.set, p.strategy, p.prefix + *c, p.order);
+        continue;
+      }
+      if (p.strategy == Strategy::Concurrent && !subStagesAllow(p, x.groups))
+        continue;
+      want.push_back(std::move(x));
+      ++taken;
     }
   }
 
@@ -551,10 +944,14 @@ private:
       if (sc.empty()) {
         gb[u] = unitCost[u];
         gbExact[u] = 1;
+        if (useTerms)
+          candSums[u] = groupSums(t);
         return;
       }
       if (t.count() > r)
         return;
+      if (useTerms)
+        candSums[u] = groupSums(t);
       if (const double *c = concCost.find(t)) {
         gb[u] = *c;
         gbExact[u] = 1;
@@ -562,6 +959,8 @@ private:
       }
       double bnd = unitCost[u];
       sc.forEach([&](unsigned v) { bnd = std::max(bnd, gb[v]); });
+      if (useTerms)
+        bnd = std::max(bnd, termBound(candSums[u]));
       gb[u] = bnd;
       gbExact[u] = 0;
     });
@@ -666,16 +1065,17 @@ private:
         cand.push_back(u);
     });
     if (opts.mode == EnumerationMode::IOS)
-      dfsIOS(0, UnitSet(), UnitSet(), 0, 0);
+      dfsIOS(0, UnitSet(), UnitSet(), 0, 0, TermSums());
     else
-      dfsFull(0, UnitSet(), UnitSet(), 0, 0, 0);
+      dfsFull(0, UnitSet(), UnitSet(), 0, 0, 0, TermSums());
   }
 
   /// 1..s pairwise-disjoint tc[u] with |tc[u]| <= r (section 2.5 closed
   /// form). Each generator set yields a distinct union. A stage is never
   /// faster than its slowest group alone: the bound is the largest group
   /// bound.
-  void dfsIOS(unsigned ci, UnitSet U, UnitSet gens, unsigned k, double lb) {
+  void dfsIOS(unsigned ci, UnitSet U, UnitSet gens, unsigned k, double lb,
+              const TermSums &sums) {
     for (unsigned j = ci; j < cand.size(); ++j) {
       unsigned u = cand[j];
       UnitSet t = tc[u];
@@ -688,20 +1088,43 @@ private:
       if (!prune) {
         visit(U2, gens2, Strategy::Concurrent, 0, false);
         if (k + 1 < s)
-          dfsIOS(j + 1, U2, gens2, k + 1, 0);
+          dfsIOS(j + 1, U2, gens2, k + 1, 0, sums);
         continue;
       }
       // A stage is never faster than its slowest group alone, nor than
       // itself without a group (assumptions C and M): its extensions cost
-      // at least what it costs, once known.
+      // at least what it costs, once known. The cost's terms grow with
+      // every group (T).
       double lb2 = std::max(lb, gb[u]);
-      const double *known = k > 0 ? concCost.find(U2) : nullptr;
-      if (known)
-        visit(U2, gens2, Strategy::Concurrent, *known, true);
-      else
-        visit(U2, gens2, Strategy::Concurrent, lb2, k == 0 && gbExact[u]);
+      TermSums sums2;
+      if (useTerms) {
+        sums2 = addGroup(sums, candSums[u]);
+        lb2 = std::max(lb2, termBound(sums2));
+      }
+      const double *known = nullptr;
+      if (k == 0) {
+        // computeClosures looked tc[u] up: exact if known, else unknown.
+        visit(U2, gens2, Strategy::Concurrent, gbExact[u] ? gb[u] : lb2,
+              gbExact[u], /*unknown=*/true);
+      } else {
+        // Most endings lose on their bound: look their cost up only after.
+        double prefix;
+        uint32_t order;
+        if (admit(U2, lb2, prefix, order)) {
+          if ((known = concCost.find(U2))) {
+            if (prefix + *known > upper)
+              ++ps.pruned;
+            else
+              consider(U2, Strategy::Concurrent, prefix + *known, order);
+          } else {
+            pending.push_back({U2, gens2, prefix, lb2, prefix + lb2, order,
+                               Strategy::Concurrent});
+          }
+        }
+      }
       if (k + 1 < s)
-        dfsIOS(j + 1, U2, gens2, k + 1, known ? std::max(lb2, *known) : lb2);
+        dfsIOS(j + 1, U2, gens2, k + 1, known ? std::max(lb2, *known) : lb2,
+               sums2);
     }
   }
 
@@ -711,7 +1134,7 @@ private:
   /// m is not in U); components = overlapping tc's, each <= r, at most s.
   /// A component contains tc[m], so the largest gb[m] bounds the stage.
   void dfsFull(unsigned ci, UnitSet U, UnitSet gens, size_t base, unsigned k,
-               double lb) {
+               double lb, const TermSums &sums) {
     for (unsigned j = ci; j < cand.size(); ++j) {
       unsigned m = cand[j];
       if (U.test(m))
@@ -731,6 +1154,20 @@ private:
       compStack[nb + nk++] = merged;
       UnitSet U2 = U | tc[m], gens2 = gens | UnitSet::bit(m);
       double lb2 = prune ? std::max(lb, gb[m]) : 0;
+      TermSums sums2;
+      if (useTerms) {
+        // The new units join the shared sums; the merged component (a
+        // superset of the components it absorbed) is one group.
+        TermSums fresh = groupSums(tc[m] - U), grp = groupSums(merged);
+        for (unsigned q = 0; q < kMaxShared; ++q)
+          sums2.shared[q] = sums.shared[q] + fresh.shared[q];
+        sums2.streamMax = std::max(sums.streamMax, grp.streamMax);
+        // Busy groups: those left unmerged, plus the merged one.
+        sums2.busyGroups = grp.busyGroups;
+        for (unsigned c = 0; c + 1 < nk; ++c)
+          sums2.busyGroups += groupSums(compStack[nb + c]).busyGroups;
+        lb2 = std::max(lb2, termBound(sums2));
+      }
       // Once known, an ending's cost bounds its extensions (assumption M;
       // an extension only adds groups or grows them, G).
       const double *known = prune && k > 0 ? concCost.find(U2) : nullptr;
@@ -739,12 +1176,14 @@ private:
           return;
         if (known)
           visit(U2, gens2, Strategy::Concurrent, *known, true);
+        else if (prune && k == 0 && gbExact[m])
+          visit(U2, gens2, Strategy::Concurrent, gb[m], true);
         else
-          visit(U2, gens2, Strategy::Concurrent, lb2,
-                prune && k == 0 && gbExact[m]);
+          visit(U2, gens2, Strategy::Concurrent, lb2, false);
         ps.width = std::max(ps.width, nk);
       }
-      dfsFull(j + 1, U2, gens2, nb, nk, known ? std::max(lb2, *known) : lb2);
+      dfsFull(j + 1, U2, gens2, nb, nk, known ? std::max(lb2, *known) : lb2,
+              sums2);
       if (aborted)
         return;
     }
@@ -775,12 +1214,12 @@ private:
       keys.push_back(groupKey(grp));
     StageKey key = StageCostCache::combine(st, keys);
     double c;
-    if (const double *v = cc.lookup(key, ps)) {
-      c = *v;
-    } else {
-      NodeGroups nodeGroups;
+    if (cc.parallel)
+      asked.push_back(key);
+    if (!cc.lookup(key, ps, c, &localCosts)) {
       groupsOf(pg, E, st, nodeGroups);
-      c = cc.measure(key, st, nodeGroups, ps.block, ps.part, ps);
+      c = cc.measure(key, st, nodeGroups, ps.block, ps.part, ps, scratch,
+                     &localCosts);
     }
     map.insert(E, c);
     ++ps.partStages;
@@ -808,7 +1247,7 @@ private:
   /// a state, so the part's schedule is complete.
   double completeGreedily(UnitSet from, UnitSet to) {
     UnitSet done = from;
-    double cost = *memo.find(from);
+    double cost = memo.find(from)->value;
     unsigned width = doConcurrent ? s : 1;
     while (done != to) {
       UnitSet wave;
@@ -820,8 +1259,8 @@ private:
         }
       });
       done |= wave;
-      if (const double *v = memo.find(done)) {
-        cost = *v; // solved before the stop: its optimum
+      if (const StateValue *v = memo.find(done)) {
+        cost = v->value; // solved before the stop: its optimum
         continue;
       }
       cost += stageCost(wave, Strategy::Concurrent);
@@ -830,7 +1269,70 @@ private:
     return cost;
   }
 
+  //===--------------------------------------------------------------------===//
+  // The cost's own lower bound terms (LowerBoundTerms)
+  //===--------------------------------------------------------------------===//
+
+  /// Per unit of the part, the sums of its nodes' terms. Shared resources
+  /// past kMaxShared are left out (a weaker, still valid bound).
+  void initTerms(const LowerBoundTerms &t) {
+    useTerms = true;
+    numShared = std::min<unsigned>(t.shared.size(), kMaxShared);
+    for (unsigned r = 0; r < numShared; ++r)
+      sharedMulti[r] = t.shared[r].multiGroup;
+    streamMulti = t.stream.multiGroup;
+    unitShared.assign(size_t(n) * kMaxShared, 0);
+    unitStream.assign(n, 0);
+    auto term = [](const std::vector<double> &v, unsigned node) {
+      return node < v.size() ? v[node] : 0.0;
+    };
+    for (unsigned u = 0; u < n; ++u)
+      for (unsigned v : pg.g.unit(pg.units[u]).nodes) {
+        for (unsigned r = 0; r < numShared; ++r)
+          unitShared[size_t(u) * kMaxShared + r] += term(t.shared[r].perNode, v);
+        unitStream[u] += term(t.stream.perNode, v);
+      }
+    candSums.assign(n, TermSums());
+  }
+
+  /// The sums of one group (a set of units).
+  TermSums groupSums(UnitSet grp) const {
+    TermSums t;
+    double stream = 0;
+    grp.forEach([&](unsigned u) {
+      for (unsigned r = 0; r < numShared; ++r)
+        t.shared[r] += unitShared[size_t(u) * kMaxShared + r];
+      stream += unitStream[u];
+    });
+    t.streamMax = stream;
+    t.busyGroups = stream > 0;
+    return t;
+  }
+
+  /// a + a disjoint group with sums b.
+  TermSums addGroup(const TermSums &a, const TermSums &b) const {
+    TermSums t;
+    for (unsigned r = 0; r < kMaxShared; ++r)
+      t.shared[r] = a.shared[r] + b.shared[r];
+    t.streamMax = std::max(a.streamMax, b.streamMax);
+    t.busyGroups = a.busyGroups + b.busyGroups;
+    return t;
+  }
+
+  /// The bound the terms promise, lowered by a relative 1e-12 so that the
+  /// rounding of sums taken in another order than the model's cannot lift
+  /// it above the cost.
+  double termBound(const TermSums &t) const {
+    bool multi = t.busyGroups >= 2;
+    double b = t.streamMax + (multi ? streamMulti : 0);
+    for (unsigned r = 0; r < kMaxShared; ++r)
+      b = std::max(b, t.shared[r] + (multi ? sharedMulti[r] : 0));
+    return b * (1 - 1e-12);
+  }
+
   static constexpr size_t kMaxMergeClass = 20;
+  /// Stages per state a look-ahead asks for (prefetchStates).
+  static constexpr unsigned kLookAhead = 3;
   /// Endings of more groups try the sub-stages without two groups only up
   /// to this many groups (k^2 lookups, rarely decisive for wide stages).
   static constexpr size_t kMaxPairGroups = 4;
@@ -841,16 +1343,25 @@ private:
   CostContext &cc;
   PartStats &ps;
   SearchProgress &progress;
+  // SolverTables, cleared for this part.
+  UnitSetMap<StateValue> &memo;
+  std::vector<Entry> &entries;
+  UnitSetMap<double> &concCost, &mergeCost;
+  UnitSetMap<StageKey> &groupKeys;
+  UnitSetMap<char> &seen;
+  std::vector<UnitSet> &level, &next;
+  std::vector<Pending> &pending;
+  UnitSetMap<double> &localCosts;
   bool doMerge, doConcurrent, prune;
   unsigned r, s;
   llvm::SmallVector<int, 0> unitClass;
 
-  UnitSetMap<double> memo;      ///< state -> dp value (the hot table)
-  UnitSetMap<uint32_t> entryOf; ///< state -> its entry
-  std::vector<Entry> entries;
-  UnitSetMap<double> concCost, mergeCost; ///< this part's costed stages
-  UnitSetMap<StageKey> groupKeys;
   std::vector<double> unitCost;
+  bool useTerms = false;
+  unsigned numShared = 0;
+  double sharedMulti[kMaxShared] = {}, streamMulti = 0;
+  std::vector<double> unitShared, unitStream;
+  std::vector<TermSums> candSums; ///< of tc[u], for candidates u
 
   // The state being solved.
   UnitSet curS, sinks;
@@ -859,7 +1370,6 @@ private:
   std::vector<uint8_t> gbExact;
   std::vector<UnitSet> compStack;
   llvm::SmallVector<unsigned, 0> cand;
-  std::vector<Pending> pending;
   double best = kInf, upper = kInf;
   UnitSet upperSet; ///< an ending that achieves `upper`
   Strategy upperStrategy = Strategy::Concurrent;
@@ -896,69 +1406,206 @@ public:
       : g(g), opts(opts), cc(cc), res(res),
         mergeClass(computeMergeClasses(g)) {}
 
-  void solvePart(const Part &part, unsigned block, unsigned partIdx) {
-    PartGraph pg(g, part.units);
-    PartStats ps;
-    ps.block = block;
-    ps.part = partIdx;
-    ps.numUnits = part.units.size();
-    ps.fallback = part.overBudget;
-    progress.partUnits = ps.numUnits;
-    Clock::time_point t0 = Clock::now();
-
+  /// Solves every part of the decomposition, in order, or independent
+  /// parts on several threads (SchedulerOptions::threads) with the same
+  /// result. Returns false when a stage cost failed (cc.error).
+  bool solveAll(const Decomposition &d) {
+    std::vector<Job> jobs;
+    for (unsigned bi = 0; bi < d.blocks.size(); ++bi)
+      for (unsigned pi = 0; pi < d.blocks[bi].parts.size(); ++pi)
+        jobs.push_back({&d.blocks[bi].parts[pi], bi, pi});
+    progress.numParts = jobs.size();
     bool reuse = opts.reuseParts && !cc.withIds;
-    StageKey key;
-    if (reuse) {
-      key = partKey(pg);
-      if (const uint32_t *src = solvedParts.find(UnitSet(key.lo, key.hi))) {
-        const Solved &from = solved[*src];
-        const PartStats &fs = res.stats.parts[from.statsIndex];
-        ps.states = fs.states;
-        ps.transitions = fs.transitions;
-        ps.pruned = fs.pruned;
-        ps.partStages = fs.partStages;
-        ps.width = fs.width;
-        ps.optimum = fs.optimum;
-        ps.fallback |= fs.fallback;
-        ps.cut = fs.cut;
-        ps.reusedFrom = int(from.statsIndex);
-        emit(pg, from.stages, block, partIdx, ps);
-        ps.seconds = secondsSince(t0);
-        finish(ps);
-        return;
+    // A part is searched, or takes the schedule of its earlier twin.
+    std::vector<int> twin(jobs.size(), -1);
+    std::vector<unsigned> searched;
+    UnitSetMap<uint32_t> firstOf;
+    for (unsigned i = 0; i < jobs.size(); ++i) {
+      if (reuse) {
+        StageKey key = partKey(PartGraph(g, jobs[i].part->units));
+        auto [slot, fresh] = firstOf.insert(UnitSet(key.lo, key.hi), i);
+        if (!fresh) {
+          twin[i] = int(*slot);
+          continue;
+        }
       }
+      searched.push_back(i);
+    }
+    unsigned threads = std::min<size_t>(numThreads(), searched.size());
+    std::vector<Outcome> outcomes(jobs.size());
+    if (threads <= 1 || !cc.cost.isThreadSafe()) {
+      for (unsigned i = 0; i < jobs.size(); ++i) {
+        if (twin[i] < 0)
+          outcomes[i] = search(jobs[i], tables, progress, opts);
+        commit(jobs[i], outcomes, i, twin[i]);
+        if (!cc.error.empty())
+          return false;
+      }
+      return true;
     }
 
-    PartSolver solver(pg, opts, mergeClass, cc, ps, progress);
-    ps.optimum = solver.solve();
-    ps.states = solver.numStates();
-    std::vector<std::pair<UnitSet, Strategy>> stages = solver.stages();
-    emit(pg, stages, block, partIdx, ps);
-    if (!solver.cutReason().empty()) {
-      ps.fallback = true;
-      ps.cut = solver.cutReason().str();
-      res.stats.warnings.push_back(llvm::formatv(
-          "block {0} part {1} ({2} units): search stopped by the {3} budget "
-          "({4}) after {5} states and {6} transitions; the rest of the part "
-          "was scheduled greedily (not optimal)",
-          block, partIdx, ps.numUnits, ps.cut, solver.cutLimit(), ps.states,
-          ps.transitions));
+    // Largest parts first (by states), so that the threads end together;
+    // the order changes nothing else: parts are independent, the cache
+    // gives every stage one value, and replay() counts calls as in order.
+    std::vector<std::pair<uint64_t, unsigned>> order;
+    for (unsigned i : searched) {
+      std::optional<uint64_t> states =
+          countDownClosedSets(g, jobs[i].part->units, uint64_t(1) << 24);
+      order.push_back({states.value_or(uint64_t(1) << 24), i});
     }
-    ps.seconds = secondsSince(t0);
-    if (reuse) {
-      solvedParts.insert(UnitSet(key.lo, key.hi), uint32_t(solved.size()));
-      solved.push_back({unsigned(res.stats.parts.size()), std::move(stages)});
+    std::stable_sort(order.begin(), order.end(), [](const auto &a,
+                                                    const auto &b) {
+      return a.first > b.first;
+    });
+    SchedulerOptions threadOpts = opts;
+    std::mutex progressMutex;
+    if (opts.onProgress)
+      threadOpts.onProgress = [&](const SearchProgress &p) {
+        std::lock_guard<std::mutex> lock(progressMutex);
+        opts.onProgress(p);
+      };
+    std::atomic<size_t> next{0};
+    std::atomic<unsigned> done{0};
+    auto worker = [&](SolverTables &tables) {
+      SearchProgress local = progress;
+      for (size_t k; (k = next++) < order.size();) {
+        local.partsDone = done;
+        outcomes[order[k].second] =
+            search(jobs[order[k].second], tables, local, threadOpts);
+        ++done;
+      }
+    };
+    cc.parallel = true;
+    std::vector<SolverTables> extra(threads - 1);
+    std::vector<std::thread> pool;
+    for (SolverTables &t : extra)
+      pool.emplace_back(worker, std::ref(t));
+    worker(tables);
+    for (std::thread &t : pool)
+      t.join();
+    cc.parallel = false;
+    std::vector<std::vector<StageKey>> asked;
+    std::vector<PartStats *> stats;
+    for (unsigned i : searched) {
+      asked.push_back(std::move(outcomes[i].asked));
+      stats.push_back(&outcomes[i].ps);
     }
-    finish(ps);
+    cc.replay(asked, stats);
+    cc.merge(tables.localCosts);
+    for (const SolverTables &t : extra)
+      cc.merge(t.localCosts);
+    tables.localCosts.clear();
+    if (!cc.error.empty())
+      return false;
+    for (unsigned i = 0; i < jobs.size(); ++i)
+      commit(jobs[i], outcomes, i, twin[i]);
+    return true;
   }
 
   SearchProgress progress;
 
 private:
-  struct Solved {
-    unsigned statsIndex;
-    std::vector<std::pair<UnitSet, Strategy>> stages;
+  struct Job {
+    const Part *part;
+    unsigned block, index;
   };
+  /// A searched part: its statistics, stages and warning.
+  struct Outcome {
+    PartStats ps;
+    std::vector<std::pair<UnitSet, Strategy>> stages;
+    std::string warning;
+    std::vector<StageKey> asked;
+    unsigned statsIndex = 0; ///< in res.stats.parts, once committed
+  };
+
+  /// The threads to search on: SchedulerOptions::threads, 0 = the
+  /// IOS_SCHED_THREADS environment variable, else the hardware's.
+  unsigned numThreads() const {
+    if (opts.threads)
+      return opts.threads;
+    if (const char *env = std::getenv("IOS_SCHED_THREADS"))
+      if (int n = std::atoi(env); n > 0)
+        return unsigned(n);
+    return std::max(1u, std::thread::hardware_concurrency());
+  }
+
+  Outcome search(const Job &job, SolverTables &tables, SearchProgress &prog,
+                 const SchedulerOptions &o) {
+    Outcome out;
+    PartStats &ps = out.ps;
+    PartGraph pg(g, job.part->units);
+    ps.block = job.block;
+    ps.part = job.index;
+    ps.numUnits = job.part->units.size();
+    ps.fallback = job.part->overBudget;
+    prog.partUnits = ps.numUnits;
+    Clock::time_point t0 = Clock::now();
+    PartSolver solver(pg, o, mergeClass, cc, ps, prog, tables);
+    ps.optimum = solver.solve();
+    ps.states = solver.numStates();
+    out.stages = solver.stages();
+    out.asked = std::move(solver.asked);
+    if (!solver.cutReason().empty()) {
+      ps.fallback = true;
+      ps.cut = solver.cutReason().str();
+      out.warning = llvm::formatv(
+          "block {0} part {1} ({2} units): search stopped by the {3} budget "
+          "({4}) after {5} states and {6} transitions; the rest of the part "
+          "was scheduled greedily (not optimal)",
+          job.block, job.index, ps.numUnits, ps.cut, solver.cutLimit(),
+          ps.states, ps.transitions);
+    }
+    ps.seconds = secondsSince(t0);
+    return out;
+  }
+
+  /// Appends part i to the result: its own search, or its twin's schedule
+  /// mapped onto its nodes.
+  void commit(const Job &job, std::vector<Outcome> &outcomes, unsigned i,
+              int twinOf) {
+    Clock::time_point t0 = Clock::now();
+    PartGraph pg(g, job.part->units);
+    if (twinOf >= 0) {
+      const Outcome &from = outcomes[twinOf];
+      const PartStats &fs = res.stats.parts[from.statsIndex];
+      PartStats ps;
+      ps.block = job.block;
+      ps.part = job.index;
+      ps.numUnits = job.part->units.size();
+      ps.fallback = job.part->overBudget || fs.fallback;
+      ps.states = fs.states;
+      ps.transitions = fs.transitions;
+      ps.pruned = fs.pruned;
+      ps.partStages = fs.partStages;
+      ps.width = fs.width;
+      ps.optimum = fs.optimum;
+      ps.cut = fs.cut;
+      ps.reusedFrom = int(from.statsIndex);
+      emit(pg, from.stages, job.block, job.index, ps);
+      ps.seconds = secondsSince(t0);
+      finish(ps);
+      return;
+    }
+    Outcome &out = outcomes[i];
+    emit(pg, out.stages, job.block, job.index, out.ps);
+    if (!out.warning.empty())
+      res.stats.warnings.push_back(out.warning);
+    out.statsIndex = res.stats.parts.size();
+    finish(out.ps);
+  }
+
+  void finish(const PartStats &ps) {
+    res.schedule.cost += ps.optimum;
+    res.stats.parts.push_back(ps);
+    progress.states += ps.states;
+    progress.transitions += ps.transitions;
+    progress.costCalls += ps.costCalls;
+    progress.seconds += ps.seconds;
+    progress.partsDone = res.stats.parts.size();
+    if (opts.onPartSolved)
+      opts.onPartSolved(res.stats.parts.back(), res.stats.parts.size(),
+                        progress.numParts);
+  }
 
   /// Everything the part's DP depends on, independent of node ids: its
   /// units (sizes, op signatures, merge class pattern) and node edges, in
@@ -1000,22 +1647,12 @@ private:
     ps.numStages = stages.size();
   }
 
-  void finish(const PartStats &ps) {
-    res.schedule.cost += ps.optimum;
-    res.stats.parts.push_back(ps);
-    progress.states += ps.states;
-    progress.transitions += ps.transitions;
-    progress.costCalls += ps.costCalls;
-    progress.seconds += ps.seconds;
-  }
-
   const Graph &g;
   const SchedulerOptions &opts;
   CostContext &cc;
   ScheduleResult &res;
   std::vector<int> mergeClass;
-  UnitSetMap<uint32_t> solvedParts; ///< part key -> index into solved
-  std::vector<Solved> solved;
+  SolverTables tables;
 };
 
 } // namespace
@@ -1056,21 +1693,13 @@ ios::sched::scheduleDP(const Graph &g, StageCost &cost,
   StageCostCache localCache;
   CostContext cc(g, cost, cache ? *cache : localCache,
                  !opts.shareCostsAcrossIds);
+  if (opts.prune == PruneMode::Bound && !getenv("IOS_NO_TERMS"))
+    cc.terms = cost.lowerBoundTerms(g);
   DPDriver driver(g, opts, cc, res);
-  unsigned total = res.decomposition.numParts();
-  driver.progress.numParts = total;
-  for (unsigned bi = 0; bi < res.decomposition.blocks.size(); ++bi) {
-    const Block &b = res.decomposition.blocks[bi];
-    for (unsigned pi = 0; pi < b.parts.size(); ++pi) {
-      driver.solvePart(b.parts[pi], bi, pi);
-      driver.progress.partsDone = res.stats.parts.size();
-      if (opts.onPartSolved)
-        opts.onPartSolved(res.stats.parts.back(), res.stats.parts.size(),
-                          total);
-      if (!cc.error.empty())
-        return createStringError(inconvertibleErrorCode(), cc.error);
-    }
-  }
+  Clock::time_point t0 = Clock::now();
+  if (!driver.solveAll(res.decomposition))
+    return createStringError(inconvertibleErrorCode(), cc.error);
+  res.stats.seconds = secondsSince(t0);
   return std::move(res);
 }
 
@@ -1268,5 +1897,6 @@ llvm::json::Value ios::sched::toJSON(const ScheduleStats &s) {
                             {"parts", std::move(parts)},
                             {"total", toJSON(s.total())},
                             {"searched", toJSON(s.searched())},
+                            {"seconds", s.seconds},
                             {"warnings", std::move(warnings)}};
 }

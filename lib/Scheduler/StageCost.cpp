@@ -4,12 +4,26 @@
 
 #include "Hash.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <algorithm>
+#include <cassert>
 
 using namespace ios::sched;
 using ios::sched::detail::Hasher;
 
 StageCost::~StageCost() = default;
+
+std::optional<LowerBoundTerms> StageCost::lowerBoundTerms(const Graph &) {
+  return std::nullopt;
+}
+
+void StageCost::getCosts(const Graph &g, llvm::ArrayRef<Stage> stages,
+                         llvm::MutableArrayRef<double> out) {
+  assert(stages.size() == out.size() && "one cost per stage");
+  for (auto [stage, c] : llvm::zip_equal(stages, out))
+    c = getCost(g, stage);
+}
 
 namespace {
 /// Normalized strategy: a merge of one op is just running it.

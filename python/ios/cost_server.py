@@ -8,7 +8,14 @@ per line on stdin, one JSON reply per line on stdout, until stdin closes.
                         "groups": [[op, ...], ...], "edges": [[[from, to], ...], ...]}}
     op:      {"kind": "conv", "attrs": {...}, "inputs": [[C, H, W], ...],
               "output": [C, H, W], "batch": 1, "flops": F, "bytes": B}
-    reply:   {"id": 7, "latency_ms": 0.123}   or   {"id": 7, "error": "why"}
+    reply:   {"id": 7, "latency_ms": 0.123, "max_batch": 1024}
+             or   {"id": 7, "error": "why"}
+
+Every reply announces ``max_batch`` (``--max-batch``), so the scheduler may
+also send batches, answered in one line:
+
+    request: {"id": 8, "device": "v100", "stages": [stage, ...]}
+    reply:   {"id": 8, "latencies_ms": [0.123, ...], "max_batch": 1024}
 
 The model here is deliberately simple (a stand-in for a real measurement
 harness, e.g. one that builds the stage in PyTorch and times it on a GPU):
@@ -50,6 +57,23 @@ def stage_latency_ms(stage, args):
     return (max(group_us) + join) / 1000.0
 
 
+def answer(request, args):
+    """The reply to one request (a stage, or a batch of "stages")."""
+    if "stages" in request:
+        stages = request["stages"]
+        if not isinstance(stages, list) or not 1 <= len(stages) <= args.max_batch:
+            raise ValueError(f"\"stages\" must list 1 to {args.max_batch} "
+                             "stages")
+        latencies = []
+        for i, stage in enumerate(stages):
+            try:
+                latencies.append(stage_latency_ms(stage, args))
+            except Exception as e:
+                raise ValueError(f"stage {i}: {type(e).__name__}: {e}") from e
+        return {"latencies_ms": latencies}
+    return {"latency_ms": stage_latency_ms(request["stage"], args)}
+
+
 def serve(args, stdin=sys.stdin, stdout=sys.stdout):
     for line in stdin:
         if not line.strip():
@@ -58,8 +82,8 @@ def serve(args, stdin=sys.stdin, stdout=sys.stdout):
         try:
             request = json.loads(line)
             request_id = request["id"]
-            reply = {"id": request_id,
-                     "latency_ms": stage_latency_ms(request["stage"], args)}
+            reply = {"id": request_id, **answer(request, args),
+                     "max_batch": args.max_batch}
         except Exception as e:  # report, keep serving
             reply = {"id": request_id, "error": f"{type(e).__name__}: {e}"}
         stdout.write(json.dumps(reply) + "\n")
@@ -76,7 +100,14 @@ def main(argv=None):
                         help="throughput in giga multiply-accumulates per second")
     parser.add_argument("--join-us", type=float, default=10.0,
                         help="cost of joining a stage of several groups")
-    serve(parser.parse_args(argv))
+    parser.add_argument("--max-batch", type=int, default=1024,
+                        help="most stages one request may carry (announced "
+                             "in every reply; 1: one stage per request, the "
+                             "protocol's first version)")
+    args = parser.parse_args(argv)
+    if args.max_batch < 1:
+        parser.error("--max-batch must be at least 1")
+    serve(args)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@
 // iosrt and executed in process (ios::prof::StageExecutor). --print-stage
 // prints the iosrt program it measures to stderr.
 //
+// Every reply announces --max-batch; above 1 the scheduler may send several
+// stages per request ({"id": ..., "stages": [...]}, answered by
+// {"id": ..., "latencies_ms": [...]}); they are measured one after another.
+//
 // A request may be anything: every one is checked before it reaches the
 // runtime, and a bad one gets an error reply with its id ({"id": ...,
 // "error": "..."}; id null if the line is not an object with an "id") while
@@ -21,6 +25,7 @@
 #include "ios/Profiler/StageExecutor.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -43,6 +48,13 @@ static cl::opt<int64_t>
                cl::desc("largest memory a stage may need, in MiB (inputs, "
                         "outputs, weights)"),
                cl::init(4096), cl::cat(serverCategory));
+// 1 by default: a batch may hold stages the one-at-a-time search would not
+// measure (docs/ExecProtocol.md), and here every stage costs a measurement.
+static cl::opt<unsigned> maxBatch(
+    "max-batch",
+    cl::desc("most stages one request may carry (1: one at a time; more may "
+             "measure stages the search would skip)"),
+    cl::init(1), cl::cat(serverCategory));
 static cl::opt<bool>
     printStage("print-stage",
                cl::desc("print each measured stage's iosrt program to stderr"),
@@ -60,6 +72,15 @@ int main(int argc, char **argv) {
   opts.maxArenaFloats =
       std::clamp<int64_t>(maxArenaMb, 1, int64_t(1) << 30) * (1 << 20) / 4;
   ios::prof::StageExecutor executor(opts);
+  unsigned most = std::max(1u, unsigned(maxBatch));
+  // The latency of one stage object of a request.
+  auto measure = [&](const json::Value &stage) -> Expected<double> {
+    Expected<ios::prof::StageDescription> desc =
+        ios::prof::stageFromJSON(stage);
+    if (!desc)
+      return desc.takeError();
+    return executor.time(*desc, printStage ? &errs() : nullptr);
+  };
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty())
@@ -73,18 +94,37 @@ int main(int argc, char **argv) {
       const json::Object *o = request->getAsObject();
       reply["id"] = o && o->get("id") ? *o->get("id") : json::Value(nullptr);
       const json::Value *stage = o ? o->get("stage") : nullptr;
-      Expected<ios::prof::StageDescription> desc =
-          stage ? ios::prof::stageFromJSON(*stage)
-                : Expected<ios::prof::StageDescription>(createStringError(
-                      o ? "request has no \"stage\""
-                        : "bad request: expected a JSON object"));
-      Expected<double> ms =
-          desc ? executor.time(*desc, printStage ? &errs() : nullptr)
-               : Expected<double>(desc.takeError());
-      if (ms)
-        reply["latency_ms"] = *ms;
-      else
-        reply["error"] = toString(ms.takeError());
+      const json::Value *stages = o ? o->get("stages") : nullptr;
+      if (stages) {
+        const json::Array *list = stages->getAsArray();
+        json::Array latencies;
+        std::string error;
+        if (!list || list->empty() || list->size() > most)
+          error = formatv("\"stages\" must list 1 to {0} stages", most);
+        for (size_t i = 0; error.empty() && i < list->size(); ++i) {
+          Expected<double> ms = measure((*list)[i]);
+          if (ms)
+            latencies.push_back(*ms);
+          else
+            error = formatv("stage {0}: {1}", i, toString(ms.takeError()));
+        }
+        if (error.empty())
+          reply["latencies_ms"] = std::move(latencies);
+        else
+          reply["error"] = error;
+      } else {
+        Expected<double> ms =
+            stage ? measure(*stage)
+                  : Expected<double>(createStringError(
+                        o ? "request has no \"stage\" (or \"stages\")"
+                          : "bad request: expected a JSON object"));
+        if (ms)
+          reply["latency_ms"] = *ms;
+        else
+          reply["error"] = toString(ms.takeError());
+      }
+      if (!reply.get("error"))
+        reply["max_batch"] = int64_t(most);
     }
     outs() << json::Value(std::move(reply)) << "\n";
     outs().flush();

@@ -131,6 +131,27 @@ TEST(Profiler, StageDescriptionJSONRoundTrip) {
   EXPECT_EQ(back.str(), d.groups[1][0].str());
 }
 
+TEST(Profiler, StageJSONTextIsTheDescriptionsJSON) {
+  // The exec: profiler writes requests as text with cached op texts: the
+  // same JSON as toJSON(describeStage(...)), for concurrent and merge
+  // stages, with the cache cold and warm.
+  sched::Graph g = twoConvs();
+  llvm::StringMap<std::string> opText;
+  for (const sched::Stage &st :
+       {stage(sched::Strategy::Concurrent, {{0, 2}, {1}}),
+        stage(sched::Strategy::Concurrent, {{1}, {0, 2}}),
+        stage(sched::Strategy::Merge, {{0}, {1}}),
+        stage(sched::Strategy::Concurrent, {{2}})}) {
+    std::string text, expected;
+    llvm::raw_string_ostream os(text);
+    llvm::cantFail(writeStageJSON(os, g, st, opText));
+    llvm::raw_string_ostream(expected)
+        << toJSON(llvm::cantFail(describeStage(g, st)));
+    EXPECT_EQ(text, expected);
+  }
+  EXPECT_EQ(opText.size(), 3u);
+}
+
 TEST(Profiler, MergeStageCarriesItsMembers) {
   sched::Graph g = twoConvs();
   StageDescription d = llvm::cantFail(

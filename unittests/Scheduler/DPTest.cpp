@@ -7,6 +7,8 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -232,6 +234,96 @@ TEST(DPTest, PrunedEqualsUnprunedUnderBoundRespectingCosts) {
   EXPECT_LT(callsBound, callsNone);
 }
 
+/// A cost that takes batches of up to `size` stages (an exec: server that
+/// announced max_batch): counts requests, and records every stage asked.
+class BatchedCost final : public StageCost {
+public:
+  BatchedCost(RandomCost &rc, unsigned size) : rc(rc), size(size) {}
+  double getCost(const Graph &g, const Stage &st) override {
+    ++requests;
+    asked.push_back(canonicalStageSignature(g, st));
+    return rc(st);
+  }
+  unsigned batchSize() const override { return size; }
+  void getCosts(const Graph &g, llvm::ArrayRef<Stage> stages,
+                llvm::MutableArrayRef<double> out) override {
+    ++requests;
+    EXPECT_LE(stages.size(), size);
+    for (size_t i = 0; i < stages.size(); ++i) {
+      asked.push_back(canonicalStageSignature(g, stages[i]));
+      out[i] = rc(stages[i]);
+    }
+  }
+  RandomCost &rc;
+  unsigned size;
+  uint64_t requests = 0;
+  std::vector<std::string> asked;
+};
+
+/// Batched costs change how stages are asked for, not the search: the same
+/// schedules, with and without pruning (docs/Scheduler.md, "Batched
+/// costs"); without pruning exactly the same stages, with pruning perhaps
+/// others (costs known earlier bound differently); fewer requests.
+TEST(DPTest, BatchedCostsGiveTheSameSchedules) {
+  std::mt19937 rng(4242);
+  const Case cases[] = {
+      {Variant::Both, EnumerationMode::IOS, 3, 8},
+      {Variant::Both, EnumerationMode::Full, 3, 8},
+      {Variant::Concurrent, EnumerationMode::IOS, 2, 2},
+      {Variant::Merge, EnumerationMode::IOS, 3, 8},
+  };
+  uint64_t calls[2] = {0, 0}, requests[2] = {0, 0};
+  for (unsigned t = 0; t < 60; ++t) {
+    unsigned n = 1 + rng() % 10;
+    double p = std::uniform_real_distribution<double>(0.05, 0.6)(rng);
+    RandomDag d = makeRandomDag(rng, n, p);
+    Graph g = buildGraph(d);
+    for (const Case &c : cases) {
+      BoundedCost bc{d, rng(), 0.5, 1};
+      for (PruneMode pm : {PruneMode::None, PruneMode::Bound}) {
+        SCOPED_TRACE(testing::Message()
+                     << "trial " << t << " n=" << n << " variant "
+                     << toString(c.variant).str() << " prune "
+                     << toString(pm).str());
+        SchedulerOptions o = onePart(c.variant, c.mode, c.r, c.s);
+        o.prune = pm;
+        ScheduleResult res[2];
+        std::vector<std::string> asked[2];
+        for (unsigned batch : {1u, 5u}) {
+          RandomCost rc{d, bc.seed};
+          rc.bounded = &bc;
+          BatchedCost cost(rc, batch);
+          auto r = scheduleDP(g, cost, o);
+          ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+          bool batched = batch > 1;
+          EXPECT_EQ(r->stats.total().costCalls, cost.asked.size());
+          if (pm == PruneMode::Bound) {
+            calls[batched] += cost.asked.size();
+            requests[batched] += cost.requests;
+          }
+          res[batched] = std::move(*r);
+          asked[batched] = std::move(cost.asked);
+          llvm::sort(asked[batched]);
+        }
+        EXPECT_EQ(res[0].schedule.cost, res[1].schedule.cost);
+        ASSERT_EQ(res[0].schedule.stages.size(), res[1].schedule.stages.size());
+        for (size_t i = 0; i < res[0].schedule.stages.size(); ++i)
+          EXPECT_EQ(res[0].schedule.stages[i].groups,
+                    res[1].schedule.stages[i].groups);
+        EXPECT_EQ(res[0].stats.total().transitions,
+                  res[1].stats.total().transitions);
+        // Every stage is asked once.
+        EXPECT_EQ(std::adjacent_find(asked[1].begin(), asked[1].end()),
+                  asked[1].end());
+        if (pm == PruneMode::None)
+          EXPECT_EQ(asked[0], asked[1]);
+      }
+    }
+  }
+  // Batches: fewer requests than one-at-a-time calls.
+  EXPECT_LT(requests[1], calls[0]);
+}
+
 /// Costs that break the assumptions (independent random values per stage):
 /// the pruned search still returns a legal schedule whose cost is what it
 /// reports, never better than the optimum, and on some graphs worse - which
@@ -261,6 +353,121 @@ TEST(DPTest, PruningWithCostsThatBreakTheBound) {
     for (const Stage &st : res->schedule.stages)
       resum += rc(st);
     EXPECT_EQ(resum, res->schedule.cost);
+  }
+  EXPECT_GT(worse, 0u);
+}
+
+/// BoundedCost's stage costs, with the lower bound terms it obeys
+/// (StageCost::lowerBoundTerms, assumption T): a unit's weight on its
+/// stream (a group costs the sum of its weights, a multi-group stage at
+/// least its largest group + join), alpha x weight on a shared resource (a
+/// multi-group stage costs at least alpha x all its weights + join). With
+/// `overclaim` > 1 the terms promise more than the costs give.
+class TermsCost final : public StageCost {
+public:
+  TermsCost(const RandomDag &d, const BoundedCost &bc, double overclaim = 1)
+      : d(d), bc(bc), rc{d, bc.seed}, overclaim(overclaim) {
+    rc.bounded = &bc;
+  }
+  double getCost(const Graph &, const Stage &st) override { return rc(st); }
+  std::optional<LowerBoundTerms> lowerBoundTerms(const Graph &g) override {
+    LowerBoundTerms t;
+    t.shared.resize(1);
+    t.shared[0].perNode.assign(g.numNodes(), 0);
+    t.stream.perNode.assign(g.numNodes(), 0);
+    for (unsigned u = 0; u < d.n; ++u) {
+      unsigned v = *g.indexOf(d.nodesOf[u].front());
+      t.stream.perNode[v] = overclaim * bc.weight(u);
+      t.shared[0].perNode[v] = overclaim * bc.alpha * bc.weight(u);
+    }
+    t.shared[0].multiGroup = t.stream.multiGroup = bc.join;
+    return t;
+  }
+  unsigned calls() const { return rc.calls; }
+
+private:
+  const RandomDag &d;
+  const BoundedCost &bc;
+  RandomCost rc;
+  double overclaim;
+};
+
+/// With the cost's own lower bound terms (assumption T) beside the bounds
+/// from known costs: the unpruned optimum and stages, on random DAGs in
+/// both enumeration modes, with fewer profiler calls than without them.
+TEST(DPTest, PrunedWithLowerBoundTermsEqualsUnpruned) {
+  std::mt19937 rng(4242);
+  const Case cases[] = {
+      {Variant::Both, EnumerationMode::IOS, 3, 8},
+      {Variant::Both, EnumerationMode::Full, 3, 8},
+      {Variant::Concurrent, EnumerationMode::IOS, 2, 3},
+      {Variant::Concurrent, EnumerationMode::Full, 3, 3},
+  };
+  const double alphas[] = {0, 0.25, 0.5, 1};
+  uint64_t callsTerms = 0, callsKnown = 0;
+  for (unsigned t = 0; t < 100; ++t) {
+    unsigned n = 2 + rng() % 9;
+    double p = std::uniform_real_distribution<double>(0.05, 0.5)(rng);
+    RandomDag d = makeRandomDag(rng, n, p);
+    Graph g = buildGraph(d);
+    for (const Case &c : cases) {
+      BoundedCost bc{d, rng(), alphas[rng() % 4], double(1 + rng() % 3)};
+      SCOPED_TRACE(testing::Message()
+                   << "trial " << t << " n=" << n << " mode "
+                   << toString(c.mode).str() << " alpha " << bc.alpha);
+      SchedulerOptions o = onePart(c.variant, c.mode, c.r, c.s);
+      RandomCost plain{d, bc.seed};
+      plain.bounded = &bc;
+      FunctionStageCost noTerms(
+          [&](const Graph &, const Stage &st) { return plain(st); });
+      auto none = scheduleDP(g, noTerms, o);
+      o.prune = PruneMode::Bound;
+      unsigned before = plain.calls;
+      auto known = scheduleDP(g, noTerms, o);
+      callsKnown += plain.calls - before;
+      TermsCost withTerms(d, bc);
+      auto terms = scheduleDP(g, withTerms, o);
+      callsTerms += withTerms.calls();
+      ASSERT_TRUE(none && known && terms);
+      EXPECT_EQ(terms->schedule.cost, none->schedule.cost);
+      EXPECT_EQ(known->schedule.cost, none->schedule.cost);
+      ASSERT_EQ(terms->schedule.stages.size(), none->schedule.stages.size());
+      for (size_t i = 0; i < none->schedule.stages.size(); ++i) {
+        EXPECT_EQ(terms->schedule.stages[i].groups,
+                  none->schedule.stages[i].groups);
+        EXPECT_EQ(terms->schedule.stages[i].strategy,
+                  none->schedule.stages[i].strategy);
+      }
+      EXPECT_EQ(terms->stats.total().transitions,
+                none->stats.total().transitions);
+    }
+  }
+  EXPECT_LT(callsTerms, callsKnown);
+}
+
+/// Terms that promise more than the costs give (twice the weights) break
+/// assumption T: the pruned search still returns a legal schedule whose
+/// cost is the sum of its stages', never better than the optimum, and on
+/// some graphs worse.
+TEST(DPTest, LowerBoundTermsThatOverclaim) {
+  std::mt19937 rng(99);
+  unsigned worse = 0;
+  for (unsigned t = 0; t < 150; ++t) {
+    unsigned n = 2 + rng() % 8;
+    RandomDag d = makeRandomDag(rng, n, 0.3);
+    Graph g = buildGraph(d);
+    BoundedCost bc{d, rng(), 0.5, 1};
+    TermsCost cost(d, bc, /*overclaim=*/2);
+    SchedulerOptions o = onePart(Variant::Both, EnumerationMode::IOS, 3, 8);
+    o.prune = PruneMode::Bound;
+    auto res = scheduleDP(g, cost, o);
+    ASSERT_TRUE(bool(res));
+    double optimum = Oracle(d, OracleConfig(), bc.seed, &bc).memoized();
+    EXPECT_GE(res->schedule.cost, optimum);
+    worse += res->schedule.cost > optimum;
+    llvm::Error err = verifySchedule(g, res->schedule, {3, 8, true});
+    EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+    EXPECT_EQ(evaluateSchedule(g, res->schedule, cost), res->schedule.cost);
   }
   EXPECT_GT(worse, 0u);
 }
@@ -633,6 +840,94 @@ TEST(DPTest, ReferenceCountsInceptionV3) {
   EXPECT_LT(searched.part, t.part);
   EXPECT_EQ(searched.costCalls + searched.cacheHits, searched.partStages);
   EXPECT_FALSE(bool(verifySchedule(*g, res->schedule, {3, 8, true})));
+}
+
+/// SimpleAnalyticCost (a pure function) declared thread-safe, counting its
+/// calls.
+class ThreadSafeCost final : public StageCost {
+public:
+  double getCost(const Graph &g, const Stage &st) override {
+    ++calls;
+    return inner.getCost(g, st);
+  }
+  bool isThreadSafe() const override { return true; }
+  std::atomic<unsigned> calls{0};
+
+private:
+  synthetic::SimpleAnalyticCost inner;
+};
+
+/// Independent parts searched on 1, 2 or 3 threads: the same stages, the
+/// same statistics per part (seconds aside) and the same calls counted,
+/// with repeated parts (NasNet's cells) reused and a cache shared across
+/// runs; a cost that is not thread-safe is searched on one thread.
+TEST(DPTest, ThreadCountDoesNotChangeTheResult) {
+  std::thread::id mainThread = std::this_thread::get_id();
+  for (bool nasnet : {true, false}) {
+    auto g = nasnet ? synthetic::nasnetLike() : synthetic::inceptionV3();
+    ASSERT_TRUE(bool(g));
+    std::optional<ScheduleResult> first;
+    uint64_t firstCalls = 0;
+    for (unsigned threads : {1u, 2u, 3u}) {
+      SCOPED_TRACE(testing::Message() << (nasnet ? "nasnet" : "inception")
+                                      << " threads " << threads);
+      ThreadSafeCost cost;
+      StageCostCache cache;
+      SchedulerOptions o;
+      o.decomposition.maxPartSize = 50;
+      o.threads = threads;
+      auto res = scheduleDP(*g, cost, o, &cache);
+      ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
+      // A second run on the same cache asks nothing.
+      auto again = scheduleDP(*g, cost, o, &cache);
+      ASSERT_TRUE(bool(again));
+      EXPECT_EQ(again->stats.total().costCalls, 0u);
+      EXPECT_EQ(again->schedule.cost, res->schedule.cost);
+      if (!first) {
+        first = std::move(*res);
+        firstCalls = cache.numCalls;
+        EXPECT_EQ(firstCalls, cost.calls.load());
+        continue;
+      }
+      EXPECT_EQ(cache.numCalls, firstCalls);
+      EXPECT_EQ(res->schedule.cost, first->schedule.cost);
+      ASSERT_EQ(res->schedule.stages.size(), first->schedule.stages.size());
+      for (size_t i = 0; i < res->schedule.stages.size(); ++i) {
+        EXPECT_EQ(res->schedule.stages[i].groups,
+                  first->schedule.stages[i].groups);
+        EXPECT_EQ(res->schedule.stages[i].strategy,
+                  first->schedule.stages[i].strategy);
+      }
+      ASSERT_EQ(res->stats.parts.size(), first->stats.parts.size());
+      for (size_t i = 0; i < res->stats.parts.size(); ++i) {
+        PartStats a = res->stats.parts[i], b = first->stats.parts[i];
+        a.seconds = b.seconds = a.costSeconds = b.costSeconds = 0;
+        EXPECT_EQ(llvm::json::Value(toJSON(a)), llvm::json::Value(toJSON(b)))
+            << "part " << i;
+      }
+    }
+    // Not thread-safe: every call on the calling thread.
+    synthetic::SimpleAnalyticCost inner;
+    bool otherThread = false;
+    FunctionStageCost serial([&](const Graph &gr, const Stage &st) {
+      otherThread |= std::this_thread::get_id() != mainThread;
+      return inner.getCost(gr, st);
+    });
+    SchedulerOptions o;
+    o.decomposition.maxPartSize = 50;
+    o.threads = 2;
+    auto res = scheduleDP(*g, serial, o);
+    ASSERT_TRUE(bool(res));
+    EXPECT_FALSE(otherThread);
+    EXPECT_EQ(res->schedule.cost, first->schedule.cost);
+    if (nasnet) {
+      EXPECT_GT(llvm::count_if(first->stats.parts,
+                               [](const PartStats &p) {
+                                 return p.reusedFrom >= 0;
+                               }),
+                0);
+    }
+  }
 }
 
 TEST(DPTest, ReferenceCountsRandWire) {

@@ -19,6 +19,12 @@
 
 #include "ios/Profiler/Profiler.h"
 
+#include "llvm/ADT/SmallVector.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
 namespace ios::prof {
 
 /// A GPU and the model's constants for it. Built-ins: v100, a100, h100;
@@ -92,10 +98,29 @@ public:
   double latency(const StageDescription &stage) const;
   std::string describe() const override { return "analytic:" + device.name; }
   bool usesDeclaredWork() const override { return true; }
+  /// measure reads the device and the graph only.
+  bool isThreadSafe() const override { return true; }
+  /// From the model itself: the host launches every kernel of a stage, the
+  /// device works at most at full rate, a stream runs its kernels in turn
+  /// (docs/Profilers.md).
+  std::optional<sched::LowerBoundTerms>
+  lowerBoundTerms(const sched::Graph &g) const override;
   const DeviceSpec &getDevice() const { return device; }
 
 private:
+  /// The kernels of every node of one graph (Graph::uid), computed once.
+  struct GraphKernels {
+    uint64_t graph;
+    std::vector<llvm::SmallVector<Kernel, 4>> perNode;
+  };
+  const GraphKernels &kernelsOf(const sched::Graph &g);
+
   DeviceSpec device;
+  /// Every graph's kernels so far (kept: measure may run on several
+  /// threads, which read `last` without a lock).
+  std::mutex cacheMutex;
+  std::vector<std::unique_ptr<GraphKernels>> graphs;
+  std::atomic<const GraphKernels *> last{nullptr};
 };
 
 } // namespace ios::prof

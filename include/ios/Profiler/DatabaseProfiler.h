@@ -13,6 +13,17 @@
 // stage's signature, assembled from the op signatures' text the graph
 // formatted once (sched::Graph::signatureText), not formatted per lookup.
 //
+// Loading parses no JSON it parsed before: FILE.index, a binary sidecar,
+// holds the records' keys and latencies (24 bytes each, sorted) for the
+// file's first bytes, with the file's size, mtime, inode and the xxh3 hash
+// of those bytes. It is used when the file is unchanged since (no read of
+// the JSON at all) or was only appended to (those bytes hash the same; the
+// records after them are parsed); otherwise the JSON is parsed whole. A
+// load that parsed anything rewrites the index (atomically; best effort: a
+// database in a read-only folder still loads). The JSON stays the only
+// truth: the index is a cache in this machine's byte order, and deleting
+// it is always safe.
+//
 // Hours of measurements must survive an interrupted recording: every record
 // is appended whole (formatted first, one write(2) under flock, the file
 // opened O_APPEND), a new database is created atomically

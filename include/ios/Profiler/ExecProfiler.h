@@ -9,8 +9,19 @@
 //             "batch": 1, "groups": [[{op}, ...], ...], "edges": [...]}}
 //   reply:   {"id": 7, "latency_ms": 0.161}   or   {"id": 7, "error": "..."}
 //
+// A server that says so in its first reply ({"id": 0, "latency_ms": ...,
+// "max_batch": N}) also takes requests of up to N stages at once:
+//
+//   request: {"id": 8, "device": "v100", "stages": [{stage}, ...]}
+//   reply:   {"id": 8, "latencies_ms": [0.161, ...]}   or   {"id": 8, "error": "..."}
+//
+// and the scheduler hands it several stages per round trip (at most the
+// `window` given to start). Servers that do not say so get one stage per
+// request.
+//
 // A server that exits, answers with anything else, or stays silent longer
-// than the timeout makes the search fail with a message naming it.
+// than the timeout (per stage of the request) makes the search fail with a
+// message naming it.
 //
 // The server runs in a process group of its own, and the whole group is
 // ended when the profiler is destroyed (the search ended, for any reason) or
@@ -32,11 +43,12 @@ public:
   /// `name` is what describe() reports (default "exec:COMMAND");
   /// `target`, what targetDevice() does (a stage server's runtime).
   /// `timeoutSeconds` must be > 0; infinity (or anything from
-  /// kNoTimeoutSeconds on) waits forever.
+  /// kNoTimeoutSeconds on) waits forever. `window`: at most this many
+  /// stages per request to a server that takes batches (1: never batch).
   static llvm::Expected<std::unique_ptr<Profiler>>
   start(llvm::StringRef command, double timeoutSeconds,
         llvm::StringRef device = "v100", llvm::StringRef name = "",
-        llvm::StringRef target = "");
+        llvm::StringRef target = "", unsigned window = 1);
   /// Timeouts from this many seconds (about 31 years) on mean "no timeout":
   /// a deadline that far cannot be represented on the steady clock.
   static constexpr double kNoTimeoutSeconds = 1e9;
@@ -44,6 +56,16 @@ public:
 
   llvm::Expected<double> measure(const sched::Graph &g,
                                  const sched::Stage &stage) override;
+  /// 1 until the first reply (which says whether the server takes
+  /// batches), so a server of the one-stage protocol sees exactly the
+  /// requests of a search without batches; then the window, at most the
+  /// server's max_batch.
+  unsigned batchSize() const override;
+  llvm::Error measureBatch(const sched::Graph &g,
+                           llvm::ArrayRef<sched::Stage> stages,
+                           std::vector<double> &out) override;
+  /// Requests sent (batches count once).
+  uint64_t numRequests() const { return nextId; }
   std::string describe() const override {
     return name.empty() ? "exec:" + command : name;
   }
@@ -54,8 +76,13 @@ private:
   llvm::Error fail(const llvm::Twine &why);
   /// The server is gone: reap it and say how it ended.
   llvm::Error exited();
-  /// Reads one line from the server, or fails (exit, timeout).
-  llvm::Expected<std::string> readLine();
+  /// Reads one line from the server, or fails (exit, timeout after
+  /// `stages` times the timeout).
+  llvm::Expected<std::string> readLine(size_t stages);
+  /// Sends a request for `stages` (one: the single-stage form) and checks
+  /// the reply's form, id and error; returns it and its text.
+  llvm::Expected<std::pair<llvm::json::Object, std::string>>
+  roundTrip(const sched::Graph &g, llvm::ArrayRef<sched::Stage> stages);
   /// Ends the server's process group: closes its pipes, gives a `graceful`
   /// server a moment to exit on EOF, then SIGTERM, then SIGKILL; reaps it.
   void stop(bool graceful);
@@ -65,8 +92,15 @@ private:
   int pid = -1, toChild = -1, fromChild = -1;
   int group = -1; ///< the server's process group (its leader's pid)
   std::string pending; ///< bytes read past the last newline
+  std::string line;    ///< the request being written (its buffer reused)
+  /// JSON text of the ops sent, by signature text (writeStageJSON).
+  llvm::StringMap<std::string> opText;
   uint64_t nextId = 0;
   bool dead = false;
+  unsigned window = 1;
+  /// The server's max_batch from its first reply (0: no reply yet; 1: one
+  /// stage per request).
+  unsigned serverBatch = 0;
 };
 
 } // namespace ios::prof

@@ -17,11 +17,14 @@
 
 #include "ios/Scheduler/StageCost.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +37,15 @@ public:
   /// Latency of `stage` in milliseconds.
   virtual llvm::Expected<double> measure(const sched::Graph &g,
                                          const sched::Stage &stage) = 0;
+  /// How many stages measureBatch answers best at once (an exec: server
+  /// that takes batches: one round trip for many); 1 = one at a time.
+  virtual unsigned batchSize() const { return 1; }
+  /// Appends the latencies of `stages` to `out`, in order. On an error,
+  /// `out` holds those of the stages before the one that failed. The
+  /// default measures them one by one.
+  virtual llvm::Error measureBatch(const sched::Graph &g,
+                                   llvm::ArrayRef<sched::Stage> stages,
+                                   std::vector<double> &out);
   /// A short description, recorded in the scheduled IR ("analytic:v100").
   virtual std::string describe() const = 0;
   /// Whether equal canonical stage signatures always cost the same. False
@@ -48,6 +60,16 @@ public:
   /// by the lowering's `device=`): empty when that is the `device` option
   /// (models, tables, databases, exec: servers); "cpu" for the CPU runtime.
   virtual std::string targetDevice() const { return ""; }
+  /// Per-node lower bound terms its latencies obey (sched::LowerBoundTerms;
+  /// docs/Scheduler.md, "Bound pruning"), or none: only a model can promise
+  /// them (measurements are noisy).
+  virtual std::optional<sched::LowerBoundTerms>
+  lowerBoundTerms(const sched::Graph &g) const {
+    return std::nullopt;
+  }
+  /// Whether measure may run on several threads at once (a pure model; a
+  /// process, a device or a file are used one stage at a time).
+  virtual bool isThreadSafe() const { return false; }
 };
 
 /// The options the profiler factory understands (ios-schedule's `profiler`,
@@ -63,8 +85,12 @@ struct ProfilerOptions {
   /// For db:FILE: the profiler that answers misses (e.g. "analytic" or
   /// "exec:..."); empty = a miss is an error.
   std::string record;
-  /// For exec:COMMAND: seconds to wait for one reply.
+  /// For exec:COMMAND: seconds to wait for one reply (per stage it costs).
   double execTimeoutSeconds = 120;
+  /// For exec:COMMAND: at most this many stages per request to a server
+  /// that takes batches (docs/ExecProtocol.md; the server's max_batch
+  /// bounds it too); 1 = one at a time.
+  unsigned execBatch = 256;
 };
 
 /// Creates the profiler `opts.spec` names ("KIND" or "KIND:ARG", KIND a
@@ -103,14 +129,31 @@ class ProfilerCost final : public sched::StageCost {
 public:
   explicit ProfilerCost(Profiler &profiler) : profiler(profiler) {}
   double getCost(const sched::Graph &g, const sched::Stage &stage) override;
+  std::optional<sched::LowerBoundTerms>
+  lowerBoundTerms(const sched::Graph &g) override {
+    return profiler.lowerBoundTerms(g);
+  }
+  bool isThreadSafe() const override { return profiler.isThreadSafe(); }
+  unsigned batchSize() const override { return profiler.batchSize(); }
+  void getCosts(const sched::Graph &g, llvm::ArrayRef<sched::Stage> stages,
+                llvm::MutableArrayRef<double> out) override;
   /// The first profiler error, if any.
   llvm::Error takeError();
   uint64_t numCalls() const { return calls; }
 
 private:
+  /// The latency to give the scheduler: `ms`, or NaN after storing why not.
+  double accept(const sched::Graph &g, const sched::Stage &stage, double ms);
+  void keepError(std::string message) {
+    std::lock_guard<std::mutex> lock(errorMutex);
+    if (firstError.empty())
+      firstError = std::move(message);
+  }
+
   Profiler &profiler;
+  std::mutex errorMutex; ///< getCost may run on several threads
   std::string firstError;
-  uint64_t calls = 0;
+  std::atomic<uint64_t> calls{0};
 };
 
 //===----------------------------------------------------------------------===//
@@ -143,6 +186,12 @@ llvm::json::Value toJSON(const sched::OpSignature &sig);
 llvm::json::Value toJSON(const StageDescription &stage);
 bool fromJSON(const llvm::json::Value &v, sched::OpSignature &sig,
               llvm::json::Path path);
+/// Writes the JSON text of toJSON(describeStage(g, stage)) without building
+/// it: each op's text is made once and kept in `opText` by its signature
+/// text (ops recur in many stages; the exec: profiler's requests).
+llvm::Error writeStageJSON(llvm::raw_ostream &os, const sched::Graph &g,
+                           const sched::Stage &stage,
+                           llvm::StringMap<std::string> &opText);
 /// Parses the exec protocol's stage object (toJSON(StageDescription)); the
 /// error says what is malformed.
 llvm::Expected<StageDescription> stageFromJSON(const llvm::json::Value &v);

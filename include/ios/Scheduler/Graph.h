@@ -91,6 +91,9 @@ public:
   build(std::vector<NodeSpec> nodes,
         llvm::ArrayRef<std::pair<NodeId, NodeId>> edges, MergeFn merge = {});
 
+  /// Distinct for every graph built in this process (copies share it, and
+  /// their contents): lets a profiler keep per-node data of a graph.
+  uint64_t uid() const { return uniqueId; }
   unsigned numNodes() const { return unsigned(nodes.size()); }
   unsigned numUnits() const { return unsigned(units.size()); }
   const NodeSpec &node(unsigned idx) const { return nodes[idx]; }
@@ -124,6 +127,7 @@ public:
 
 private:
   Graph() = default;
+  uint64_t uniqueId = 0;
   MergeFn merge;
   std::vector<NodeSpec> nodes;
   std::vector<std::string> sigTexts;

@@ -98,7 +98,15 @@ struct SchedulerOptions {
   /// parts solved so far and in all (progress reporting).
   std::function<void(const PartStats &, unsigned done, unsigned total)>
       onPartSolved;
-  /// Called during a part's search about every progressInterval seconds.
+  /// Threads searching independent parts at once: 0 = the
+  /// IOS_SCHED_THREADS environment variable if set, else one per core; 1 =
+  /// in order on the calling thread. Only a StageCost that is thread-safe
+  /// (StageCost::isThreadSafe) is searched in parallel. The result, the
+  /// statistics (but seconds) and the calls asked of the cost are the same
+  /// for any number of threads.
+  unsigned threads = 0;
+  /// Called during a part's search about every progressInterval seconds
+  /// (from the searching thread, one call at a time).
   std::function<void(const SearchProgress &)> onProgress;
   double progressInterval = 0.25;
 };
@@ -143,6 +151,9 @@ struct ScheduleStats {
   std::vector<PartStats> parts;
   std::vector<std::string> warnings;
   unsigned numBlocks = 0;
+  /// Wall time of the whole search (parts searched in parallel overlap:
+  /// total().seconds sums their own times).
+  double seconds = 0;
 
   /// Sums (width = max; block/part = counts). Reused parts count with the
   /// states, transitions and stages of the part they copy.

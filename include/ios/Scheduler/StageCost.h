@@ -17,8 +17,33 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <functional>
+#include <optional>
+#include <vector>
 
 namespace ios::sched {
+
+/// What a cost model promises about every Concurrent stage it costs, as
+/// per-node terms (docs/Scheduler.md, "Bound pruning", assumption T). For a
+/// stage of groups G_1..G_k over the nodes V:
+///
+///   cost >= max( max over shared resources R of
+///                  sum_{v in V} R.perNode[v] + (k >= 2 ? R.multiGroup : 0),
+///                max_i sum_{v in G_i} stream.perNode[v]
+///                  + (k >= 2 ? stream.multiGroup : 0) )
+///
+/// E.g. one host thread launches every kernel of a stage and the device
+/// does all of their work at most at its peak rate (shared resources), each
+/// stream runs its kernels one after another (stream), and several streams
+/// end with a join. Merge stages are not covered (a merged op may be faster
+/// than its members).
+struct LowerBoundTerms {
+  struct Resource {
+    std::vector<double> perNode; ///< by node index; empty = all 0
+    double multiGroup = 0;       ///< added for stages of >= 2 groups
+  };
+  std::vector<Resource> shared;
+  Resource stream;
+};
 
 /// The cost callback. getCost returns the latency of one stage (any unit, the
 /// DP only adds and compares them). NaN and negative costs are rejected by
@@ -27,6 +52,25 @@ class StageCost {
 public:
   virtual ~StageCost();
   virtual double getCost(const Graph &g, const Stage &stage) = 0;
+  /// Per-node lower bound terms every Concurrent stage of g obeys (asked
+  /// once per search), or none. Bound pruning uses them beside the bounds
+  /// it derives from costs already known.
+  virtual std::optional<LowerBoundTerms> lowerBoundTerms(const Graph &g);
+  /// Whether getCost may run on several threads at once (the DP then
+  /// searches independent parts in parallel, SchedulerOptions::threads).
+  virtual bool isThreadSafe() const { return false; }
+  /// How many stages this cost answers best in one call (a cost server that
+  /// takes batches: one round trip for many). The DP then hands getCosts up
+  /// to this many of the stages it is about to cost, which may include some
+  /// that sequential pruning would have skipped (docs/Scheduler.md, "Batched
+  /// costs"). 1 (the default): one stage at a time, the search exactly as
+  /// without batching. May change during a search (a server announces
+  /// batches in its first reply).
+  virtual unsigned batchSize() const { return 1; }
+  /// Costs of `stages` into `out` (the same length), as getCost would give
+  /// them one by one (the default does that).
+  virtual void getCosts(const Graph &g, llvm::ArrayRef<Stage> stages,
+                        llvm::MutableArrayRef<double> out);
 };
 
 /// StageCost from a std::function.
