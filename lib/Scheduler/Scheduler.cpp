@@ -1475,7 +1475,7 @@ ios::sched::scheduleDP(const Graph &g, StageCost &cost,
   StageCostCache localCache;
   CostContext cc(g, cost, cache ? *cache : localCache,
                  !opts.shareCostsAcrossIds);
-  if (opts.prune == PruneMode::Bound && !getenv("IOS_NO_TERMS"))
+  if (opts.prune == PruneMode::Bound)
     cc.terms = cost.lowerBoundTerms(g);
   DPDriver driver(g, opts, cc, res);
   Clock::time_point t0 = Clock::now();
