@@ -195,7 +195,8 @@ TEST(AnalyticProfiler, UndeclaredWorkIsOneMemoryPass) {
 /// The lower bound terms the model offers the scheduler never exceed its
 /// simulated cost, on random stages of convs (one or two kernels each),
 /// an op without declared work and a view (no kernel), on every built-in
-/// device; a single group is bounded tightly.
+/// device; a single group is bounded within a millionth (the work terms
+/// leave out the simulation's tolerance).
 TEST(AnalyticProfiler, LowerBoundTermsHold) {
   std::vector<sched::NodeSpec> nodes;
   std::mt19937 rng(7);
@@ -259,7 +260,7 @@ TEST(AnalyticProfiler, LowerBoundTermsHold) {
                                                    : 0));
       EXPECT_LE(bound * (1 - 1e-12), cost) << name.str() << " trial " << trial;
       if (k == 1) {
-        EXPECT_NEAR(bound, cost, 1e-9 * cost) << name.str();
+        EXPECT_NEAR(bound, cost, 1e-6 * cost) << name.str();
         ++tight;
       }
     }
