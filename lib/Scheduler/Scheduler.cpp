@@ -470,6 +470,12 @@ private:
   /// Buffers of the stage being measured.
   NodeGroups nodeGroups;
   Stage scratch;
+  struct PendingKey {
+    double key;
+    uint32_t order, index;
+  };
+  std::vector<PendingKey> pendingOrder;
+  std::vector<Pending> sortedPending; ///< sortPending's scratch
   /// Shared resources of LowerBoundTerms used (the analytic model has two:
   /// host and device); further ones are left out (a weaker, valid bound).
   /// Loops over all of them (unused ones are 0) unroll.
@@ -705,6 +711,10 @@ private:
   bool mayWin(double v, uint32_t order) const {
     return v < best || (v == best && order < bestOrder);
   }
+  /// The same, and not above the state's upper bound.
+  bool mayWinWithin(double v, uint32_t order) const {
+    return !(v > upper) && mayWin(v, order);
+  }
 
   void consider(UnitSet E, Strategy st, double v, uint32_t order) {
     if (mayWin(v, order)) {
@@ -862,11 +872,19 @@ private:
         pending[m++] = p;
     ps.pruned += pending.size() - m;
     pending.resize(m);
-    // Deterministic on ties: enumeration order.
-    std::sort(pending.begin(), pending.end(),
-              [](const Pending &a, const Pending &b) {
+    // Deterministic on ties: enumeration order (unique). Sorts small
+    // (key, order, index) records, then moves each ending once.
+    pendingOrder.clear();
+    for (uint32_t i = 0; i < m; ++i)
+      pendingOrder.push_back({pending[i].key, pending[i].order, i});
+    std::sort(pendingOrder.begin(), pendingOrder.end(),
+              [](const PendingKey &a, const PendingKey &b) {
                 return a.key < b.key || (a.key == b.key && a.order < b.order);
               });
+    sortedPending.clear();
+    for (const PendingKey &k : pendingOrder)
+      sortedPending.push_back(std::move(pending[k.index]));
+    pending.swap(sortedPending);
   }
 
   /// Batched costs across states (states of one size depend only on
@@ -1084,7 +1102,8 @@ private:
       if (!roomForEnding())
         return;
       UnitSet U2 = U | t, gens2 = gens | UnitSet::bit(u);
-      ps.width = std::max(ps.width, k + 1);
+      if (k + 1 > ps.width)
+        ps.width = k + 1;
       if (!prune) {
         visit(U2, gens2, Strategy::Concurrent, 0, false);
         if (k + 1 < s)
@@ -1097,20 +1116,28 @@ private:
       // every group (T).
       double lb2 = std::max(lb, gb[u]);
       TermSums sums2;
-      if (useTerms) {
+      if (useTerms)
         sums2 = addGroup(sums, candSums[u]);
-        lb2 = std::max(lb2, termBound(sums2));
-      }
       const double *known = nullptr;
       if (k == 0) {
-        // computeClosures looked tc[u] up: exact if known, else unknown.
+        // computeClosures looked tc[u] up: exact if known, else unknown
+        // (gb[u] has the terms of one group).
         visit(U2, gens2, Strategy::Concurrent, gbExact[u] ? gb[u] : lb2,
               gbExact[u], /*unknown=*/true);
       } else {
-        // Most endings lose on their bound: look their cost up only after.
+        // Most endings lose on their bound: look their cost up only after,
+        // and add the terms only to a bound that has not lost yet.
         double prefix;
-        uint32_t order;
-        if (admit(U2, lb2, prefix, order)) {
+        uint32_t order = uint32_t(numEndings++);
+        prefix = memo.find(curS - U2)->value;
+        bool alive = mayWinWithin(prefix + lb2, order);
+        if (alive && useTerms) {
+          lb2 = std::max(lb2, termBound(sums2));
+          alive = mayWinWithin(prefix + lb2, order);
+        }
+        if (!alive) {
+          ++ps.pruned;
+        } else {
           if ((known = concCost.find(U2))) {
             if (prefix + *known > upper)
               ++ps.pruned;
@@ -1693,7 +1720,7 @@ ios::sched::scheduleDP(const Graph &g, StageCost &cost,
   StageCostCache localCache;
   CostContext cc(g, cost, cache ? *cache : localCache,
                  !opts.shareCostsAcrossIds);
-  if (opts.prune == PruneMode::Bound && !getenv("IOS_NO_TERMS"))
+  if (opts.prune == PruneMode::Bound)
     cc.terms = cost.lowerBoundTerms(g);
   DPDriver driver(g, opts, cc, res);
   Clock::time_point t0 = Clock::now();

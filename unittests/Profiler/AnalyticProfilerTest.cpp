@@ -11,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
+#include <random>
+
 using namespace ios;
 using namespace ios::prof;
 
@@ -187,6 +190,82 @@ TEST(AnalyticProfiler, UndeclaredWorkIsOneMemoryPass) {
   sched::OpSignature c = conv(64, 64, 8, 3);
   EXPECT_GT(simulateStage({kernelsFor(c, d)}, d),
             simulateStage({kernels}, d));
+}
+
+/// The lower bound terms the model offers the scheduler never exceed its
+/// simulated cost, on random stages of convs (one or two kernels each),
+/// an op without declared work and a view (no kernel), on every built-in
+/// device; a single group is bounded within a millionth (the work terms
+/// leave out the simulation's tolerance).
+TEST(AnalyticProfiler, LowerBoundTermsHold) {
+  std::vector<sched::NodeSpec> nodes;
+  std::mt19937 rng(7);
+  const int64_t sizes[] = {16, 64, 256, 616};
+  for (int i = 0; i < 14; ++i) {
+    sched::NodeSpec n;
+    n.id = i;
+    int64_t c = sizes[rng() % 4], hw = 7 << (rng() % 3);
+    n.sig = conv(c, sizes[rng() % 4], hw, rng() % 2 ? 3 : 1, 1,
+                 rng() % 3 ? ios::Activation::relu : ios::Activation::none);
+    nodes.push_back(n);
+  }
+  sched::NodeSpec unknown;
+  unknown.id = 14;
+  unknown.sig = sched::OpSignature("tosa.add");
+  unknown.sig.inputShapes = {{64, 14, 14}};
+  unknown.sig.outputShape = {64, 14, 14};
+  nodes.push_back(unknown);
+  sched::NodeSpec view;
+  view.id = 15;
+  view.sig = sched::OpSignature("flatten");
+  view.sig.modeled = true; // declares no kernel
+  nodes.push_back(view);
+  sched::Graph g = cantFail(sched::Graph::build(std::move(nodes), {}));
+  for (llvm::StringRef name : DeviceSpec::builtinNames()) {
+    AnalyticProfiler p(cantFail(DeviceSpec::get(name)));
+    std::optional<sched::LowerBoundTerms> t = p.lowerBoundTerms(g);
+    ASSERT_TRUE(t.has_value());
+    ASSERT_EQ(t->shared.size(), 2u);
+    unsigned tight = 0;
+    for (int trial = 0; trial < 400; ++trial) {
+      sched::Stage st;
+      unsigned k = 1 + rng() % 6;
+      std::vector<int> perm(g.numNodes());
+      std::iota(perm.begin(), perm.end(), 0);
+      std::shuffle(perm.begin(), perm.end(), rng);
+      size_t next = 0;
+      for (unsigned gi = 0; gi < k; ++gi) {
+        st.groups.emplace_back();
+        for (unsigned m = 1 + rng() % 3; m > 0; --m)
+          st.groups.back().push_back(perm[next++]);
+      }
+      double cost = cantFail(p.measure(g, st));
+      double streamMax = 0, shared[2] = {0, 0};
+      unsigned busy = 0;
+      for (const auto &grp : st.groups) {
+        double stream = 0;
+        for (sched::NodeId id : grp) {
+          unsigned v = *g.indexOf(id);
+          stream += t->stream.perNode[v];
+          for (int r = 0; r < 2; ++r)
+            shared[r] += t->shared[r].perNode[v];
+        }
+        streamMax = std::max(streamMax, stream);
+        busy += stream > 0;
+      }
+      bool multi = busy >= 2;
+      double bound = streamMax + (multi ? t->stream.multiGroup : 0);
+      for (int r = 0; r < 2; ++r)
+        bound = std::max(bound, shared[r] + (multi ? t->shared[r].multiGroup
+                                                   : 0));
+      EXPECT_LE(bound * (1 - 1e-12), cost) << name.str() << " trial " << trial;
+      if (k == 1) {
+        EXPECT_NEAR(bound, cost, 1e-6 * cost) << name.str();
+        ++tight;
+      }
+    }
+    EXPECT_GT(tight, 0u);
+  }
 }
 
 TEST(DeviceSpec, BuiltinsAndFiles) {

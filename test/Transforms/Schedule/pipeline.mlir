@@ -18,7 +18,7 @@
 // CHECK-SAME:    ios.schedule = #ios.schedule<
 // CHECK:         ios.stage concurrent
 
-// SHARED: calls 6 first 6 second 0 6
+// SHARED: calls 4 first 4 second 0 4
 
 // PROGRESS: ios-schedule: @first: part 1/1 solved (3 units, 4 states, 13 transitions), 4 states in all, {{[0-9.]+}} s
 // PROGRESS: ios-schedule: @second: part 1/1 solved
