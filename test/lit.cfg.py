@@ -47,6 +47,20 @@ config.substitutions.append(
     ("%ios_emulated_cuda_link", f"-cudart none -L{lib} -lIOSRuntimeDriver "
      "-lIOSRuntimeCUDA -lIOSDeviceEmulator -lcudnn"))
 
+# A compiler built with sanitizers (IOS_SANITIZE, scripts/sanitize.sh): a
+# report aborts the tool (a `not` command fails on a crash, not on exit 1).
+# Debian's libLLVM/libMLIR are not instrumented: containers they fill look
+# overflowed, their BumpPtrAllocator slabs are poisoned by inline code that
+# libMLIR does not know about, and their start-up allocations are leaks
+# (docs/Fuzzing.md). Options given in the environment win.
+if config.ios_sanitize:
+    config.available_features.add("sanitized-compiler")
+    config.environment.setdefault(
+        "ASAN_OPTIONS", "abort_on_error=1:detect_leaks=0:"
+        "detect_container_overflow=0:allow_user_poisoning=0")
+    config.environment.setdefault(
+        "UBSAN_OPTIONS", "halt_on_error=1:abort_on_error=1:print_stacktrace=1")
+
 # The CUDA backend of the runtime is built when the toolkit and cuDNN are
 # found; tests that compile and link CUDA programs need it.
 if config.ios_runtime_cuda in ("ON", "1", "TRUE"):
