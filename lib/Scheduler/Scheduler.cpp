@@ -127,7 +127,7 @@ public:
   /// in one StageCost::getCosts call; their costs into `out`.
   void measureBatch(llvm::ArrayRef<StageKey> keys, llvm::ArrayRef<Stage> stages,
                     llvm::MutableArrayRef<double> out, PartStats &ps,
-                    UnitSetMap<double> *local = nullptr) {
+                    UnitSetMap<double> *local) {
     Clock::time_point t0 = Clock::now();
     cost.getCosts(g, stages, out);
     ps.costSeconds += secondsSince(t0);
@@ -811,7 +811,7 @@ private:
     std::vector<double> out;
     auto flush = [&] {
       out.assign(stages.size(), 0);
-      cc.measureBatch(keys, stages, out, ps);
+      cc.measureBatch(keys, stages, out, ps, &localCosts);
       for (auto [x, c] : llvm::zip_equal(who, out)) {
         (x->strategy == Strategy::Merge ? mergeCost : concCost)
             .insert(x->set, c);
@@ -1460,7 +1460,8 @@ public:
     }
     unsigned threads = std::min<size_t>(numThreads(), searched.size());
     std::vector<Outcome> outcomes(jobs.size());
-    if (threads <= 1 || !cc.cost.isThreadSafe()) {
+    // Batches serve one cost server's round trips: they stay on one thread.
+    if (threads <= 1 || !cc.cost.isThreadSafe() || cc.cost.batchSize() > 1) {
       for (unsigned i = 0; i < jobs.size(); ++i) {
         if (twin[i] < 0)
           outcomes[i] = search(jobs[i], tables, progress, opts);

@@ -57,7 +57,8 @@ public:
   /// it derives from costs already known.
   virtual std::optional<LowerBoundTerms> lowerBoundTerms(const Graph &g);
   /// Whether getCost may run on several threads at once (the DP then
-  /// searches independent parts in parallel, SchedulerOptions::threads).
+  /// searches independent parts in parallel, SchedulerOptions::threads,
+  /// unless the cost takes batches).
   virtual bool isThreadSafe() const { return false; }
   /// How many stages this cost answers best in one call (a cost server that
   /// takes batches: one round trip for many). The DP then hands getCosts up
