@@ -195,8 +195,9 @@ DatabaseProfiler::open(StringRef path, StringRef device,
                        std::unique_ptr<Profiler> recorder) {
   auto db = std::unique_ptr<DatabaseProfiler>(new DatabaseProfiler());
   db->path = path.str();
-  db->device = device.str();
   db->recorder = std::move(recorder);
+  std::string target = db->targetDevice();
+  db->device = target.empty() ? device.str() : target;
   llvm::sys::fs::file_status status;
   if (llvm::sys::fs::status(path, status) ||
       !llvm::sys::fs::exists(status)) {

@@ -55,6 +55,11 @@ public:
   std::string describe() const override {
     return "db:" + path + (recorder ? "+" + recorder->describe() : "");
   }
+  /// A recorder that measures a runtime (record=cpu) names the device: its
+  /// records are keyed by it and the schedule is made for it.
+  std::string targetDevice() const override {
+    return recorder ? recorder->targetDevice() : "";
+  }
   uint64_t numHits() const { return hits; }
   uint64_t numRecorded() const { return recorded; }
 

@@ -1,7 +1,8 @@
 """The CPU backend against PyTorch, in one process, interleaved.
 
     python3 -m ios.bench.cpu [--models M ...] [--batches 1 8] [--runs 7]
-                             [--strategy both] [--out DIR] [--build-dir DIR]
+                             [--strategy both] [--database FILE] [--out DIR]
+                             [--build-dir DIR]
 
 For every network and batch size it times, round-robin (one inference of each
 entry per round, ``--runs`` rounds after two warm-up rounds):
@@ -21,6 +22,11 @@ It prints min and median per entry and the ratios of the IOS programs to the
 best PyTorch entry (by min). Every entry's output is checked against the
 eager one (max |a - b| / max |b| <= 1e-4). Uses the machine's cores as the
 runtime does (IOS_CPU_CORES overrides).
+
+``--database FILE`` keeps the stage measurements (``profiler=db:FILE
+record=cpu``): a later run replays the stages already measured and measures
+only new ones, so a table can be re-printed, or the programs re-timed after a
+runtime change, without measuring the networks again.
 """
 
 import argparse
@@ -99,7 +105,11 @@ class Program:
         self.out = np.zeros(out_elements, dtype=np.float32)
 
     def __call__(self, x):
-        if not self.run_fn(self.handle, x.ctypes.data, self.out.ctypes.data):
+        # run() takes arrays of input and output pointers (one each here).
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        ins = (ctypes.c_void_p * 1)(x.ctypes.data)
+        outs = (ctypes.c_void_p * 1)(self.out.ctypes.data)
+        if not self.run_fn(self.handle, ins, outs):
             raise SystemExit("error: an inference failed")
         return self.out
 
@@ -138,6 +148,8 @@ def bench_one(args, root, build, model, batch):
     notes = []
     cpu = "cpu" if args.profile_repeats is None else \
         f"cpu:--repeats={args.profile_repeats}"
+    if args.database:
+        cpu = f"db:{os.path.abspath(args.database)} record={cpu}"
     for strategy, profiler in ((args.strategy, cpu),
                                ("sequential", "analytic")):
         t0 = time.perf_counter()
@@ -214,6 +226,9 @@ def main(argv=None):
                    help="groups per stage (default: the CPUs: a stage of "
                    "more groups than cores rarely pays, and each one more "
                    "multiplies the stages to measure)")
+    p.add_argument("--database", metavar="FILE",
+                   help="record the stage measurements to FILE and replay "
+                   "the ones already there (profiler=db:FILE record=cpu)")
     p.add_argument("--out", default="out/bench-cpu")
     p.add_argument("--build-dir")
     p.add_argument("--wait-policy", choices=["passive", "active"],
