@@ -348,7 +348,9 @@ llvm::Error DatabaseProfiler::append(StringRef line) {
 
 Expected<double> DatabaseProfiler::measure(const sched::Graph &g,
                                            const sched::Stage &stage) {
-  std::string signature = sched::canonicalStageSignature(g, stage);
+  // One buffer per thread (replays run on several): no string per lookup.
+  thread_local std::string signature;
+  sched::canonicalStageSignature(g, stage, signature);
   int64_t batch = g.nodeById(stage.groups.front().front()).sig.batch;
   sched::UnitSet k = entryKey(device, batch, signature);
   if (const double *ms = entries.find(k)) {

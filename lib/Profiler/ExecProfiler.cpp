@@ -213,19 +213,27 @@ ExecProfiler::roundTrip(const sched::Graph &g,
                         llvm::ArrayRef<sched::Stage> stages) {
   if (dead)
     return fail("is no longer usable after an earlier failure");
-  // Written as text: requests carry thousands of ops.
+  // Written as text: requests carry thousands of ops. The stages first:
+  // they decide which ops are new to the session.
   uint64_t id = nextId;
-  line.clear();
-  llvm::raw_string_ostream os(line);
-  os << "{\"device\":" << llvm::json::Value(device) << ",\"id\":" << id
-     << (stages.size() == 1 ? ",\"stage\":" : ",\"stages\":[");
+  stagesText.clear();
+  texts.fresh.clear();
+  llvm::raw_string_ostream stagesOs(stagesText);
   for (auto [i, stage] : llvm::enumerate(stages)) {
     if (i)
-      os << ",";
-    if (llvm::Error e = writeStageJSON(os, g, stage, opText))
+      stagesOs << ",";
+    if (llvm::Error e = writeStageJSON(stagesOs, g, stage, texts))
       return std::move(e);
   }
-  os << (stages.size() == 1 ? "}\n" : "]}\n");
+  line.clear();
+  llvm::raw_string_ostream os(line);
+  os << "{\"device\":" << llvm::json::Value(device) << ",\"id\":" << id;
+  if (!texts.fresh.empty())
+    os << ",\"ops\":[" << texts.fresh << "]";
+  if (stages.size() == 1)
+    os << ",\"stage\":" << stagesText << "}\n";
+  else
+    os << ",\"stages\":[" << stagesText << "]}\n";
   ++nextId;
   for (size_t done = 0; done < line.size();) {
     ssize_t n = write(toChild, line.data() + done, line.size() - done);
@@ -262,6 +270,12 @@ ExecProfiler::roundTrip(const sched::Graph &g,
         return fail("answered '" + shown +
                     "': \"max_batch\" must be a positive integer");
       serverBatch = unsigned(std::min<int64_t>(*n, 1 << 30));
+    }
+    if (const llvm::json::Value *refs = o->get("op_refs")) {
+      std::optional<bool> on = refs->getAsBoolean();
+      if (!on)
+        return fail("answered '" + shown + "': \"op_refs\" must be a boolean");
+      texts.refs = *on;
     }
   }
   return std::make_pair(std::move(*o), std::move(shown));

@@ -315,7 +315,7 @@ Expected<StageDescription> ios::prof::describeStage(const sched::Graph &g,
 llvm::Error ios::prof::writeStageJSON(llvm::raw_ostream &os,
                                       const sched::Graph &g,
                                       const sched::Stage &stage,
-                                      llvm::StringMap<std::string> &opText) {
+                                      OpTexts &texts) {
   if (isMergeOfSeveral(stage)) {
     Expected<StageDescription> desc = describeStage(g, stage);
     if (!desc)
@@ -343,10 +343,22 @@ llvm::Error ios::prof::writeStageJSON(llvm::raw_ostream &os,
   for (auto [gi, group] : llvm::enumerate(shape.groups)) {
     os << (gi ? ",[" : "[");
     for (auto [i, v] : llvm::enumerate(group)) {
-      auto [it, fresh] = opText.try_emplace(g.signatureText(v));
+      auto [it, fresh] = texts.ops.try_emplace(g.signatureText(v));
+      OpTexts::Op &op = it->second;
       if (fresh)
-        llvm::raw_string_ostream(it->second) << toJSON(g.node(v).sig);
-      os << (i ? "," : "") << it->second;
+        llvm::raw_string_ostream(op.text) << toJSON(g.node(v).sig);
+      os << (i ? "," : "");
+      if (!texts.refs) {
+        os << op.text;
+        continue;
+      }
+      if (op.index < 0) {
+        op.index = texts.sent++;
+        if (!texts.fresh.empty())
+          texts.fresh += ',';
+        texts.fresh += op.text;
+      }
+      os << op.index;
     }
     os << "]";
   }

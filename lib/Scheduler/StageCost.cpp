@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <string>
 
 using namespace ios::sched;
 using ios::sched::detail::Hasher;
@@ -44,37 +45,71 @@ void groupEdges(const Graph &g, llvm::ArrayRef<unsigned> grp,
 }
 } // namespace
 
-/// The canonical text of one group: its nodes' signatures in execution order
-/// and its internal edges.
-static std::string groupSignature(const Graph &g,
-                                  const std::vector<NodeId> &group) {
+/// Appends the canonical text of one group: its nodes' signatures in
+/// execution order and its internal edges.
+static void appendGroupSignature(const Graph &g,
+                                 const std::vector<NodeId> &group,
+                                 std::string &out) {
   llvm::SmallVector<unsigned, 8> idxs;
   for (NodeId id : group)
     idxs.push_back(*g.indexOf(id));
+  out += '(';
+  for (size_t i = 0; i < idxs.size(); ++i) {
+    if (i)
+      out += ';';
+    out += g.signatureText(idxs[i]);
+  }
+  out += '|';
   llvm::SmallVector<std::pair<uint32_t, uint32_t>, 8> edges;
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << "(";
-  for (size_t i = 0; i < idxs.size(); ++i)
-    os << (i ? ";" : "") << g.signatureText(idxs[i]);
-  os << "|";
   groupEdges(g, idxs, edges);
-  for (size_t i = 0; i < edges.size(); ++i)
-    os << (i ? "," : "") << edges[i].first << ">" << edges[i].second;
-  os << ")";
-  return s;
+  for (size_t i = 0; i < edges.size(); ++i) {
+    if (i)
+      out += ',';
+    out += std::to_string(edges[i].first);
+    out += '>';
+    out += std::to_string(edges[i].second);
+  }
+  out += ')';
+}
+
+void ios::sched::canonicalStageSignature(const Graph &g, const Stage &stage,
+                                         std::string &out) {
+  out.clear();
+  out += toString(normalize(stage.strategy, stage.groups.size()));
+  size_t begin = out.size();
+  // Formatted in place, then reordered only if not already sorted.
+  llvm::SmallVector<std::pair<size_t, size_t>, 8> spans; // [from, to)
+  for (const auto &grp : stage.groups) {
+    size_t from = out.size();
+    appendGroupSignature(g, grp, out);
+    spans.push_back({from, out.size()});
+  }
+  auto text = [&](const std::string &buf, std::pair<size_t, size_t> span) {
+    return llvm::StringRef(buf).slice(span.first, span.second);
+  };
+  auto less = [&](std::pair<size_t, size_t> a, std::pair<size_t, size_t> b) {
+    return text(out, a) < text(out, b);
+  };
+  if (std::is_sorted(spans.begin(), spans.end(), less))
+    return;
+  std::string groups = out.substr(begin);
+  for (auto &span : spans) {
+    span.first -= begin;
+    span.second -= begin;
+  }
+  std::sort(spans.begin(), spans.end(),
+            [&](std::pair<size_t, size_t> a, std::pair<size_t, size_t> b) {
+              return text(groups, a) < text(groups, b);
+            });
+  out.resize(begin);
+  for (auto span : spans)
+    out += text(groups, span);
 }
 
 std::string ios::sched::canonicalStageSignature(const Graph &g,
                                                 const Stage &stage) {
-  std::vector<std::string> groups;
-  for (const auto &grp : stage.groups)
-    groups.push_back(groupSignature(g, grp));
-  std::sort(groups.begin(), groups.end());
-  std::string out =
-      toString(normalize(stage.strategy, stage.groups.size())).str();
-  for (const std::string &s : groups)
-    out += s;
+  std::string out;
+  canonicalStageSignature(g, stage, out);
   return out;
 }
 

@@ -17,6 +17,11 @@ also send batches, answered in one line:
     request: {"id": 8, "device": "v100", "stages": [stage, ...]}
     reply:   {"id": 8, "latencies_ms": [0.123, ...], "max_batch": 1024}
 
+and ``"op_refs": true`` (unless ``--no-op-refs``), so the scheduler sends each
+distinct op once: a request lists the ops it uses for the first time in
+``"ops"``, appended to this session's table, and its stages' groups name ops
+by their index in that table (an op may still be written out whole).
+
 The model here is deliberately simple (a stand-in for a real measurement
 harness, e.g. one that builds the stage in PyTorch and times it on a GPU):
 an op costs ``--op-us`` plus its multiply-accumulates (half its declared
@@ -43,7 +48,17 @@ def op_macs(op):
     return op.get("batch", 1) * math.prod(out)
 
 
-def stage_latency_ms(stage, args):
+def resolve(op, table):
+    """An op of a stage: written out, or an index into the session's table."""
+    if isinstance(op, dict):
+        return op
+    if isinstance(op, int) and not isinstance(op, bool) and 0 <= op < len(table):
+        return table[op]
+    raise ValueError(f"op reference {op!r} is not in the table of "
+                     f"{len(table)} ops")
+
+
+def stage_latency_ms(stage, args, table=()):
     groups = stage.get("groups")
     if not isinstance(groups, list) or not groups:
         raise ValueError("stage has no groups")
@@ -51,14 +66,20 @@ def stage_latency_ms(stage, args):
     for group in groups:
         us = 0.0
         for op in group:
+            op = resolve(op, table)
             us += args.op_us + op_macs(op) / (args.gmacs * 1e3)
         group_us.append(us)
     join = args.join_us if len(groups) > 1 else 0.0
     return (max(group_us) + join) / 1000.0
 
 
-def answer(request, args):
-    """The reply to one request (a stage, or a batch of "stages")."""
+def answer(request, args, table):
+    """The reply to one request (a stage, or a batch of "stages"); `table` is
+    the session's op table, which the request's "ops" extend."""
+    ops = request.get("ops", [])
+    if not isinstance(ops, list) or not all(isinstance(o, dict) for o in ops):
+        raise ValueError("\"ops\" must be a list of op objects")
+    table.extend(ops)
     if "stages" in request:
         stages = request["stages"]
         if not isinstance(stages, list) or not 1 <= len(stages) <= args.max_batch:
@@ -67,14 +88,18 @@ def answer(request, args):
         latencies = []
         for i, stage in enumerate(stages):
             try:
-                latencies.append(stage_latency_ms(stage, args))
+                latencies.append(stage_latency_ms(stage, args, table))
             except Exception as e:
                 raise ValueError(f"stage {i}: {type(e).__name__}: {e}") from e
         return {"latencies_ms": latencies}
-    return {"latency_ms": stage_latency_ms(request["stage"], args)}
+    return {"latency_ms": stage_latency_ms(request["stage"], args, table)}
 
 
 def serve(args, stdin=sys.stdin, stdout=sys.stdout):
+    table = []  # the session's ops, by index
+    announce = {"max_batch": args.max_batch}
+    if args.op_refs:
+        announce["op_refs"] = True
     for line in stdin:
         if not line.strip():
             continue
@@ -82,8 +107,8 @@ def serve(args, stdin=sys.stdin, stdout=sys.stdout):
         try:
             request = json.loads(line)
             request_id = request["id"]
-            reply = {"id": request_id, **answer(request, args),
-                     "max_batch": args.max_batch}
+            reply = {"id": request_id, **answer(request, args, table),
+                     **announce}
         except Exception as e:  # report, keep serving
             reply = {"id": request_id, "error": f"{type(e).__name__}: {e}"}
         stdout.write(json.dumps(reply) + "\n")
@@ -104,6 +129,10 @@ def main(argv=None):
                         help="most stages one request may carry (announced "
                              "in every reply; 1: one stage per request, the "
                              "protocol's first version)")
+    parser.add_argument("--op-refs", action=argparse.BooleanOptionalAction,
+                        default=True,
+                        help="announce op references (each distinct op sent "
+                             "once per session)")
     args = parser.parse_args(argv)
     if args.max_batch < 1:
         parser.error("--max-batch must be at least 1")

@@ -136,7 +136,7 @@ TEST(Profiler, StageJSONTextIsTheDescriptionsJSON) {
   // same JSON as toJSON(describeStage(...)), for concurrent and merge
   // stages, with the cache cold and warm.
   sched::Graph g = twoConvs();
-  llvm::StringMap<std::string> opText;
+  OpTexts texts;
   for (const sched::Stage &st :
        {stage(sched::Strategy::Concurrent, {{0, 2}, {1}}),
         stage(sched::Strategy::Concurrent, {{1}, {0, 2}}),
@@ -144,12 +144,48 @@ TEST(Profiler, StageJSONTextIsTheDescriptionsJSON) {
         stage(sched::Strategy::Concurrent, {{2}})}) {
     std::string text, expected;
     llvm::raw_string_ostream os(text);
-    llvm::cantFail(writeStageJSON(os, g, st, opText));
+    llvm::cantFail(writeStageJSON(os, g, st, texts));
     llvm::raw_string_ostream(expected)
         << toJSON(llvm::cantFail(describeStage(g, st)));
     EXPECT_EQ(text, expected);
   }
-  EXPECT_EQ(opText.size(), 3u);
+  EXPECT_EQ(texts.ops.size(), 3u);
+  EXPECT_TRUE(texts.fresh.empty());
+}
+
+TEST(Profiler, StageJSONWithOpReferences) {
+  // With references an op is its index in the session's table; its text
+  // goes out once, in the request that first uses it, in index order.
+  sched::Graph g = twoConvs();
+  OpTexts texts;
+  texts.refs = true;
+  auto write = [&](const sched::Stage &st) {
+    texts.fresh.clear();
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvm::cantFail(writeStageJSON(os, g, st, texts));
+    return text;
+  };
+  auto opText = [&](unsigned v) {
+    std::string t;
+    llvm::raw_string_ostream(t) << toJSON(g.node(v).sig);
+    return t;
+  };
+  EXPECT_EQ(write(stage(sched::Strategy::Concurrent, {{0, 2}, {1}})),
+            "{\"batch\":1,\"edges\":[[[0,1]],[]],\"groups\":[[0,1],[2]],"
+            "\"strategy\":\"concurrent\"}");
+  EXPECT_EQ(texts.fresh, opText(0) + "," + opText(2) + "," + opText(1));
+  EXPECT_EQ(write(stage(sched::Strategy::Concurrent, {{2}})),
+            "{\"batch\":1,\"edges\":[[]],\"groups\":[[1]],"
+            "\"strategy\":\"concurrent\"}");
+  EXPECT_TRUE(texts.fresh.empty());
+  // A merge stage describes its merged op: objects, no references.
+  std::string merge = write(stage(sched::Strategy::Merge, {{0}, {1}}));
+  std::string expected;
+  llvm::raw_string_ostream(expected) << toJSON(llvm::cantFail(
+      describeStage(g, stage(sched::Strategy::Merge, {{0}, {1}}))));
+  EXPECT_EQ(merge, expected);
+  EXPECT_EQ(texts.sent, 3);
 }
 
 TEST(Profiler, MergeStageCarriesItsMembers) {

@@ -42,6 +42,8 @@
 
 #include "ios/Scheduler/UnitSet.h"
 
+#include <atomic>
+
 namespace ios::prof {
 
 class DatabaseProfiler final : public Profiler {
@@ -60,6 +62,11 @@ public:
   std::string targetDevice() const override {
     return recorder ? recorder->targetDevice() : "";
   }
+  /// A replay only reads the table, so parts may be searched on several
+  /// threads; a recording appends to the file and the table.
+  bool isThreadSafe() const override {
+    return !recorder;
+  }
   uint64_t numHits() const { return hits; }
   uint64_t numRecorded() const { return recorded; }
 
@@ -77,7 +84,8 @@ private:
   std::unique_ptr<Profiler> recorder;
   /// Latencies by the hash of (device, batch, stage signature).
   sched::UnitSetMap<double> entries;
-  uint64_t hits = 0, recorded = 0;
+  std::atomic<uint64_t> hits{0};
+  uint64_t recorded = 0;
 };
 
 } // namespace ios::prof

@@ -17,7 +17,11 @@
 //
 // and the scheduler hands it several stages per round trip (at most the
 // `window` given to start). Servers that do not say so get one stage per
-// request.
+// request. A server whose first reply also says "op_refs": true gets each
+// distinct op once per session: a request lists the ops it uses for the
+// first time in "ops" (they take the next indices of the session's table)
+// and its stages name ops by index, which cuts what the server parses by
+// an order of magnitude.
 //
 // A server that exits, answers with anything else, or stays silent longer
 // than the timeout (per stage of the request) makes the search fail with a
@@ -93,8 +97,10 @@ private:
   int group = -1; ///< the server's process group (its leader's pid)
   std::string pending; ///< bytes read past the last newline
   std::string line;    ///< the request being written (its buffer reused)
-  /// JSON text of the ops sent, by signature text (writeStageJSON).
-  llvm::StringMap<std::string> opText;
+  /// JSON text of the ops sent, by signature text, and the session's op
+  /// table once the server takes references (writeStageJSON).
+  OpTexts texts;
+  std::string stagesText; ///< a request's stages, before its new ops
   uint64_t nextId = 0;
   bool dead = false;
   unsigned window = 1;

@@ -186,12 +186,27 @@ llvm::json::Value toJSON(const sched::OpSignature &sig);
 llvm::json::Value toJSON(const StageDescription &stage);
 bool fromJSON(const llvm::json::Value &v, sched::OpSignature &sig,
               llvm::json::Path path);
+/// The ops writeStageJSON has written, by signature text: each op's JSON
+/// text is made once (ops recur in many stages). With `refs` (an exec:
+/// session whose server takes op references, docs/ExecProtocol.md) an op is
+/// written as its index in the session's op table instead, numbered in the
+/// order ops are first written, and the text of each op new to the session
+/// is appended to `fresh` (the request's "ops", comma-separated) once.
+struct OpTexts {
+  struct Op {
+    std::string text;
+    int64_t index = -1; ///< in the session's table; -1: not sent yet
+  };
+  llvm::StringMap<Op> ops;
+  bool refs = false;
+  int64_t sent = 0;  ///< ops in the session's table
+  std::string fresh; ///< cleared by the caller per request
+};
 /// Writes the JSON text of toJSON(describeStage(g, stage)) without building
-/// it: each op's text is made once and kept in `opText` by its signature
-/// text (ops recur in many stages; the exec: profiler's requests).
+/// it (the exec: profiler's requests); with `texts.refs`, concurrent stages'
+/// ops as references (a merge stage's merged op and members stay objects).
 llvm::Error writeStageJSON(llvm::raw_ostream &os, const sched::Graph &g,
-                           const sched::Stage &stage,
-                           llvm::StringMap<std::string> &opText);
+                           const sched::Stage &stage, OpTexts &texts);
 /// Parses the exec protocol's stage object (toJSON(StageDescription)); the
 /// error says what is malformed.
 llvm::Expected<StageDescription> stageFromJSON(const llvm::json::Value &v);

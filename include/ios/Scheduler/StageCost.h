@@ -93,6 +93,10 @@ private:
 /// edges as local index pairs. A Merge stage of one group is printed as
 /// Concurrent. Independent of node ids and of group order.
 std::string canonicalStageSignature(const Graph &g, const Stage &stage);
+/// The same, written into `out` (replacing its contents): a caller that keeps
+/// the buffer builds no string per stage.
+void canonicalStageSignature(const Graph &g, const Stage &stage,
+                             std::string &out);
 
 /// A 128-bit hash of a stage's canonical encoding (the same information as
 /// canonicalStageSignature, with op signatures interned to integers): equal

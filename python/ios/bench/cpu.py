@@ -4,8 +4,11 @@
                              [--strategy both] [--database FILE] [--out DIR]
                              [--build-dir DIR]
 
-For every network and batch size it times, round-robin (one inference of each
-entry per round, ``--runs`` rounds after two warm-up rounds):
+For every network and batch size it times, round-robin (``--runs`` rounds
+after two warm-up rounds; in each round every entry is called twice in a row
+and the second call is timed, so no entry pays for the cores and caches the
+entry before it left: after PyTorch's 1-thread entry, the next inference of
+any entry is 20-40% slower on this machine's 2 vCPUs):
 
 * ``ios <strategy>``: the emitted program, scheduled with ``profiler=cpu``
   (stages measured on this backend by ios-stage-server-cpu) and at most
@@ -198,6 +201,7 @@ def bench_one(args, root, build, model, batch):
                              f"eager PyTorch by {err:.3g}")
     for _ in range(args.runs):
         for k, f in entries.items():
+            f(x)  # untimed: takes over the cores and caches
             t0 = time.perf_counter()
             f(x)
             times[k].append((time.perf_counter() - t0) * 1e3)

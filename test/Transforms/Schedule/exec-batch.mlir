@@ -19,6 +19,27 @@
 // RUN: diff %t.ok.cmp %t.one.cmp
 // RUN: diff %t.ok.cmp %t.none.cmp
 // RUN: diff %t.ok.cmp %t.two.cmp
+// A server that takes op references gets every op once per session and
+// stages of references (the refs server checks both), and the schedule is
+// the same; so with the example server, with and without them.
+// RUN: rm -f %t.refs.log
+// RUN: ios-opt %s --ios-schedule="profiler='exec:%python %S/Inputs/batch-server.py refs %t.refs.log'" > %t.refs.mlir
+// RUN: ios-opt %s --ios-schedule="profiler='exec:%python -m ios.cost_server --gmacs 1 --no-op-refs'" > %t.norefs.mlir
+// RUN: ios-opt %s --ios-schedule="profiler='exec:%python -m ios.cost_server --gmacs 1'" > %t.withrefs.mlir
+// RUN: sed -e 's/profiler = "[^"]*"//' %t.refs.mlir > %t.refs.cmp
+// RUN: sed -e 's/profiler = "[^"]*"//' %t.norefs.mlir > %t.norefs.cmp
+// RUN: sed -e 's/profiler = "[^"]*"//' %t.withrefs.mlir > %t.withrefs.cmp
+// RUN: diff %t.ok.cmp %t.refs.cmp
+// RUN: diff %t.norefs.cmp %t.withrefs.cmp
+// RUN: FileCheck %s --check-prefix=REFSLOG < %t.refs.log
+// The first request (one conv) writes its op out; the next defines the ops
+// it uses and refers to them; later ones define only ops not sent before (the
+// first conv's op, sent before references, once more) and refer.
+// REFSLOG:      1
+// REFSLOG-NEXT: ops 0 refs 0
+// REFSLOG-NEXT: 4
+// REFSLOG-NEXT: ops 4 refs 4
+// REFSLOG:      ops 0 refs {{[1-9][0-9]*}}
 // The batching server got its first stage alone, then the other distinct
 // unit stages of the part together (4: the adds are equal), then batches;
 // the old one got one stage per request, as many requests as the search
@@ -47,6 +68,8 @@
 // RUN: not ios-opt %s --ios-schedule="profiler='exec:%python %S/Inputs/batch-server.py silent' exec-timeout=1" 2>&1 | FileCheck %s --check-prefix=SILENT
 // SILENT: error: ios-schedule failed on @fan: cost server '{{.*}}batch-server.py silent' did not answer a request of 2 stages within 2.00 s (1.00 s per stage)
 // RUN: not ios-opt %s --ios-schedule="profiler='exec:%python %S/Inputs/batch-server.py badmax'" 2>&1 | FileCheck %s --check-prefix=BADMAX
+// RUN: not ios-opt %s --ios-schedule="profiler='exec:%python %S/Inputs/batch-server.py badrefs'" 2>&1 | FileCheck %s --check-prefix=BADREFS
+// BADREFS: error: ios-schedule failed on @fan: cost server '{{.*}}' answered '{"id": 0, "latency_ms": {{.*}}, "op_refs": "yes"}': "op_refs" must be a boolean
 // BADMAX: error: ios-schedule failed on @fan: cost server '{{.*}}' answered '{"id": 0, "latency_ms": {{.*}}, "max_batch": "lots"}': "max_batch" must be a positive integer
 
 // Four convolutions of different shapes read %x; their sum is the result.

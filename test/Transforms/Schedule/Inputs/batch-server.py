@@ -13,10 +13,15 @@ python/ios/cost_server.py and speaks the batched protocol
     negative  answers a batch with a negative latency
     garbage   answers a batch with a line that is not JSON
     badmax    announces "max_batch": "lots"
+    refs      also announces "op_refs": true and checks what it gets: the
+              first request writes its ops out, later ones only refer to
+              them, and no op is sent twice (else it answers an error)
+    badrefs   announces "op_refs": "yes"
 
     batch-server.py MODE [LOG]
 
-With LOG, the number of stages of each request is appended to that file.
+With LOG, the number of stages of each request is appended to that file
+(refs: also the ops it defined and the op references its stages made).
 """
 
 import argparse
@@ -36,6 +41,33 @@ def reply(obj):
     sys.stdout.flush()
 
 
+table, seen = [], set()
+
+
+def check_refs(request):
+    """Why a request breaks the op_refs rules, or None."""
+    for op in request.get("ops", []):
+        text = json.dumps(op, sort_keys=True)
+        if text in seen:
+            return f"op sent twice: {text}"
+        seen.add(text)
+        table.append(op)
+    refs = 0
+    for stage in request.get("stages") or [request["stage"]]:
+        for group in stage["groups"]:
+            for op in group:
+                if isinstance(op, int):
+                    refs += 1
+                    if not 0 <= op < len(table):
+                        return f"reference {op} outside the table of {len(table)}"
+                elif request["id"] > 0 and stage["strategy"] != "merge":
+                    return "an op written out after op_refs was announced"
+    if log:
+        with open(log, "a") as f:
+            f.write(f"ops {len(request.get('ops', []))} refs {refs}\n")
+    return None
+
+
 for line in sys.stdin:
     request = json.loads(line)
     rid = request["id"]
@@ -43,10 +75,23 @@ for line in sys.stdin:
     if log:
         with open(log, "a") as f:
             f.write(f"{len(stages) if stages is not None else 1}\n")
+    if mode == "refs":
+        why = check_refs(request)
+        if why:
+            reply({"id": rid, "error": why})
+            continue
+        stages = [dict(s, groups=[[table[o] if isinstance(o, int) else o for o in g]
+                                  for g in s["groups"]])
+                  for s in (stages if stages is not None else [request["stage"]])]
+        if "stages" not in request:
+            request["stage"] = stages[0]
+            stages = None
     if stages is None:
         answer = {"id": rid, "latency_ms": stage_latency_ms(request["stage"], model)}
         if mode != "v1":
             answer["max_batch"] = {"badmax": "lots", "silent": 2}.get(mode, 1000)
+        if mode in ("refs", "badrefs"):
+            answer["op_refs"] = mode == "refs" or "yes"
         reply(answer)
         continue
     if mode == "v1":
