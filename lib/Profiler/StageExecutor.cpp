@@ -15,6 +15,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -119,9 +120,12 @@ struct Param {
 /// The stage as a one-stage scheduled function `@stage`.
 class StageFunction {
 public:
+  /// `copies` >= 1: the function runs that many copies of the stage, each
+  /// on its own tensors and weights, one stage after the other.
   StageFunction(MLIRContext *ctx, const StageDescription &stage,
-                const StageProducers &producers)
-      : ctx(ctx), stage(stage), producers(producers), b(ctx) {}
+                const StageProducers &producers, int copies = 1)
+      : ctx(ctx), stage(stage), producers(producers), copies(copies),
+        b(ctx) {}
 
   /// Builds the function; on failure an error was emitted.
   FailureOr<OwningOpRef<ModuleOp>> build();
@@ -159,9 +163,16 @@ private:
   FailureOr<SmallVector<SmallVector<Operation *>>> buildConcurrent();
   FailureOr<SmallVector<SmallVector<Operation *>>> buildMergeMembers();
 
+  /// Layer names of copies after the first say which copy they are in.
+  std::string layer(std::string name) const {
+    return copy ? llvm::formatv("copy {0} {1}", copy, name).str() : name;
+  }
+
   MLIRContext *ctx;
   const StageDescription &stage;
   const StageProducers &producers;
+  int copies;
+  int copy = 0; ///< the copy being built
   OpBuilder b;
   func::FuncOp func;
 };
@@ -178,7 +189,8 @@ StageFunction::buildConcurrent() {
         inputs.push_back(producer >= 0 ? ops[producer]->getResult(0)
                                        : input(shape));
       }
-      FailureOr<Operation *> built = op(sig, layerOf(g, i, sig), inputs);
+      FailureOr<Operation *> built =
+          op(sig, layer(layerOf(g, i, sig)), inputs);
       if (failed(built))
         return failure();
       ops.push_back(*built);
@@ -201,7 +213,8 @@ StageFunction::buildMergeMembers() {
   SmallVector<Operation *> members;
   for (auto [i, sig] : llvm::enumerate(stage.members)) {
     FailureOr<Operation *> built =
-        op(sig, llvm::formatv("member {0} ({1})", i, sig.kind).str(), in);
+        op(sig, layer(llvm::formatv("member {0} ({1})", i, sig.kind).str()),
+           in);
     if (failed(built))
       return failure();
     members.push_back(*built);
@@ -232,35 +245,42 @@ FailureOr<OwningOpRef<ModuleOp>> StageFunction::build() {
   Block *body = func.addEntryBlock();
   b.setInsertionPointToEnd(body);
   bool merge = stage.strategy == sched::Strategy::Merge;
-  FailureOr<SmallVector<SmallVector<Operation *>>> groups =
-      merge ? buildMergeMembers() : buildConcurrent();
-  if (failed(groups))
-    return failure();
+  SmallVector<SmallVector<SmallVector<Operation *>>> copyGroups;
+  for (copy = 0; copy < copies; ++copy) {
+    FailureOr<SmallVector<SmallVector<Operation *>>> groups =
+        merge ? buildMergeMembers() : buildConcurrent();
+    if (failed(groups))
+      return failure();
+    copyGroups.push_back(std::move(*groups));
+  }
   // What no op of the stage reads is the stage's result (what later stages
   // of a program would read).
   SmallVector<Value> results;
-  for (const auto &ops : *groups)
-    for (Operation *op : ops)
-      if (op->use_empty())
-        results.push_back(op->getResult(0));
+  for (const auto &groups : copyGroups)
+    for (const auto &ops : groups)
+      for (Operation *op : ops)
+        if (op->use_empty())
+          results.push_back(op->getResult(0));
   func::ReturnOp::create(b, loc, results);
   func.setType(b.getFunctionType(func.getArgumentTypes(),
                                  ValueRange(results).getTypes()));
 
-  // The one stage, built by the schedule rewrite.
+  // The stage (once per copy), built by the schedule rewrite.
   FailureOr<ScheduleGraph> graph = buildScheduleGraph(func, {});
   if (failed(graph))
     return failure();
-  sched::Stage one;
-  one.strategy = merge ? sched::Strategy::Merge : sched::Strategy::Concurrent;
-  for (const auto &ops : *groups) {
-    std::vector<sched::NodeId> ids;
-    for (Operation *op : ops)
-      ids.push_back(llvm::find(graph->ops, op) - graph->ops.begin());
-    one.groups.push_back(std::move(ids));
-  }
   sched::Schedule schedule;
-  schedule.stages.push_back(std::move(one));
+  for (const auto &groups : copyGroups) {
+    sched::Stage one;
+    one.strategy = merge ? sched::Strategy::Merge : sched::Strategy::Concurrent;
+    for (const auto &ops : groups) {
+      std::vector<sched::NodeId> ids;
+      for (Operation *op : ops)
+        ids.push_back(llvm::find(graph->ops, op) - graph->ops.begin());
+      one.groups.push_back(std::move(ids));
+    }
+    schedule.stages.push_back(std::move(one));
+  }
   if (failed(applySchedule(func, *graph, schedule, {})) ||
       failed(verify(*module)))
     return failure();
@@ -358,46 +378,81 @@ Expected<double> StageExecutor::time(const StageDescription &stage,
   if (!producers)
     return producers.takeError();
 
-  // The stage as the program's lowering makes it.
+  // The stage as the program's lowering makes it, in `copies` copies; the
+  // memory it needs in floats (arena and weights).
   FirstError error(context.get());
-  StageFunction builder(context.get(), stage, *producers);
-  FailureOr<OwningOpRef<ModuleOp>> module = builder.build();
-  if (failed(module))
-    return error.take("stage: cannot be built");
-  PassManager pm(context.get());
-  buildLowerToIOSRTPipeline(pm);
-  if (failed(pm.run(**module)))
-    return error.take("stage: cannot be lowered");
-  auto program = cast<func::FuncOp>((*module)->getBody()->front());
-  // The stage reads and writes the arena, as it does inside a program: no
-  // host copies in or out.
-  program.walk([](Operation *op) {
-    if (isa<rtir::InputOp, rtir::OutputOp>(op))
-      op->erase();
-  });
-
-  int64_t floats =
-      program->getAttrOfType<IntegerAttr>(rtir::kArenaAttrName).getInt();
-  for (const Param &p : builder.params)
-    floats += p.elements;
-  if (floats > opts.maxArenaFloats)
+  struct Lowered {
+    OwningOpRef<ModuleOp> module;
+    func::FuncOp program;
+    std::vector<Param> params;
+    int64_t floats = 0;
+  };
+  auto lower = [&](int copies) -> Expected<Lowered> {
+    StageFunction builder(context.get(), stage, *producers, copies);
+    FailureOr<OwningOpRef<ModuleOp>> module = builder.build();
+    if (failed(module))
+      return error.take("stage: cannot be built");
+    PassManager pm(context.get());
+    buildLowerToIOSRTPipeline(pm);
+    if (failed(pm.run(**module)))
+      return error.take("stage: cannot be lowered");
+    Lowered l;
+    l.module = std::move(*module);
+    l.program = cast<func::FuncOp>(l.module->getBody()->front());
+    // The stage reads and writes the arena, as it does inside a program: no
+    // host copies in or out.
+    l.program.walk([](Operation *op) {
+      if (isa<rtir::InputOp, rtir::OutputOp>(op))
+        op->erase();
+    });
+    l.floats =
+        l.program->getAttrOfType<IntegerAttr>(rtir::kArenaAttrName).getInt();
+    for (const Param &p : builder.params)
+      l.floats += p.elements;
+    l.params = std::move(builder.params);
+    return l;
+  };
+  Expected<Lowered> one = lower(1);
+  if (!one)
+    return one.takeError();
+  if (one->floats > opts.maxArenaFloats)
     return llvm::createStringError(llvm::formatv(
         "stage: needs {0} MiB of memory, more than the limit of {1} MiB",
-        floats * 4 >> 20, opts.maxArenaFloats * 4 >> 20));
+        one->floats * 4 >> 20, opts.maxArenaFloats * 4 >> 20));
   if (printStage) {
-    program.print(*printStage);
+    one->program.print(*printStage);
     *printStage << "\n";
     printStage->flush();
   }
+  // In a program a stage's tensors and weights were last touched an
+  // inference ago, with the other stages' in between: run back to back on
+  // the same memory, a small stage would find everything in the cores'
+  // caches and look up to twice as fast as in the program. So it is timed
+  // in copies on memory of their own, one after the other, that together
+  // span opts.rotateBytes.
+  int64_t bytes = std::max<int64_t>(one->floats * 4, 1);
+  int copies = int(std::clamp<int64_t>(
+      (opts.rotateBytes + bytes - 1) / bytes, 1, kMaxStageCopies));
+  while (copies > 1 && bytes * copies > opts.maxArenaFloats * 4)
+    --copies;
+  if (printStage) {
+    *printStage << "// timed in " << copies << " cop" << (copies == 1 ? "y" : "ies")
+                << " of " << llvm::format("%.1f", double(bytes) / (1 << 20))
+                << " MiB\n";
+    printStage->flush();
+  }
+  Expected<Lowered> timed = copies == 1 ? std::move(one) : lower(copies);
+  if (!timed)
+    return timed.takeError();
 
   // Loaded as a program's create(): every kernel prepared (the runtime
   // checks each against its views, the CUDA backend chooses algorithms).
   Expected<std::unique_ptr<exec::LoadedProgram>> loaded =
-      exec::LoadedProgram::load(program, randomWeights(builder.params));
+      exec::LoadedProgram::load(timed->program, randomWeights(timed->params));
   if (!loaded)
     return loaded.takeError();
 
-  // Runs the stage `times` times back to back in one inference: in a
+  // Runs the copies `times` times back to back in one inference: in a
   // program stages follow each other without the host waking the streams
   // in between, so short stages are timed that way too.
   auto run = [&](int times) {
@@ -407,7 +462,7 @@ Expected<double> StageExecutor::time(const StageDescription &stage,
     return (*loaded)->finishRun(nullptr);
   };
   std::vector<double> times;
-  int batch = 1; // stages per timed inference: enough for ~2 ms, at most 16
+  int batch = 1; // runs per timed inference: enough for ~2 ms, at most 16
   for (int i = 0; i < opts.warmup + opts.repeats; ++i) {
     int n = i < opts.warmup ? 1 : batch;
     auto t0 = std::chrono::steady_clock::now();
@@ -416,11 +471,11 @@ Expected<double> StageExecutor::time(const StageDescription &stage,
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - t0)
                     .count() /
-                n;
+                (n * copies);
     if (i >= opts.warmup)
       times.push_back(ms);
     else
-      batch = std::clamp(int(2.0 / std::max(ms, 1e-3)), 1, 16);
+      batch = std::clamp(int(2.0 / std::max(ms * copies, 1e-3)), 1, 16);
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];

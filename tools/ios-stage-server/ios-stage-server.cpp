@@ -48,6 +48,11 @@ static cl::opt<int64_t>
                cl::desc("largest memory a stage may need, in MiB (inputs, "
                         "outputs, weights)"),
                cl::init(4096), cl::cat(serverCategory));
+static cl::opt<int64_t> rotateMb(
+    "rotate-mb",
+    cl::desc("time a stage in copies on their own memory spanning this many "
+             "MiB, so it does not run from warm caches (0: one copy)"),
+    cl::init(16), cl::cat(serverCategory));
 // 1 by default: a batch may hold stages the one-at-a-time search would not
 // measure (docs/ExecProtocol.md), and here every stage costs a measurement.
 static cl::opt<unsigned> maxBatch(
@@ -71,6 +76,7 @@ int main(int argc, char **argv) {
   opts.repeats = std::max(1, int(repeats));
   opts.maxArenaFloats =
       std::clamp<int64_t>(maxArenaMb, 1, int64_t(1) << 30) * (1 << 20) / 4;
+  opts.rotateBytes = std::clamp<int64_t>(rotateMb, 0, 1 << 20) << 20;
   ios::prof::StageExecutor executor(opts);
   unsigned most = std::max(1u, unsigned(maxBatch));
   // The latency of one stage object of a request.

@@ -15,7 +15,10 @@
 //  3. the program is loaded on the linked runtime backend (ios::exec,
 //     random weights) and its run phase timed: warm-up, then the median of
 //     `repeats` timed inferences, each running the stage back to back
-//     enough times for ~2 ms (at most 16).
+//     enough times for ~2 ms (at most 16). A small stage is built in copies
+//     on memory of their own (TimingOptions::rotateBytes), run one after
+//     the other, so that like in a program its tensors and weights are not
+//     still in the cores' caches from its previous run.
 //
 // The same code measures on the CPU backend (ios-stage-server-cpu, behind
 // `profiler=cpu`) and on the CUDA backend (ios-stage-server-cuda): which
@@ -51,7 +54,14 @@ struct TimingOptions {
   /// The largest memory (the arena of the stage's program and its weights)
   /// a stage may need, in floats (default 1 Gi floats = 4 GiB).
   int64_t maxArenaFloats = int64_t(1) << 30;
+  /// A stage is timed in as many copies on their own memory (at most
+  /// kMaxStageCopies, within maxArenaFloats) as span this many bytes, run
+  /// one after the other, so that it does not find its tensors and weights
+  /// in the cores' caches any more than in a program. 0: one copy.
+  int64_t rotateBytes = int64_t(16) << 20;
 };
+
+inline constexpr int kMaxStageCopies = 8;
 
 /// What a stage may hold. Every tensor (activations with the batch, and
 /// weights) has at most kMaxElements elements: the CUDA backend describes
