@@ -132,7 +132,6 @@ private:
     dnnl::reorder srcIn, dstOut, weightsIn; // empty if not needed
   };
   dnnl::memory::desc userSrc, userDst, userWeights, biasDesc;
-  bool perImage = false; // one primitive call per image (strided 1x1)
   std::vector<Variant> variants;
 };
 
