@@ -124,8 +124,7 @@ public:
   /// on its own tensors and weights, one stage after the other.
   StageFunction(MLIRContext *ctx, const StageDescription &stage,
                 const StageProducers &producers, int copies = 1)
-      : ctx(ctx), stage(stage), producers(producers), copies(copies),
-        b(ctx) {}
+      : ctx(ctx), stage(stage), producers(producers), copies(copies), b(ctx) {}
 
   /// Builds the function; on failure an error was emitted.
   FailureOr<OwningOpRef<ModuleOp>> build();
@@ -189,8 +188,7 @@ StageFunction::buildConcurrent() {
         inputs.push_back(producer >= 0 ? ops[producer]->getResult(0)
                                        : input(shape));
       }
-      FailureOr<Operation *> built =
-          op(sig, layer(layerOf(g, i, sig)), inputs);
+      FailureOr<Operation *> built = op(sig, layer(layerOf(g, i, sig)), inputs);
       if (failed(built))
         return failure();
       ops.push_back(*built);
@@ -212,9 +210,8 @@ StageFunction::buildMergeMembers() {
   SmallVector<SmallVector<Operation *>> groups;
   SmallVector<Operation *> members;
   for (auto [i, sig] : llvm::enumerate(stage.members)) {
-    FailureOr<Operation *> built =
-        op(sig, layer(llvm::formatv("member {0} ({1})", i, sig.kind).str()),
-           in);
+    FailureOr<Operation *> built = op(
+        sig, layer(llvm::formatv("member {0} ({1})", i, sig.kind).str()), in);
     if (failed(built))
       return failure();
     members.push_back(*built);
@@ -431,14 +428,14 @@ Expected<double> StageExecutor::time(const StageDescription &stage,
   // in copies on memory of their own, one after the other, that together
   // span opts.rotateBytes.
   int64_t bytes = std::max<int64_t>(one->floats * 4, 1);
-  int copies = int(std::clamp<int64_t>(
-      (opts.rotateBytes + bytes - 1) / bytes, 1, kMaxStageCopies));
+  int copies = int(std::clamp<int64_t>((opts.rotateBytes + bytes - 1) / bytes,
+                                       1, kMaxStageCopies));
   while (copies > 1 && bytes * copies > opts.maxArenaFloats * 4)
     --copies;
   if (printStage) {
-    *printStage << "// timed in " << copies << " cop" << (copies == 1 ? "y" : "ies")
-                << " of " << llvm::format("%.1f", double(bytes) / (1 << 20))
-                << " MiB\n";
+    *printStage << "// timed in " << copies << " cop"
+                << (copies == 1 ? "y" : "ies") << " of "
+                << llvm::format("%.1f", double(bytes) / (1 << 20)) << " MiB\n";
     printStage->flush();
   }
   Expected<Lowered> timed = copies == 1 ? std::move(one) : lower(copies);

@@ -64,9 +64,7 @@ public:
   }
   /// A replay only reads the table, so parts may be searched on several
   /// threads; a recording appends to the file and the table.
-  bool isThreadSafe() const override {
-    return !recorder;
-  }
+  bool isThreadSafe() const override { return !recorder; }
   uint64_t numHits() const { return hits; }
   uint64_t numRecorded() const { return recorded; }
 

@@ -251,9 +251,8 @@ ConvPlan::ConvPlan(View in, View out, const detail::ConvShape &s, Act act,
   // output, batch > 1), where oneDNN's NCHW kernel would run image by image
   // (2.3x slower than batched on SqueezeNet at batch 8), run oneDNN's
   // blocked kernels through reorders, which take any strides.
-  bool pointwise = g == 1 && s.kh == 1 && s.kw == 1 && s.sh == 1 &&
-                   s.sw == 1 && s.ph == 0 && s.pw == 0 && dense(in) &&
-                   dense(out);
+  bool gemm = g == 1 && s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 &&
+              s.ph == 0 && s.pw == 0 && dense(in) && dense(out);
   work(2.0 * double(out.n * out.c * out.h * out.w) * double(in.c / g) *
            double(s.kh * s.kw),
        kFlopGrain);
@@ -265,12 +264,11 @@ ConvPlan::ConvPlan(View in, View out, const detail::ConvShape &s, Act act,
                             Tag::goihw);
   if (bias)
     biasDesc = memory::desc({out.c}, F32, Tag::x);
-  memory::desc src = pointwise ? userSrc
-                               : memory::desc({in.n, in.c, in.h, in.w}, F32,
-                                              Tag::any);
-  memory::desc dst = pointwise ? userDst
-                               : memory::desc({out.n, out.c, out.h, out.w},
-                                              F32, Tag::any);
+  memory::desc src =
+      gemm ? userSrc : memory::desc({in.n, in.c, in.h, in.w}, F32, Tag::any);
+  memory::desc dst = gemm ? userDst
+                          : memory::desc({out.n, out.c, out.h, out.w}, F32,
+                                         Tag::any);
   memory::desc weights(userWeights.dims(), F32, Tag::any);
   dnnl::primitive_attr attr = userScratchpad();
   if (act != ActNone) {
