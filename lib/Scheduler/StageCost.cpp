@@ -84,26 +84,21 @@ void ios::sched::canonicalStageSignature(const Graph &g, const Stage &stage,
     appendGroupSignature(g, grp, out);
     spans.push_back({from, out.size()});
   }
-  auto text = [&](const std::string &buf, std::pair<size_t, size_t> span) {
-    return llvm::StringRef(buf).slice(span.first, span.second);
+  auto text = [&](std::pair<size_t, size_t> span) {
+    return llvm::StringRef(out).slice(span.first, span.second);
   };
   auto less = [&](std::pair<size_t, size_t> a, std::pair<size_t, size_t> b) {
-    return text(out, a) < text(out, b);
+    return text(a) < text(b);
   };
   if (std::is_sorted(spans.begin(), spans.end(), less))
     return;
-  std::string groups = out.substr(begin);
-  for (auto &span : spans) {
-    span.first -= begin;
-    span.second -= begin;
-  }
-  std::sort(spans.begin(), spans.end(),
-            [&](std::pair<size_t, size_t> a, std::pair<size_t, size_t> b) {
-              return text(groups, a) < text(groups, b);
-            });
-  out.resize(begin);
+  std::sort(spans.begin(), spans.end(), less);
+  std::string sorted;
+  sorted.reserve(out.size() - begin);
   for (auto span : spans)
-    out += text(groups, span);
+    sorted += text(span);
+  out.resize(begin);
+  out += sorted;
 }
 
 std::string ios::sched::canonicalStageSignature(const Graph &g,
