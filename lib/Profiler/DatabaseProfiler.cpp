@@ -383,3 +383,46 @@ Expected<double> DatabaseProfiler::measure(const sched::Graph &g,
   ++recorded;
   return *ms;
 }
+
+Expected<std::optional<std::vector<double>>>
+DatabaseProfiler::timePrograms(int64_t batch,
+                               llvm::ArrayRef<std::string> modules) {
+  // A program's record is keyed by a hash of its text: a 128-bit xxh3 is
+  // as unlikely to collide as the stage keys, and keeps lines short.
+  std::vector<std::string> names;
+  std::vector<double> found;
+  for (const std::string &text : modules) {
+    llvm::XXH128_hash_t h = llvm::xxh3_128bits(bytesOf(text.data(), text.size()));
+    names.push_back(llvm::formatv("program {0:x-16}{1:x-16}", h.high64, h.low64));
+    if (const double *ms = entries.find(entryKey(device, batch, names.back())))
+      found.push_back(*ms);
+  }
+  if (found.size() == modules.size()) {
+    hits += found.size();
+    return std::optional<std::vector<double>>(std::move(found));
+  }
+  if (!recorder)
+    return std::nullopt;
+  // Programs compared are timed together (interleaved), so a miss re-times
+  // all of them.
+  Expected<std::optional<std::vector<double>>> ms =
+      recorder->timePrograms(batch, modules);
+  if (!ms || !*ms)
+    return ms;
+  for (auto [name, latency] : llvm::zip_equal(names, **ms)) {
+    if (!isValidLatency(latency))
+      continue; // the caller reports it
+    std::string line;
+    llvm::raw_string_ostream(line)
+        << llvm::json::Value(llvm::json::Object{{"device", device},
+                                                {"batch", batch},
+                                                {"stage", name},
+                                                {"latency_ms", latency}})
+        << "\n";
+    if (llvm::Error e = append(line))
+      return std::move(e);
+    insert(entryKey(device, batch, name), latency);
+    ++recorded;
+  }
+  return ms;
+}

@@ -56,7 +56,8 @@ constexpr double kGraceSeconds = 0.5;
 Expected<std::unique_ptr<Profiler>>
 ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
                     llvm::StringRef device, llvm::StringRef name,
-                    llvm::StringRef target, unsigned window) {
+                    llvm::StringRef target, unsigned window,
+                    bool programs) {
   if (!(timeoutSeconds > 0)) // also NaN
     return llvm::createStringError(llvm::formatv(
         "exec-timeout must be a positive number of seconds (or inf: no "
@@ -104,6 +105,7 @@ ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
   p->target = target.str();
   p->timeoutSeconds = timeoutSeconds;
   p->window = std::max(1u, window);
+  p->programs = programs;
   p->pid = pid;
   p->group = pid;
   p->toChild = in[1];
@@ -161,7 +163,8 @@ llvm::Error ExecProfiler::fail(const llvm::Twine &why) {
   return llvm::createStringError(who + " " + why.str());
 }
 
-Expected<std::string> ExecProfiler::readLine(size_t stages) {
+Expected<std::string> ExecProfiler::readLine(size_t stages,
+                                             llvm::StringRef what) {
   double seconds = timeoutSeconds * double(stages);
   bool forever = seconds >= kNoTimeoutSeconds; // also inf
   auto deadline =
@@ -184,8 +187,8 @@ Expected<std::string> ExecProfiler::readLine(size_t stages) {
                                       timeoutSeconds)
                             .str()
                       : llvm::formatv("did not answer a request of {0} "
-                                      "stages within {1} s ({2} s per stage)",
-                                      stages, seconds, timeoutSeconds)
+                                      "{3}s within {1} s ({2} s per {3})",
+                                      stages, seconds, timeoutSeconds, what)
                             .str());
     pollfd pfd{fromChild, POLLIN, 0};
     int ready =
@@ -234,6 +237,12 @@ ExecProfiler::roundTrip(const sched::Graph &g,
     os << ",\"stage\":" << stagesText << "}\n";
   else
     os << ",\"stages\":[" << stagesText << "]}\n";
+  return exchange(stages.size(), "stage");
+}
+
+Expected<std::pair<llvm::json::Object, std::string>>
+ExecProfiler::exchange(size_t items, llvm::StringRef what) {
+  uint64_t id = nextId;
   ++nextId;
   for (size_t done = 0; done < line.size();) {
     ssize_t n = write(toChild, line.data() + done, line.size() - done);
@@ -243,7 +252,7 @@ ExecProfiler::roundTrip(const sched::Graph &g,
       return exited(); // the only way a pipe write fails: no reader left
     done += size_t(n);
   }
-  Expected<std::string> reply = readLine(stages.size());
+  Expected<std::string> reply = readLine(items, what);
   if (!reply)
     return reply.takeError();
   Expected<llvm::json::Value> json = llvm::json::parse(*reply);
@@ -271,12 +280,16 @@ ExecProfiler::roundTrip(const sched::Graph &g,
                     "': \"max_batch\" must be a positive integer");
       serverBatch = unsigned(std::min<int64_t>(*n, 1 << 30));
     }
-    if (const llvm::json::Value *refs = o->get("op_refs")) {
-      std::optional<bool> on = refs->getAsBoolean();
-      if (!on)
-        return fail("answered '" + shown + "': \"op_refs\" must be a boolean");
-      texts.refs = *on;
-    }
+    for (auto [key, flag] : {std::pair<llvm::StringRef, bool *>{
+                                 "op_refs", &texts.refs},
+                             {"programs", &programs}})
+      if (const llvm::json::Value *v = o->get(key)) {
+        std::optional<bool> on = v->getAsBoolean();
+        if (!on)
+          return fail("answered '" + shown + "': \"" + key +
+                      "\" must be a boolean");
+        *flag = *flag || *on;
+      }
   }
   return std::make_pair(std::move(*o), std::move(shown));
 }
@@ -329,4 +342,36 @@ llvm::Error ExecProfiler::measureBatch(const sched::Graph &g,
     done += n;
   }
   return llvm::Error::success();
+}
+
+Expected<std::optional<std::vector<double>>>
+ExecProfiler::timePrograms(int64_t batch,
+                           llvm::ArrayRef<std::string> modules) {
+  if (!programs)
+    return std::nullopt;
+  if (dead)
+    return fail("is no longer usable after an earlier failure");
+  line.clear();
+  llvm::raw_string_ostream os(line);
+  os << "{\"device\":" << llvm::json::Value(device) << ",\"id\":" << nextId
+     << ",\"programs\":[";
+  for (auto [i, text] : llvm::enumerate(modules))
+    os << (i ? "," : "") << llvm::json::Value(text);
+  os << "]}\n";
+  auto reply = exchange(modules.size(), "program");
+  if (!reply)
+    return reply.takeError();
+  std::vector<double> out;
+  const llvm::json::Array *list = reply->first.getArray("latencies_ms");
+  if (list && list->size() == modules.size())
+    for (const llvm::json::Value &v : *list)
+      if (std::optional<double> ms = v.getAsNumber();
+          ms && std::isfinite(*ms) && *ms >= 0)
+        out.push_back(*ms);
+  if (out.size() != modules.size())
+    return fail(llvm::formatv("answered '{0}' to a request of {1} programs: "
+                              "\"latencies_ms\" must list {1} non-negative "
+                              "latencies",
+                              reply->second, modules.size()));
+  return std::optional<std::vector<double>>(std::move(out));
 }

@@ -96,7 +96,7 @@ ProfilerFactory stageServer(StringRef backend) {
     // The CPU runtime is the device; a GPU's name is the user's to give.
     return ExecProfiler::start(command, opts.execTimeoutSeconds, opts.device,
                                opts.spec, backend == "cpu" ? "cpu" : "",
-                               opts.execBatch);
+                               opts.execBatch, /*programs=*/true);
   };
 }
 

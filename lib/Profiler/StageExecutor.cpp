@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -104,6 +105,8 @@ private:
     }
     if (auto name = dyn_cast<NameLoc>(loc))
       return name.getName().str() + ": ";
+    if (auto file = dyn_cast<FileLineColLoc>(loc)) // a program's text
+      return llvm::formatv("line {0}:{1}: ", file.getLine(), file.getColumn());
     return "";
   }
 
@@ -300,6 +303,42 @@ std::vector<exec::Weight> randomWeights(const std::vector<Param> &params) {
   return weights;
 }
 
+/// A stage or a whole function, lowered to the program that is timed.
+struct Lowered {
+  OwningOpRef<ModuleOp> module;
+  func::FuncOp program;
+  std::vector<Param> params;
+  int64_t floats = 0; ///< the memory it needs: arena and weights
+};
+
+/// Lowers `module` (one scheduled `ios` function whose parameters are
+/// `params`) by the program's lowering. The program reads and writes the
+/// arena, as a stage does inside a program: its host copies in and out are
+/// dropped (a stage has none in a program; for a whole function they cost
+/// every candidate schedule the same).
+Expected<Lowered> lowerProgram(OwningOpRef<ModuleOp> module,
+                               std::vector<Param> params, FirstError &error,
+                               llvm::StringRef what) {
+  PassManager pm(module->getContext());
+  buildLowerToIOSRTPipeline(pm);
+  if (failed(pm.run(*module)))
+    return error.take(what.empty() ? "cannot be lowered"
+                                   : (what + ": cannot be lowered").str());
+  Lowered l;
+  l.module = std::move(module);
+  l.program = cast<func::FuncOp>(l.module->getBody()->front());
+  l.program.walk([](Operation *op) {
+    if (isa<rtir::InputOp, rtir::OutputOp>(op))
+      op->erase();
+  });
+  l.floats =
+      l.program->getAttrOfType<IntegerAttr>(rtir::kArenaAttrName).getInt();
+  for (const Param &p : params)
+    l.floats += p.elements;
+  l.params = std::move(params);
+  return l;
+}
+
 } // namespace
 
 Expected<StageProducers> ios::prof::checkStage(const StageDescription &stage) {
@@ -378,36 +417,13 @@ Expected<double> StageExecutor::time(const StageDescription &stage,
   // The stage as the program's lowering makes it, in `copies` copies; the
   // memory it needs in floats (arena and weights).
   FirstError error(context.get());
-  struct Lowered {
-    OwningOpRef<ModuleOp> module;
-    func::FuncOp program;
-    std::vector<Param> params;
-    int64_t floats = 0;
-  };
   auto lower = [&](int copies) -> Expected<Lowered> {
     StageFunction builder(context.get(), stage, *producers, copies);
     FailureOr<OwningOpRef<ModuleOp>> module = builder.build();
     if (failed(module))
       return error.take("stage: cannot be built");
-    PassManager pm(context.get());
-    buildLowerToIOSRTPipeline(pm);
-    if (failed(pm.run(**module)))
-      return error.take("stage: cannot be lowered");
-    Lowered l;
-    l.module = std::move(*module);
-    l.program = cast<func::FuncOp>(l.module->getBody()->front());
-    // The stage reads and writes the arena, as it does inside a program: no
-    // host copies in or out.
-    l.program.walk([](Operation *op) {
-      if (isa<rtir::InputOp, rtir::OutputOp>(op))
-        op->erase();
-    });
-    l.floats =
-        l.program->getAttrOfType<IntegerAttr>(rtir::kArenaAttrName).getInt();
-    for (const Param &p : builder.params)
-      l.floats += p.elements;
-    l.params = std::move(builder.params);
-    return l;
+    return lowerProgram(std::move(*module), std::move(builder.params), error,
+                        "stage");
   };
   Expected<Lowered> one = lower(1);
   if (!one)
@@ -476,4 +492,92 @@ Expected<double> StageExecutor::time(const StageDescription &stage,
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
+}
+
+Expected<std::vector<double>>
+StageExecutor::timePrograms(llvm::ArrayRef<std::string> modules,
+                            llvm::raw_ostream *print) {
+  if (modules.empty() || modules.size() > kMaxPrograms)
+    return llvm::createStringError(llvm::formatv(
+        "programs: {0} given; 1 to {1} are supported", modules.size(),
+        kMaxPrograms));
+  std::vector<Lowered> lowered;
+  int64_t floats = 0;
+  for (auto [i, text] : llvm::enumerate(modules)) {
+    std::string what = llvm::formatv("program {0}", i);
+    FirstError error(context.get());
+    auto fail = [&](llvm::StringRef why) {
+      return llvm::createStringError(what + ": " + why);
+    };
+    ParserConfig config(context.get());
+    OwningOpRef<ModuleOp> module =
+        parseSourceString<ModuleOp>(text, config, what);
+    if (!module)
+      return fail(llvm::toString(error.take("cannot be parsed")));
+    auto funcs = llvm::to_vector(module->getOps<func::FuncOp>());
+    if (funcs.size() != 1 || funcs.front().isExternal() ||
+        !llvm::hasSingleElement(module->getBody()->getOperations()))
+      return fail("expected a module holding one function with a body");
+    func::FuncOp func = funcs.front();
+    // Its parameters get random weights; anything else it takes is an
+    // input (the lowering checks that).
+    std::vector<Param> params;
+    for (unsigned a = 0; a < func.getNumArguments(); ++a) {
+      auto name = func.getArgAttrOfType<StringAttr>(
+          a, IOSDialect::kParamAttrName);
+      if (!name)
+        continue;
+      auto type = dyn_cast<RankedTensorType>(func.getArgument(a).getType());
+      if (!type || !type.hasStaticShape() || type.getNumElements() < 0 ||
+          type.getNumElements() > kMaxElements)
+        return fail(llvm::formatv("parameter '{0}' is not a static tensor "
+                                  "of at most {1} elements",
+                                  name.getValue(), kMaxElements)
+                        .str());
+      params.push_back({name.getValue().str(), type.getNumElements()});
+    }
+    Expected<Lowered> l =
+        lowerProgram(std::move(module), std::move(params), error, "");
+    if (!l)
+      return fail(llvm::toString(l.takeError()));
+    floats += l->floats;
+    if (floats > opts.maxArenaFloats)
+      return llvm::createStringError(llvm::formatv(
+          "programs: need {0} MiB of memory together, more than the limit "
+          "of {1} MiB",
+          floats * 4 >> 20, opts.maxArenaFloats * 4 >> 20));
+    if (print) {
+      l->program.print(*print);
+      *print << "\n";
+      print->flush();
+    }
+    lowered.push_back(std::move(*l));
+  }
+  std::vector<std::unique_ptr<exec::LoadedProgram>> loaded;
+  for (Lowered &l : lowered) {
+    Expected<std::unique_ptr<exec::LoadedProgram>> p =
+        exec::LoadedProgram::load(l.program, randomWeights(l.params));
+    if (!p)
+      return p.takeError();
+    loaded.push_back(std::move(*p));
+  }
+  std::vector<std::vector<double>> times(loaded.size());
+  for (int round = 0; round < opts.warmup + opts.repeats; ++round)
+    for (auto [i, p] : llvm::enumerate(loaded)) {
+      auto t0 = std::chrono::steady_clock::now();
+      p->upload(nullptr);
+      p->runPhase();
+      if (llvm::Error e = p->finishRun(nullptr))
+        return std::move(e);
+      if (round >= opts.warmup)
+        times[i].push_back(std::chrono::duration<double, std::milli>(
+                               std::chrono::steady_clock::now() - t0)
+                               .count());
+    }
+  std::vector<double> medians;
+  for (std::vector<double> &t : times) {
+    std::sort(t.begin(), t.end());
+    medians.push_back(t[t.size() / 2]);
+  }
+  return medians;
 }

@@ -15,6 +15,10 @@
 // stages per request ({"id": ..., "stages": [...]}, answered by
 // {"id": ..., "latencies_ms": [...]}); they are measured one after another.
 //
+// A request {"id": ..., "programs": ["module {...}", ...]} times whole
+// scheduled functions (ios-schedule's compare=sequential), interleaved:
+// {"id": ..., "latencies_ms": [...]}; every reply says "programs": true.
+//
 // A request may be anything: every one is checked before it reaches the
 // runtime, and a bad one gets an error reply with its id ({"id": ...,
 // "error": "..."}; id null if the line is not an object with an "id") while
@@ -101,7 +105,24 @@ int main(int argc, char **argv) {
       reply["id"] = o && o->get("id") ? *o->get("id") : json::Value(nullptr);
       const json::Value *stage = o ? o->get("stage") : nullptr;
       const json::Value *stages = o ? o->get("stages") : nullptr;
-      if (stages) {
+      const json::Value *programs = o ? o->get("programs") : nullptr;
+      if (programs) {
+        const json::Array *list = programs->getAsArray();
+        std::vector<std::string> texts;
+        for (size_t i = 0; list && i < list->size(); ++i)
+          if (std::optional<StringRef> text = (*list)[i].getAsString())
+            texts.push_back(text->str());
+        Expected<std::vector<double>> ms =
+            !list || texts.size() != list->size()
+                ? Expected<std::vector<double>>(createStringError(
+                      "\"programs\" must be a list of module texts"))
+                : executor.timePrograms(texts,
+                                        printStage ? &errs() : nullptr);
+        if (ms)
+          reply["latencies_ms"] = json::Array(*ms);
+        else
+          reply["error"] = toString(ms.takeError());
+      } else if (stages) {
         const json::Array *list = stages->getAsArray();
         json::Array latencies;
         std::string error;
@@ -129,8 +150,10 @@ int main(int argc, char **argv) {
         else
           reply["error"] = toString(ms.takeError());
       }
-      if (!reply.get("error"))
+      if (!reply.get("error")) {
         reply["max_batch"] = int64_t(most);
+        reply["programs"] = true;
+      }
     }
     outs() << json::Value(std::move(reply)) << "\n";
     outs().flush();

@@ -8,6 +8,11 @@
 //   {"device": "v100", "batch": 1, "stage": "<canonical signature>",
 //    "latency_ms": 0.161}
 //
+// Whole programs timed by the recorder (ios-schedule's compare=) are
+// records too, their "stage" the hash of the program's text:
+//
+//   {"device": "cpu", "batch": 8, "stage": "program 5f0c...e1", "latency_ms": 312.4}
+//
 // In memory a record is a 128-bit hash of (device, batch, signature) and its
 // latency (24 bytes, not the ~3 KB signature), and a lookup hashes the
 // stage's signature, assembled from the op signatures' text the graph
@@ -65,6 +70,12 @@ public:
   /// A replay only reads the table, so parts may be searched on several
   /// threads; a recording appends to the file and the table.
   bool isThreadSafe() const override { return !recorder; }
+  /// Programs are recorded like stages, their "stage" being "program " and
+  /// the 128-bit xxh3 of the module's text in hex. All found: replayed; a
+  /// miss re-times them all with the recorder (they are compared, so timed
+  /// together), or is nothing without one.
+  llvm::Expected<std::optional<std::vector<double>>>
+  timePrograms(int64_t batch, llvm::ArrayRef<std::string> modules) override;
   uint64_t numHits() const { return hits; }
   uint64_t numRecorded() const { return recorded; }
 

@@ -21,7 +21,11 @@
 // distinct op once per session: a request lists the ops it uses for the
 // first time in "ops" (they take the next indices of the session's table)
 // and its stages name ops by index, which cuts what the server parses by
-// an order of magnitude.
+// an order of magnitude. One whose first reply says "programs": true (and
+// the stage servers, always) also times whole scheduled functions:
+//
+//   request: {"id": 9, "device": "cpu", "programs": ["module {...}", ...]}
+//   reply:   {"id": 9, "latencies_ms": [312.4, 305.9]}
 //
 // A server that exits, answers with anything else, or stays silent longer
 // than the timeout (per stage of the request) makes the search fail with a
@@ -49,10 +53,13 @@ public:
   /// `timeoutSeconds` must be > 0; infinity (or anything from
   /// kNoTimeoutSeconds on) waits forever. `window`: at most this many
   /// stages per request to a server that takes batches (1: never batch).
+  /// `programs`: the server is known to time programs (a stage server), so
+  /// it may be asked before its first reply.
   static llvm::Expected<std::unique_ptr<Profiler>>
   start(llvm::StringRef command, double timeoutSeconds,
         llvm::StringRef device = "v100", llvm::StringRef name = "",
-        llvm::StringRef target = "", unsigned window = 1);
+        llvm::StringRef target = "", unsigned window = 1,
+        bool programs = false);
   /// Timeouts from this many seconds (about 31 years) on mean "no timeout":
   /// a deadline that far cannot be represented on the steady clock.
   static constexpr double kNoTimeoutSeconds = 1e9;
@@ -74,6 +81,10 @@ public:
     return name.empty() ? "exec:" + command : name;
   }
   std::string targetDevice() const override { return target; }
+  /// Nothing unless the server times programs: it was started knowing so
+  /// (the stage servers) or its first reply said "programs": true.
+  llvm::Expected<std::optional<std::vector<double>>>
+  timePrograms(int64_t batch, llvm::ArrayRef<std::string> modules) override;
 
 private:
   ExecProfiler() = default;
@@ -81,12 +92,17 @@ private:
   /// The server is gone: reap it and say how it ended.
   llvm::Error exited();
   /// Reads one line from the server, or fails (exit, timeout after
-  /// `stages` times the timeout).
-  llvm::Expected<std::string> readLine(size_t stages);
+  /// `stages` times the timeout; `what` names them).
+  llvm::Expected<std::string> readLine(size_t stages, llvm::StringRef what);
   /// Sends a request for `stages` (one: the single-stage form) and checks
   /// the reply's form, id and error; returns it and its text.
   llvm::Expected<std::pair<llvm::json::Object, std::string>>
   roundTrip(const sched::Graph &g, llvm::ArrayRef<sched::Stage> stages);
+  /// Sends the request in `line` (for `items` stages or programs, as `what`
+  /// says) and checks the reply's form, id and error; returns it and its
+  /// text. The first reply says what the server takes.
+  llvm::Expected<std::pair<llvm::json::Object, std::string>>
+  exchange(size_t items, llvm::StringRef what);
   /// Ends the server's process group: closes its pipes, gives a `graceful`
   /// server a moment to exit on EOF, then SIGTERM, then SIGKILL; reaps it.
   void stop(bool graceful);
@@ -107,6 +123,8 @@ private:
   /// The server's max_batch from its first reply (0: no reply yet; 1: one
   /// stage per request).
   unsigned serverBatch = 0;
+  /// The server times whole programs ({"programs": [...]}).
+  bool programs = false;
 };
 
 } // namespace ios::prof

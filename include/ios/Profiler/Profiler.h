@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,6 +71,15 @@ public:
   /// Whether measure may run on several threads at once (a pure model; a
   /// process, a device or a file are used one stage at a time).
   virtual bool isThreadSafe() const { return false; }
+  /// Latencies in ms of whole programs at batch `batch`, each `modules[i]`
+  /// the text of a module holding one scheduled `ios` function, timed as
+  /// the runtime runs them (ios-schedule's `compare=sequential`); or
+  /// nothing when this profiler cannot time programs: a model, an exec:
+  /// server that did not announce it, a db: replay without those records.
+  virtual llvm::Expected<std::optional<std::vector<double>>>
+  timePrograms(int64_t batch, llvm::ArrayRef<std::string> modules) {
+    return std::nullopt;
+  }
 };
 
 /// The options the profiler factory understands (ios-schedule's `profiler`,

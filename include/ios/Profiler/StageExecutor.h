@@ -41,6 +41,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace mlir {
 class MLIRContext;
@@ -69,6 +71,8 @@ inline constexpr int kMaxStageCopies = 8;
 inline constexpr int64_t kMaxElements = 2147483647; // INT32_MAX
 inline constexpr size_t kMaxStageGroups = 64;       ///< one stream each
 inline constexpr size_t kMaxStageOps = 4096;
+/// Programs one timePrograms call may compare.
+inline constexpr size_t kMaxPrograms = 8;
 
 /// The in-group producer of each input of each op: producers[g][i][k] is the
 /// position in group g of the op whose output is input k of op i, or -1 for
@@ -91,6 +95,18 @@ public:
   /// `printStage`, the iosrt program that is measured is printed to it.
   llvm::Expected<double> time(const StageDescription &stage,
                               llvm::raw_ostream *printStage = nullptr);
+
+  /// Latencies in ms of whole programs, each `modules[i]` the text of a
+  /// module holding one scheduled `ios` function (ios-schedule's
+  /// `compare=sequential`: the searched schedule and the sequential one).
+  /// Each is lowered by the program's lowering and loaded with random
+  /// weights; then they run in interleaved rounds, one inference of each per
+  /// round, so that a machine that drifts (clock, another process) costs
+  /// them alike: the median of `repeats` rounds after `warmup`. With
+  /// `print`, each iosrt program is printed to it.
+  llvm::Expected<std::vector<double>>
+  timePrograms(llvm::ArrayRef<std::string> modules,
+               llvm::raw_ostream *print = nullptr);
 
 private:
   TimingOptions opts;

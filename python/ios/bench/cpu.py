@@ -16,6 +16,8 @@ rounds only, marked so):
   (stages measured on this backend by ios-stage-server-cpu) and at most
   ``--max-groups`` groups per stage (default: the CPUs), compiled as a
   shared object and called through ctypes;
+  The search times its schedule and the sequential one as programs and
+  keeps the faster (``compare=sequential``); the notes say which;
 * ``ios sequential``: the sequential schedule's program;
 * ``torch eager``: the graph replayed op by op with ``torch.nn.functional``
   (what ``ios.reference`` evaluates), all threads;
@@ -173,6 +175,12 @@ def bench_one(args, root, build, model, batch):
                          f"{len(report['stages'])} stages, estimated "
                          f"{report['latency_ms']:.2f} ms vs sequential "
                          f"{report['sequential_ms']:.2f} ms")
+            timed = report.get("programs")
+            if timed:
+                notes.append(f"  as programs (compare=sequential): searched "
+                             f"{timed['searched_ms']:.2f} ms, sequential "
+                             f"{timed['sequential_ms']:.2f} ms: kept the "
+                             f"{timed['kept']} schedule")
 
     module = graph_module(graph, params)
     xt = torch.as_tensor(x)

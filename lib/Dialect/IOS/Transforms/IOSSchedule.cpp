@@ -176,6 +176,12 @@ private:
                                  prof::Profiler &profiler);
   LogicalResult checkCostModels(const ScheduleGraph &graph,
                                 const prof::Profiler &profiler);
+  FailureOr<std::optional<std::pair<double, double>>>
+  timeAgainstSequential(FunctionOpInterface func,
+                        const ScheduleGraphOptions &graphOpts, int64_t batch,
+                        const sched::Schedule &searched,
+                        const sched::Schedule &sequential,
+                        prof::Profiler &profiler);
   void writeReport(Location loc);
 
   std::shared_ptr<SharedState> state = std::make_shared<SharedState>();
@@ -192,6 +198,9 @@ LogicalResult IOSSchedulePass::checkOptions(Location loc) {
   if (prune != "bound" && prune != "none")
     return emitError(loc) << "ios-schedule: for the --prune option: '"
                           << prune << "' is not one of: bound, none";
+  if (compare != "sequential" && compare != "none")
+    return emitError(loc) << "ios-schedule: for the --compare option: '"
+                          << compare << "' is not one of: sequential, none";
   if (!(timeBudget >= 0))
     return emitError(loc)
            << "ios-schedule: time-budget must be a non-negative number of "
@@ -267,6 +276,75 @@ LogicalResult IOSSchedulePass::checkCostModels(const ScheduleGraph &graph,
     ok &= !strict;
   }
   return success(ok);
+}
+
+/// Whether two schedules run the same stages in the same order.
+bool sameStages(const sched::Schedule &a, const sched::Schedule &b) {
+  return llvm::equal(a.stages, b.stages,
+                     [](const sched::Stage &x, const sched::Stage &y) {
+                       return x.strategy == y.strategy && x.groups == y.groups;
+                     });
+}
+
+/// The text of a module holding `func` scheduled by `schedule`: what a
+/// profiler that times programs runs. Stage latencies are left out, so the
+/// text (a database's key) depends on the schedule alone.
+FailureOr<std::string> scheduledProgram(FunctionOpInterface func,
+                                        const ScheduleGraphOptions &graphOpts,
+                                        const sched::Schedule &schedule) {
+  OwningOpRef<ModuleOp> module = ModuleOp::create(func.getLoc());
+  auto copy = cast<FunctionOpInterface>(func->clone());
+  module->getBody()->push_back(copy);
+  copy.walk([](Operation *op) {
+    op->removeAttr(IOSDialect::kUnitAttrName);
+    op->removeAttr(IOSDialect::kPartAttrName);
+  });
+  // The copy's graph numbers its ops as the original's does.
+  FailureOr<ScheduleGraph> graph = buildScheduleGraph(copy, graphOpts);
+  if (failed(graph) || failed(applySchedule(copy, *graph, schedule, {})))
+    return failure();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  return text;
+}
+
+/// The searched and the sequential schedule's latencies as programs, timed
+/// by the profiler; nothing when it cannot time programs.
+FailureOr<std::optional<std::pair<double, double>>>
+IOSSchedulePass::timeAgainstSequential(FunctionOpInterface func,
+                                       const ScheduleGraphOptions &graphOpts,
+                                       int64_t batch,
+                                       const sched::Schedule &searched,
+                                       const sched::Schedule &sequential,
+                                       prof::Profiler &profiler) {
+  StringRef name = SymbolTable::getSymbolName(func).getValue();
+  std::vector<std::string> texts;
+  for (const sched::Schedule *s : {&searched, &sequential}) {
+    FailureOr<std::string> text = scheduledProgram(func, graphOpts, *s);
+    if (failed(text))
+      return emitError(func.getLoc())
+             << "ios-schedule: @" << name
+             << ": cannot build the schedules to compare as programs";
+    texts.push_back(std::move(*text));
+  }
+  llvm::Expected<std::optional<std::vector<double>>> ms =
+      profiler.timePrograms(batch, texts);
+  if (!ms)
+    return emitError(func.getLoc())
+           << "ios-schedule failed on @" << name
+           << ": timing the schedule against the sequential one: "
+           << llvm::toString(ms.takeError());
+  if (!*ms)
+    return std::optional<std::pair<double, double>>();
+  if ((*ms)->size() != 2 || !prof::isValidLatency((**ms)[0]) ||
+      !prof::isValidLatency((**ms)[1]))
+    return emitError(func.getLoc())
+           << "ios-schedule failed on @" << name << ": profiler '"
+           << profiler.describe()
+           << "' gave no valid latencies for the programs compared";
+  return std::optional<std::pair<double, double>>(
+      std::make_pair((**ms)[0], (**ms)[1]));
 }
 
 LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
@@ -345,10 +423,40 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
   if (!sequential)
     return fail(sequential.takeError());
 
+  // A profiler that times programs decides between the searched schedule
+  // and the sequential one by running both: stages timed alone miss what
+  // happens between them in a program (hand-offs, data produced on another
+  // core), and on a CPU running one op on all cores may beat groups that
+  // share them.
+  std::optional<std::pair<double, double>> programMs;
+  const sched::Schedule *chosen = &result->schedule;
+  double total = result->schedule.cost;
+  double seqTotal = sequential->schedule.cost;
+  if (compare == "sequential" &&
+      !sameStages(result->schedule, sequential->schedule)) {
+    FailureOr<std::optional<std::pair<double, double>>> timed =
+        timeAgainstSequential(func, graphOpts, graph->batch, result->schedule,
+                              sequential->schedule, profiler);
+    if (failed(timed))
+      return failure();
+    programMs = *timed;
+    if (programMs && programMs->second < programMs->first) {
+      emitRemark(loc) << "ios-schedule: @" << name
+                      << ": as programs, the searched schedule took "
+                      << llvm::formatv("{0:F3}", programMs->first)
+                      << " ms and the sequential one "
+                      << llvm::formatv("{0:F3}", programMs->second)
+                      << " ms: keeping the sequential schedule";
+      chosen = &sequential->schedule;
+      total = seqTotal;
+      ++numSequentialKept;
+    }
+  }
+
   // Per-stage estimates (answered from the caches: no new profiler calls
   // for stages the search already costed).
   SmallVector<double> latencies;
-  for (const sched::Stage &stage : result->schedule.stages) {
+  for (const sched::Stage &stage : chosen->stages) {
     sched::Schedule one;
     one.stages.push_back(stage);
     latencies.push_back(sched::evaluateSchedule(g, one, cost, sharedCache));
@@ -357,12 +465,9 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
     return emitError(loc) << "ios-schedule failed on @" << name << ": "
                           << llvm::toString(std::move(error));
 
-  double total = result->schedule.cost;
-  double seqTotal = sequential->schedule.cost;
   // Before the rewrite: merged ops are replaced by one.
-  llvm::json::Array stageReport =
-      stagesToJSON(*graph, result->schedule, latencies);
-  if (failed(applySchedule(func, *graph, result->schedule, latencies)))
+  llvm::json::Array stageReport = stagesToJSON(*graph, *chosen, latencies);
+  if (failed(applySchedule(func, *graph, *chosen, latencies)))
     return failure();
 
   MLIRContext *ctx = func.getContext();
@@ -390,7 +495,7 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
   numDistinctStages += totals.partStages;
   numProfilerCalls += state->cache.numCalls - callsBefore;
   numCacheHits += state->cache.numHits - hitsBefore;
-  numStages += result->schedule.stages.size();
+  numStages += chosen->stages.size();
   numFallbacks += llvm::count_if(result->stats.parts,
                                  [](const auto &p) { return p.fallback; });
   numPruned += totals.pruned;
@@ -410,8 +515,15 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
       {"optimal", !totals.fallback},
       {"prune", sched::toString(opts.prune)},
       {"stages", std::move(stageReport)},
+      {"programs",
+       programMs ? llvm::json::Value(llvm::json::Object{
+                       {"searched_ms", programMs->first},
+                       {"sequential_ms", programMs->second},
+                       {"kept", chosen == &result->schedule ? "searched"
+                                                            : "sequential"}})
+                 : llvm::json::Value(nullptr)},
       {"stats", sched::toJSON(result->stats)},
-      {"schedule", sched::toJSON(result->schedule)}};
+      {"schedule", sched::toJSON(*chosen)}};
   return success();
 }
 

@@ -53,6 +53,15 @@ def IOSSchedule : Pass<"ios-schedule"> {
     report, the program and its errors without `--mlir-print-debuginfo`;
     `-mlir-pass-statistics` prints the search totals.
 
+    A profiler that measures the runtime (`cpu`, `cuda`, a `db:` recording
+    or replaying them) also times whole programs: with `compare=sequential`
+    (the default) the function is run as a program with the searched
+    schedule and with the sequential one, interleaved, and the faster is
+    kept (a remark says when that is the sequential one). Stages measured
+    alone do not see what happens between them in a program (hand-offs,
+    data produced on another core), so this makes "never slower than
+    sequential" a measured property, not an estimate.
+
     `report=FILE` writes JSON (rewritten atomically after each function):
 
     ```
@@ -62,6 +71,8 @@ def IOSSchedule : Pass<"ios-schedule"> {
        "latency_ms", "sequential_ms": the schedule's and the sequential
          schedule's estimates (full precision),
        "optimal": false when a budget cut a part, "prune": bound | none,
+       "programs": null, or {"searched_ms", "sequential_ms": both
+         schedules timed as programs, "kept": "searched" | "sequential"},
        "stages": [{"index", "strategy": "concurrent" | "merge",
                    "latency_ms", "groups": [[layer names in launch order]]} ],
        "stats": per block and part: states, transitions, profiler calls,
@@ -121,6 +132,8 @@ def IOSSchedule : Pass<"ios-schedule"> {
     // --help over its length limit (test/Tools/help.test).
     Option<"prune", "prune", "std::string", /*default=*/"\"bound\"",
            "bound: skip stages a lower bound proves useless (exact under docs/Scheduler.md's assumptions) | none: cost every stage, as IOS does">,
+    Option<"compare", "compare", "std::string", /*default=*/"\"sequential\"",
+           "sequential: with a profiler that times programs (cpu, cuda), run the schedule and the sequential one and keep the faster | none">,
     Option<"stateBudget", "state-budget", "uint64_t", /*default=*/"2000000",
            "max DP states per part: a larger part is split at its narrowest cuts, and the search stops there (0: unlimited)">,
     Option<"transitionBudget", "transition-budget", "uint64_t",
@@ -154,7 +167,9 @@ def IOSSchedule : Pass<"ios-schedule"> {
     Statistic<"numPruned", "pruned",
               "Endings skipped by bound pruning">,
     Statistic<"numReusedParts", "reused-parts",
-              "Parts given the schedule of an identical part">
+              "Parts given the schedule of an identical part">,
+    Statistic<"numSequentialKept", "sequential-kept",
+              "Functions whose sequential schedule ran faster as a program">
   ];
   let dependentDialects = [
     "::ios::IOSDialect", "::mlir::tensor::TensorDialect",

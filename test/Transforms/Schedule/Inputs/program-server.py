@@ -1,0 +1,55 @@
+"""An exec: cost server for compare.test: costs stages like
+python/ios/cost_server.py, one at a time, announces "programs": true, and
+answers a {"programs": [...]} request (docs/ExecProtocol.md, "Programs") as
+MODE says:
+
+    fewer     a program takes as many ms as it has stages (the searched
+              schedule, with fewer stages, wins)
+    more      a program takes 100 / its stages ms (the sequential wins)
+    short     answers one latency too few
+    error     answers {"error": ...}
+    quiet     never announces programs (and fails if asked for some)
+
+    program-server.py MODE [LOG]
+
+With LOG, "stage" or "programs N" is appended to that file per request.
+"""
+
+import argparse
+import json
+import sys
+
+from ios.cost_server import stage_latency_ms
+
+mode = sys.argv[1]
+log = sys.argv[2] if len(sys.argv) > 2 else None
+model = argparse.Namespace(op_us=5.0, gmacs=1.0, join_us=10.0)
+
+
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+for line in sys.stdin:
+    request = json.loads(line)
+    rid = request["id"]
+    programs = request.get("programs")
+    if log:
+        with open(log, "a") as f:
+            f.write("stage\n" if programs is None else f"programs {len(programs)}\n")
+    if programs is None:
+        answer = {"id": rid, "latency_ms": stage_latency_ms(request["stage"], model)}
+        if mode != "quiet":
+            answer["programs"] = True
+        reply(answer)
+    elif mode == "quiet":
+        reply({"id": rid, "error": "programs sent to a server that never announced them"})
+    elif mode == "error":
+        reply({"id": rid, "error": "program 1: no runtime here"})
+    else:
+        stages = [text.count("ios.stage ") for text in programs]
+        latencies = [s if mode == "fewer" else 100.0 / s for s in stages]
+        if mode == "short":
+            latencies.pop()
+        reply({"id": rid, "latencies_ms": latencies})
