@@ -562,7 +562,7 @@ StageExecutor::timePrograms(llvm::ArrayRef<std::string> modules,
     loaded.push_back(std::move(*p));
   }
   std::vector<std::vector<double>> times(loaded.size());
-  for (int round = 0; round < opts.warmup + opts.repeats; ++round)
+  for (int round = 0; round < opts.warmup + opts.programRepeats; ++round)
     for (auto [i, p] : llvm::enumerate(loaded)) {
       auto t0 = std::chrono::steady_clock::now();
       p->upload(nullptr);

@@ -47,6 +47,10 @@ static cl::opt<int> warmup("warmup", cl::desc("untimed runs per stage"),
 static cl::opt<int> repeats("repeats",
                             cl::desc("timed runs per stage (median)"),
                             cl::init(5), cl::cat(serverCategory));
+static cl::opt<int> programRepeats(
+    "program-repeats",
+    cl::desc("interleaved rounds of a \"programs\" request (median)"),
+    cl::init(9), cl::cat(serverCategory));
 static cl::opt<int64_t>
     maxArenaMb("max-arena-mb",
                cl::desc("largest memory a stage may need, in MiB (inputs, "
@@ -78,6 +82,7 @@ int main(int argc, char **argv) {
   ios::prof::TimingOptions opts;
   opts.warmup = std::max(0, int(warmup));
   opts.repeats = std::max(1, int(repeats));
+  opts.programRepeats = std::max(1, int(programRepeats));
   opts.maxArenaFloats =
       std::clamp<int64_t>(maxArenaMb, 1, int64_t(1) << 30) * (1 << 20) / 4;
   opts.rotateBytes = std::clamp<int64_t>(rotateMb, 0, 1 << 20) << 20;

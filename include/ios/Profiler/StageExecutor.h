@@ -53,6 +53,9 @@ namespace ios::prof {
 struct TimingOptions {
   int warmup = 1;
   int repeats = 5; ///< the median of these is the stage's latency
+  /// Rounds timePrograms takes the median of: whole programs are few, and
+  /// their comparison decides a schedule, so more than a stage's.
+  int programRepeats = 9;
   /// The largest memory (the arena of the stage's program and its weights)
   /// a stage may need, in floats (default 1 Gi floats = 4 GiB).
   int64_t maxArenaFloats = int64_t(1) << 30;
@@ -102,7 +105,7 @@ public:
   /// Each is lowered by the program's lowering and loaded with random
   /// weights; then they run in interleaved rounds, one inference of each per
   /// round, so that a machine that drifts (clock, another process) costs
-  /// them alike: the median of `repeats` rounds after `warmup`. With
+  /// them alike: the median of `programRepeats` rounds after `warmup`. With
   /// `print`, each iosrt program is printed to it.
   llvm::Expected<std::vector<double>>
   timePrograms(llvm::ArrayRef<std::string> modules,
