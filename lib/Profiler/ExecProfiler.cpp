@@ -57,7 +57,7 @@ Expected<std::unique_ptr<Profiler>>
 ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
                     llvm::StringRef device, llvm::StringRef name,
                     llvm::StringRef target, unsigned window,
-                    bool programs) {
+                    bool programs, bool parallel) {
   if (!(timeoutSeconds > 0)) // also NaN
     return llvm::createStringError(llvm::formatv(
         "exec-timeout must be a positive number of seconds (or inf: no "
@@ -106,6 +106,7 @@ ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
   p->timeoutSeconds = timeoutSeconds;
   p->window = std::max(1u, window);
   p->programs = programs;
+  p->parallel = parallel;
   p->pid = pid;
   p->group = pid;
   p->toChild = in[1];
@@ -208,7 +209,8 @@ Expected<std::string> ExecProfiler::readLine(size_t stages,
 }
 
 unsigned ExecProfiler::batchSize() const {
-  return serverBatch < 2 ? 1 : std::min(window, serverBatch);
+  unsigned server = serverBatch;
+  return server < 2 ? 1 : std::min(window, server);
 }
 
 Expected<std::pair<llvm::json::Object, std::string>>
@@ -296,6 +298,12 @@ ExecProfiler::exchange(size_t items, llvm::StringRef what) {
 
 Expected<double> ExecProfiler::measure(const sched::Graph &g,
                                        const sched::Stage &stage) {
+  std::lock_guard<std::mutex> lock(mutex);
+  return measureLocked(g, stage);
+}
+
+Expected<double> ExecProfiler::measureLocked(const sched::Graph &g,
+                                             const sched::Stage &stage) {
   auto reply = roundTrip(g, stage);
   if (!reply)
     return reply.takeError();
@@ -309,12 +317,13 @@ Expected<double> ExecProfiler::measure(const sched::Graph &g,
 llvm::Error ExecProfiler::measureBatch(const sched::Graph &g,
                                        llvm::ArrayRef<sched::Stage> stages,
                                        std::vector<double> &out) {
+  std::lock_guard<std::mutex> lock(mutex);
   for (size_t done = 0; done < stages.size();) {
     llvm::ArrayRef<sched::Stage> rest = stages.drop_front(done);
     // Before the first reply, and for servers without batches: one stage.
     size_t n = serverBatch == 0 ? 1 : std::min<size_t>(batchSize(), rest.size());
     if (n == 1) {
-      Expected<double> ms = measure(g, rest.front());
+      Expected<double> ms = measureLocked(g, rest.front());
       if (!ms)
         return ms.takeError();
       out.push_back(*ms);
@@ -347,6 +356,7 @@ llvm::Error ExecProfiler::measureBatch(const sched::Graph &g,
 Expected<std::optional<std::vector<double>>>
 ExecProfiler::timePrograms(int64_t batch,
                            llvm::ArrayRef<std::string> modules) {
+  std::lock_guard<std::mutex> lock(mutex);
   if (!programs)
     return std::nullopt;
   if (dead)

@@ -64,12 +64,22 @@ Expected<std::unique_ptr<Profiler>> table(StringRef arg,
   return TableProfiler::load(arg);
 }
 
-Expected<std::unique_ptr<Profiler>> exec(StringRef arg,
-                                         const ProfilerOptions &opts) {
-  if (arg.empty())
-    return llvm::createStringError("profiler 'exec:COMMAND' needs a command");
-  return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device, "",
-                             "", opts.execBatch);
+/// exec:COMMAND, or with `parallel` exec-parallel:COMMAND: a server whose
+/// answers do not depend on this machine's load, so parts are searched on
+/// several threads while it answers (never the stage servers: they time
+/// this machine).
+ProfilerFactory exec(bool parallel) {
+  return [parallel](StringRef arg, const ProfilerOptions &opts)
+             -> Expected<std::unique_ptr<Profiler>> {
+    if (arg.empty())
+      return llvm::createStringError(
+          llvm::formatv("profiler '{0}:COMMAND' needs a command",
+                        parallel ? "exec-parallel" : "exec")
+              .str());
+    return ExecProfiler::start(arg, opts.execTimeoutSeconds, opts.device,
+                               parallel ? opts.spec : "", "", opts.execBatch,
+                               /*programs=*/false, parallel);
+  };
 }
 
 /// Measured on the runtime by the stage server next to this tool: a
@@ -124,7 +134,11 @@ std::vector<Entry> &registry() {
   static std::vector<Entry> entries = {
       {"analytic", "a model of the GPU named by device=", analytic},
       {"table", "table:FILE, costs per op name and stage from JSON", table},
-      {"exec", "exec:COMMAND, a process speaking JSON lines", exec},
+      {"exec", "exec:COMMAND, a process speaking JSON lines", exec(false)},
+      {"exec-parallel",
+       "exec-parallel:COMMAND, an exec: server whose answers do not depend "
+       "on this machine's load: parts are searched on several threads",
+       exec(true)},
       {"db", "db:FILE, a database of measured stages (record= fills it)",
        database},
       {"cpu", "measured on the CPU runtime (cpu[:ARGS])", stageServer("cpu")},

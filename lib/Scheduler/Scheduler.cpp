@@ -799,6 +799,14 @@ private:
     return wanted(p.set, p.strategy, std::move(groups));
   }
 
+  /// A stage's cost the cache knows, or, when parts are searched in
+  /// parallel, that this thread measured (its local table).
+  const double *cachedCost(StageKey key) {
+    if (const double *v = cc.cache.lookup(key))
+      return v;
+    return cc.parallel ? localCosts.find(UnitSet(key.lo, key.hi)) : nullptr;
+  }
+
   /// Costs the stages of `want` that neither this part's table nor the
   /// canonical cache knows, up to batchSize() per StageCost::getCosts call
   /// (equal canonical stages once). Each goes into the part's table, so
@@ -812,6 +820,9 @@ private:
     auto flush = [&] {
       out.assign(stages.size(), 0);
       cc.measureBatch(keys, stages, out, ps, &localCosts);
+      // In parallel, calls are counted by replay() from the keys asked.
+      if (cc.parallel)
+        llvm::append_range(asked, keys);
       for (auto [x, c] : llvm::zip_equal(who, out)) {
         (x->strategy == Strategy::Merge ? mergeCost : concCost)
             .insert(x->set, c);
@@ -822,7 +833,7 @@ private:
       who.clear();
     };
     for (const Wanted &x : want) {
-      if (knownCost(x.set, x.strategy) || cc.cache.lookup(x.key) ||
+      if (knownCost(x.set, x.strategy) || cachedCost(x.key) ||
           llvm::is_contained(keys, x.key))
         continue;
       NodeGroups nodeGroups;
@@ -854,7 +865,7 @@ private:
       if (knownCost(q.set, q.strategy))
         continue;
       Wanted x = wanted(q);
-      if (cc.cache.lookup(x.key) ||
+      if (cachedCost(x.key) ||
           (q.strategy == Strategy::Concurrent && !subStagesAllow(q, x.groups)))
         continue;
       batch.push_back(std::move(x));
@@ -932,7 +943,7 @@ private:
         continue;
       }
       Wanted x = wanted(p);
-      if (const double *c = cc.cache.lookup(x.key)) {
+      if (const double *c = cachedCost(x.key)) {
         consider(p.set, p.strategy, p.prefix + *c, p.order);
         continue;
       }
@@ -1460,8 +1471,10 @@ public:
     }
     unsigned threads = std::min<size_t>(numThreads(), searched.size());
     std::vector<Outcome> outcomes(jobs.size());
-    // Batches serve one cost server's round trips: they stay on one thread.
-    if (threads <= 1 || !cc.cost.isThreadSafe() || cc.cost.batchSize() > 1) {
+    // A cost that batches and is thread-safe (an exec: server that does not
+    // time this machine) is shared by the threads: one waits for its answer
+    // while the other searches.
+    if (threads <= 1 || !cc.cost.isThreadSafe()) {
       for (unsigned i = 0; i < jobs.size(); ++i) {
         if (twin[i] < 0)
           outcomes[i] = search(jobs[i], tables, progress, opts);

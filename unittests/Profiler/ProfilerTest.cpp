@@ -90,8 +90,9 @@ TEST(Profiler, RegistryNamesEveryKind) {
   std::vector<std::string> names;
   for (const auto &[name, help] : registeredProfilers())
     names.push_back(name);
-  EXPECT_EQ(names, (std::vector<std::string>{"analytic", "table", "exec", "db",
-                                             "cpu", "cuda"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"analytic", "table", "exec",
+                                      "exec-parallel", "db", "cpu", "cuda"}));
   // An embedding program's own profiler, found by name.
   struct Fixed final : Profiler {
     llvm::Expected<double> measure(const sched::Graph &,
@@ -112,8 +113,8 @@ TEST(Profiler, RegistryNamesEveryKind) {
   opts.spec = "nothing";
   llvm::Expected<std::unique_ptr<Profiler>> none = createProfiler(opts);
   ASSERT_FALSE(bool(none));
-  EXPECT_NE(llvm::toString(none.takeError()).find("analytic, table, exec, db, "
-                                                  "cpu, cuda, fixed"),
+  EXPECT_NE(llvm::toString(none.takeError()).find(
+                "analytic, table, exec, exec-parallel, db, cpu, cuda, fixed"),
             std::string::npos);
 }
 

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <mutex>
+#include <set>
 #include <thread>
 
 using namespace ios::sched;
@@ -927,6 +929,67 @@ TEST(DPTest, ThreadCountDoesNotChangeTheResult) {
                                }),
                 0);
     }
+  }
+}
+
+/// A thread-safe cost that takes batches (an exec: server that does not
+/// time this machine): the parts are searched on two threads sharing it,
+/// with the schedule of one thread, and every distinct stage it was asked
+/// for is counted once.
+class ThreadSafeBatchedCost final : public StageCost {
+public:
+  double getCost(const Graph &g, const Stage &st) override {
+    double c;
+    getCosts(g, st, c);
+    return c;
+  }
+  bool isThreadSafe() const override { return true; }
+  unsigned batchSize() const override { return 16; }
+  void getCosts(const Graph &g, llvm::ArrayRef<Stage> stages,
+                llvm::MutableArrayRef<double> out) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_LE(stages.size(), 16u);
+    ++requests;
+    threads.insert(std::this_thread::get_id());
+    for (size_t i = 0; i < stages.size(); ++i) {
+      asked.insert(canonicalStageSignature(g, stages[i]));
+      out[i] = inner.getCost(g, stages[i]);
+    }
+  }
+  std::mutex mutex;
+  uint64_t requests = 0;
+  std::set<std::thread::id> threads;
+  std::set<std::string> asked;
+
+private:
+  synthetic::SimpleAnalyticCost inner;
+};
+
+TEST(DPTest, ThreadSafeBatchedCostIsSharedByTheThreads) {
+  auto g = synthetic::nasnetLike();
+  ASSERT_TRUE(bool(g));
+  std::optional<ScheduleResult> one;
+  for (unsigned threads : {1u, 2u}) {
+    SCOPED_TRACE(testing::Message() << "threads " << threads);
+    ThreadSafeBatchedCost cost;
+    StageCostCache cache;
+    SchedulerOptions o;
+    o.decomposition.maxPartSize = 50;
+    o.threads = threads;
+    auto res = scheduleDP(*g, cost, o, &cache);
+    ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
+    EXPECT_EQ(cache.numCalls, cost.asked.size());
+    EXPECT_LT(cost.requests, cost.asked.size());
+    EXPECT_EQ(cost.threads.size(), threads);
+    EXPECT_FALSE(bool(verifySchedule(*g, res->schedule, {3, 8, true})));
+    if (!one) {
+      one = std::move(*res);
+      continue;
+    }
+    EXPECT_EQ(res->schedule.cost, one->schedule.cost);
+    ASSERT_EQ(res->schedule.stages.size(), one->schedule.stages.size());
+    for (size_t i = 0; i < res->schedule.stages.size(); ++i)
+      EXPECT_EQ(res->schedule.stages[i].groups, one->schedule.stages[i].groups);
   }
 }
 

@@ -44,6 +44,9 @@
 
 #include "ios/Profiler/Profiler.h"
 
+#include <atomic>
+#include <mutex>
+
 namespace ios::prof {
 
 class ExecProfiler final : public Profiler {
@@ -54,12 +57,15 @@ public:
   /// kNoTimeoutSeconds on) waits forever. `window`: at most this many
   /// stages per request to a server that takes batches (1: never batch).
   /// `programs`: the server is known to time programs (a stage server), so
-  /// it may be asked before its first reply.
+  /// it may be asked before its first reply. `parallel`: its answers do not
+  /// depend on this machine's load (a model, a harness elsewhere), so the
+  /// search may go on in other threads while it answers (isThreadSafe;
+  /// requests still go one at a time).
   static llvm::Expected<std::unique_ptr<Profiler>>
   start(llvm::StringRef command, double timeoutSeconds,
         llvm::StringRef device = "v100", llvm::StringRef name = "",
         llvm::StringRef target = "", unsigned window = 1,
-        bool programs = false);
+        bool programs = false, bool parallel = false);
   /// Timeouts from this many seconds (about 31 years) on mean "no timeout":
   /// a deadline that far cannot be represented on the steady clock.
   static constexpr double kNoTimeoutSeconds = 1e9;
@@ -81,6 +87,7 @@ public:
     return name.empty() ? "exec:" + command : name;
   }
   std::string targetDevice() const override { return target; }
+  bool isThreadSafe() const override { return parallel; }
   /// Nothing unless the server times programs: it was started knowing so
   /// (the stage servers) or its first reply said "programs": true.
   llvm::Expected<std::optional<std::vector<double>>>
@@ -88,6 +95,9 @@ public:
 
 private:
   ExecProfiler() = default;
+  /// measure, with `mutex` held.
+  llvm::Expected<double> measureLocked(const sched::Graph &g,
+                                       const sched::Stage &stage);
   llvm::Error fail(const llvm::Twine &why);
   /// The server is gone: reap it and say how it ended.
   llvm::Error exited();
@@ -122,9 +132,12 @@ private:
   unsigned window = 1;
   /// The server's max_batch from its first reply (0: no reply yet; 1: one
   /// stage per request).
-  unsigned serverBatch = 0;
+  std::atomic<unsigned> serverBatch{0};
   /// The server times whole programs ({"programs": [...]}).
   bool programs = false;
+  bool parallel = false;
+  /// One request at a time, whichever thread asks (with `parallel`).
+  mutable std::mutex mutex;
 };
 
 } // namespace ios::prof

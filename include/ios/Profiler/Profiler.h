@@ -85,7 +85,8 @@ public:
 /// The options the profiler factory understands (ios-schedule's `profiler`,
 /// `device` and `record` options).
 struct ProfilerOptions {
-  /// analytic | table:FILE | exec:COMMAND | db:FILE | cpu[:ARGS] |
+  /// analytic | table:FILE | exec:COMMAND | exec-parallel:COMMAND |
+  /// db:FILE | cpu[:ARGS] |
   /// cuda[:ARGS] (measured by ios-stage-server-cpu/-cuda; ARGS go to it,
   /// e.g. "cpu:--repeats=9")
   std::string spec = "analytic";

@@ -2,7 +2,7 @@
 // and a non-zero exit.
 
 // RUN: not ios-opt %s --ios-schedule="profiler=magic" 2>&1 | FileCheck %s --check-prefix=PROFILER
-// PROFILER: error: ios-schedule: unknown profiler 'magic': expected one of analytic, table, exec, db, cpu, cuda
+// PROFILER: error: ios-schedule: unknown profiler 'magic': expected one of analytic, table, exec, exec-parallel, db, cpu, cuda
 
 // Enum-valued options fail when the command line is parsed, naming the
 // valid values, before any IR is read or changed.

@@ -19,6 +19,16 @@
 // RUN: diff %t.ok.cmp %t.one.cmp
 // RUN: diff %t.ok.cmp %t.none.cmp
 // RUN: diff %t.ok.cmp %t.two.cmp
+// profiler=exec-parallel: (the server's answers do not depend on this
+// machine's load): Inception V3's parts are searched on two threads sharing the server,
+// one request at a time; the schedule is the same, and every op is still
+// sent once (the refs server checks).
+// RUN: %python -m ios.zoo inception_v3 > %t.inception.mlir
+// RUN: env IOS_SCHED_THREADS=2 ios-opt %t.inception.mlir --ios-schedule="profiler='exec:%python %S/Inputs/batch-server.py refs'" | sed -e 's/profiler = "[^"]*"//' > %t.serial.cmp
+// RUN: env IOS_SCHED_THREADS=2 ios-opt %t.inception.mlir --ios-schedule="profiler='exec-parallel:%python %S/Inputs/batch-server.py refs'" | sed -e 's/profiler = "[^"]*"//' > %t.parallel.cmp
+// RUN: FileCheck %s --check-prefix=INCEPTION < %t.parallel.cmp
+// RUN: diff %t.serial.cmp %t.parallel.cmp
+// INCEPTION: ios.stage concurrent
 // A server that takes op references gets every op once per session and
 // stages of references (the refs server checks both), and the schedule is
 // the same; so with the example server, with and without them.

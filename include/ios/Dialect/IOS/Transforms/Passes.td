@@ -32,6 +32,9 @@ def IOSSchedule : Pass<"ios-schedule"> {
       running kernels from several streams at once;
     * `table:FILE`: costs per op name (`loc("name")`) and per stage, from JSON;
     * `exec:COMMAND`: an external process speaking JSON lines;
+      `exec-parallel:COMMAND` the same for a server whose answers do not
+      depend on this machine's load (a model, a harness on another
+      machine): parts are searched on several threads while it answers;
     * `db:FILE`: a database of measured stages; with `record=PROFILER`
       misses are measured by that profiler and appended;
     * `cpu` / `cuda`: stages measured on the IOS runtime's CPU / CUDA backend
@@ -121,7 +124,7 @@ def IOSSchedule : Pass<"ios-schedule"> {
              clEnumValN(::ios::UnitMode::chain, "chain",
                         "also fuse maximal single-input/single-user chains"))}]>,
     Option<"profiler", "profiler", "std::string", /*default=*/"\"analytic\"",
-           "analytic | table:FILE | exec:COMMAND | db:FILE | cpu | cuda">,
+           "analytic | table:FILE | exec:COMMAND | exec-parallel:COMMAND | db:FILE | cpu | cuda">,
     Option<"device", "device", "std::string", /*default=*/"\"v100\"",
            "GPU for the analytic profiler and the database key: v100 | a100 | h100 | FILE.json">,
     Option<"record", "record", "std::string", /*default=*/"\"\"",
