@@ -24,21 +24,14 @@ With LOG, the number of stages of each request is appended to that file
 (refs: also the ops it defined and the op references its stages made).
 """
 
-import argparse
 import json
 import sys
 import time
 
-from ios.cost_server import stage_latency_ms
+from fake_cost import reply, stage_ms
 
 mode = sys.argv[1]
 log = sys.argv[2] if len(sys.argv) > 2 else None
-model = argparse.Namespace(op_us=5.0, gmacs=1.0, join_us=10.0)
-
-
-def reply(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
 
 
 table, seen = [], set()
@@ -87,7 +80,7 @@ for line in sys.stdin:
             request["stage"] = stages[0]
             stages = None
     if stages is None:
-        answer = {"id": rid, "latency_ms": stage_latency_ms(request["stage"], model)}
+        answer = {"id": rid, "latency_ms": stage_ms(request["stage"])}
         if mode != "v1":
             answer["max_batch"] = {"badmax": "lots", "silent": 2}.get(mode, 1000)
         if mode in ("refs", "badrefs"):
@@ -106,7 +99,7 @@ for line in sys.stdin:
         sys.stdout.write("not-json\n")
         sys.stdout.flush()
     else:
-        latencies = [stage_latency_ms(s, model) for s in stages]
+        latencies = [stage_ms(s) for s in stages]
         if mode == "short":
             latencies.pop()
         elif mode == "negative":

@@ -15,20 +15,13 @@ MODE says:
 With LOG, "stage" or "programs N" is appended to that file per request.
 """
 
-import argparse
 import json
 import sys
 
-from ios.cost_server import stage_latency_ms
+from fake_cost import reply, stage_ms
 
 mode = sys.argv[1]
 log = sys.argv[2] if len(sys.argv) > 2 else None
-model = argparse.Namespace(op_us=5.0, gmacs=1.0, join_us=10.0)
-
-
-def reply(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
 
 
 for line in sys.stdin:
@@ -39,7 +32,7 @@ for line in sys.stdin:
         with open(log, "a") as f:
             f.write("stage\n" if programs is None else f"programs {len(programs)}\n")
     if programs is None:
-        answer = {"id": rid, "latency_ms": stage_latency_ms(request["stage"], model)}
+        answer = {"id": rid, "latency_ms": stage_ms(request["stage"])}
         if mode != "quiet":
             answer["programs"] = True
         reply(answer)
