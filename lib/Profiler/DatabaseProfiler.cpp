@@ -392,8 +392,10 @@ DatabaseProfiler::timePrograms(int64_t batch,
   std::vector<std::string> names;
   std::vector<double> found;
   for (const std::string &text : modules) {
-    llvm::XXH128_hash_t h = llvm::xxh3_128bits(bytesOf(text.data(), text.size()));
-    names.push_back(llvm::formatv("program {0:x-16}{1:x-16}", h.high64, h.low64));
+    llvm::XXH128_hash_t h =
+        llvm::xxh3_128bits(bytesOf(text.data(), text.size()));
+    names.push_back(
+        llvm::formatv("program {0:x-16}{1:x-16}", h.high64, h.low64));
     if (const double *ms = entries.find(entryKey(device, batch, names.back())))
       found.push_back(*ms);
   }

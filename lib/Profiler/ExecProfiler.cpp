@@ -56,8 +56,8 @@ constexpr double kGraceSeconds = 0.5;
 Expected<std::unique_ptr<Profiler>>
 ExecProfiler::start(llvm::StringRef command, double timeoutSeconds,
                     llvm::StringRef device, llvm::StringRef name,
-                    llvm::StringRef target, unsigned window,
-                    bool programs, bool parallel) {
+                    llvm::StringRef target, unsigned window, bool programs,
+                    bool parallel) {
   if (!(timeoutSeconds > 0)) // also NaN
     return llvm::createStringError(llvm::formatv(
         "exec-timeout must be a positive number of seconds (or inf: no "
@@ -183,14 +183,14 @@ Expected<std::string> ExecProfiler::readLine(size_t stages,
                     deadline - std::chrono::steady_clock::now())
                     .count();
     if (!forever && left <= 0)
-      return fail(stages == 1
-                      ? llvm::formatv("did not answer within {0} s",
-                                      timeoutSeconds)
-                            .str()
-                      : llvm::formatv("did not answer a request of {0} "
-                                      "{3}s within {1} s ({2} s per {3})",
-                                      stages, seconds, timeoutSeconds, what)
-                            .str());
+      return fail(
+          stages == 1
+              ? llvm::formatv("did not answer within {0} s", timeoutSeconds)
+                    .str()
+              : llvm::formatv("did not answer a request of {0} "
+                              "{3}s within {1} s ({2} s per {3})",
+                              stages, seconds, timeoutSeconds, what)
+                    .str());
     pollfd pfd{fromChild, POLLIN, 0};
     int ready =
         poll(&pfd, 1, forever ? -1 : int(std::min<long long>(left, 1 << 30)));
@@ -282,9 +282,9 @@ ExecProfiler::exchange(size_t items, llvm::StringRef what) {
                     "': \"max_batch\" must be a positive integer");
       serverBatch = unsigned(std::min<int64_t>(*n, 1 << 30));
     }
-    for (auto [key, flag] : {std::pair<llvm::StringRef, bool *>{
-                                 "op_refs", &texts.refs},
-                             {"programs", &programs}})
+    for (auto [key, flag] :
+         {std::pair<llvm::StringRef, bool *>{"op_refs", &texts.refs},
+          {"programs", &programs}})
       if (const llvm::json::Value *v = o->get(key)) {
         std::optional<bool> on = v->getAsBoolean();
         if (!on)
@@ -354,8 +354,7 @@ llvm::Error ExecProfiler::measureBatch(const sched::Graph &g,
 }
 
 Expected<std::optional<std::vector<double>>>
-ExecProfiler::timePrograms(int64_t batch,
-                           llvm::ArrayRef<std::string> modules) {
+ExecProfiler::timePrograms(int64_t batch, llvm::ArrayRef<std::string> modules) {
   std::lock_guard<std::mutex> lock(mutex);
   if (!programs)
     return std::nullopt;

@@ -498,9 +498,9 @@ Expected<std::vector<double>>
 StageExecutor::timePrograms(llvm::ArrayRef<std::string> modules,
                             llvm::raw_ostream *print) {
   if (modules.empty() || modules.size() > kMaxPrograms)
-    return llvm::createStringError(llvm::formatv(
-        "programs: {0} given; 1 to {1} are supported", modules.size(),
-        kMaxPrograms));
+    return llvm::createStringError(
+        llvm::formatv("programs: {0} given; 1 to {1} are supported",
+                      modules.size(), kMaxPrograms));
   std::vector<Lowered> lowered;
   int64_t floats = 0;
   for (auto [i, text] : llvm::enumerate(modules)) {
@@ -523,8 +523,8 @@ StageExecutor::timePrograms(llvm::ArrayRef<std::string> modules,
     // input (the lowering checks that).
     std::vector<Param> params;
     for (unsigned a = 0; a < func.getNumArguments(); ++a) {
-      auto name = func.getArgAttrOfType<StringAttr>(
-          a, IOSDialect::kParamAttrName);
+      auto name =
+          func.getArgAttrOfType<StringAttr>(a, IOSDialect::kParamAttrName);
       if (!name)
         continue;
       auto type = dyn_cast<RankedTensorType>(func.getArgument(a).getType());

@@ -121,8 +121,7 @@ int main(int argc, char **argv) {
             !list || texts.size() != list->size()
                 ? Expected<std::vector<double>>(createStringError(
                       "\"programs\" must be a list of module texts"))
-                : executor.timePrograms(texts,
-                                        printStage ? &errs() : nullptr);
+                : executor.timePrograms(texts, printStage ? &errs() : nullptr);
         if (ms)
           reply["latencies_ms"] = json::Array(*ms);
         else

@@ -113,9 +113,10 @@ TEST(Profiler, RegistryNamesEveryKind) {
   opts.spec = "nothing";
   llvm::Expected<std::unique_ptr<Profiler>> none = createProfiler(opts);
   ASSERT_FALSE(bool(none));
-  EXPECT_NE(llvm::toString(none.takeError()).find(
-                "analytic, table, exec, exec-parallel, db, cpu, cuda, fixed"),
-            std::string::npos);
+  EXPECT_NE(
+      llvm::toString(none.takeError())
+          .find("analytic, table, exec, exec-parallel, db, cpu, cuda, fixed"),
+      std::string::npos);
 }
 
 TEST(Profiler, StageDescriptionJSONRoundTrip) {

@@ -844,6 +844,14 @@ TEST(DPTest, ReferenceCountsInceptionV3) {
   EXPECT_FALSE(bool(verifySchedule(*g, res->schedule, {3, 8, true})));
 }
 
+/// Parts of at most 50 units (IOS's), searched on `threads` threads.
+SchedulerOptions partsOnThreads(unsigned threads) {
+  SchedulerOptions o;
+  o.decomposition.maxPartSize = 50;
+  o.threads = threads;
+  return o;
+}
+
 /// SimpleAnalyticCost (a pure function) declared thread-safe, counting its
 /// calls.
 class ThreadSafeCost final : public StageCost {
@@ -875,9 +883,7 @@ TEST(DPTest, ThreadCountDoesNotChangeTheResult) {
                                       << " threads " << threads);
       ThreadSafeCost cost;
       StageCostCache cache;
-      SchedulerOptions o;
-      o.decomposition.maxPartSize = 50;
-      o.threads = threads;
+      SchedulerOptions o = partsOnThreads(threads);
       auto res = scheduleDP(*g, cost, o, &cache);
       ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
       // A second run on the same cache asks nothing.
@@ -915,10 +921,7 @@ TEST(DPTest, ThreadCountDoesNotChangeTheResult) {
       otherThread |= std::this_thread::get_id() != mainThread;
       return inner.getCost(gr, st);
     });
-    SchedulerOptions o;
-    o.decomposition.maxPartSize = 50;
-    o.threads = 2;
-    auto res = scheduleDP(*g, serial, o);
+    auto res = scheduleDP(*g, serial, partsOnThreads(2));
     ASSERT_TRUE(bool(res));
     EXPECT_FALSE(otherThread);
     EXPECT_EQ(res->schedule.cost, first->schedule.cost);
@@ -973,10 +976,7 @@ TEST(DPTest, ThreadSafeBatchedCostIsSharedByTheThreads) {
     SCOPED_TRACE(testing::Message() << "threads " << threads);
     ThreadSafeBatchedCost cost;
     StageCostCache cache;
-    SchedulerOptions o;
-    o.decomposition.maxPartSize = 50;
-    o.threads = threads;
-    auto res = scheduleDP(*g, cost, o, &cache);
+    auto res = scheduleDP(*g, cost, partsOnThreads(threads), &cache);
     ASSERT_TRUE(bool(res)) << llvm::toString(res.takeError());
     EXPECT_EQ(cache.numCalls, cost.asked.size());
     EXPECT_LT(cost.requests, cost.asked.size());

@@ -11,7 +11,8 @@
 // Whole programs timed by the recorder (ios-schedule's compare=) are
 // records too, their "stage" the hash of the program's text:
 //
-//   {"device": "cpu", "batch": 8, "stage": "program 5f0c...e1", "latency_ms": 312.4}
+//   {"device": "cpu", "batch": 8, "stage": "program 5f0c...e1",
+//    "latency_ms": 312.4}
 //
 // In memory a record is a 128-bit hash of (device, batch, signature) and its
 // latency (24 bytes, not the ~3 KB signature), and a lookup hashes the

@@ -64,8 +64,8 @@ public:
   static llvm::Expected<std::unique_ptr<Profiler>>
   start(llvm::StringRef command, double timeoutSeconds,
         llvm::StringRef device = "v100", llvm::StringRef name = "",
-        llvm::StringRef target = "", unsigned window = 1,
-        bool programs = false, bool parallel = false);
+        llvm::StringRef target = "", unsigned window = 1, bool programs = false,
+        bool parallel = false);
   /// Timeouts from this many seconds (about 31 years) on mean "no timeout":
   /// a deadline that far cannot be represented on the steady clock.
   static constexpr double kNoTimeoutSeconds = 1e9;

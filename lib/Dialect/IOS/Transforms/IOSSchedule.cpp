@@ -176,12 +176,10 @@ private:
                                  prof::Profiler &profiler);
   LogicalResult checkCostModels(const ScheduleGraph &graph,
                                 const prof::Profiler &profiler);
-  FailureOr<std::optional<std::pair<double, double>>>
-  timeAgainstSequential(FunctionOpInterface func,
-                        const ScheduleGraphOptions &graphOpts, int64_t batch,
-                        const sched::Schedule &searched,
-                        const sched::Schedule &sequential,
-                        prof::Profiler &profiler);
+  FailureOr<std::optional<std::pair<double, double>>> timeAgainstSequential(
+      FunctionOpInterface func, const ScheduleGraphOptions &graphOpts,
+      int64_t batch, const sched::Schedule &searched,
+      const sched::Schedule &sequential, prof::Profiler &profiler);
   void writeReport(Location loc);
 
   std::shared_ptr<SharedState> state = std::make_shared<SharedState>();

@@ -28,7 +28,7 @@ import json
 import sys
 import time
 
-from fake_cost import reply, stage_ms
+from fake_cost import reply, requests, stage_ms
 
 mode = sys.argv[1]
 log = sys.argv[2] if len(sys.argv) > 2 else None
@@ -61,13 +61,9 @@ def check_refs(request):
     return None
 
 
-for line in sys.stdin:
-    request = json.loads(line)
+for request in requests(log, lambda r: str(len(r.get("stages") or [0]))):
     rid = request["id"]
     stages = request.get("stages")
-    if log:
-        with open(log, "a") as f:
-            f.write(f"{len(stages) if stages is not None else 1}\n")
     if mode == "refs":
         why = check_refs(request)
         if why:

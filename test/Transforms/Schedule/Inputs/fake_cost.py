@@ -19,3 +19,14 @@ def reply(obj):
     """Writes one reply line and flushes it (the scheduler waits for it)."""
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
+
+
+def requests(log, note):
+    """The requests on stdin, parsed; with a `log` file, each request's
+    note(request) line is appended to it first."""
+    for line in sys.stdin:
+        request = json.loads(line)
+        if log:
+            with open(log, "a") as f:
+                f.write(note(request) + "\n")
+        yield request

@@ -15,22 +15,22 @@ MODE says:
 With LOG, "stage" or "programs N" is appended to that file per request.
 """
 
-import json
 import sys
 
-from fake_cost import reply, stage_ms
+from fake_cost import reply, requests, stage_ms
 
 mode = sys.argv[1]
 log = sys.argv[2] if len(sys.argv) > 2 else None
 
 
-for line in sys.stdin:
-    request = json.loads(line)
+def note(request):
+    programs = request.get("programs")
+    return "stage" if programs is None else f"programs {len(programs)}"
+
+
+for request in requests(log, note):
     rid = request["id"]
     programs = request.get("programs")
-    if log:
-        with open(log, "a") as f:
-            f.write("stage\n" if programs is None else f"programs {len(programs)}\n")
     if programs is None:
         answer = {"id": rid, "latency_ms": stage_ms(request["stage"])}
         if mode != "quiet":
