@@ -8,7 +8,9 @@ For every network and batch size it times, round-robin (``--runs`` rounds
 after two warm-up rounds; in each round every entry is called twice in a row
 and the second call is timed, so no entry pays for the cores and caches the
 entry before it left: after PyTorch's 1-thread entry, the next inference of
-any entry is 20-40% slower on this machine's 2 vCPUs; a PyTorch entry more
+any entry is 20-40% slower on this machine's 2 vCPUs; and each round starts
+one entry later than the one before, so that no entry always follows the
+same one; a PyTorch entry more
 than 3x slower than the fastest PyTorch entry in the warm-up is timed in 3
 rounds only, marked so):
 
@@ -217,8 +219,13 @@ def bench_one(args, root, build, model, batch):
     # the warm-up cannot be the reference: a few rounds time it (PyTorch on
     # one thread takes seconds per inference at batch 8).
     fastest = min(v for k, v in warm.items() if k.startswith("torch"))
+    # Each round starts one entry later: an entry must not always follow the
+    # same one (the IOS programs always ran right after PyTorch's, whose
+    # large allocations and threads leave the machine busy for a while).
+    names = list(entries)
     for r in range(args.runs):
-        for k, f in entries.items():
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            f = entries[k]
             if (r >= SLOW_ROUNDS and k.startswith("torch") and
                     warm[k] > SLOW * fastest):
                 continue
