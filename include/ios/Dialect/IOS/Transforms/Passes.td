@@ -59,8 +59,10 @@ def IOSSchedule : Pass<"ios-schedule"> {
     A profiler that measures the runtime (`cpu`, `cuda`, a `db:` recording
     or replaying them) also times whole programs: with `compare=sequential`
     (the default) the function is run as a program with the searched
-    schedule and with the sequential one, interleaved, and the faster is
-    kept (a remark says when that is the sequential one). Stages measured
+    schedule and with the sequential one, interleaved, and the searched one
+    is kept only if it is faster by the margin (`sequential:PERCENT`,
+    default 3%: this much is noise on the machines measured), else the
+    sequential one (a remark says so). Stages measured
     alone do not see what happens between them in a program (hand-offs,
     data produced on another core), so this makes "never slower than
     sequential" a measured property, not an estimate.
@@ -75,7 +77,8 @@ def IOSSchedule : Pass<"ios-schedule"> {
          schedule's estimates (full precision),
        "optimal": false when a budget cut a part, "prune": bound | none,
        "programs": null, or {"searched_ms", "sequential_ms": both
-         schedules timed as programs, "kept": "searched" | "sequential"},
+         schedules timed as programs, "margin_percent",
+         "kept": "searched" | "sequential"},
        "stages": [{"index", "strategy": "concurrent" | "merge",
                    "latency_ms", "groups": [[layer names in launch order]]} ],
        "stats": per block and part: states, transitions, profiler calls,
@@ -136,7 +139,7 @@ def IOSSchedule : Pass<"ios-schedule"> {
     Option<"prune", "prune", "std::string", /*default=*/"\"bound\"",
            "bound: skip stages a lower bound proves useless (exact under docs/Scheduler.md's assumptions) | none: cost every stage, as IOS does">,
     Option<"compare", "compare", "std::string", /*default=*/"\"sequential\"",
-           "sequential: with a profiler that times programs (cpu, cuda), run the schedule and the sequential one and keep the faster | none">,
+           "sequential[:PERCENT]: with a profiler that times programs (cpu, cuda), run the schedule and the sequential one; keep the schedule if faster by PERCENT (default 3) | none">,
     Option<"stateBudget", "state-budget", "uint64_t", /*default=*/"2000000",
            "max DP states per part: a larger part is split at its narrowest cuts, and the search stops there (0: unlimited)">,
     Option<"transitionBudget", "transition-budget", "uint64_t",
