@@ -467,8 +467,8 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
                       << " ms and the sequential one "
                       << llvm::formatv("{0:F3}", programMs->second)
                       << " ms (the searched must be "
-                      << std::string(llvm::formatv("{0}", llvm::format(
-                             "%g", *compareMargin)))
+                      << std::string(llvm::formatv(
+                             "{0}", llvm::format("%g", *compareMargin)))
                       << "% faster): keeping the sequential schedule";
       chosen = &sequential->schedule;
       total = seqTotal;
