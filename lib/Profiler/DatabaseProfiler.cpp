@@ -370,18 +370,25 @@ Expected<double> DatabaseProfiler::measure(const sched::Graph &g,
   // An absurd latency is not recorded; ProfilerCost::getCost reports it.
   if (!isValidLatency(*ms))
     return *ms;
+  if (llvm::Error e = record(k, batch, signature, *ms))
+    return std::move(e);
+  return *ms;
+}
+
+llvm::Error DatabaseProfiler::record(sched::UnitSet key, int64_t batch,
+                                     StringRef stage, double ms) {
   std::string line;
   llvm::raw_string_ostream(line)
       << llvm::json::Value(llvm::json::Object{{"device", device},
                                               {"batch", batch},
-                                              {"stage", signature},
-                                              {"latency_ms", *ms}})
+                                              {"stage", stage},
+                                              {"latency_ms", ms}})
       << "\n";
   if (llvm::Error e = append(line))
-    return std::move(e);
-  insert(k, *ms);
+    return e;
+  insert(key, ms);
   ++recorded;
-  return *ms;
+  return llvm::Error::success();
 }
 
 Expected<std::optional<std::vector<double>>>
@@ -390,13 +397,15 @@ DatabaseProfiler::timePrograms(int64_t batch,
   // A program's record is keyed by a hash of its text: a 128-bit xxh3 is
   // as unlikely to collide as the stage keys, and keeps lines short.
   std::vector<std::string> names;
+  std::vector<sched::UnitSet> keys;
   std::vector<double> found;
   for (const std::string &text : modules) {
     llvm::XXH128_hash_t h =
         llvm::xxh3_128bits(bytesOf(text.data(), text.size()));
     names.push_back(
         llvm::formatv("program {0:x-16}{1:x-16}", h.high64, h.low64));
-    if (const double *ms = entries.find(entryKey(device, batch, names.back())))
+    keys.push_back(entryKey(device, batch, names.back()));
+    if (const double *ms = entries.find(keys.back()))
       found.push_back(*ms);
   }
   if (found.size() == modules.size()) {
@@ -411,20 +420,11 @@ DatabaseProfiler::timePrograms(int64_t batch,
       recorder->timePrograms(batch, modules);
   if (!ms || !*ms)
     return ms;
-  for (auto [name, latency] : llvm::zip_equal(names, **ms)) {
+  for (auto [key, name, latency] : llvm::zip_equal(keys, names, **ms)) {
     if (!isValidLatency(latency))
       continue; // the caller reports it
-    std::string line;
-    llvm::raw_string_ostream(line)
-        << llvm::json::Value(llvm::json::Object{{"device", device},
-                                                {"batch", batch},
-                                                {"stage", name},
-                                                {"latency_ms", latency}})
-        << "\n";
-    if (llvm::Error e = append(line))
+    if (llvm::Error e = record(key, batch, name, latency))
       return std::move(e);
-    insert(entryKey(device, batch, name), latency);
-    ++recorded;
   }
   return ms;
 }

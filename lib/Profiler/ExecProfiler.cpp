@@ -220,7 +220,6 @@ ExecProfiler::roundTrip(const sched::Graph &g,
     return fail("is no longer usable after an earlier failure");
   // Written as text: requests carry thousands of ops. The stages first:
   // they decide which ops are new to the session.
-  uint64_t id = nextId;
   stagesText.clear();
   texts.fresh.clear();
   llvm::raw_string_ostream stagesOs(stagesText);
@@ -230,9 +229,7 @@ ExecProfiler::roundTrip(const sched::Graph &g,
     if (llvm::Error e = writeStageJSON(stagesOs, g, stage, texts))
       return std::move(e);
   }
-  line.clear();
-  llvm::raw_string_ostream os(line);
-  os << "{\"device\":" << llvm::json::Value(device) << ",\"id\":" << id;
+  llvm::raw_string_ostream os(beginRequest());
   if (!texts.fresh.empty())
     os << ",\"ops\":[" << texts.fresh << "]";
   if (stages.size() == 1)
@@ -240,6 +237,13 @@ ExecProfiler::roundTrip(const sched::Graph &g,
   else
     os << ",\"stages\":[" << stagesText << "]}\n";
   return exchange(stages.size(), "stage");
+}
+
+std::string &ExecProfiler::beginRequest() {
+  line.clear();
+  llvm::raw_string_ostream(line)
+      << "{\"device\":" << llvm::json::Value(device) << ",\"id\":" << nextId;
+  return line;
 }
 
 Expected<std::pair<llvm::json::Object, std::string>>
@@ -360,10 +364,8 @@ ExecProfiler::timePrograms(int64_t batch, llvm::ArrayRef<std::string> modules) {
     return std::nullopt;
   if (dead)
     return fail("is no longer usable after an earlier failure");
-  line.clear();
-  llvm::raw_string_ostream os(line);
-  os << "{\"device\":" << llvm::json::Value(device) << ",\"id\":" << nextId
-     << ",\"programs\":[";
+  llvm::raw_string_ostream os(beginRequest());
+  os << ",\"programs\":[";
   for (auto [i, text] : llvm::enumerate(modules))
     os << (i ? "," : "") << llvm::json::Value(text);
   os << "]}\n";

@@ -303,6 +303,12 @@ std::vector<exec::Weight> randomWeights(const std::vector<Param> &params) {
   return weights;
 }
 
+/// The median of timings (the upper one of an even count); `t` is sorted.
+double median(std::vector<double> &t) {
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
 /// A stage or a whole function, lowered to the program that is timed.
 struct Lowered {
   OwningOpRef<ModuleOp> module;
@@ -490,8 +496,7 @@ Expected<double> StageExecutor::time(const StageDescription &stage,
     else
       batch = std::clamp(int(2.0 / std::max(ms * copies, 1e-3)), 1, 16);
   }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return median(times);
 }
 
 Expected<std::vector<double>>
@@ -575,9 +580,7 @@ StageExecutor::timePrograms(llvm::ArrayRef<std::string> modules,
                                .count());
     }
   std::vector<double> medians;
-  for (std::vector<double> &t : times) {
-    std::sort(t.begin(), t.end());
-    medians.push_back(t[t.size() / 2]);
-  }
+  for (std::vector<double> &t : times)
+    medians.push_back(median(t));
   return medians;
 }

@@ -85,6 +85,11 @@ private:
   /// needed and first cutting off a torn last line.
   llvm::Error append(llvm::StringRef line);
 
+  /// Appends the record of `stage` (a signature, or a program's name) and
+  /// puts it in the table under `key`.
+  llvm::Error record(sched::UnitSet key, int64_t batch, llvm::StringRef stage,
+                     double ms);
+
   /// Sets the latency of a key (a later record of the same stage wins).
   void insert(sched::UnitSet key, double ms) {
     *entries.insert(key, ms).first = ms;

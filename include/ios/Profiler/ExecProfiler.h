@@ -108,6 +108,9 @@ private:
   /// the reply's form, id and error; returns it and its text.
   llvm::Expected<std::pair<llvm::json::Object, std::string>>
   roundTrip(const sched::Graph &g, llvm::ArrayRef<sched::Stage> stages);
+  /// Starts the next request in `line`: its device and id; the caller
+  /// appends the rest of the object.
+  std::string &beginRequest();
   /// Sends the request in `line` (for `items` stages or programs, as `what`
   /// says) and checks the reply's form, id and error; returns it and its
   /// text. The first reply says what the server takes.

@@ -296,6 +296,14 @@ LogicalResult IOSSchedulePass::checkCostModels(const ScheduleGraph &graph,
   return success(ok);
 }
 
+/// The IR is the schedule: drops the scheduling hints it consumed.
+void dropSchedulingHints(Operation *func) {
+  func->walk([](Operation *op) {
+    op->removeAttr(IOSDialect::kUnitAttrName);
+    op->removeAttr(IOSDialect::kPartAttrName);
+  });
+}
+
 /// Whether two schedules run the same stages in the same order.
 bool sameStages(const sched::Schedule &a, const sched::Schedule &b) {
   return llvm::equal(a.stages, b.stages,
@@ -313,14 +321,11 @@ FailureOr<std::string> scheduledProgram(FunctionOpInterface func,
   OwningOpRef<ModuleOp> module = ModuleOp::create(func.getLoc());
   auto copy = cast<FunctionOpInterface>(func->clone());
   module->getBody()->push_back(copy);
-  copy.walk([](Operation *op) {
-    op->removeAttr(IOSDialect::kUnitAttrName);
-    op->removeAttr(IOSDialect::kPartAttrName);
-  });
   // The copy's graph numbers its ops as the original's does.
   FailureOr<ScheduleGraph> graph = buildScheduleGraph(copy, graphOpts);
   if (failed(graph) || failed(applySchedule(copy, *graph, schedule, {})))
     return failure();
+  dropSchedulingHints(copy);
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os);
@@ -504,11 +509,7 @@ LogicalResult IOSSchedulePass::scheduleFunction(FunctionOpInterface func,
                                   maxGroupSize, maxGroups,
                                   b.getF64FloatAttr(total),
                                   b.getF64FloatAttr(seqTotal)));
-  // The IR is the schedule: drop the scheduling hints it consumed.
-  func.walk([](Operation *op) {
-    op->removeAttr(IOSDialect::kUnitAttrName);
-    op->removeAttr(IOSDialect::kPartAttrName);
-  });
+  dropSchedulingHints(func);
 
   sched::PartStats totals = result->stats.total();
   ++numFunctions;
