@@ -527,7 +527,10 @@ AnalyticProfiler::lowerBoundTerms(const sched::Graph &g) const {
   //   at least latency + join after the sum of all launches;
   // - the device works at most at full rate (the shares of running kernels
   //   sum to <= 1), and only after a first latency: latency + all work +
-  //   join.
+  //   join;
+  // - the host launches one group's kernels after the other (served in
+  //   turn), so the stream launched last starts after every other group's
+  //   launches and then runs its kernels: its stream term + join.
   // A single stream costs max(its kernels' GPU time, its launches), which
   // the stream and host terms equal. simulate() ends a kernel with up to
   // 1e-9 us of work left, so the work terms leave that much out.
@@ -556,5 +559,6 @@ AnalyticProfiler::lowerBoundTerms(const sched::Graph &g) const {
   host.multiGroup = work.multiGroup =
       (device.kernelLatencyUs + device.joinUs) / 1000.0;
   t.stream.multiGroup = device.joinUs / 1000.0;
+  t.servedInTurn = 0;
   return t;
 }

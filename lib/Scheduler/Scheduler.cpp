@@ -480,11 +480,14 @@ private:
   /// host and device); further ones are left out (a weaker, valid bound).
   /// Loops over all of them (unused ones are 0) unroll.
   static constexpr unsigned kMaxShared = 2;
-  /// Term sums of a set of units: per shared resource, and the largest
-  /// stream sum of a group and how many groups have a positive one.
+  /// Term sums of a set of units: per shared resource, the largest stream
+  /// sum of a group, how many groups have a positive one and, over those,
+  /// the smallest stream sum minus the group's share of the resource that
+  /// serves the groups in turn (LowerBoundTerms::servedInTurn).
   struct TermSums {
     double shared[kMaxShared] = {};
     double streamMax = 0;
+    double turnSlack = std::numeric_limits<double>::infinity();
     unsigned busyGroups = 0;
   };
 
@@ -1200,10 +1203,14 @@ private:
         for (unsigned q = 0; q < kMaxShared; ++q)
           sums2.shared[q] = sums.shared[q] + fresh.shared[q];
         sums2.streamMax = std::max(sums.streamMax, grp.streamMax);
-        // Busy groups: those left unmerged, plus the merged one.
+        // Per group: those left unmerged, plus the merged one.
         sums2.busyGroups = grp.busyGroups;
-        for (unsigned c = 0; c + 1 < nk; ++c)
-          sums2.busyGroups += groupSums(compStack[nb + c]).busyGroups;
+        sums2.turnSlack = grp.turnSlack;
+        for (unsigned c = 0; c + 1 < nk; ++c) {
+          TermSums other = groupSums(compStack[nb + c]);
+          sums2.busyGroups += other.busyGroups;
+          sums2.turnSlack = std::min(sums2.turnSlack, other.turnSlack);
+        }
         lb2 = std::max(lb2, termBound(sums2));
       }
       // Once known, an ending's cost bounds its extensions (assumption M;
@@ -1319,6 +1326,9 @@ private:
     for (unsigned r = 0; r < numShared; ++r)
       sharedMulti[r] = t.shared[r].multiGroup;
     streamMulti = t.stream.multiGroup;
+    turn = t.servedInTurn && *t.servedInTurn < numShared
+               ? int(*t.servedInTurn)
+               : -1;
     unitShared.assign(size_t(n) * kMaxShared, 0);
     unitStream.assign(n, 0);
     auto term = [](const std::vector<double> &v, unsigned node) {
@@ -1344,6 +1354,8 @@ private:
     });
     t.streamMax = stream;
     t.busyGroups = stream > 0;
+    if (turn >= 0 && stream > 0)
+      t.turnSlack = stream - t.shared[turn];
     return t;
   }
 
@@ -1353,6 +1365,7 @@ private:
     for (unsigned r = 0; r < kMaxShared; ++r)
       t.shared[r] = a.shared[r] + b.shared[r];
     t.streamMax = std::max(a.streamMax, b.streamMax);
+    t.turnSlack = std::min(a.turnSlack, b.turnSlack);
     t.busyGroups = a.busyGroups + b.busyGroups;
     return t;
   }
@@ -1365,6 +1378,10 @@ private:
     double b = t.streamMax + (multi ? streamMulti : 0);
     for (unsigned r = 0; r < kMaxShared; ++r)
       b = std::max(b, t.shared[r] + (multi ? sharedMulti[r] : 0));
+    // Served in turn: the group served last starts after all the others'
+    // shares, then needs its own stream.
+    if (multi && turn >= 0)
+      b = std::max(b, t.shared[turn] + t.turnSlack + streamMulti);
     return b * (1 - 1e-12);
   }
 
@@ -1398,6 +1415,8 @@ private:
   bool useTerms = false;
   unsigned numShared = 0;
   double sharedMulti[kMaxShared] = {}, streamMulti = 0;
+  /// The shared resource serving the groups in turn, or -1.
+  int turn = -1;
   std::vector<double> unitShared, unitStream;
   std::vector<TermSums> candSums; ///< of tc[u], for candidates u
 

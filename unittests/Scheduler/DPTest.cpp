@@ -317,8 +317,9 @@ TEST(DPTest, BatchedCostsGiveTheSameSchedules) {
         // Every stage is asked once.
         EXPECT_EQ(std::adjacent_find(asked[1].begin(), asked[1].end()),
                   asked[1].end());
-        if (pm == PruneMode::None)
+        if (pm == PruneMode::None) {
           EXPECT_EQ(asked[0], asked[1]);
+        }
       }
     }
   }
@@ -363,12 +364,16 @@ TEST(DPTest, PruningWithCostsThatBreakTheBound) {
 /// (StageCost::lowerBoundTerms, assumption T): a unit's weight on its
 /// stream (a group costs the sum of its weights, a multi-group stage at
 /// least its largest group + join), alpha x weight on a shared resource (a
-/// multi-group stage costs at least alpha x all its weights + join). With
-/// `overclaim` > 1 the terms promise more than the costs give.
+/// multi-group stage costs at least alpha x all its weights + join), and,
+/// with `inTurn`, that resource serving the groups in turn (assumption I:
+/// BoundedCost's max + alpha x the others + join is at least alpha x the
+/// others + the smallest group + join). With `overclaim` > 1 the terms
+/// promise more than the costs give.
 class TermsCost final : public StageCost {
 public:
-  TermsCost(const RandomDag &d, const BoundedCost &bc, double overclaim = 1)
-      : d(d), bc(bc), rc{d, bc.seed}, overclaim(overclaim) {
+  TermsCost(const RandomDag &d, const BoundedCost &bc, double overclaim = 1,
+            bool inTurn = false)
+      : d(d), bc(bc), rc{d, bc.seed}, overclaim(overclaim), inTurn(inTurn) {
     rc.bounded = &bc;
   }
   double getCost(const Graph &, const Stage &st) override { return rc(st); }
@@ -383,6 +388,8 @@ public:
       t.shared[0].perNode[v] = overclaim * bc.alpha * bc.weight(u);
     }
     t.shared[0].multiGroup = t.stream.multiGroup = bc.join;
+    if (inTurn)
+      t.servedInTurn = 0;
     return t;
   }
   unsigned calls() const { return rc.calls; }
@@ -392,11 +399,13 @@ private:
   const BoundedCost &bc;
   RandomCost rc;
   double overclaim;
+  bool inTurn;
 };
 
-/// With the cost's own lower bound terms (assumption T) beside the bounds
-/// from known costs: the unpruned optimum and stages, on random DAGs in
-/// both enumeration modes, with fewer profiler calls than without them.
+/// With the cost's own lower bound terms (assumption T, and I) beside the
+/// bounds from known costs: the unpruned optimum and stages, on random DAGs
+/// in both enumeration modes, with fewer profiler calls than without them
+/// (and fewer again with the resource served in turn).
 TEST(DPTest, PrunedWithLowerBoundTermsEqualsUnpruned) {
   std::mt19937 rng(4242);
   const Case cases[] = {
@@ -406,7 +415,7 @@ TEST(DPTest, PrunedWithLowerBoundTermsEqualsUnpruned) {
       {Variant::Concurrent, EnumerationMode::Full, 3, 3},
   };
   const double alphas[] = {0, 0.25, 0.5, 1};
-  uint64_t callsTerms = 0, callsKnown = 0;
+  uint64_t callsTerms = 0, callsKnown = 0, callsTurn = 0;
   for (unsigned t = 0; t < 100; ++t) {
     unsigned n = 2 + rng() % 9;
     double p = std::uniform_real_distribution<double>(0.05, 0.5)(rng);
@@ -430,21 +439,27 @@ TEST(DPTest, PrunedWithLowerBoundTermsEqualsUnpruned) {
       TermsCost withTerms(d, bc);
       auto terms = scheduleDP(g, withTerms, o);
       callsTerms += withTerms.calls();
-      ASSERT_TRUE(none && known && terms);
-      EXPECT_EQ(terms->schedule.cost, none->schedule.cost);
+      TermsCost withTurn(d, bc, 1, /*inTurn=*/true);
+      auto turn = scheduleDP(g, withTurn, o);
+      callsTurn += withTurn.calls();
+      ASSERT_TRUE(none && known && terms && turn);
       EXPECT_EQ(known->schedule.cost, none->schedule.cost);
-      ASSERT_EQ(terms->schedule.stages.size(), none->schedule.stages.size());
-      for (size_t i = 0; i < none->schedule.stages.size(); ++i) {
-        EXPECT_EQ(terms->schedule.stages[i].groups,
-                  none->schedule.stages[i].groups);
-        EXPECT_EQ(terms->schedule.stages[i].strategy,
-                  none->schedule.stages[i].strategy);
+      for (const ScheduleResult *r : {&*terms, &*turn}) {
+        EXPECT_EQ(r->schedule.cost, none->schedule.cost);
+        ASSERT_EQ(r->schedule.stages.size(), none->schedule.stages.size());
+        for (size_t i = 0; i < none->schedule.stages.size(); ++i) {
+          EXPECT_EQ(r->schedule.stages[i].groups,
+                    none->schedule.stages[i].groups);
+          EXPECT_EQ(r->schedule.stages[i].strategy,
+                    none->schedule.stages[i].strategy);
+        }
+        EXPECT_EQ(r->stats.total().transitions,
+                  none->stats.total().transitions);
       }
-      EXPECT_EQ(terms->stats.total().transitions,
-                none->stats.total().transitions);
     }
   }
   EXPECT_LT(callsTerms, callsKnown);
+  EXPECT_LT(callsTurn, callsTerms);
 }
 
 /// Terms that promise more than the costs give (twice the weights) break

@@ -23,19 +23,26 @@
 namespace ios::sched {
 
 /// What a cost model promises about every Concurrent stage it costs, as
-/// per-node terms (docs/Scheduler.md, "Bound pruning", assumption T). For a
-/// stage of groups G_1..G_k over the nodes V:
+/// per-node terms (docs/Scheduler.md, "Bound pruning", assumptions T and
+/// I). With R(X) = sum_{v in X} R.perNode[v], for a stage of groups
+/// G_1..G_k over the nodes V (k counting groups with a positive stream sum):
 ///
 ///   cost >= max( max over shared resources R of
-///                  sum_{v in V} R.perNode[v] + (k >= 2 ? R.multiGroup : 0),
-///                max_i sum_{v in G_i} stream.perNode[v]
-///                  + (k >= 2 ? stream.multiGroup : 0) )
+///                  R(V) + (k >= 2 ? R.multiGroup : 0),
+///                max_i stream(G_i) + (k >= 2 ? stream.multiGroup : 0) )
+///
+/// and, if servedInTurn names a shared resource I, for k >= 2:
+///
+///   cost >= min_j ( I(V) - I(G_j) + stream(G_j) ) + stream.multiGroup
 ///
 /// E.g. one host thread launches every kernel of a stage and the device
 /// does all of their work at most at its peak rate (shared resources), each
-/// stream runs its kernels one after another (stream), and several streams
-/// end with a join. Merge stages are not covered (a merged op may be faster
-/// than its members).
+/// stream runs its kernels one after another (stream), several streams end
+/// with a join, and the host launches one group's kernels after the other,
+/// so the stream launched last starts only once the others are launched
+/// (served in turn; which group is last is left open, hence the min).
+/// Merge stages are not covered (a merged op may be faster than its
+/// members).
 struct LowerBoundTerms {
   struct Resource {
     std::vector<double> perNode; ///< by node index; empty = all 0
@@ -43,6 +50,10 @@ struct LowerBoundTerms {
   };
   std::vector<Resource> shared;
   Resource stream;
+  /// The index in `shared` of a resource that serves the groups one after
+  /// another, each group's stream waiting for the groups served before it
+  /// (assumption I), or none.
+  std::optional<unsigned> servedInTurn;
 };
 
 /// The cost callback. getCost returns the latency of one stage (any unit, the
