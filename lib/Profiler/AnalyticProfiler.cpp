@@ -530,7 +530,8 @@ AnalyticProfiler::lowerBoundTerms(const sched::Graph &g) const {
   //   join;
   // - the host launches one group's kernels after the other (served in
   //   turn), so the stream launched last starts after every other group's
-  //   launches and then runs its kernels: its stream term + join.
+  //   launches and its own first one, then runs its kernels: its stream
+  //   term + join.
   // A single stream costs max(its kernels' GPU time, its launches), which
   // the stream and host terms equal. simulate() ends a kernel with up to
   // 1e-9 us of work left, so the work terms leave that much out.
@@ -541,6 +542,7 @@ AnalyticProfiler::lowerBoundTerms(const sched::Graph &g) const {
   host.perNode.resize(g.numNodes());
   work.perNode.resize(g.numNodes());
   t.stream.perNode.resize(g.numNodes());
+  t.turnLead.resize(g.numNodes());
   llvm::SmallVector<Kernel, 8> kernels;
   for (unsigned v = 0; v < g.numNodes(); ++v) {
     kernels.clear();
@@ -553,6 +555,8 @@ AnalyticProfiler::lowerBoundTerms(const sched::Graph &g) const {
       stream += device.kernelLatencyUs + kw / k.fraction;
     }
     host.perNode[v] = launch / 1000.0;
+    if (!kernels.empty())
+      t.turnLead[v] = kernels.front().launchUs / 1000.0;
     work.perNode[v] = w / 1000.0;
     t.stream.perNode[v] = stream / 1000.0;
   }

@@ -1331,6 +1331,7 @@ private:
                : -1;
     unitShared.assign(size_t(n) * kMaxShared, 0);
     unitStream.assign(n, 0);
+    unitLead.assign(n, 0);
     auto term = [](const std::vector<double> &v, unsigned node) {
       return node < v.size() ? v[node] : 0.0;
     };
@@ -1340,6 +1341,10 @@ private:
           unitShared[size_t(u) * kMaxShared + r] += term(t.shared[r].perNode, v);
         unitStream[u] += term(t.stream.perNode, v);
       }
+    // A group's stream starts with its first unit's first node.
+    if (turn >= 0)
+      for (unsigned u = 0; u < n; ++u)
+        unitLead[u] = term(t.turnLead, pg.g.unit(pg.units[u]).nodes.front());
     candSums.assign(n, TermSums());
   }
 
@@ -1355,7 +1360,7 @@ private:
     t.streamMax = stream;
     t.busyGroups = stream > 0;
     if (turn >= 0 && stream > 0)
-      t.turnSlack = stream - t.shared[turn];
+      t.turnSlack = stream - t.shared[turn] + unitLead[grp.first()];
     return t;
   }
 
@@ -1417,7 +1422,7 @@ private:
   double sharedMulti[kMaxShared] = {}, streamMulti = 0;
   /// The shared resource serving the groups in turn, or -1.
   int turn = -1;
-  std::vector<double> unitShared, unitStream;
+  std::vector<double> unitShared, unitStream, unitLead;
   std::vector<TermSums> candSums; ///< of tc[u], for candidates u
 
   // The state being solved.

@@ -367,8 +367,9 @@ TEST(DPTest, PruningWithCostsThatBreakTheBound) {
 /// multi-group stage costs at least alpha x all its weights + join), and,
 /// with `inTurn`, that resource serving the groups in turn (assumption I:
 /// BoundedCost's max + alpha x the others + join is at least alpha x the
-/// others + the smallest group + join). With `overclaim` > 1 the terms
-/// promise more than the costs give.
+/// others + the smallest group + join, + the bonus of the group's first
+/// unit declared as its lead). With `overclaim` > 1 the terms promise more
+/// than the costs give.
 class TermsCost final : public StageCost {
 public:
   TermsCost(const RandomDag &d, const BoundedCost &bc, double overclaim = 1,
@@ -388,8 +389,12 @@ public:
       t.shared[0].perNode[v] = overclaim * bc.alpha * bc.weight(u);
     }
     t.shared[0].multiGroup = t.stream.multiGroup = bc.join;
-    if (inTurn)
+    if (inTurn) {
       t.servedInTurn = 0;
+      t.turnLead.assign(g.numNodes(), 0);
+      for (unsigned u = 0; u < d.n; ++u)
+        t.turnLead[*g.indexOf(d.nodesOf[u].front())] = bc.bonus(u);
+    }
     return t;
   }
   unsigned calls() const { return rc.calls; }

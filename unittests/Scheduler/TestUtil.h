@@ -190,6 +190,8 @@ struct BoundedCost {
     return out;
   }
   double weight(unsigned u) const { return double(1 + mix64(seed ^ u) % 9); }
+  /// What unit u adds to a multi-group stage beyond the bound.
+  double bonus(unsigned u) const { return double(mix64(seed * 31 + u) % 3); }
   double groupCost(unsigned g) const {
     double c = 0;
     for (unsigned u = 0; u < d.n; ++u)
@@ -210,7 +212,7 @@ struct BoundedCost {
       sum += c;
       for (unsigned u = 0; u < d.n; ++u)
         if (g >> u & 1)
-          bonus += double(mix64(seed * 31 + u) % 3);
+          bonus += this->bonus(u);
     }
     return mx + join + alpha * (sum - mx) + bonus;
   }

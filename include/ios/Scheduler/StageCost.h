@@ -33,14 +33,16 @@ namespace ios::sched {
 ///
 /// and, if servedInTurn names a shared resource I, for k >= 2:
 ///
-///   cost >= min_j ( I(V) - I(G_j) + stream(G_j) ) + stream.multiGroup
+///   cost >= min_j ( I(V) - I(G_j) + turnLead[first node of G_j]
+///                   + stream(G_j) ) + stream.multiGroup
 ///
 /// E.g. one host thread launches every kernel of a stage and the device
 /// does all of their work at most at its peak rate (shared resources), each
 /// stream runs its kernels one after another (stream), several streams end
 /// with a join, and the host launches one group's kernels after the other,
-/// so the stream launched last starts only once the others are launched
-/// (served in turn; which group is last is left open, hence the min).
+/// so the stream launched last starts only once the others and its own
+/// first kernel are launched (served in turn; which group is last is left
+/// open, hence the min).
 /// Merge stages are not covered (a merged op may be faster than its
 /// members).
 struct LowerBoundTerms {
@@ -54,6 +56,9 @@ struct LowerBoundTerms {
   /// another, each group's stream waiting for the groups served before it
   /// (assumption I), or none.
   std::optional<unsigned> servedInTurn;
+  /// By node index: what I spends on the node before the node's stream can
+  /// start (its first kernel's launch); empty = all 0.
+  std::vector<double> turnLead;
 };
 
 /// The cost callback. getCost returns the latency of one stage (any unit, the
