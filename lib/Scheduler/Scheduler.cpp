@@ -1326,9 +1326,8 @@ private:
     for (unsigned r = 0; r < numShared; ++r)
       sharedMulti[r] = t.shared[r].multiGroup;
     streamMulti = t.stream.multiGroup;
-    turn = t.servedInTurn && *t.servedInTurn < numShared
-               ? int(*t.servedInTurn)
-               : -1;
+    turn = t.servedInTurn && *t.servedInTurn < numShared ? int(*t.servedInTurn)
+                                                         : -1;
     unitShared.assign(size_t(n) * kMaxShared, 0);
     unitStream.assign(n, 0);
     unitLead.assign(n, 0);

@@ -258,8 +258,8 @@ TEST(AnalyticProfiler, LowerBoundTermsHold) {
         streamMax = std::max(streamMax, stream);
         busy += stream > 0;
         if (stream > 0)
-          turnSlack = std::min(turnSlack, stream - host +
-                                              t->turnLead[*g.indexOf(grp[0])]);
+          turnSlack = std::min(turnSlack,
+                               stream - host + t->turnLead[*g.indexOf(grp[0])]);
       }
       bool multi = busy >= 2;
       double bound = streamMax + (multi ? t->stream.multiGroup : 0);
