@@ -212,14 +212,7 @@ TEST(DPTest, PrunedEqualsUnprunedUnderBoundRespectingCosts) {
       }
       // The first minimum in enumeration order wins either way: the same
       // stages, not just the same optimum.
-      ASSERT_EQ(results[0].schedule.stages.size(),
-                results[1].schedule.stages.size());
-      for (size_t i = 0; i < results[0].schedule.stages.size(); ++i) {
-        EXPECT_EQ(results[0].schedule.stages[i].groups,
-                  results[1].schedule.stages[i].groups);
-        EXPECT_EQ(results[0].schedule.stages[i].strategy,
-                  results[1].schedule.stages[i].strategy);
-      }
+      expectSameStages(results[0].schedule, results[1].schedule);
       PartStats none = results[0].stats.total(),
                 bound = results[1].stats.total();
       EXPECT_EQ(bound.states, none.states);
@@ -308,10 +301,7 @@ TEST(DPTest, BatchedCostsGiveTheSameSchedules) {
           llvm::sort(asked[batched]);
         }
         EXPECT_EQ(res[0].schedule.cost, res[1].schedule.cost);
-        ASSERT_EQ(res[0].schedule.stages.size(), res[1].schedule.stages.size());
-        for (size_t i = 0; i < res[0].schedule.stages.size(); ++i)
-          EXPECT_EQ(res[0].schedule.stages[i].groups,
-                    res[1].schedule.stages[i].groups);
+        expectSameStages(res[0].schedule, res[1].schedule);
         EXPECT_EQ(res[0].stats.total().transitions,
                   res[1].stats.total().transitions);
         // Every stage is asked once.
@@ -451,13 +441,7 @@ TEST(DPTest, PrunedWithLowerBoundTermsEqualsUnpruned) {
       EXPECT_EQ(known->schedule.cost, none->schedule.cost);
       for (const ScheduleResult *r : {&*terms, &*turn}) {
         EXPECT_EQ(r->schedule.cost, none->schedule.cost);
-        ASSERT_EQ(r->schedule.stages.size(), none->schedule.stages.size());
-        for (size_t i = 0; i < none->schedule.stages.size(); ++i) {
-          EXPECT_EQ(r->schedule.stages[i].groups,
-                    none->schedule.stages[i].groups);
-          EXPECT_EQ(r->schedule.stages[i].strategy,
-                    none->schedule.stages[i].strategy);
-        }
+        expectSameStages(r->schedule, none->schedule);
         EXPECT_EQ(r->stats.total().transitions,
                   none->stats.total().transitions);
       }
@@ -919,13 +903,7 @@ TEST(DPTest, ThreadCountDoesNotChangeTheResult) {
       }
       EXPECT_EQ(cache.numCalls, firstCalls);
       EXPECT_EQ(res->schedule.cost, first->schedule.cost);
-      ASSERT_EQ(res->schedule.stages.size(), first->schedule.stages.size());
-      for (size_t i = 0; i < res->schedule.stages.size(); ++i) {
-        EXPECT_EQ(res->schedule.stages[i].groups,
-                  first->schedule.stages[i].groups);
-        EXPECT_EQ(res->schedule.stages[i].strategy,
-                  first->schedule.stages[i].strategy);
-      }
+      expectSameStages(res->schedule, first->schedule);
       ASSERT_EQ(res->stats.parts.size(), first->stats.parts.size());
       for (size_t i = 0; i < res->stats.parts.size(); ++i) {
         PartStats a = res->stats.parts[i], b = first->stats.parts[i];
@@ -1007,9 +985,7 @@ TEST(DPTest, ThreadSafeBatchedCostIsSharedByTheThreads) {
       continue;
     }
     EXPECT_EQ(res->schedule.cost, one->schedule.cost);
-    ASSERT_EQ(res->schedule.stages.size(), one->schedule.stages.size());
-    for (size_t i = 0; i < res->schedule.stages.size(); ++i)
-      EXPECT_EQ(res->schedule.stages[i].groups, one->schedule.stages[i].groups);
+    expectSameStages(res->schedule, one->schedule);
   }
 }
 

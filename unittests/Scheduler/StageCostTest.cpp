@@ -2,6 +2,7 @@
 
 #include "ios/Scheduler/Scheduler.h"
 #include "Scheduler/SyntheticGraphs.h"
+#include "TestUtil.h"
 
 #include "gtest/gtest.h"
 
@@ -127,9 +128,7 @@ TEST(StageCostTest, IdenticalBlocksCostOneCall) {
   EXPECT_EQ(reused->stats.parts[3].states, first.states);
   EXPECT_EQ(reused->schedule.cost, res->schedule.cost);
   EXPECT_EQ(reused->stats.searched().part, 2u);
-  ASSERT_EQ(reused->schedule.stages.size(), res->schedule.stages.size());
-  for (size_t i = 0; i < res->schedule.stages.size(); ++i)
-    EXPECT_EQ(reused->schedule.stages[i].groups, res->schedule.stages[i].groups);
+  testutil::expectSameStages(reused->schedule, res->schedule);
   EXPECT_FALSE(bool(verifySchedule(g, reused->schedule)));
 
   // Sharing off: the second block asks again.

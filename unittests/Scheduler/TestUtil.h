@@ -13,6 +13,8 @@
 
 #include "ios/Scheduler/Scheduler.h"
 
+#include "gtest/gtest.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -217,6 +219,16 @@ struct BoundedCost {
     return mx + join + alpha * (sum - mx) + bonus;
   }
 };
+
+/// Expects two schedules to have the same stages (groups and strategies,
+/// in order): the first minimum in enumeration order wins in either search.
+inline void expectSameStages(const Schedule &a, const Schedule &b) {
+  ASSERT_EQ(a.stages.size(), b.stages.size());
+  for (size_t i = 0; i < a.stages.size(); ++i) {
+    EXPECT_EQ(a.stages[i].groups, b.stages[i].groups) << "stage " << i;
+    EXPECT_EQ(a.stages[i].strategy, b.stages[i].strategy) << "stage " << i;
+  }
+}
 
 /// The test's cost callback: maps a Stage back to units via node ids.
 struct RandomCost {
