@@ -1,8 +1,8 @@
 //===- StageCostTest.cpp - Canonical signatures and cost caching -----------===//
 
-#include "ios/Scheduler/Scheduler.h"
 #include "Scheduler/SyntheticGraphs.h"
 #include "TestUtil.h"
+#include "ios/Scheduler/Scheduler.h"
 
 #include "gtest/gtest.h"
 
