@@ -236,10 +236,11 @@ TEST(AnalyticProfiler, LowerBoundTermsHold) {
       std::vector<int> perm(g.numNodes());
       std::iota(perm.begin(), perm.end(), 0);
       std::shuffle(perm.begin(), perm.end(), rng);
+      // Up to 6 groups of up to 3 nodes: as many as the 16 nodes allow.
       size_t next = 0;
-      for (unsigned gi = 0; gi < k; ++gi) {
+      for (unsigned gi = 0; gi < k && next < perm.size(); ++gi) {
         st.groups.emplace_back();
-        for (unsigned m = 1 + rng() % 3; m > 0; --m)
+        for (unsigned m = 1 + rng() % 3; m > 0 && next < perm.size(); --m)
           st.groups.back().push_back(perm[next++]);
       }
       double cost = cantFail(p.measure(g, st));
