@@ -482,8 +482,8 @@ private:
   static constexpr unsigned kMaxShared = 2;
   /// Term sums of a set of units: per shared resource, the largest stream
   /// sum of a group, how many groups have a positive one and, over those,
-  /// the smallest stream sum minus the group's share of the resource that
-  /// serves the groups in turn (LowerBoundTerms::servedInTurn).
+  /// the smallest stream sum plus lead minus the group's share of the
+  /// resource that serves the groups in turn (LowerBoundTerms::servedInTurn).
   struct TermSums {
     double shared[kMaxShared] = {};
     double streamMax = 0;
@@ -1383,7 +1383,7 @@ private:
     for (unsigned r = 0; r < kMaxShared; ++r)
       b = std::max(b, t.shared[r] + (multi ? sharedMulti[r] : 0));
     // Served in turn: the group served last starts after all the others'
-    // shares, then needs its own stream.
+    // shares and its own lead, then needs its own stream.
     if (multi && turn >= 0)
       b = std::max(b, t.shared[turn] + t.turnSlack + streamMulti);
     return b * (1 - 1e-12);
