@@ -26,7 +26,29 @@ using namespace mlir;
 using namespace ios;
 
 namespace {
-using EmitFn = llvm::function_ref<InFlightDiagnostic()>;
+/// The error of a check that may be silent: inference without a location
+/// reports nothing (InferTypeOpInterface's contract), and an inactive
+/// InFlightDiagnostic may not be streamed into.
+class CheckError {
+public:
+  CheckError() = default;
+  CheckError(InFlightDiagnostic d) : diag(std::move(d)) {}
+  template <typename Arg>
+  CheckError &operator<<(Arg &&arg) {
+    if (diag)
+      *diag << std::forward<Arg>(arg);
+    return *this;
+  }
+  operator LogicalResult() const { return failure(); }
+  template <typename T>
+  operator FailureOr<T>() const {
+    return failure();
+  }
+
+private:
+  std::optional<InFlightDiagnostic> diag;
+};
+using EmitFn = llvm::function_ref<CheckError()>;
 
 /// Checks that a shape stays within what the runtimes index.
 LogicalResult checkSize(EmitFn emit, ArrayRef<int64_t> shape,
@@ -459,7 +481,7 @@ FailureOr<Type> inferResultType(SoftmaxOp::Adaptor op, EmitFn emit) {
 /// declared result type against the inferred one.
 template <typename OpTy>
 LogicalResult verifyGraphOp(OpTy op) {
-  auto emit = [&]() { return op.emitOpError(); };
+  auto emit = [&]() { return CheckError(op.emitOpError()); };
   // An attribute the op does not define would be silently ignored (a
   // misspelt or unsupported option computing something else): only the
   // op's own and dialect-prefixed attributes are allowed.
@@ -486,9 +508,9 @@ LogicalResult inferGraphOp(MLIRContext *ctx, std::optional<Location> loc,
   // Without a location, inference only answers: it reports nothing.
   auto emit = [&]() {
     if (!loc)
-      return InFlightDiagnostic();
-    return mlir::emitError(*loc)
-           << "'" << OpTy::getOperationName() << "' op ";
+      return CheckError();
+    return CheckError(mlir::emitError(*loc)
+                      << "'" << OpTy::getOperationName() << "' op ");
   };
   FailureOr<Type> t = inferResultType(adaptor, emit);
   if (failed(t))
