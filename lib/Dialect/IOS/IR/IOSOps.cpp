@@ -33,17 +33,13 @@ class CheckError {
 public:
   CheckError() = default;
   CheckError(InFlightDiagnostic d) : diag(std::move(d)) {}
-  template <typename Arg>
-  CheckError &operator<<(Arg &&arg) {
+  template <typename Arg> CheckError &operator<<(Arg &&arg) {
     if (diag)
       *diag << std::forward<Arg>(arg);
     return *this;
   }
   operator LogicalResult() const { return failure(); }
-  template <typename T>
-  operator FailureOr<T>() const {
-    return failure();
-  }
+  template <typename T> operator FailureOr<T>() const { return failure(); }
 
 private:
   std::optional<InFlightDiagnostic> diag;
