@@ -31,6 +31,58 @@ func.func @foreign(%x: !t {ios.input}) -> !t attributes {ios.schedule = #ios.sch
 
 // -----
 
+// A function input the runtimes cannot index (4 x 2^62 elements): an error,
+// not an overflowing buffer size.
+!t = tensor<1x4x2147483648x2147483648xf32>
+
+// expected-error @+1 {{'func.func' op input 0 of type 'tensor<1x4x2147483648x2147483648xf32>' has more than 2147483647 elements, more than the runtimes index}}
+func.func @huge_input(%x: !t {ios.input}) -> !t attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = both, enumeration = ios, max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
+  %s = ios.stage concurrent {
+    %g = ios.group {
+      %r = arith.addf %x, %x : !t
+      ios.yield %r : !t
+    } -> !t
+    ios.yield %g : !t
+  } -> !t
+  return %s : !t
+}
+
+// -----
+
+// A foreign op's result reaches the memory plan unchecked by any verifier.
+!t = tensor<1x4x8x8xf32>
+!big = tensor<1x4x65536x65536xf32>
+
+func.func @huge_result(%x: !t {ios.input}) -> !big attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = both, enumeration = ios, max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
+  %s = ios.stage concurrent {
+    %g = ios.group {
+      // expected-error @+1 {{'arith.constant' op result type 'tensor<1x4x65536x65536xf32>' has more than 2147483647 elements, more than the runtimes index}}
+      %r = arith.constant dense<0.0> : !big
+      ios.yield %r : !big
+    } -> !big
+    ios.yield %g : !big
+  } -> !big
+  return %s : !big
+}
+
+// -----
+
+!t = tensor<1x4x8x8xf32>
+
+func.func @rank1_result(%x: !t {ios.input}) -> tensor<4xf32> attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = both, enumeration = ios, max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {
+  %s = ios.stage concurrent {
+    %g = ios.group {
+      // expected-error @+1 {{'arith.constant' op result type 'tensor<4xf32>' cannot be placed in the arena (expected a static rank-4 or rank-2 f32 tensor)}}
+      %r = arith.constant dense<0.0> : tensor<4xf32>
+      ios.yield %r : tensor<4xf32>
+    } -> tensor<4xf32>
+    ios.yield %g : tensor<4xf32>
+  } -> tensor<4xf32>
+  return %s : tensor<4xf32>
+}
+
+// -----
+
 !t = tensor<1x4x8x8xf32>
 
 func.func @constant_activation(%x: !t {ios.input}) -> !t attributes {ios.schedule = #ios.schedule<device = "v100", batch = 1, profiler = "analytic:v100", strategy = both, enumeration = ios, max_group_size = 3, max_groups = 8, latency_ms = 1.0 : f64, sequential_ms = 1.0 : f64>} {

@@ -5,6 +5,7 @@
 #include "ios/Dialect/IOS/IR/IOSOps.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 using namespace ios;
@@ -28,6 +29,25 @@ std::optional<std::array<int64_t, 4>> dims(Type type) {
   if (t.getRank() == 2)
     return std::array<int64_t, 4>{t.getDimSize(0), t.getDimSize(1), 1, 1};
   return std::nullopt;
+}
+
+/// Why an activation of `type` cannot be placed in the arena, or "" if it
+/// can: graph ops check their own types, but a function input or a foreign
+/// op's result reaches the plan unchecked.
+std::string unplaceable(Type type) {
+  std::optional<std::array<int64_t, 4>> d = dims(type);
+  if (!d)
+    return "cannot be placed in the arena (expected a static rank-4 or "
+           "rank-2 f32 tensor)";
+  int64_t elements = 1;
+  for (int64_t x : *d) {
+    std::optional<int64_t> p = llvm::checkedMul(elements, x);
+    if (!p || *p > kMaxTensorElements)
+      return "has more than " + std::to_string(kMaxTensorElements) +
+             " elements, more than the runtimes index";
+    elements = *p;
+  }
+  return "";
 }
 
 /// Ops that write their whole result themselves, so they can write it into
@@ -90,6 +110,10 @@ FailureOr<MemoryPlan> MemoryPlan::compute(FunctionOpInterface func) {
   llvm::DenseMap<Value, SmallVector<OpOperand *, 2>> users;
   for (BlockArgument arg : body.getArguments())
     if (!func.getArgAttr(arg.getArgNumber(), IOSDialect::kParamAttrName)) {
+      if (std::string why = unplaceable(arg.getType()); !why.empty())
+        return func.emitOpError()
+               << "input " << arg.getArgNumber() << " of type "
+               << arg.getType() << " " << why;
       values.push_back(arg);
       defStage[arg] = -1;
     }
@@ -108,11 +132,9 @@ FailureOr<MemoryPlan> MemoryPlan::compute(FunctionOpInterface func) {
         for (OpOperand &operand : op.getOpOperands())
           use(operand, k);
         for (Value r : op.getResults()) {
-          if (!dims(r.getType()))
+          if (std::string why = unplaceable(r.getType()); !why.empty())
             return op.emitOpError()
-                   << "result type " << r.getType()
-                   << " cannot be placed in the arena (expected a static "
-                      "rank-4 or rank-2 f32 tensor)";
+                   << "result type " << r.getType() << " " << why;
           values.push_back(r);
           defStage[r] = k;
         }
