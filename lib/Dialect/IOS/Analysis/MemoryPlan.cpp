@@ -5,7 +5,6 @@
 #include "ios/Dialect/IOS/IR/IOSOps.h"
 
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 using namespace ios;
@@ -39,14 +38,9 @@ std::string unplaceable(Type type) {
   if (!d)
     return "cannot be placed in the arena (expected a static rank-4 or "
            "rank-2 f32 tensor)";
-  int64_t elements = 1;
-  for (int64_t x : *d) {
-    std::optional<int64_t> p = llvm::checkedMul(elements, x);
-    if (!p || *p > kMaxTensorElements)
-      return "has more than " + std::to_string(kMaxTensorElements) +
-             " elements, more than the runtimes index";
-    elements = *p;
-  }
+  if (!indexableElements(*d))
+    return "has more than " + std::to_string(kMaxTensorElements) +
+           " elements, more than the runtimes index";
   return "";
 }
 

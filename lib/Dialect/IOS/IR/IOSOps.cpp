@@ -25,6 +25,17 @@
 using namespace mlir;
 using namespace ios;
 
+std::optional<int64_t> ios::indexableElements(ArrayRef<int64_t> shape) {
+  int64_t elements = 1;
+  for (int64_t d : shape) {
+    std::optional<int64_t> product = llvm::checkedMul(elements, d);
+    if (!product || *product > kMaxTensorElements)
+      return std::nullopt;
+    elements = *product;
+  }
+  return elements;
+}
+
 namespace {
 /// The error of a check that may be silent: inference without a location
 /// reports nothing (InferTypeOpInterface's contract), and an inactive
@@ -49,19 +60,14 @@ using EmitFn = llvm::function_ref<CheckError()>;
 /// Checks that a shape stays within what the runtimes index.
 LogicalResult checkSize(EmitFn emit, ArrayRef<int64_t> shape,
                         StringRef what) {
-  int64_t elements = 1;
-  for (int64_t d : shape) {
-    // An empty tensor has nothing to compute, and a merge or a memory plan
-    // of one would need views of no channels.
-    if (d == 0)
-      return emit() << what << " has a dimension of size 0: empty tensors "
-                                "are not supported";
-    std::optional<int64_t> product = llvm::checkedMul(elements, d);
-    if (d > kMaxTensorElements || !product || *product > kMaxTensorElements)
-      return emit() << what << " has more than " << kMaxTensorElements
-                    << " elements, more than the runtimes index";
-    elements = *product;
-  }
+  // An empty tensor has nothing to compute, and a merge or a memory plan
+  // of one would need views of no channels.
+  if (llvm::is_contained(shape, 0))
+    return emit() << what << " has a dimension of size 0: empty tensors "
+                             "are not supported";
+  if (!indexableElements(shape))
+    return emit() << what << " has more than " << kMaxTensorElements
+                  << " elements, more than the runtimes index";
   return success();
 }
 

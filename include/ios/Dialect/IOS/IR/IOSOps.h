@@ -29,6 +29,10 @@ inline constexpr int64_t kDefaultZeros[] = {0, 0};
 /// describe tensors to cuDNN with 32-bit sizes and strides.
 inline constexpr int64_t kMaxTensorElements = (int64_t(1) << 31) - 1;
 
+/// The element count of `shape` if the runtimes can index it (at most
+/// kMaxTensorElements, computed without overflow), else nullopt.
+std::optional<int64_t> indexableElements(llvm::ArrayRef<int64_t> shape);
+
 /// The layer name of an op: its `ios.name` attribute, else the name of its
 /// location (a `NameLoc`, also inside a `FusedLoc`); nullopt if it has none.
 std::optional<std::string> layerName(mlir::Operation *op);
