@@ -105,9 +105,8 @@ FailureOr<MemoryPlan> MemoryPlan::compute(FunctionOpInterface func) {
   for (BlockArgument arg : body.getArguments())
     if (!func.getArgAttr(arg.getArgNumber(), IOSDialect::kParamAttrName)) {
       if (std::string why = unplaceable(arg.getType()); !why.empty())
-        return func.emitOpError()
-               << "input " << arg.getArgNumber() << " of type "
-               << arg.getType() << " " << why;
+        return func.emitOpError() << "input " << arg.getArgNumber()
+                                  << " of type " << arg.getType() << " " << why;
       values.push_back(arg);
       defStage[arg] = -1;
     }

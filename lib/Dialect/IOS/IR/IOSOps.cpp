@@ -58,13 +58,13 @@ private:
 using EmitFn = llvm::function_ref<CheckError()>;
 
 /// Checks that a shape stays within what the runtimes index.
-LogicalResult checkSize(EmitFn emit, ArrayRef<int64_t> shape,
-                        StringRef what) {
+LogicalResult checkSize(EmitFn emit, ArrayRef<int64_t> shape, StringRef what) {
   // An empty tensor has nothing to compute, and a merge or a memory plan
   // of one would need views of no channels.
   if (llvm::is_contained(shape, 0))
-    return emit() << what << " has a dimension of size 0: empty tensors "
-                             "are not supported";
+    return emit() << what
+                  << " has a dimension of size 0: empty tensors "
+                     "are not supported";
   if (!indexableElements(shape))
     return emit() << what << " has more than " << kMaxTensorElements
                   << " elements, more than the runtimes index";
